@@ -1,0 +1,11 @@
+"""Glass-box linear and neural models trained by NumPy gradient descent.
+
+The estimators plug into scikit-learn and expose their weights (``coef_``,
+``coefs_``) and a learned-weights report.
+"""
+
+from sk_weights._linear import WeightedLinearRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["WeightedLinearRegressor", "__version__"]

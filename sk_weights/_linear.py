@@ -1,0 +1,496 @@
+"""WeightedLinearRegressor: linear regression whose weights you can regularise and read."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from sk_weights._base import (
+    COMMON_CONSTRAINTS,
+    WeightsEstimatorMixin,
+    check_sample_weight,
+    make_rng,
+    silence_overflow,
+    weighted_feature_std,
+)
+from sk_weights._least_squares import (
+    least_squares_statistics,
+    solve_penalised_least_squares,
+)
+from sk_weights._network import Layout, predict
+from sk_weights._sklearn_compat import _fit_context, check_is_fitted, validate_data
+from sk_weights._training import train
+
+
+class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
+    """Linear regression ``y = X @ coef_ + intercept_`` with penalised, readable weights.
+
+    The weights minimise the weighted mean squared error plus an elastic-net
+    penalty (see Notes). By default a deterministic full-batch solver finds the
+    exact optimum; with ``dropout`` or ``early_stopping`` the model is trained
+    by mini-batch gradient descent instead, one epoch at a time.
+
+    Parameters
+    ----------
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        Penalty on the coefficients (never on the intercept). ``"l1"`` sets
+        weights to exactly zero; ``None`` fits ordinary least squares.
+    alpha : float, default=1e-4
+        Strength of the penalty; ignored when ``penalty=None``.
+    l1_ratio : float, default=0.15
+        Share of L1 in the ``"elasticnet"`` penalty, in [0, 1].
+    dropout : float, default=0.0
+        Probability of dropping each input feature of each sample during
+        training (inverted dropout: survivors are scaled by ``1 / (1 - p)``).
+        A positive value needs a stochastic solver. Prediction never drops.
+    fit_intercept : bool, default=True
+        Whether to fit the intercept (otherwise it is 0).
+    solver : {"auto", "fista", "sgd", "adam"}, default="auto"
+        ``"fista"``: accelerated proximal gradient on the data's sufficient
+        statistics (the Gram matrix), step size from their Lipschitz constant,
+        finished by an exact solve on the support; reaches the optimum to
+        rounding. ``"sgd"``: mini-batch SGD with momentum and the
+        ``learning_rate`` schedule. ``"adam"``: mini-batch Adam. ``"auto"``
+        uses ``"fista"`` unless ``dropout > 0`` or ``early_stopping=True``, which
+        need mini-batches, and then ``"sgd"``. :meth:`partial_fit` always
+        takes mini-batch steps (``"sgd"`` unless ``solver="adam"``).
+    learning_rate_init : "auto" or float, default="auto"
+        Step size of the stochastic solvers. ``"auto"`` derives it from the
+        data: for ``"sgd"``, ``(1 - momentum) / L`` with ``L`` the mean squared
+        norm of a sample (plus one for the intercept, divided by ``1 - dropout``,
+        plus the L2 strength), a bound on the curvature of every mini-batch
+        loss; for ``"adam"``, a hundredth of the standard deviation of ``y``
+        divided by ``sqrt(L)``, the order of the weights to learn.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of ``"sgd"``, as in :class:`MLPWeightsClassifier`.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    max_iter : int, default=1000
+        Maximum number of iterations (``"fista"``) or epochs (stochastic solvers).
+    tol : float, default=1e-4
+        Stochastic solvers stop when the training loss (or, with early
+        stopping, the validation score) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs. ``"fista"`` does not use it: it stops when
+        the optimality conditions hold to rounding (relative residual below
+        1e-11), which costs O(n_features**2) per iteration.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when its R^2 stops
+        improving and keep the best weights seen.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping (at least two
+        samples, so that R^2 is defined).
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    shuffle : bool, default=True
+        Whether to shuffle the samples each epoch.
+    warm_start : bool, default=False
+        Start from the previous solution instead of zeros.
+    random_state : int, RandomState instance or None, default=None
+        Seeds shuffling, dropout and the validation split.
+    verbose : int, default=0
+        Print one line per epoch (loss, validation score, seconds).
+    momentum : float, default=0.9
+        Momentum of ``"sgd"``.
+    nesterovs_momentum : bool, default=True
+        Whether ``"sgd"`` uses Nesterov's momentum.
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        The learned weights, one per input feature (and target).
+    intercept_ : float or ndarray of shape (n_targets,)
+        The bias ``b``.
+    n_iter_ : int
+        Iterations (``"fista"``) or epochs run.
+    loss_curve_ : list of float
+        The objective after each iteration or epoch.
+    best_loss_ : float
+        Smallest value in ``loss_curve_``.
+    validation_scores_ : list of float or None
+        Held-out R^2 per epoch with early stopping, else None.
+    best_validation_score_ : float or None
+        Best held-out R^2 with early stopping, else None.
+    t_ : int
+        Samples seen by the stochastic solvers.
+    feature_std_ : ndarray of shape (n_features,)
+        Weighted standard deviation of each feature seen in ``fit``; the
+        weights report uses ``|coef_| * feature_std_`` as importance.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.ElasticNet : The same objective, by coordinate descent.
+    sklearn.linear_model.SGDRegressor : The same objective, by plain SGD.
+    MLPWeightsClassifier : A network classifier with the same penalties.
+
+    Notes
+    -----
+    The objective, with ``s_i`` the sample weights, is
+
+    .. math::
+
+        \\frac{1}{\\sum_i s_i} \\sum_i s_i \\, \\tfrac12 (y_i - x_i^\\top w - b)^2
+        + \\alpha \\left(\\rho \\lVert w \\rVert_1
+        + \\tfrac12 (1 - \\rho) \\lVert w \\rVert_2^2\\right)
+
+    with ``rho = l1_ratio`` (1 for ``"l1"``, 0 for ``"l2"``). It is the objective
+    of :class:`~sklearn.linear_model.ElasticNet`, so ``penalty="l2"`` matches
+    ``Ridge(alpha * n_samples)`` and ``penalty="l1"`` matches ``Lasso(alpha)``.
+    The L1 part is applied by soft-thresholding (a proximal step), so its
+    zeros are exact.
+
+    References
+    ----------
+    Beck, A. and Teboulle, M. (2009). A fast iterative shrinkage-thresholding
+    algorithm for linear inverse problems. SIAM J. Imaging Sci. 2(1), 183-202.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sk_weights import WeightedLinearRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = WeightedLinearRegressor(penalty="l1", alpha=0.5).fit(X, y)
+    >>> int((model.coef_ == 0).sum())
+    6
+    >>> round(model.score(X, y), 3)
+    0.454
+    """
+
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", "fista", "sgd", "adam"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        dropout=0.0,
+        fit_intercept=True,
+        solver="auto",
+        learning_rate_init="auto",
+        learning_rate="constant",
+        batch_size="auto",
+        max_iter=1000,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        power_t=0.5,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.dropout = dropout
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.power_t = power_t
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the weights to ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss; None weighs all
+            samples equally.
+
+        Returns
+        -------
+        self : WeightedLinearRegressor
+            The fitted estimator.
+        """
+        X, y = self._validate_training_data(X, y, reset=True)
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
+
+        Successive calls continue from the current weights and optimiser
+        state, so the model can learn from data that arrive in chunks.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss.
+
+        Returns
+        -------
+        self : WeightedLinearRegressor
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "coef_")
+        X, y = self._validate_training_data(X, y, reset=first_call)
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        return self._fit(X, y, sample_weight, incremental=not first_call)
+
+    def predict(self, X):
+        """Predict ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+        )
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags
+
+    # -- the work -----------------------------------------------------------
+
+    def _validate_training_data(self, X, y, reset):
+        """Validate X and y; y becomes a float array of X's dtype."""
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+        )
+        return X, y.astype(X.dtype, copy=False)
+
+    def _solver_name(self, incremental=False):
+        """Resolve ``solver="auto"`` (and the full-batch solver in partial_fit)."""
+        stochastic = incremental or self.dropout > 0 or self.early_stopping
+        if self.solver == "auto":
+            return "sgd" if stochastic else "fista"
+        if self.solver == "fista" and stochastic:
+            if incremental:
+                return "sgd"
+            raise ValueError(
+                "solver='fista' is a full-batch method and cannot use dropout or "
+                "early stopping; use solver='sgd' or 'adam' (or 'auto')."
+            )
+        return self.solver
+
+    def _fit(self, X, y, sample_weight, incremental):
+        """Fit (or continue fitting) on validated data; see :meth:`fit`."""
+        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        continuing = incremental or (self.warm_start and hasattr(self, "coef_"))
+        if continuing and self._coef_matrix().shape[0] != y2d.shape[1]:
+            raise ValueError(
+                f"y has {y2d.shape[1]} target(s) but the model was fitted with "
+                f"{self._coef_matrix().shape[0]}; refit with warm_start=False."
+            )
+        solver = self._solver_name(incremental)
+        with silence_overflow():
+            if solver == "fista":
+                coef, intercept = self._fit_full_batch(X, y2d, sample_weight)
+            else:
+                coef, intercept = self._fit_stochastic(
+                    X, y2d, sample_weight, solver, incremental, continuing
+                )
+        self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
+        return self
+
+    def _fit_full_batch(self, X, y, sample_weight):
+        """Solve exactly on the sufficient statistics (the Gram matrix)."""
+        stats = least_squares_statistics(X, y, sample_weight, self.fit_intercept)
+        if not (np.isfinite(stats.gram).all() and np.isfinite(stats.xy).all()):
+            raise ValueError(
+                "The features are too large for their squares to be represented "
+                "in floating point (the Gram matrix overflowed). Scale X, e.g. "
+                "with sklearn.preprocessing.StandardScaler."
+            )
+        start = None
+        if self.warm_start and hasattr(self, "coef_"):
+            start = self._coef_matrix().astype(np.float64)
+        result = solve_penalised_least_squares(
+            stats, self._penalty(), self.max_iter, coef_init=start
+        )
+        self._warn_not_converged(result.converged)
+        coef = result.coef
+        intercept = stats.y_mean - coef @ stats.x_mean
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = result.loss_curve
+        self.best_loss_ = float(min(result.loss_curve))
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+        self.t_ = 0
+        self.feature_std_ = stats.x_scale
+        return coef, intercept
+
+    def _fit_stochastic(self, X, y, sample_weight, solver, incremental, continuing):
+        """Train by mini-batch gradient descent on the shared network core."""
+        rng = make_rng(self.random_state)
+        n_features, n_targets = X.shape[1], y.shape[1]
+        layout = Layout([n_features, n_targets])
+        theta = np.zeros(layout.n_params, dtype=X.dtype)
+        if continuing:
+            theta = layout.pack(
+                [self._coef_matrix().T], [np.ravel(self.intercept_)], X.dtype
+            )
+        learning_rate = self._learning_rate(solver, X, y, sample_weight)
+        optimizer = self._make_optimizer(solver, layout.n_params, X.dtype, learning_rate)
+        if continuing:
+            self._restore_optimizer(optimizer)
+
+        validation_score = None
+        if self.early_stopping and not incremental:
+            X, y, sample_weight, validation_score = self._split_validation(
+                X, y, sample_weight, layout, rng
+            )
+        result = train(
+            theta,
+            layout,
+            X,
+            y,
+            sample_weight,
+            activation="identity",
+            loss="squared_error",
+            penalty=self._penalty(),
+            optimizer=optimizer,
+            batch_size=self._batch_size(X.shape[0]),
+            max_epochs=1 if incremental else self.max_iter,
+            rng=rng,
+            shuffle=self.shuffle,
+            dropout_rates=[self.dropout],
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            validation_score=validation_score,
+            stop_early=not incremental,
+            n_samples_seen=getattr(self, "t_", 0) if continuing else 0,
+            first_epoch=getattr(self, "n_iter_", 0) + 1 if incremental else 1,
+            verbose=bool(self.verbose),
+        )
+        if not self.fit_intercept:
+            result.theta[layout.n_coefs :] = 0
+        if not incremental:
+            self._warn_not_converged(result.converged, "epochs")
+        self._store_training(result, optimizer, incremental)
+        self.feature_std_ = weighted_feature_std(X, sample_weight)
+        coefs, intercepts = layout.unpack(result.theta)
+        return coefs[0].T, intercepts[0]
+
+    def _split_validation(self, X, y, sample_weight, layout, rng):
+        """Hold out ``validation_fraction`` of the data and build its scorer."""
+        # R^2 needs two held-out samples, whatever the fraction gives.
+        n_validation = max(2, int(np.ceil(self.validation_fraction * X.shape[0])))
+        if X.shape[0] - n_validation < 1:
+            raise ValueError(
+                f"Early stopping holds out {n_validation} samples to score, which "
+                f"leaves none to train on with n_samples={X.shape[0]}: use more "
+                "samples or early_stopping=False."
+            )
+        X, X_val, y, y_val, sample_weight, sw_val = train_test_split(
+            X,
+            y,
+            sample_weight,
+            test_size=n_validation,
+            random_state=int(rng.integers(np.iinfo(np.int32).max)),
+        )
+
+        def validation_score(theta):
+            prediction = predict(theta, layout, X_val, "identity", "squared_error")
+            return r2_score(y_val, prediction, sample_weight=sw_val)
+
+        return X, y, sample_weight, validation_score
+
+    def _learning_rate(self, solver, X, y, sample_weight):
+        """Resolve ``learning_rate_init="auto"`` from the data (see the class doc)."""
+        if self.learning_rate_init != "auto":
+            return float(self.learning_rate_init)
+        weights = sample_weight / sample_weight.sum()
+        squared_norms = (
+            np.asarray(X.multiply(X).sum(axis=1)).ravel()
+            if hasattr(X, "multiply")
+            else np.einsum("ij,ij->i", X, X)
+        )
+        curvature = (float(weights @ squared_norms) + self.fit_intercept) / (
+            1.0 - self.dropout
+        ) + self._penalty().l2
+        curvature = max(curvature, np.finfo(np.float64).tiny)
+        if solver == "adam":
+            y_std = float(np.sqrt(np.max(weights @ (y - weights @ y) ** 2)))
+            return max(0.01 * y_std / np.sqrt(curvature), 1e-6)
+        return (1.0 - self.momentum or 1.0) / curvature
+
+    def _coef_matrix(self):
+        """``coef_`` as a (n_targets, n_features) matrix."""
+        return np.atleast_2d(self.coef_)
+
+    def _set_weights(self, coef, intercept, one_target, dtype):
+        """Store the fitted weights in scikit-learn's shapes and X's dtype."""
+        coef = np.asarray(coef, dtype=dtype)
+        intercept = np.asarray(intercept, dtype=dtype)
+        if not self.fit_intercept:
+            intercept = np.zeros_like(intercept)
+        if one_target:
+            self.coef_ = coef.ravel()
+            self.intercept_ = float(intercept[0])
+        else:
+            self.coef_ = coef
+            self.intercept_ = intercept

@@ -1,0 +1,65 @@
+"""Weighted losses of a network's output, each paired with its output activation.
+
+Every loss takes the network's prediction *after* the output activation it is
+the negative log-likelihood of: ``squared_error`` with the identity,
+``binary_log_loss`` with the logistic, ``log_loss`` with the softmax. For each
+pair the gradient of the loss with respect to the *raw* output is the same
+expression, ``s_i * (prediction_i - y_i)``, which :func:`output_gradient`
+computes once for all of them (the fused softmax/cross-entropy gradient).
+
+Every function takes ``sample_weight`` already normalised to sum to one over the
+samples at hand, so that the value is the weighted mean loss of the objective.
+"""
+
+import numpy as np
+
+
+def squared_error(y, prediction, sample_weight):
+    """Return ``sum_i s_i * 0.5 * ||y_i - prediction_i||**2``."""
+    diff = prediction - y
+    return 0.5 * float(sample_weight @ np.einsum("ij,ij->i", diff, diff))
+
+
+def _clipped_log(p):
+    """Return ``log(p)`` with ``p`` clipped away from 0 so the loss stays finite."""
+    eps = np.finfo(p.dtype).eps
+    return np.log(np.clip(p, eps, 1.0))
+
+
+def binary_log_loss(y, prediction, sample_weight):
+    """Return the weighted logistic loss of probabilities of shape (n, 1)."""
+    p = prediction[:, 0]
+    per_sample = -(y[:, 0] * _clipped_log(p) + (1 - y[:, 0]) * _clipped_log(1 - p))
+    return float(sample_weight @ per_sample)
+
+
+def log_loss(y, prediction, sample_weight):
+    """Return the weighted cross-entropy of one-hot ``y`` and softmax outputs."""
+    per_sample = -np.einsum("ij,ij->i", y, _clipped_log(prediction))
+    return float(sample_weight @ per_sample)
+
+
+LOSSES = {
+    "squared_error": squared_error,
+    "binary_log_loss": binary_log_loss,
+    "log_loss": log_loss,
+}
+
+#: The output activation whose canonical loss each entry of LOSSES is.
+OUTPUT_ACTIVATIONS = {
+    "squared_error": "identity",
+    "binary_log_loss": "logistic",
+    "log_loss": "softmax",
+}
+
+
+def output_gradient(y, prediction, sample_weight, out):
+    """Write the gradient of the loss with respect to the raw output into ``out``.
+
+    ``prediction`` is the output *after* its activation; for each loss of
+    :data:`LOSSES` with its canonical output activation the gradient is
+    ``s_i * (prediction_i - y_i)``.
+    """
+    np.subtract(prediction, y, out=out)
+    out *= sample_weight[:, np.newaxis]
+    return out

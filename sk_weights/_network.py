@@ -1,0 +1,280 @@
+"""A feed-forward network on plain arrays: initialisation, forward and backward.
+
+All parameters live in one flat vector ``theta`` laid out as
+``[W_0, W_1, ..., W_L, b_0, b_1, ..., b_L]``; :class:`Layout` hands out
+per-layer views of it, so an optimiser step is a handful of vector operations
+and the penalised weights are the contiguous slice ``theta[:n_coefs]``.
+
+A linear model is the network with no hidden layer. Nothing here knows about
+scikit-learn estimators: arrays in, arrays out.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from sk_weights._activations import ACTIVATIONS, DERIVATIVES
+from sk_weights._losses import LOSSES, OUTPUT_ACTIVATIONS, output_gradient
+
+
+class Layout:
+    """Shapes of a network's weight matrices and bias vectors in a flat vector.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Units per layer, inputs first and outputs last.
+    """
+
+    def __init__(self, layer_sizes):
+        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        self.coef_shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.n_coefs = sum(n_in * n_out for n_in, n_out in self.coef_shapes)
+        self.n_params = self.n_coefs + sum(self.layer_sizes[1:])
+
+    @property
+    def n_layers(self):
+        """Number of weight matrices."""
+        return len(self.coef_shapes)
+
+    def unpack(self, theta):
+        """Return lists of weight-matrix and bias views into ``theta``."""
+        coefs, intercepts = [], []
+        start = 0
+        for n_in, n_out in self.coef_shapes:
+            coefs.append(theta[start : start + n_in * n_out].reshape(n_in, n_out))
+            start += n_in * n_out
+        for _, n_out in self.coef_shapes:
+            intercepts.append(theta[start : start + n_out])
+            start += n_out
+        return coefs, intercepts
+
+    def pack(self, coefs, intercepts, dtype=None):
+        """Return a new flat vector holding ``coefs`` and ``intercepts``."""
+        parts = [np.ravel(c) for c in coefs] + [np.ravel(b) for b in intercepts]
+        theta = np.concatenate(parts)
+        if theta.size != self.n_params:
+            raise ValueError(
+                f"Expected {self.n_params} parameters for layers "
+                f"{self.layer_sizes}, got {theta.size}."
+            )
+        return theta.astype(dtype or theta.dtype, copy=False)
+
+
+def init_parameters(layout, activation, rng, dtype):
+    """Draw Glorot-uniform weights and biases for ``layout`` from ``rng``.
+
+    The bound ``sqrt(6 / (n_in + n_out))`` keeps the variance of activations
+    roughly constant across layers (Glorot & Bengio, 2010); the logistic
+    activation gets the factor 2 they recommend for it.
+    """
+    factor = 2.0 if activation == "logistic" else 6.0
+    parts_w, parts_b = [], []
+    for n_in, n_out in layout.coef_shapes:
+        bound = np.sqrt(factor / (n_in + n_out))
+        parts_w.append(rng.uniform(-bound, bound, size=n_in * n_out))
+        parts_b.append(rng.uniform(-bound, bound, size=n_out))
+    return np.concatenate(parts_w + parts_b).astype(dtype)
+
+
+def dropout_mask(rng, shape, rate, dtype):
+    """Return an inverted-dropout mask: 0 with probability ``rate``, else 1/(1-rate).
+
+    Multiplying activations by it keeps their expectation unchanged, so
+    prediction uses the network as it is, with nothing dropped.
+    """
+    keep = 1.0 - rate
+    mask = rng.random(shape, dtype=np.float64 if dtype != np.float32 else dtype)
+    return np.where(mask < keep, dtype.type(1.0 / keep), dtype.type(0.0))
+
+
+class Workspace:
+    """Buffers for the forward and backward passes of one batch size, reused.
+
+    ``activations[0]`` is the (possibly dropped-out) input; ``activations[i]``
+    for ``i >= 1`` the output of layer ``i``; ``deltas[i]`` the gradient of the
+    loss with respect to the pre-activation of layer ``i + 1``.
+    """
+
+    def __init__(self, layout, n_samples, dtype):
+        sizes = layout.layer_sizes
+        self.n_samples = n_samples
+        self.activations = [None] + [
+            np.empty((n_samples, n), dtype=dtype) for n in sizes[1:]
+        ]
+        self.deltas = [np.empty((n_samples, n), dtype=dtype) for n in sizes[1:]]
+
+    def resize(self, n_samples):
+        """Return views for a smaller batch (the last batch of an epoch)."""
+        if n_samples == self.n_samples:
+            return self
+        view = object.__new__(Workspace)
+        view.n_samples = n_samples
+        view.activations = [None] + [a[:n_samples] for a in self.activations[1:]]
+        view.deltas = [d[:n_samples] for d in self.deltas]
+        return view
+
+
+def _matmul(A, W, out):
+    """``out = A @ W`` with BLAS writing straight into ``out`` when A is dense."""
+    if sp.issparse(A):
+        out[...] = A @ W
+        return out
+    return np.matmul(A, W, out=out)
+
+
+def forward(
+    coefs,
+    intercepts,
+    X,
+    activation,
+    output_activation,
+    workspace,
+    dropout_masks=None,
+):
+    """Run the forward pass; return the network's output (after its activation).
+
+    Parameters
+    ----------
+    coefs, intercepts : list of ndarray
+        Weight matrices ``(n_in, n_out)`` and bias vectors.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Input batch.
+    activation, output_activation : str
+        Keys of :data:`~sk_weights._activations.ACTIVATIONS`.
+    workspace : Workspace
+        Buffers sized for ``n_samples``; filled with every layer's output.
+    dropout_masks : list of (ndarray or None), optional
+        One entry per layer that feeds a weight matrix (the input and each
+        hidden layer); the layer's output is multiplied by it (inverted
+        dropout). For sparse input the mask is applied to the stored values.
+    """
+    n_layers = len(coefs)
+    masks = dropout_masks or [None] * n_layers
+    if masks[0] is not None:
+        X = _drop_input(X, masks[0])
+    workspace.activations[0] = X
+    hidden = ACTIVATIONS[activation]
+    for i in range(n_layers):
+        out = _matmul(workspace.activations[i], coefs[i], workspace.activations[i + 1])
+        out += intercepts[i]
+        if i + 1 < n_layers:
+            hidden(out)
+            if masks[i + 1] is not None:
+                out *= masks[i + 1]
+        else:
+            ACTIVATIONS[output_activation](out)
+    return workspace.activations[-1]
+
+
+def _drop_input(X, mask):
+    """Apply an input dropout mask to a dense or sparse batch (a new array)."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, copy=True)
+        # Dropping a stored zero changes nothing, so one draw per stored value
+        # is the same as one per entry.
+        X.data *= mask.ravel()[: X.data.size]
+        return X
+    return X * mask
+
+
+def backward(
+    coefs,
+    y,
+    sample_weight,
+    activation,
+    workspace,
+    coef_grads,
+    intercept_grads,
+    dropout_masks=None,
+):
+    """Back-propagate the loss gradient; fill ``coef_grads`` and ``intercept_grads``.
+
+    Must follow :func:`forward` on the same ``workspace``. ``sample_weight``
+    sums to one over the batch, so the gradients are those of the weighted
+    mean loss. The penalty is not included here.
+    """
+    n_layers = len(coefs)
+    masks = dropout_masks or [None] * n_layers
+    acts, deltas = workspace.activations, workspace.deltas
+    output_gradient(y, acts[-1], sample_weight, out=deltas[-1])
+    derivative = DERIVATIVES[activation]
+    for i in range(n_layers - 1, -1, -1):
+        # dL/dW_i = a_i^T delta_i and dL/db_i = sum of delta_i over the batch.
+        if sp.issparse(acts[i]):
+            coef_grads[i][...] = acts[i].T @ deltas[i]
+        else:
+            np.matmul(acts[i].T, deltas[i], out=coef_grads[i])
+        np.sum(deltas[i], axis=0, out=intercept_grads[i])
+        if i > 0:
+            # Gradient through W_i, the dropout mask and the activation of layer i.
+            np.matmul(deltas[i], coefs[i].T, out=deltas[i - 1])
+            if masks[i] is not None:
+                deltas[i - 1] *= masks[i]
+            derivative(acts[i], deltas[i - 1])
+    return coef_grads, intercept_grads
+
+
+def loss_and_gradient(
+    theta,
+    layout,
+    X,
+    y,
+    sample_weight,
+    *,
+    activation,
+    loss,
+    penalty,
+    workspace=None,
+    dropout_masks=None,
+    grad=None,
+):
+    """Return the data loss at ``theta`` and write the gradient into ``grad``.
+
+    The returned value is the weighted mean loss only; ``grad`` also holds the
+    gradient of the penalty's smooth (L2) part. The L1 part is left to a
+    proximal step, and the penalty's value to ``penalty.value``.
+
+    Returns
+    -------
+    loss : float
+        Weighted mean loss of the batch.
+    grad : ndarray
+        Gradient with respect to ``theta`` (the array passed in, if any).
+    """
+    if workspace is None:
+        workspace = Workspace(layout, X.shape[0], theta.dtype)
+    if grad is None:
+        grad = np.empty_like(theta)
+    coefs, intercepts = layout.unpack(theta)
+    coef_grads, intercept_grads = layout.unpack(grad)
+    prediction = forward(
+        coefs,
+        intercepts,
+        X,
+        activation,
+        OUTPUT_ACTIVATIONS[loss],
+        workspace,
+        dropout_masks,
+    )
+    value = LOSSES[loss](y, prediction, sample_weight)
+    backward(
+        coefs,
+        y,
+        sample_weight,
+        activation,
+        workspace,
+        coef_grads,
+        intercept_grads,
+        dropout_masks,
+    )
+    penalty.add_gradient(theta[: layout.n_coefs], grad[: layout.n_coefs])
+    return value, grad
+
+
+def predict(theta, layout, X, activation, loss):
+    """Return the network's output on ``X`` (no dropout), batch by batch."""
+    coefs, intercepts = layout.unpack(theta)
+    workspace = Workspace(layout, X.shape[0], theta.dtype)
+    return forward(
+        coefs, intercepts, X, activation, OUTPUT_ACTIVATIONS[loss], workspace
+    )

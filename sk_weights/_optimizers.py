@@ -1,0 +1,263 @@
+"""Optimisers that update a flat parameter vector in place.
+
+:class:`SGDOptimizer` and :class:`AdamOptimizer` take one mini-batch gradient
+per :meth:`step`; their :meth:`prox_step_size` tells the proximal L1 step how far
+the weights just moved, so soft-thresholding uses the step the optimiser
+actually took. :func:`accelerated_proximal_gradient` is the deterministic
+full-batch method (FISTA with adaptive restart).
+
+Optimisers hold only arrays and numbers; :meth:`state` / :meth:`from_state`
+turn them into a plain dict and back, so an estimator can keep its optimiser
+between ``partial_fit`` calls without storing objects.
+"""
+
+import numpy as np
+
+
+class SGDOptimizer:
+    """Stochastic gradient descent with momentum and a learning-rate schedule.
+
+    The update is the textbook ``w <- w - learning_rate * grad`` when
+    ``momentum=0``; with momentum a velocity accumulates past steps, and
+    Nesterov's variant evaluates the step at the look-ahead point.
+
+    Parameters
+    ----------
+    n_params : int
+        Length of the parameter vector.
+    dtype : numpy dtype
+        dtype of the parameters.
+    learning_rate_init : float
+        Initial step size.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule: constant; ``learning_rate_init / (t + 1) ** power_t`` with
+        ``t`` the number of samples seen; or divided by 5 each time training
+        stops improving (see :meth:`on_plateau`).
+    momentum : float, default=0.9
+        Weight of the previous velocity.
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum.
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+    """
+
+    min_learning_rate = 1e-6
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init,
+        learning_rate="constant",
+        momentum=0.9,
+        nesterovs_momentum=True,
+        power_t=0.5,
+    ):
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+        self.schedule = learning_rate
+        self.momentum = float(momentum)
+        self.nesterovs_momentum = bool(nesterovs_momentum)
+        self.power_t = float(power_t)
+        self.velocity = np.zeros(n_params, dtype=dtype)
+        self._scaled_grad = np.empty(n_params, dtype=dtype)
+
+    def step(self, theta, grad):
+        """Move ``theta`` in place along the negative gradient."""
+        scaled = np.multiply(grad, self.learning_rate, out=self._scaled_grad)
+        if self.momentum == 0:
+            theta -= scaled
+            return theta
+        velocity = self.velocity
+        velocity *= self.momentum
+        velocity -= scaled
+        if self.nesterovs_momentum:
+            # theta += momentum * velocity - learning_rate * grad
+            scaled *= -1
+            scaled += self.momentum * velocity
+            theta += scaled
+        else:
+            theta += velocity
+        return theta
+
+    def prox_step_size(self, n):
+        """Return the step size of the last update (the same for all weights)."""
+        return self.learning_rate
+
+    def on_epoch_end(self, n_samples_seen):
+        """Apply the ``"invscaling"`` schedule after an epoch."""
+        if self.schedule == "invscaling":
+            self.learning_rate = (
+                self.learning_rate_init / (n_samples_seen + 1) ** self.power_t
+            )
+
+    def on_plateau(self, verbose=False):
+        """React to training that stopped improving; return True to go on.
+
+        With the ``"adaptive"`` schedule the learning rate is divided by 5 and
+        training continues until it falls below 1e-6.
+        """
+        if self.schedule != "adaptive" or self.learning_rate <= self.min_learning_rate:
+            return False
+        self.learning_rate /= 5.0
+        if verbose:
+            print(f"Setting learning rate to {self.learning_rate:f}")
+        return True
+
+    def state(self):
+        """Return the optimiser's state as a dict of numbers and arrays."""
+        return {"learning_rate": self.learning_rate, "velocity": self.velocity}
+
+    def load_state(self, state):
+        """Restore a state returned by :meth:`state` (arrays are copied)."""
+        self.learning_rate = float(state["learning_rate"])
+        self.velocity[...] = state["velocity"]
+        return self
+
+
+class AdamOptimizer:
+    """Adam: steps scaled by running estimates of the gradient's moments.
+
+    Parameters
+    ----------
+    n_params : int
+        Length of the parameter vector.
+    dtype : numpy dtype
+        dtype of the parameters.
+    learning_rate_init : float
+        Step size.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the first and second moment estimates.
+    epsilon : float, default=1e-8
+        Added to the root of the second moment for numerical stability.
+
+    References
+    ----------
+    Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic
+    optimization. ICLR.
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.first_moment = np.zeros(n_params, dtype=dtype)
+        self.second_moment = np.zeros(n_params, dtype=dtype)
+        self._buffer = np.empty(n_params, dtype=dtype)
+        self._step_scale = 0.0
+
+    def step(self, theta, grad):
+        """Move ``theta`` in place by the bias-corrected Adam step."""
+        self.t += 1
+        m, v, buf = self.first_moment, self.second_moment, self._buffer
+        m *= self.beta_1
+        m += (1 - self.beta_1) * grad
+        np.multiply(grad, grad, out=buf)
+        buf *= 1 - self.beta_2
+        v *= self.beta_2
+        v += buf
+        self._step_scale = (
+            self.learning_rate
+            * np.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        # theta -= step_scale * m / (sqrt(v) + epsilon)
+        np.sqrt(v, out=buf)
+        buf += self.epsilon
+        np.divide(m, buf, out=buf)
+        buf *= self._step_scale
+        theta -= buf
+        return theta
+
+    def prox_step_size(self, n):
+        """Return the per-weight step sizes of the last update, for the first n."""
+        return self._step_scale / (np.sqrt(self.second_moment[:n]) + self.epsilon)
+
+    def on_epoch_end(self, n_samples_seen):
+        """Adam keeps its learning rate; nothing to do."""
+
+    def on_plateau(self, verbose=False):
+        """Adam has no adaptive schedule: stop when training stops improving."""
+        return False
+
+    def state(self):
+        """Return the optimiser's state as a dict of numbers and arrays."""
+        return {
+            "t": self.t,
+            "first_moment": self.first_moment,
+            "second_moment": self.second_moment,
+        }
+
+    def load_state(self, state):
+        """Restore a state returned by :meth:`state` (arrays are copied)."""
+        self.t = int(state["t"])
+        self.first_moment[...] = state["first_moment"]
+        self.second_moment[...] = state["second_moment"]
+        return self
+
+
+def accelerated_proximal_gradient(x0, gradient, prox, step_size, max_iter, callback):
+    """Minimise ``f(x) + g(x)`` by FISTA with gradient-based adaptive restart.
+
+    Parameters
+    ----------
+    x0 : ndarray
+        Starting point (not modified).
+    gradient : callable
+        ``gradient(x)`` returns the gradient of the smooth part ``f``.
+    prox : callable
+        ``prox(x, step)`` applies the proximal operator of ``step * g`` in place.
+    step_size : float
+        ``1 / L`` with ``L`` a Lipschitz constant of the gradient.
+    max_iter : int
+        Maximum number of iterations.
+    callback : callable
+        ``callback(iteration, x)`` is called after every iteration; training
+        stops when it returns True.
+
+    Returns
+    -------
+    x : ndarray
+        The last iterate.
+    n_iter : int
+        Iterations run.
+    stopped : bool
+        Whether ``callback`` asked to stop (as opposed to reaching max_iter).
+
+    References
+    ----------
+    Beck, A. and Teboulle, M. (2009). A fast iterative shrinkage-thresholding
+    algorithm for linear inverse problems. SIAM J. Imaging Sci. 2(1).
+    O'Donoghue, B. and Candès, E. (2015). Adaptive restart for accelerated
+    gradient schemes. Found. Comput. Math. 15.
+    """
+    x = x0.copy()
+    lookahead = x0.copy()
+    t = 1.0
+    for iteration in range(1, max_iter + 1):
+        x_new = lookahead - step_size * gradient(lookahead)
+        prox(x_new, step_size)
+        step = x_new - x
+        if np.dot(lookahead - x_new, step) > 0:
+            # The momentum points uphill: drop it and restart from x_new.
+            t = 1.0
+            lookahead = x_new.copy()
+        else:
+            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+            lookahead = x_new + ((t - 1.0) / t_next) * step
+            t = t_next
+        x = x_new
+        if callback(iteration, x):
+            return x, iteration, True
+    return x, max_iter, False

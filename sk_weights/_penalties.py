@@ -1,0 +1,74 @@
+"""The elastic-net penalty on weights: value, smooth gradient and proximal step.
+
+The penalty is ``alpha * (l1_ratio * sum|w| + 0.5 * (1 - l1_ratio) * sum w**2)``.
+Its smooth (L2) part enters the gradient; its L1 part is handled by the
+proximal operator, soft-thresholding, which sets weights to exactly zero
+instead of leaving the tiny values that a subgradient step would.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: l1_ratio implied by each ``penalty`` option (None: use the parameter).
+PENALTY_L1_RATIOS = {"l2": 0.0, "l1": 1.0, "elasticnet": None}
+
+
+@dataclass(frozen=True)
+class ElasticNetPenalty:
+    """Strengths of the L1 and L2 parts of the penalty on the weights.
+
+    Parameters
+    ----------
+    l1 : float
+        ``alpha * l1_ratio``, the weight of ``sum|w|``.
+    l2 : float
+        ``alpha * (1 - l1_ratio)``, the weight of ``0.5 * sum w**2``.
+    """
+
+    l1: float = 0.0
+    l2: float = 0.0
+
+    @classmethod
+    def from_params(cls, penalty, alpha, l1_ratio):
+        """Build the penalty from the estimators' ``penalty``, ``alpha``, ``l1_ratio``."""
+        if penalty is None:
+            return cls()
+        ratio = PENALTY_L1_RATIOS[penalty]
+        if ratio is None:
+            ratio = l1_ratio
+        return cls(l1=alpha * ratio, l2=alpha * (1.0 - ratio))
+
+    def value(self, weights):
+        """Return the penalty of the weight array ``weights``."""
+        total = 0.0
+        if self.l1:
+            total += self.l1 * float(np.abs(weights).sum())
+        if self.l2:
+            total += 0.5 * self.l2 * float(np.dot(weights.ravel(), weights.ravel()))
+        return total
+
+    def add_gradient(self, weights, gradient):
+        """Add the gradient of the smooth (L2) part to ``gradient`` in place."""
+        if self.l2:
+            gradient += self.l2 * weights
+        return gradient
+
+    def prox(self, weights, step):
+        """Apply the proximal step of the L1 part in place (soft-thresholding).
+
+        ``step`` is the step size the optimiser just used, a scalar or an array
+        of per-weight steps; the threshold is ``step * l1``.
+        """
+        if self.l1:
+            soft_threshold(weights, step * self.l1)
+        return weights
+
+
+def soft_threshold(weights, threshold):
+    """Shrink ``weights`` towards zero by ``threshold`` in place, clipping at 0."""
+    magnitude = np.abs(weights)
+    magnitude -= threshold
+    np.maximum(magnitude, 0, out=magnitude)
+    np.copysign(magnitude, weights, out=weights)
+    return weights

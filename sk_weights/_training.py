@@ -1,0 +1,280 @@
+"""The epoch loop of the stochastic solvers, shared by every estimator.
+
+:func:`train` runs mini-batch gradient descent on a flat parameter vector:
+batching and shuffling, inverted-dropout masks, the optimiser step and the
+proximal L1 step, per-epoch history, stopping on the training loss or on a
+held-out validation score, and the divergence guard. It works on a copy of the
+parameters, so a failed run leaves the caller's arrays untouched.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from sk_weights._network import Workspace, dropout_mask, loss_and_gradient
+
+
+class DivergenceError(ValueError):
+    """Training produced a non-finite loss or weight."""
+
+
+@dataclass
+class TrainingResult:
+    """What a run of :func:`train` produced."""
+
+    theta: np.ndarray
+    n_epochs: int
+    n_samples_seen: int
+    converged: bool
+    history: list = field(default_factory=list)
+    best_loss: float = np.inf
+    best_validation_score: float = -np.inf
+
+
+def divergence_message(epoch, what, learning_rate):
+    """Explain a divergence: where it happened, the likely cause and the cure."""
+    return (
+        f"Training diverged at epoch {epoch}: the {what} is no longer finite. "
+        f"The learning rate ({learning_rate:.3g}) is likely too large for this "
+        "data, or the features are not scaled. Lower learning_rate_init, or "
+        "standardise X (e.g. with sklearn.preprocessing.StandardScaler). The "
+        "estimator keeps the weights it had before this call."
+    )
+
+
+def _batches(n_samples, batch_size, rng, shuffle):
+    """Yield index arrays (or slices) covering ``range(n_samples)`` once."""
+    if shuffle:
+        order = rng.permutation(n_samples)
+        for start in range(0, n_samples, batch_size):
+            yield order[start : start + batch_size]
+    else:
+        for start in range(0, n_samples, batch_size):
+            yield slice(start, min(start + batch_size, n_samples))
+
+
+def _take_rows(X, rows, buffer):
+    """Return ``X[rows]``, gathered into ``buffer`` when X is dense."""
+    if isinstance(rows, slice) or sp.issparse(X):
+        return X[rows]
+    out = buffer[: len(rows)]
+    np.take(X, rows, axis=0, out=out)
+    return out
+
+
+def train(
+    theta,
+    layout,
+    X,
+    y,
+    sample_weight,
+    *,
+    activation,
+    loss,
+    penalty,
+    optimizer,
+    batch_size,
+    max_epochs,
+    rng,
+    shuffle=True,
+    dropout_rates=None,
+    tol=1e-4,
+    n_iter_no_change=10,
+    validation_score=None,
+    stop_early=True,
+    best_loss=np.inf,
+    best_validation_score=-np.inf,
+    n_samples_seen=0,
+    first_epoch=1,
+    verbose=False,
+    epoch_callback=None,
+):
+    """Train ``theta`` by mini-batch proximal gradient descent.
+
+    Parameters
+    ----------
+    theta : ndarray
+        Initial parameters (not modified; the result holds a trained copy).
+    layout : Layout
+        Shapes of the network's layers.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Training inputs.
+    y : ndarray of shape (n_samples, n_outputs)
+        Targets, one-hot for classification.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights of the samples.
+    activation, loss : str
+        Hidden activation and loss (see ``_activations`` and ``_losses``).
+    penalty : ElasticNetPenalty
+        Penalty on the weight matrices.
+    optimizer : SGDOptimizer or AdamOptimizer
+        Updates ``theta`` from each mini-batch gradient; modified in place.
+    batch_size : int
+        Samples per mini-batch.
+    max_epochs : int
+        Maximum number of passes over the data.
+    rng : numpy.random.Generator
+        Source of the shuffling and of the dropout masks.
+    shuffle : bool, default=True
+        Whether to visit the samples in a new random order each epoch.
+    dropout_rates : sequence of float, optional
+        Drop probability of each layer that feeds a weight matrix (the input
+        first). None or 0 drops nothing.
+    tol, n_iter_no_change : float, int
+        Stop when the monitored quantity has not improved by ``tol`` for
+        ``n_iter_no_change`` consecutive epochs.
+    validation_score : callable, optional
+        ``validation_score(theta)`` returns a score to maximise on held-out
+        data. When given, it is the monitored quantity and the best parameters
+        seen are returned; otherwise the training loss is monitored.
+    stop_early : bool, default=True
+        Whether to stop when the monitored quantity stops improving (False for
+        a single ``partial_fit`` pass).
+    best_loss, best_validation_score, n_samples_seen, first_epoch
+        Carried over from previous calls (warm start / partial_fit).
+    verbose : bool, default=False
+        Print one line per epoch.
+    epoch_callback : callable, optional
+        ``epoch_callback(record, theta)`` is called after each epoch with that
+        epoch's history record; returning True stops training.
+
+    Returns
+    -------
+    TrainingResult
+
+    Raises
+    ------
+    DivergenceError
+        As soon as the loss or a parameter is not finite.
+    """
+    theta = theta.copy()
+    n_samples = X.shape[0]
+    batch_size = min(batch_size, n_samples)
+    rates = list(dropout_rates or [])
+    dropping = any(rate > 0 for rate in rates)
+    dtype = theta.dtype
+    grad = np.empty_like(theta)
+    workspace = Workspace(layout, batch_size, dtype)
+    x_buffer = None if sp.issparse(X) else np.empty((batch_size, X.shape[1]), X.dtype)
+    y_buffer = np.empty((batch_size, y.shape[1]), y.dtype)
+    total_weight = float(sample_weight.sum())
+    n_coefs = layout.n_coefs
+    weights = theta[:n_coefs]
+
+    history = []
+    best_theta = None
+    no_improvement = 0
+    converged = False
+    epoch = first_epoch - 1
+    for epoch in range(first_epoch, first_epoch + max_epochs):
+        start_time = time.perf_counter()
+        accumulated = 0.0
+        for rows in _batches(n_samples, batch_size, rng, shuffle):
+            batch_weight = sample_weight[rows]
+            weight_sum = float(batch_weight.sum())
+            if weight_sum == 0:
+                continue
+            X_batch = _take_rows(X, rows, x_buffer)
+            y_batch = _take_rows(y, rows, y_buffer)
+            masks = (
+                _dropout_masks(rng, X_batch, layout, rates, dtype) if dropping else None
+            )
+            batch_loss, _ = loss_and_gradient(
+                theta,
+                layout,
+                X_batch,
+                y_batch,
+                batch_weight / weight_sum,
+                activation=activation,
+                loss=loss,
+                penalty=penalty,
+                workspace=workspace.resize(X_batch.shape[0]),
+                dropout_masks=masks,
+                grad=grad,
+            )
+            if not np.isfinite(batch_loss):
+                raise DivergenceError(
+                    divergence_message(epoch, "loss", optimizer.learning_rate)
+                )
+            optimizer.step(theta, grad)
+            penalty.prox(weights, optimizer.prox_step_size(n_coefs))
+            accumulated += batch_loss * weight_sum
+            n_samples_seen += X_batch.shape[0]
+
+        if not np.isfinite(theta).all():
+            raise DivergenceError(
+                divergence_message(epoch, "weights", optimizer.learning_rate)
+            )
+        epoch_loss = accumulated / total_weight + penalty.value(weights)
+        optimizer.on_epoch_end(n_samples_seen)
+        record = {
+            "epoch": epoch,
+            "loss": epoch_loss,
+            "learning_rate": optimizer.learning_rate,
+        }
+
+        if validation_score is not None:
+            score = float(validation_score(theta))
+            record["validation_score"] = score
+            improved = score > best_validation_score + tol
+            if score > best_validation_score:
+                best_validation_score = score
+                best_theta = theta.copy()
+        else:
+            improved = epoch_loss < best_loss - tol
+        best_loss = min(best_loss, epoch_loss)
+        no_improvement = 0 if improved else no_improvement + 1
+        record["seconds"] = time.perf_counter() - start_time
+        history.append(record)
+        if verbose:
+            print(_progress_line(record))
+        if epoch_callback is not None and epoch_callback(record, theta):
+            break
+
+        if stop_early and no_improvement >= n_iter_no_change:
+            no_improvement = 0
+            if not optimizer.on_plateau(verbose):
+                converged = True
+                if verbose:
+                    monitored = "validation score" if validation_score else "loss"
+                    print(
+                        f"The {monitored} did not improve by more than tol={tol} "
+                        f"for {n_iter_no_change} consecutive epochs. Stopping."
+                    )
+                break
+
+    if best_theta is not None and stop_early:
+        theta = best_theta
+    return TrainingResult(
+        theta=theta,
+        n_epochs=len(history),
+        n_samples_seen=n_samples_seen,
+        converged=converged,
+        history=history,
+        best_loss=best_loss,
+        best_validation_score=best_validation_score,
+    )
+
+
+def _dropout_masks(rng, X_batch, layout, rates, dtype):
+    """Draw one inverted-dropout mask per layer that feeds a weight matrix."""
+    n = X_batch.shape[0]
+    masks = []
+    for i, rate in enumerate(rates):
+        if rate <= 0:
+            masks.append(None)
+        elif i == 0 and sp.issparse(X_batch):
+            masks.append(dropout_mask(rng, (X_batch.nnz,), rate, dtype))
+        else:
+            masks.append(dropout_mask(rng, (n, layout.layer_sizes[i]), rate, dtype))
+    return masks
+
+
+def _progress_line(record):
+    """Format one epoch's record as a verbose progress line."""
+    line = f"Epoch {record['epoch']:4d}: loss {record['loss']:.6g}"
+    if "validation_score" in record:
+        line += f", validation score {record['validation_score']:.6g}"
+    return line + f", {record['seconds']:.3f} s"
