@@ -18,7 +18,9 @@ from sk_weights import WeightedLinearRegressor
 X, y = load_diabetes(return_X_y=True, as_frame=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
-model = make_pipeline(StandardScaler(), WeightedLinearRegressor(penalty="l1", alpha=1.0))
+model = make_pipeline(
+    StandardScaler(), WeightedLinearRegressor(penalty="l1", alpha=1.0)
+)
 model.fit(X_train, y_train)
 regressor = model[-1]
 

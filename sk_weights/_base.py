@@ -93,15 +93,20 @@ class WeightsEstimatorMixin(BaseEstimator):
             optimizer.load_state(state)
         return optimizer
 
-    def _store_training(self, result, optimizer, incremental):
-        """Record a finished stochastic run in the fitted attributes."""
+    def _store_training(self, result, optimizer, continuing, incremental):
+        """Record a finished stochastic run in the fitted attributes.
+
+        ``continuing``: the run went on from fitted weights (warm start or a
+        later partial_fit), so the curves are extended; ``incremental``: it was
+        a partial_fit epoch, so the epoch count is cumulative too.
+        """
         losses = [record["loss"] for record in result.history]
         scores = [
             record["validation_score"]
             for record in result.history
             if "validation_score" in record
         ]
-        previous = incremental or self.warm_start
+        previous = continuing
         self.loss_curve_ = (
             list(getattr(self, "loss_curve_", [])) if previous else []
         ) + losses
@@ -116,9 +121,9 @@ class WeightsEstimatorMixin(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
         self.best_loss_ = float(min(self.loss_curve_)) if self.loss_curve_ else None
-        self.n_iter_ = (
-            getattr(self, "n_iter_", 0) if incremental else 0
-        ) + result.n_epochs
+        self.n_iter_ = (self.n_iter_ if continuing and incremental else 0) + (
+            result.n_epochs
+        )
         self.t_ = int(result.n_samples_seen)
         self._optimizer_state = {
             "solver": self._solver_name(),
@@ -137,6 +142,7 @@ class WeightsEstimatorMixin(BaseEstimator):
                 "has not converged yet. Increase max_iter, scale the data (e.g. "
                 "with StandardScaler) or raise tol.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
 
 

@@ -226,7 +226,8 @@ def _polish(hessian, linear, l1, pattern, tolerance):
 
     On the support S with signs sigma the optimum solves
     ``H_SS w_S = linear_S - l1 * sigma_S``; the candidate is accepted only if
-    its signs agree with ``sigma`` and every condition holds to ``tolerance``.
+    (with an L1 part) its signs agree with ``sigma`` and every condition holds
+    to ``tolerance``.
     """
     support = np.flatnonzero(pattern)
     candidate = np.zeros_like(linear)
@@ -240,7 +241,7 @@ def _polish(hessian, linear, l1, pattern, tolerance):
                 solution = la.solve(system, rhs, assume_a="pos", check_finite=False)
         except (la.LinAlgError, ValueError):
             solution = la.lstsq(system, rhs, check_finite=False)[0]
-        if np.any(np.sign(solution) != pattern[support]):
+        if l1 and np.any(np.sign(solution) != pattern[support]):
             return None
         candidate[support] = solution
     residual = _optimality_residual(candidate, hessian @ candidate - linear, l1)

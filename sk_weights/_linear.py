@@ -1,4 +1,4 @@
-"""WeightedLinearRegressor: linear regression whose weights you can regularise and read."""
+"""WeightedLinearRegressor: linear regression with penalised, readable weights."""
 
 from numbers import Real
 
@@ -26,7 +26,7 @@ from sk_weights._training import train
 
 
 class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
-    """Linear regression ``y = X @ coef_ + intercept_`` with penalised, readable weights.
+    """Linear regression ``y = X @ coef_ + intercept_`` with readable weights.
 
     The weights minimise the weighted mean squared error plus an elastic-net
     penalty (see Notes). By default a deterministic full-batch solver finds the
@@ -62,7 +62,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         data: for ``"sgd"``, ``(1 - momentum) / L`` with ``L`` the mean squared
         norm of a sample (plus one for the intercept, divided by ``1 - dropout``,
         plus the L2 strength), a bound on the curvature of every mini-batch
-        loss; for ``"adam"``, a hundredth of the standard deviation of ``y``
+        loss; for ``"adam"``, a twentieth of the root mean square of ``y``
         divided by ``sqrt(L)``, the order of the weights to learn.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         Learning-rate schedule of ``"sgd"``, as in :class:`MLPWeightsClassifier`.
@@ -165,7 +165,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     >>> int((model.coef_ == 0).sum())
     6
     >>> round(model.score(X, y), 3)
-    0.454
+    0.455
     """
 
     _parameter_constraints = {
@@ -275,7 +275,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         first_call = not hasattr(self, "coef_")
         X, y = self._validate_training_data(X, y, reset=first_call)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y, sample_weight, incremental=not first_call)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """Predict ``X @ coef_.T + intercept_``.
@@ -337,9 +337,9 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         return self.solver
 
     def _fit(self, X, y, sample_weight, incremental):
-        """Fit (or continue fitting) on validated data; see :meth:`fit`."""
+        """Fit on validated data; ``incremental`` for one partial_fit epoch."""
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
-        continuing = incremental or (self.warm_start and hasattr(self, "coef_"))
+        continuing = hasattr(self, "coef_") and (incremental or self.warm_start)
         if continuing and self._coef_matrix().shape[0] != y2d.shape[1]:
             raise ValueError(
                 f"y has {y2d.shape[1]} target(s) but the model was fitted with "
@@ -394,7 +394,9 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
                 [self._coef_matrix().T], [np.ravel(self.intercept_)], X.dtype
             )
         learning_rate = self._learning_rate(solver, X, y, sample_weight)
-        optimizer = self._make_optimizer(solver, layout.n_params, X.dtype, learning_rate)
+        optimizer = self._make_optimizer(
+            solver, layout.n_params, X.dtype, learning_rate
+        )
         if continuing:
             self._restore_optimizer(optimizer)
 
@@ -422,15 +424,15 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             n_iter_no_change=self.n_iter_no_change,
             validation_score=validation_score,
             stop_early=not incremental,
-            n_samples_seen=getattr(self, "t_", 0) if continuing else 0,
-            first_epoch=getattr(self, "n_iter_", 0) + 1 if incremental else 1,
+            n_samples_seen=self.t_ if continuing else 0,
+            first_epoch=self.n_iter_ + 1 if continuing and incremental else 1,
             verbose=bool(self.verbose),
         )
         if not self.fit_intercept:
             result.theta[layout.n_coefs :] = 0
         if not incremental:
             self._warn_not_converged(result.converged, "epochs")
-        self._store_training(result, optimizer, incremental)
+        self._store_training(result, optimizer, continuing, incremental)
         self.feature_std_ = weighted_feature_std(X, sample_weight)
         coefs, intercepts = layout.unpack(result.theta)
         return coefs[0].T, intercepts[0]
@@ -474,8 +476,10 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         ) + self._penalty().l2
         curvature = max(curvature, np.finfo(np.float64).tiny)
         if solver == "adam":
-            y_std = float(np.sqrt(np.max(weights @ (y - weights @ y) ** 2)))
-            return max(0.01 * y_std / np.sqrt(curvature), 1e-6)
+            # Adam moves each weight by about the learning rate per step, so
+            # take a small share of the weights' expected order of magnitude.
+            y_rms = float(np.sqrt(np.max(weights @ (y * y))))
+            return max(0.05 * y_rms / np.sqrt(curvature), 1e-6)
         return (1.0 - self.momentum or 1.0) / curvature
 
     def _coef_matrix(self):

@@ -31,7 +31,7 @@ class ElasticNetPenalty:
 
     @classmethod
     def from_params(cls, penalty, alpha, l1_ratio):
-        """Build the penalty from the estimators' ``penalty``, ``alpha``, ``l1_ratio``."""
+        """Build the penalty from ``penalty``, ``alpha`` and ``l1_ratio``."""
         if penalty is None:
             return cls()
         ratio = PENALTY_L1_RATIOS[penalty]
