@@ -5,7 +5,13 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 """
 
 from sk_weights._linear import WeightedLinearRegressor
+from sk_weights.report import WeightsReport, weights_report
 
 __version__ = "0.1.0"
 
-__all__ = ["WeightedLinearRegressor", "__version__"]
+__all__ = [
+    "WeightedLinearRegressor",
+    "WeightsReport",
+    "__version__",
+    "weights_report",
+]

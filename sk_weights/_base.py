@@ -18,7 +18,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer
 from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
-from sk_weights._sklearn_compat import _check_sample_weight
+from sk_weights._sklearn_compat import _check_sample_weight, check_is_fitted
+from sk_weights.report import weights_report
 
 #: Parameter constraints common to every estimator of the package.
 COMMON_CONSTRAINTS = {
@@ -54,6 +55,23 @@ AUTO_BATCH_SIZE = 200
 
 class WeightsEstimatorMixin(BaseEstimator):
     """Shared behaviour of the package's estimators (not a public class)."""
+
+    def weights_report(self, feature_names=None):
+        """Return the learned-weights report of this fitted estimator.
+
+        Parameters
+        ----------
+        feature_names : sequence of str, optional
+            Names of the input features; by default ``feature_names_in_`` or
+            ``x0, x1, ...``.
+
+        Returns
+        -------
+        WeightsReport
+            Text, dict, HTML, DataFrame and plot views of the weights.
+        """
+        check_is_fitted(self)
+        return weights_report(self, feature_names)
 
     def _penalty(self):
         """Return the :class:`ElasticNetPenalty` the parameters describe."""
