@@ -70,9 +70,10 @@ def weights_report(obj, feature_names=None):
     >>> from sklearn.datasets import load_diabetes
     >>> from sk_weights import WeightedLinearRegressor, weights_report
     >>> X, y = load_diabetes(return_X_y=True, as_frame=True)
-    >>> report = weights_report(WeightedLinearRegressor(penalty="l1").fit(X, y))
-    >>> report.to_dict()["features"][0]["name"]
-    's5'
+    >>> model = WeightedLinearRegressor(penalty="l1", alpha=0.5).fit(X, y)
+    >>> report = weights_report(model)
+    >>> [row["name"] for row in report.to_dict()["features"][:3]]
+    ['bmi', 's5', 'bp']
     """
     model, names = _final_model_and_names(obj, feature_names)
     if _is_network(model):
