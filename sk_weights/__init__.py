@@ -5,6 +5,7 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 """
 
 from sk_weights._linear import WeightedLinearRegressor
+from sk_weights.io import load, save
 from sk_weights.report import WeightsReport, weights_report
 
 __version__ = "0.1.0"
@@ -13,5 +14,7 @@ __all__ = [
     "WeightedLinearRegressor",
     "WeightsReport",
     "__version__",
+    "load",
+    "save",
     "weights_report",
 ]

@@ -1,0 +1,487 @@
+"""Tests of persistence: the safe format of sk_weights.io, joblib, pickle and skops."""
+
+import io
+import json
+import pickle
+import zipfile
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import Ridge
+from sklearn.preprocessing import StandardScaler
+
+import sk_weights
+from sk_weights import WeightedLinearRegressor
+from sk_weights.io import FORMAT_VERSION
+
+HEADER = "sk_weights_header"
+
+# The stochastic fits here run a few epochs on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _fit_linear(config, X, y):
+    """Fit a WeightedLinearRegressor in one of the configurations under test."""
+    if config == "fista":
+        return WeightedLinearRegressor(alpha=0.01).fit(X, y)
+    if config == "fista-multi-output":
+        return WeightedLinearRegressor(penalty="l1", alpha=0.1).fit(
+            X, np.column_stack([y, -y, y / 3])
+        )
+    if config == "float32":
+        return WeightedLinearRegressor(penalty="elasticnet", alpha=0.5).fit(
+            X.astype(np.float32), y.astype(np.float32)
+        )
+    if config == "sgd-early-stopping":
+        return WeightedLinearRegressor(
+            solver="sgd", early_stopping=True, max_iter=8, random_state=0
+        ).fit(X, y)
+    if config == "adam-dropout":
+        return WeightedLinearRegressor(
+            solver="adam", dropout=0.2, max_iter=5, tol=0, random_state=np.int64(3)
+        ).fit(X, y)
+    if config == "partial-fit-frame":
+        frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+        model = WeightedLinearRegressor(random_state=1, learning_rate="invscaling")
+        return model.partial_fit(frame, y).partial_fit(frame, y)
+    raise AssertionError(config)
+
+
+LINEAR_CONFIGS = [
+    "fista",
+    "fista-multi-output",
+    "float32",
+    "sgd-early-stopping",
+    "adam-dropout",
+    "partial-fit-frame",
+]
+
+
+def _round_trip(model, tmp_path):
+    path = tmp_path / "model.skw"
+    sk_weights.save(model, path)
+    return sk_weights.load(path)
+
+
+def _assert_same_state(a, b):
+    """Assert that two estimators hold identical parameters and fitted state."""
+    assert a.get_params() == b.get_params()
+    assert type(a) is type(b)
+    assert sorted(vars(a)) == sorted(vars(b))
+    for name, value in vars(a).items():
+        _assert_identical(value, vars(b)[name], name)
+
+
+def _assert_identical(x, y, name):
+    assert type(x) is type(y), name
+    if isinstance(x, np.ndarray):
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+    elif isinstance(x, (list, tuple)):
+        assert len(x) == len(y), name
+        for i, (u, v) in enumerate(zip(x, y)):
+            _assert_identical(u, v, f"{name}[{i}]")
+    elif isinstance(x, dict):
+        assert list(x) == list(y), name
+        for key in x:
+            _assert_identical(x[key], y[key], f"{name}[{key}]")
+    else:
+        assert x == y or (x != x and y != y), name
+
+
+@pytest.mark.parametrize("config", LINEAR_CONFIGS)
+def test_linear_round_trip_is_exact(config, diabetes, tmp_path):
+    """Check that a loaded model has the same params, state and bit-identical output."""
+    X, y = diabetes
+    model = _fit_linear(config, X, y)
+    loaded = _round_trip(model, tmp_path)
+    _assert_same_state(model, loaded)
+    X_test = X[:50].astype(model.coef_.dtype)
+    if hasattr(model, "feature_names_in_"):
+        X_test = pd.DataFrame(X_test, columns=model.feature_names_in_)
+    expected, got = model.predict(X_test), loaded.predict(X_test)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_continues_after_load(solver, diabetes, tmp_path):
+    """Check that partial_fit after load takes exactly the step the original takes."""
+    X, y = diabetes
+    model = WeightedLinearRegressor(solver=solver, random_state=0)
+    for chunk in np.array_split(np.arange(len(y)), 3):
+        model.partial_fit(X[chunk], y[chunk])
+    loaded = _round_trip(model, tmp_path)
+    model.partial_fit(X[:100], y[:100])
+    loaded.partial_fit(X[:100], y[:100])
+    _assert_same_state(model, loaded)
+
+    # Without the optimiser's state (momentum / Adam's moments) the next step
+    # would differ: the state is what makes the continuation exact.
+    amnesic = _round_trip(model, tmp_path)
+    del amnesic._optimizer_state
+    model.partial_fit(X[100:200], y[100:200])
+    amnesic.partial_fit(X[100:200], y[100:200])
+    assert not np.array_equal(model.coef_, amnesic.coef_)
+
+
+def test_file_is_an_npz_of_plain_arrays_and_a_json_header(diabetes, tmp_path):
+    """Check that the file is a pickle-free .npz with a readable JSON header."""
+    X, y = diabetes
+    model = WeightedLinearRegressor(solver="sgd", max_iter=3, tol=0, random_state=0)
+    model.fit(X, y)
+    path = tmp_path / "model"
+    sk_weights.save(model, str(path))
+    assert path.exists()  # written as given, no ".npz" appended
+    with np.load(path, allow_pickle=False) as archive:
+        members = {name: archive[name] for name in archive.files}
+    assert all(array.dtype != object for array in members.values())
+    header = json.loads(members.pop(HEADER).tobytes().decode("utf-8"))
+    assert header["format_version"] == FORMAT_VERSION
+    assert header["sk_weights_version"] == sk_weights.__version__
+    assert header["class"] == "WeightedLinearRegressor"
+    assert header["params"]["max_iter"] == 3
+    assert header["attributes"]["n_iter_"] == 3
+    assert header["attributes"]["loss_curve_"] == model.loss_curve_
+    np.testing.assert_array_equal(members["coef_"], model.coef_)
+    np.testing.assert_array_equal(
+        members["_optimizer_state.velocity"], model._optimizer_state["velocity"]
+    )
+
+
+def test_save_and_load_file_objects(diabetes):
+    """Check that save and load accept binary file objects as well as paths."""
+    X, y = diabetes
+    model = WeightedLinearRegressor().fit(X, y)
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    loaded = sk_weights.load(io.BytesIO(buffer.getvalue()))
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)
+
+
+def test_save_refuses_what_it_cannot_store(diabetes, tmp_path):
+    """Check that save rejects foreign and unfitted estimators and unstorable params."""
+    X, y = diabetes
+    path = tmp_path / "model.npz"
+    with pytest.raises(TypeError, match="this package's estimators"):
+        sk_weights.save(Ridge().fit(X, y), path)
+    with pytest.raises(NotFittedError):
+        sk_weights.save(WeightedLinearRegressor(), path)
+    model = WeightedLinearRegressor(random_state=np.random.RandomState(0)).fit(X, y)
+    with pytest.raises(TypeError, match="random_state"):
+        sk_weights.save(model, path)
+
+
+# -- malformed files ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved(diabetes):
+    """The bytes of a saved stochastic model (it has every kind of attribute)."""
+    X, y = diabetes
+    model = WeightedLinearRegressor(
+        solver="sgd", early_stopping=True, max_iter=4, tol=0, random_state=0
+    )
+    model.fit(X, y)
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    return model, buffer.getvalue()
+
+
+def _members(data):
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        members = {name: archive[name] for name in archive.files}
+    header = json.loads(members.pop(HEADER).tobytes().decode("utf-8"))
+    return header, members
+
+
+def _write(header, members):
+    buffer = io.BytesIO()
+    text = json.dumps(header).encode("utf-8")
+    np.savez(buffer, **members, **{HEADER: np.frombuffer(text, dtype=np.uint8)})
+    return buffer.getvalue()
+
+
+def _load_bytes(data):
+    return sk_weights.load(io.BytesIO(data))
+
+
+def test_untouched_rewrite_loads(saved):
+    """Check that the tampering helpers alone leave a loadable file (a control)."""
+    model, data = saved
+    header, members = _members(data)
+    _assert_same_state(model, _load_bytes(_write(header, members)))
+
+
+def test_truncated_files_raise_value_error(saved):
+    """Check that every truncation of a model file raises a clear ValueError."""
+    _, data = saved
+    for size in sorted({0, 1, 10, 100, *range(0, len(data), 97), len(data) - 1}):
+        with pytest.raises(ValueError, match="Not a valid sk_weights model file"):
+            _load_bytes(data[:size])
+
+
+def test_corrupted_files_raise_value_error_or_load_the_same_model(saved):
+    """Check that a flipped byte anywhere gives a ValueError or the very same model.
+
+    Some bytes (zip timestamps, padding) do not carry the model; everything
+    that does is covered by the zip CRCs and by the validation.
+    """
+    model, data = saved
+    n_errors = 0
+    for position in range(0, len(data), 7):
+        corrupted = bytearray(data)
+        corrupted[position] ^= 0xFF
+        try:
+            loaded = _load_bytes(bytes(corrupted))
+        except ValueError as exc:
+            assert "Not a valid sk_weights model file" in str(exc)
+            n_errors += 1
+        else:
+            _assert_same_state(model, loaded)
+    assert n_errors > len(data) // 14
+
+
+def _tamper_header(key, value):
+    def tamper(header, members):
+        node = header
+        *path, last = key
+        for part in path:
+            node = node[part]
+        if value is KeyError:
+            del node[last]
+        else:
+            node[last] = value
+
+    return tamper
+
+
+TAMPERINGS = {
+    "foreign class": (_tamper_header(["class"], "Ridge"), "not an estimator"),
+    "dotted class": (_tamper_header(["class"], "os.system"), "not an estimator"),
+    "unknown format": (_tamper_header(["format"], "other"), "does not describe"),
+    "newer format": (_tamper_header(["format_version"], 99), "newer sk_weights"),
+    "unknown param": (_tamper_header(["params", "evil"], 1), "unexpected: \\['evil"),
+    "missing param": (_tamper_header(["params", "alpha"], KeyError), "missing"),
+    "invalid param": (_tamper_header(["params", "alpha"], -1.0), "invalid parameter"),
+    "param of wrong type": (
+        _tamper_header(["params", "max_iter"], "many"),
+        "invalid parameter",
+    ),
+    "unknown node": (
+        _tamper_header(["params", "alpha"], {"type": "function", "value": "exec"}),
+        "unknown node type",
+    ),
+    "missing attribute": (
+        _tamper_header(["attributes", "n_features_in_"], KeyError),
+        "needs the fitted attribute",
+    ),
+    "extra attribute": (
+        _tamper_header(["attributes", "evil_"], 1),
+        "no fitted attributes \\['evil_'\\]",
+    ),
+    "non-fitted attribute": (
+        _tamper_header(["attributes", "__class__"], "Ridge"),
+        "not fitted attributes",
+    ),
+    "wrong n_features_in_": (
+        _tamper_header(["attributes", "n_features_in_"], 3),
+        "coef_ should be an array of shape \\(3,\\)",
+    ),
+    "boolean n_iter_": (
+        _tamper_header(["attributes", "n_iter_"], True),
+        "n_iter_ should be an integer",
+    ),
+    "string loss curve": (
+        _tamper_header(["attributes", "loss_curve_"], ["1.0"]),
+        "a list of numbers",
+    ),
+    "header shape differs from the array": (
+        _tamper_header(["attributes", "coef_", "shape"], [5, 2]),
+        "the header says",
+    ),
+    "header dtype differs from the array": (
+        _tamper_header(["attributes", "coef_", "dtype"], "<f4"),
+        "the header says",
+    ),
+    "object dtype": (
+        _tamper_header(["attributes", "coef_", "dtype"], "|O"),
+        "dtype the format does not allow",
+    ),
+    "missing array": (
+        _tamper_header(["attributes", "coef_", "key"], "nothing_"),
+        "missing array",
+    ),
+    "array used twice": (
+        _tamper_header(["attributes", "feature_std_", "key"], "coef_"),
+        "reuses the array",
+    ),
+    "inline values of the wrong type": (
+        _tamper_header(
+            ["attributes", "evil_"],
+            {"type": "array", "dtype": "<i8", "shape": [2], "value": [1.5, "x"]},
+        ),
+        "not int64",
+    ),
+    "too deep": (
+        _tamper_header(["params", "alpha"], [[[[[[[[[[1.0]]]]]]]]]]),
+        "nested too deeply",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TAMPERINGS))
+def test_tampered_headers_raise_value_error(name, saved):
+    """Check that each kind of tampered header is refused with a clear message."""
+    _, data = saved
+    tamper, message = TAMPERINGS[name]
+    header, members = _members(data)
+    tamper(header, members)
+    with pytest.raises(ValueError, match=message):
+        _load_bytes(_write(header, members))
+
+
+def test_tampered_arrays_raise_value_error(saved):
+    """Check that arrays whose shape, dtype or values do not fit are refused."""
+    model, data = saved
+    header, members = _members(data)
+    n_params = model.coef_.size + 1
+
+    # A consistent header, but a velocity that does not fit the model's size.
+    members["_optimizer_state.velocity"] = np.zeros(n_params + 1)
+    state = dict(header["attributes"]["_optimizer_state"]["items"])
+    state["velocity"]["shape"] = [n_params + 1]
+    with pytest.raises(ValueError, match="velocity should be an array of shape"):
+        _load_bytes(_write(header, members))
+
+    header, members = _members(data)
+    members["coef_"] = np.full_like(members["coef_"], np.nan)
+    with pytest.raises(ValueError, match="coef_ should be finite"):
+        _load_bytes(_write(header, members))
+
+    header, members = _members(data)
+    members["coef_"] = members["coef_"].astype(np.int64)
+    header["attributes"]["coef_"]["dtype"] = "<i8"
+    with pytest.raises(ValueError, match="the header says"):
+        _load_bytes(_write(header, members))
+
+    header, members = _members(data)
+    members["undeclared_"] = np.zeros(3)
+    with pytest.raises(ValueError, match="arrays the header does not describe"):
+        _load_bytes(_write(header, members))
+
+    header, members = _members(data)
+    del members["coef_"]
+    with pytest.raises(ValueError, match="missing array"):
+        _load_bytes(_write(header, members))
+
+
+def test_foreign_files_raise_value_error(saved, tmp_path):
+    """Check that files that are not sk_weights models are refused clearly."""
+    model, _ = saved
+    buffer = io.BytesIO()
+    np.save(buffer, np.arange(3.0))
+    npy = buffer.getvalue()
+    buffer = io.BytesIO()
+    np.savez(buffer, coef_=model.coef_)
+    other_npz = buffer.getvalue()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    plain_zip = buffer.getvalue()
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    for data in [
+        b"",
+        b"hello, world",
+        b"PK\x03\x04garbage",
+        npy,
+        other_npz,
+        plain_zip,
+        pickle.dumps(model),
+        buffer.getvalue(),
+    ]:
+        with pytest.raises(ValueError, match="Not a valid sk_weights model file"):
+            _load_bytes(data)
+    with pytest.raises(ValueError, match="Not a valid sk_weights model file"):
+        sk_weights.load(tmp_path)  # a directory
+    with pytest.raises(FileNotFoundError):
+        sk_weights.load(tmp_path / "missing.npz")
+
+
+class _Payload:
+    """Unpickling this creates a file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_loading_never_runs_code(saved, tmp_path):
+    """Check that pickled payloads in or instead of a model file are never executed."""
+    _, data = saved
+    marker = tmp_path / "code-ran"
+    payload = np.array([_Payload(marker)], dtype=object)
+
+    raw_pickle = pickle.dumps(_Payload(marker))
+    header, members = _members(data)
+    members["coef_"] = payload
+    object_member = _write(header, members)
+    header, members = _members(data)
+    members[HEADER] = payload
+    buffer = io.BytesIO()
+    np.savez(buffer, **members)
+    object_header = buffer.getvalue()
+    buffer = io.BytesIO()
+    np.save(buffer, payload, allow_pickle=True)
+    object_npy = buffer.getvalue()
+
+    for data in [raw_pickle, object_member, object_header, object_npy]:
+        with pytest.raises(ValueError, match="Not a valid sk_weights model file"):
+            _load_bytes(data)
+    assert not marker.exists()
+    pickle.loads(raw_pickle)  # the control: unpickling does run it
+    assert marker.exists()
+
+
+# -- joblib, pickle and skops -------------------------------------------------
+
+
+@pytest.mark.parametrize("config", ["fista", "sgd-early-stopping", "adam-dropout"])
+def test_joblib_and_pickle_round_trips(config, diabetes, tmp_path):
+    """Check that joblib and pickle round trips give identical models."""
+    X, y = diabetes
+    model = _fit_linear(config, X, y)
+    joblib.dump(model, tmp_path / "model.joblib")
+    for loaded in [
+        joblib.load(tmp_path / "model.joblib"),
+        pickle.loads(pickle.dumps(model)),
+    ]:
+        _assert_same_state(model, loaded)
+        np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("config", ["fista", "adam-dropout"])
+def test_skops_trusts_only_the_estimator_class(config, diabetes):
+    """Check that skops finds nothing untrusted but the estimator class itself."""
+    sio = pytest.importorskip("skops.io")
+    X, y = diabetes
+    model = _fit_linear(config, X, y)
+    data = sio.dumps(model)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert untrusted == ["sk_weights._linear.WeightedLinearRegressor"]
+    loaded = sio.loads(data, trusted=untrusted)
+    _assert_same_state(model, loaded)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
