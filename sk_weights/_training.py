@@ -33,10 +33,15 @@ class TrainingResult:
     best_validation_score: float = -np.inf
 
 
+#: An epoch loss this many times the loss at the starting weights means the
+#: iterates are running away, even while every number is still finite.
+EXPLOSION_FACTOR = 1e6
+
+
 def divergence_message(epoch, what, learning_rate):
     """Explain a divergence: where it happened, the likely cause and the cure."""
     return (
-        f"Training diverged at epoch {epoch}: the {what} is no longer finite. "
+        f"Training diverged at epoch {epoch}: {what}. "
         f"The learning rate ({learning_rate:.3g}) is likely too large for this "
         "data, or the features are not scaled. Lower learning_rate_init, or "
         "standardise X (e.g. with sklearn.preprocessing.StandardScaler). The "
@@ -164,6 +169,7 @@ def train(
     weights = theta[:n_coefs]
 
     history = []
+    start_loss = None  # the first batch's loss, at the starting weights
     best_theta = None
     no_improvement = 0
     converged = False
@@ -196,8 +202,12 @@ def train(
             )
             if not np.isfinite(batch_loss):
                 raise DivergenceError(
-                    divergence_message(epoch, "loss", optimizer.learning_rate)
+                    divergence_message(
+                        epoch, "the loss is no longer finite", optimizer.learning_rate
+                    )
                 )
+            if start_loss is None:
+                start_loss = batch_loss
             optimizer.step(theta, grad)
             penalty.prox(weights, optimizer.prox_step_size(n_coefs))
             accumulated += batch_loss * weight_sum
@@ -205,9 +215,22 @@ def train(
 
         if not np.isfinite(theta).all():
             raise DivergenceError(
-                divergence_message(epoch, "weights", optimizer.learning_rate)
+                divergence_message(
+                    epoch, "the weights are no longer finite", optimizer.learning_rate
+                )
             )
         epoch_loss = accumulated / total_weight + penalty.value(weights)
+        if not np.isfinite(epoch_loss) or epoch_loss > EXPLOSION_FACTOR * max(
+            start_loss, np.finfo(np.float64).tiny
+        ):
+            raise DivergenceError(
+                divergence_message(
+                    epoch,
+                    f"the loss grew from {start_loss:.3g} at the starting weights "
+                    f"to {epoch_loss:.3g}",
+                    optimizer.learning_rate,
+                )
+            )
         optimizer.on_epoch_end(n_samples_seen)
         record = {
             "epoch": epoch,
