@@ -18,7 +18,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer
 from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
-from sk_weights._sklearn_compat import _check_sample_weight, check_is_fitted
+from sk_weights._sklearn_compat import (
+    CallbackSupportMixin,
+    _check_sample_weight,
+    check_is_fitted,
+)
 from sk_weights.report import weights_report
 
 #: Parameter constraints common to every estimator of the package.
@@ -53,7 +57,7 @@ COMMON_CONSTRAINTS = {
 AUTO_BATCH_SIZE = 200
 
 
-class WeightsEstimatorMixin(BaseEstimator):
+class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
     """Shared behaviour of the package's estimators (not a public class)."""
 
     def weights_report(self, feature_names=None):

@@ -16,6 +16,7 @@ from sk_weights._base import (
     silence_overflow,
     weighted_feature_std,
 )
+from sk_weights._callbacks import FitCallbacks
 from sk_weights._least_squares import (
     least_squares_statistics,
     solve_penalised_least_squares,
@@ -346,14 +347,17 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
                 f"{self._coef_matrix().shape[0]}; refit with warm_start=False."
             )
         solver = self._solver_name(incremental)
+        max_epochs = 0 if solver == "fista" else 1 if incremental else self.max_iter
+        callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=max_epochs)
         with silence_overflow():
             if solver == "fista":
                 coef, intercept = self._fit_full_batch(X, y2d, sample_weight)
             else:
                 coef, intercept = self._fit_stochastic(
-                    X, y2d, sample_weight, solver, incremental, continuing
+                    X, y, sample_weight, solver, incremental, continuing, callbacks
                 )
         self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
+        callbacks.end()
         return self
 
     def _fit_full_batch(self, X, y, sample_weight):
@@ -383,8 +387,12 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         self.feature_std_ = stats.x_scale
         return coef, intercept
 
-    def _fit_stochastic(self, X, y, sample_weight, solver, incremental, continuing):
+    def _fit_stochastic(
+        self, X, y, sample_weight, solver, incremental, continuing, callbacks
+    ):
         """Train by mini-batch gradient descent on the shared network core."""
+        one_target = y.ndim == 1
+        y = y.reshape(-1, 1) if one_target else y
         rng = make_rng(self.random_state)
         n_features, n_targets = X.shape[1], y.shape[1]
         layout = Layout([n_features, n_targets])
@@ -427,11 +435,14 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             n_samples_seen=self.t_ if continuing else 0,
             first_epoch=self.n_iter_ + 1 if continuing and incremental else 1,
             verbose=bool(self.verbose),
+            epoch_callback=callbacks.epoch_callback(
+                theta, lambda theta: self._weights_of(theta, layout, one_target)
+            ),
         )
         if not self.fit_intercept:
             result.theta[layout.n_coefs :] = 0
         if not incremental:
-            self._warn_not_converged(result.converged, "epochs")
+            self._warn_not_converged(result.converged or callbacks.stopped, "epochs")
         self._store_training(result, optimizer, continuing, incremental)
         self.feature_std_ = weighted_feature_std(X, sample_weight)
         coefs, intercepts = layout.unpack(result.theta)
@@ -485,6 +496,14 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     def _coef_matrix(self):
         """``coef_`` as a (n_targets, n_features) matrix."""
         return np.atleast_2d(self.coef_)
+
+    def _weights_of(self, theta, layout, one_target):
+        """The ``coef_`` and ``intercept_`` that ``theta`` holds (for callbacks)."""
+        coefs, intercepts = layout.unpack(theta)
+        coef, intercept = coefs[0].T, intercepts[0] * self.fit_intercept
+        if one_target:
+            return {"coef_": coef.ravel(), "intercept_": float(intercept[0])}
+        return {"coef_": coef, "intercept_": intercept}
 
     def _set_weights(self, coef, intercept, one_target, dtype):
         """Store the fitted weights in scikit-learn's shapes and X's dtype."""
