@@ -1,12 +1,14 @@
 """Tests of the estimators in scikit-learn's tools, on DataFrames, with callbacks."""
 
 import re
+import runpy
 import subprocess
 import sys
 import textwrap
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -501,3 +503,21 @@ def test_package_works_without_sklearn_callback(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Epoch") == 4
     assert result.stdout.strip().endswith("trained 4")
+
+
+def test_out_of_core_example_matches_in_memory_fit(capsys):
+    """Check the memmap example: streamed weights equal in-memory ones, near exact."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "plot_out_of_core.py"
+    result = runpy.run_path(str(example))
+    streamed, in_memory, exact = (
+        result[name] for name in ("streamed", "in_memory", "exact")
+    )
+    assert streamed.n_iter_ == 60
+    np.testing.assert_array_equal(streamed.coef_, in_memory.coef_)
+    np.testing.assert_allclose(streamed.coef_, exact.coef_, atol=0.02)
+    assert (
+        streamed.score(result["X"], result["y"])
+        > exact.score(result["X"], result["y"]) - 1e-3
+    )
+    assert not result["folder"].exists()
+    assert "identical to the in-memory run: True" in capsys.readouterr().out
