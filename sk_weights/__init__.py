@@ -5,12 +5,14 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 """
 
 from sk_weights._linear import WeightedLinearRegressor
+from sk_weights._mlp import MLPWeightsClassifier
 from sk_weights.io import load, save
 from sk_weights.report import WeightsReport, weights_report
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MLPWeightsClassifier",
     "WeightedLinearRegressor",
     "WeightsReport",
     "__version__",

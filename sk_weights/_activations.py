@@ -60,7 +60,9 @@ def tanh_derivative(Z, delta):
 
 def relu_derivative(Z, delta):
     """Zero ``delta`` in place where the unit was inactive (``z == 0``)."""
-    delta[Z == 0] = 0
+    # Multiplying by the boolean mask is several times faster than assigning
+    # through it (``delta[Z == 0] = 0``), which goes through fancy indexing.
+    delta *= Z > 0
     return delta
 
 

@@ -147,6 +147,8 @@ def forward(
         One entry per layer that feeds a weight matrix (the input and each
         hidden layer); the layer's output is multiplied by it (inverted
         dropout). For sparse input the mask is applied to the stored values.
+        Each mask holds 0 and one common value, ``1 / (1 - p)``
+        (:func:`dropout_mask`).
     """
     n_layers = len(coefs)
     masks = dropout_masks or [None] * n_layers
@@ -210,6 +212,13 @@ def backward(
             np.matmul(deltas[i], coefs[i].T, out=deltas[i - 1])
             if masks[i] is not None:
                 deltas[i - 1] *= masks[i]
+                # The derivative is written through the activation's output,
+                # which the mask scaled by 1 / (1 - p): undo that for the kept
+                # units (the dropped ones have a zero delta already). acts[i]
+                # is not needed after this step, so it is rescaled in place.
+                kept_scale = masks[i].max()
+                if kept_scale > 0:
+                    acts[i] /= kept_scale
             derivative(acts[i], deltas[i - 1])
     return coef_grads, intercept_grads
 

@@ -209,7 +209,8 @@ def train(
             if start_loss is None:
                 start_loss = batch_loss
             optimizer.step(theta, grad)
-            penalty.prox(weights, optimizer.prox_step_size(n_coefs))
+            if penalty.l1:
+                penalty.prox(weights, optimizer.prox_step_size(n_coefs))
             accumulated += batch_loss * weight_sum
             n_samples_seen += X_batch.shape[0]
 

@@ -1,0 +1,732 @@
+"""MLPWeightsClassifier: a feed-forward network with penalised, readable weights."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from sk_weights._activations import HIDDEN_ACTIVATIONS
+from sk_weights._base import (
+    COMMON_CONSTRAINTS,
+    WeightsEstimatorMixin,
+    check_sample_weight,
+    make_rng,
+    silence_overflow,
+)
+from sk_weights._network import Layout, Workspace, forward, init_parameters
+from sk_weights._sklearn_compat import _fit_context, check_is_fitted, validate_data
+from sk_weights._training import train
+
+#: The loss that goes with each output activation.
+_OUTPUT_LOSSES = {"logistic": "binary_log_loss", "softmax": "log_loss"}
+
+#: Rows per forward pass at prediction time: bounds the memory of the hidden
+#: activations whatever the number of samples, with GEMMs still large.
+_PREDICT_BATCH = 4096
+
+#: Step size of Adam for ``learning_rate_init="auto"`` (Kingma & Ba's default).
+_ADAM_AUTO_LEARNING_RATE = 1e-3
+
+
+class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
+    """Feed-forward network classifier with penalised, readable weights.
+
+    A multi-layer perceptron trained by backpropagation and mini-batch
+    gradient descent (Adam or SGD with momentum) on the cross-entropy, with
+    an L1, L2 or elastic-net penalty on its weight matrices and (inverted)
+    dropout on its hidden units. Binary problems use one logistic output,
+    multiclass problems a softmax layer.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or int, default=(100,)
+        Units of each hidden layer; ``()`` gives no hidden layer, i.e.
+        (multinomial) logistic regression.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden units.
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        Penalty on the weight matrices (never on the biases). ``"l1"`` sets
+        weights to exactly zero; ``None`` disables the penalty.
+    alpha : float, default=1e-4
+        Strength of the penalty; ignored when ``penalty=None``. Unlike
+        :class:`~sklearn.neural_network.MLPClassifier`, whose L2 term is divided
+        by the number of samples, it is added as it is to the weighted *mean*
+        loss (see Notes), as in :class:`WeightedLinearRegressor`.
+    l1_ratio : float, default=0.15
+        Share of L1 in the ``"elasticnet"`` penalty, in [0, 1].
+    dropout : float or array-like of float, default=0.0
+        Probability of dropping each hidden unit during training, one rate
+        for all hidden layers or one per hidden layer. Survivors are scaled by
+        ``1 / (1 - p)`` (inverted dropout), so prediction, which never drops
+        anything, needs no rescaling. The input features are never dropped.
+    solver : {"adam", "sgd"}, default="adam"
+        ``"adam"``: Adam. ``"sgd"``: stochastic gradient descent with
+        ``momentum`` (Nesterov's if ``nesterovs_momentum``) and the
+        ``learning_rate`` schedule.
+    learning_rate_init : float or "auto", default=0.001
+        Initial step size. ``"auto"`` gives 0.001 for ``"adam"`` (its steps do
+        not depend on the scale of the gradient) and, for ``"sgd"``,
+        ``(1 - momentum) / L`` (``1 / L`` without momentum) with ``L = 1 +
+        mean squared norm of a sample + the L2 strength``: the curvature bound
+        of the softmax loss of the first layer, seen as a linear model.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of ``"sgd"``: constant; ``learning_rate_init / (t + 1) **
+        power_t`` after each epoch, with ``t`` the samples seen; or divided by 5
+        each time training stops improving, until it falls below 1e-6.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the data).
+    tol : float, default=1e-4
+        Training stops when the loss (or, with early stopping, the validation
+        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the data, stop when
+        its accuracy (weighted by the sample and class weights) stops improving
+        and keep the best weights seen. :meth:`partial_fit` ignores it.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping (at least one
+        sample per class).
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    shuffle : bool, default=True
+        Whether to visit the samples in a new random order each epoch.
+    class_weight : dict, "balanced" or None, default=None
+        Weight of each class in the loss, multiplying ``sample_weight``:
+        ``{label: weight}`` (missing labels weigh 1), or ``"balanced"``, which
+        weighs class ``c`` by ``sum(s) / (n_classes * sum(s[y == c]))`` with
+        ``s`` the sample weights, as :func:`sklearn.utils.compute_class_weight`
+        does. :meth:`partial_fit` does not accept ``"balanced"``, since a chunk
+        does not tell the class frequencies: pass them as a dict.
+    warm_start : bool, default=False
+        Start :meth:`fit` from the previous weights (and optimiser state)
+        instead of a new random initialisation.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the shuffling, the dropout masks and the
+        validation split, all drawn from one generator.
+    verbose : int, default=0
+        Print one line per epoch (loss, validation score, seconds).
+    momentum : float, default=0.9
+        Momentum of ``"sgd"``.
+    nesterovs_momentum : bool, default=True
+        Whether ``"sgd"`` uses Nesterov's momentum.
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coefs_ : list of ndarray of shape (n_in, n_out)
+        Weight matrix of each layer, inputs first (sklearn's convention).
+    intercepts_ : list of ndarray of shape (n_out,)
+        Bias vector of each layer.
+    coef_ : ndarray of shape (n_outputs_, n_features_in_)
+        Effective input weights ``(coefs_[0] @ coefs_[1] @ ... @ coefs_[-1]).T``:
+        for each output and input feature, the sum over every path from the
+        input to the output of the product of the weights on it (Olden's
+        connection weights). With ``activation="identity"`` the network is
+        linear and its output logits are exactly ``X @ coef_.T`` plus a
+        constant. With a non-linear activation it is a summary, not the
+        model: it ignores the activations (a ReLU passes a path only where the
+        unit is active), so it shows the direction and size of each feature's
+        weights, not its effect on a given prediction. One row for a binary
+        problem, as in :class:`~sklearn.linear_model.LogisticRegression`.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        ``|coef_|`` summed over the outputs and normalised to sum to 1 (uniform
+        if all of ``coef_`` is zero), so that
+        :class:`~sklearn.feature_selection.SelectFromModel` works.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units: 1 for a binary problem, else ``n_classes``.
+    out_activation_ : str
+        ``"logistic"`` (binary) or ``"softmax"``.
+    loss_curve_ : list of float
+        Objective (weighted mean loss plus penalty) after each epoch.
+    best_loss_ : float
+        Smallest value in ``loss_curve_``.
+    validation_scores_ : list of float or None
+        Held-out accuracy per epoch with early stopping, else None.
+    best_validation_score_ : float or None
+        Best held-out accuracy with early stopping, else None.
+    n_iter_ : int
+        Epochs run by the last :meth:`fit` (summed over :meth:`partial_fit`
+        calls).
+    t_ : int
+        Training samples seen by the optimiser.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string column names.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The same network, penalised by L2 only.
+    WeightedLinearRegressor : A linear model with the same penalties.
+
+    Notes
+    -----
+    The network minimises, with ``s_i`` the sample weight times the class
+    weight of sample ``i`` and ``W`` all entries of the weight matrices,
+
+    .. math::
+
+        \\frac{1}{\\sum_i s_i} \\sum_i s_i \\, \\mathrm{logloss}(y_i, f(x_i))
+        + \\alpha \\left(\\rho \\lVert W \\rVert_1
+        + \\tfrac12 (1 - \\rho) \\lVert W \\rVert_2^2\\right)
+
+    with ``rho = l1_ratio`` (1 for ``"l1"``, 0 for ``"l2"``), each mini-batch
+    estimating the mean loss with its own weights. The smooth part is
+    followed by gradient steps; after each one, the L1 part is applied by
+    soft-thresholding with the step the optimiser just took (per weight for
+    Adam), so L1 zeros are exact. The weights start from Glorot's uniform
+    initialisation.
+
+    References
+    ----------
+    Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of training
+    deep feedforward neural networks. AISTATS.
+    Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic
+    optimization. ICLR.
+    Srivastava, N. et al. (2014). Dropout: a simple way to prevent neural
+    networks from overfitting. JMLR 15.
+    Olden, J. D. and Jackson, D. A. (2002). Illuminating the "black box": a
+    randomization approach for understanding variable contributions in
+    artificial neural networks. Ecological Modelling 154.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sk_weights import MLPWeightsClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = MLPWeightsClassifier(
+    ...     hidden_layer_sizes=(16,),
+    ...     batch_size=32,
+    ...     learning_rate_init=0.01,
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> [W.shape for W in model.coefs_]
+    [(4, 16), (16, 3)]
+    >>> model.coef_.shape
+    (3, 4)
+    >>> bool(model.score(X, y) > 0.95)
+    True
+    """
+
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="relu",
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        dropout=0.0,
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        shuffle=True,
+        class_weight=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        power_t=0.5,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.dropout = dropout
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.power_t = power_t
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels (numbers or strings).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss (multiplied by its
+            class weight); None weighs all samples equally.
+
+        Returns
+        -------
+        self : MLPWeightsClassifier
+            The fitted estimator.
+        """
+        X, y = self._validate_training_data(X, y, reset=True)
+        classes, y_index = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                "The training data need samples of at least two classes; got "
+                f"only one class: {classes[0]!r}."
+            )
+        continuing = self.warm_start and hasattr(self, "coefs_")
+        if continuing and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True needs the same classes as before ("
+                f"{self.classes_.tolist()}), got {classes.tolist()}; refit with "
+                "warm_start=False."
+            )
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        return self._fit(
+            X, y_index, classes, sample_weight, partial=False, continuing=continuing
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
+
+        Successive calls continue from the current weights and optimiser
+        state, so the network can learn from data that arrive in chunks.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its class labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class the model will ever see. Required on the first call
+            (a chunk may lack some classes); on later calls it must be the
+            same or None.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss.
+
+        Returns
+        -------
+        self : MLPWeightsClassifier
+            The updated estimator.
+        """
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: a chunk "
+                "does not tell the class frequencies. Compute the weights on a "
+                "representative sample of labels, e.g. with "
+                "sklearn.utils.compute_class_weight('balanced', classes=classes, "
+                "y=y_sample), and pass them as a dict {label: weight}."
+            )
+        first_call = not hasattr(self, "coefs_")
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        X, y = self._validate_training_data(X, y, reset=first_call)
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            if not first_call and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"classes={classes.tolist()} is not the same as on the previous "
+                    f"call to partial_fit ({self.classes_.tolist()})."
+                )
+            if classes.size < 2:
+                raise ValueError(
+                    f"classes must hold at least two labels, got {classes.tolist()}."
+                )
+        else:
+            classes = self.classes_
+        unknown = np.setdiff1d(y, classes)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels that are not in classes: {unknown.tolist()} "
+                f"(classes are {classes.tolist()})."
+            )
+        y_index = np.searchsorted(classes, y)
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        return self._fit(
+            X, y_index, classes, sample_weight, partial=True, continuing=not first_call
+        )
+
+    def predict_proba(self, X):
+        """Return the probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities in the order of ``classes_``, in the dtype of
+            the weights.
+        """
+        output = self._forward(X)
+        if self.n_outputs_ == 1:
+            # The single logistic output is the probability of classes_[1].
+            return np.hstack([1 - output, output])
+        return output
+
+    def predict_log_proba(self, X):
+        """Return the logarithm of the probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predict the most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    @property
+    def coef_(self):
+        """Effective input weights, shape (n_outputs_, n_features_in_).
+
+        ``(coefs_[0] @ ... @ coefs_[-1]).T``: Olden's connection weights, exact
+        for a linear (``activation="identity"``) network and a summary that
+        ignores the activations otherwise (see the class docstring).
+        """
+        check_is_fitted(self)
+        product = self.coefs_[0]
+        for weights in self.coefs_[1:]:
+            product = product @ weights
+        return product.T
+
+    @property
+    def feature_importances_(self):
+        """``|coef_|`` summed over the outputs, normalised to sum to 1."""
+        importance = np.abs(self.coef_).sum(axis=0)
+        total = importance.sum()
+        if total == 0:
+            return np.full_like(importance, 1.0 / importance.size)
+        return importance / total
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- the work -----------------------------------------------------------
+
+    def _validate_training_data(self, X, y, reset):
+        """Validate X (dense or CSR, float32 kept) and the class labels y."""
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+        )
+        check_classification_targets(y)
+        if type_of_target(y) not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{type(self).__name__} supports binary and multiclass targets, "
+                f"got {type_of_target(y)!r}."
+            )
+        return X, y
+
+    def _solver_name(self, incremental=False):
+        """The optimiser to train with (the same for fit and partial_fit)."""
+        return self.solver
+
+    def _hidden_sizes(self):
+        """Validate ``hidden_layer_sizes`` and return it as a list of ints."""
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
+        if any(not isinstance(n, Integral) or n < 1 for n in sizes):
+            raise InvalidParameterError(
+                "hidden_layer_sizes must hold positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return [int(n) for n in sizes]
+
+    def _dropout_rates(self, n_hidden):
+        """Drop rates of the layers that feed a weight matrix, the input first."""
+        if isinstance(self.dropout, Real):
+            rates = [float(self.dropout)] * n_hidden
+        else:
+            rates = [float(rate) for rate in np.ravel(self.dropout)]
+            if len(rates) != n_hidden or any(not 0 <= r < 1 for r in rates):
+                raise InvalidParameterError(
+                    "dropout must be a float in [0, 1) or one such rate per hidden "
+                    f"layer ({n_hidden}), got {self.dropout!r}."
+                )
+        # Inverted dropout acts on hidden units only: the input is never dropped.
+        return [0.0, *rates]
+
+    def _class_weights(self, classes, y_index, sample_weight):
+        """Return the weight of each class (see ``class_weight``)."""
+        weights = np.ones(classes.size)
+        if self.class_weight == "balanced":
+            totals = np.bincount(y_index, weights=sample_weight, minlength=classes.size)
+            present = totals > 0
+            weights[present] = totals.sum() / (classes.size * totals[present])
+        elif isinstance(self.class_weight, dict):
+            labels = classes.tolist()
+            unknown = set(self.class_weight) - set(labels)
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels that are not classes: {sorted(unknown)}"
+                    f" (classes are {labels})."
+                )
+            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in labels])
+        return weights
+
+    def _rng(self, partial, continuing):
+        """The one generator of this call: initialisation, order, masks, split."""
+        rng = make_rng(self.random_state)
+        if partial and continuing:
+            # A new order and new dropout masks for every chunk, still reproducible.
+            rng = np.random.default_rng([int(rng.integers(2**31)), self.n_iter_])
+        return rng
+
+    def _learning_rate(self, X, sample_weight):
+        """Resolve ``learning_rate_init="auto"`` (see the class docstring)."""
+        if self.learning_rate_init != "auto":
+            return float(self.learning_rate_init)
+        if self.solver == "adam":
+            return _ADAM_AUTO_LEARNING_RATE
+        squared_norms = (
+            np.asarray(X.multiply(X).sum(axis=1)).ravel()
+            if sp.issparse(X)
+            else np.einsum("ij,ij->i", X, X)
+        )
+        weights = sample_weight / sample_weight.sum()
+        curvature = 1.0 + float(weights @ squared_norms) + self._penalty().l2
+        return (1.0 - self.momentum or 1.0) / curvature
+
+    def _fit(self, X, y_index, classes, sample_weight, partial, continuing):
+        """Train on validated data; assign the fitted attributes only on success."""
+        dtype = X.dtype
+        hidden = self._hidden_sizes()
+        rates = self._dropout_rates(len(hidden))
+        n_outputs = 1 if classes.size == 2 else classes.size
+        out_activation = "logistic" if n_outputs == 1 else "softmax"
+        loss = _OUTPUT_LOSSES[out_activation]
+        layout = Layout([X.shape[1], *hidden, n_outputs])
+
+        # The weights of the objective: sample weight times class weight.
+        class_weights = self._class_weights(classes, y_index, sample_weight)
+        weights = sample_weight * class_weights.astype(dtype)[y_index]
+        if not np.any(weights > 0):
+            raise ValueError(
+                "Every sample has zero weight (sample_weight times class_weight): "
+                "the model has nothing to learn from."
+            )
+        targets = _encode_targets(y_index, n_outputs, dtype)
+
+        rng = self._rng(partial, continuing)
+        if continuing:
+            if [c.shape for c in self.coefs_] != layout.coef_shapes:
+                raise ValueError(
+                    f"The network has layers {[c.shape for c in self.coefs_]} but "
+                    f"the parameters ask for {layout.coef_shapes}; refit with "
+                    "warm_start=False."
+                )
+            theta = layout.pack(self.coefs_, self.intercepts_, dtype)
+        else:
+            theta = init_parameters(layout, self.activation, rng, dtype)
+        optimizer = self._make_optimizer(
+            self.solver, layout.n_params, dtype, self._learning_rate(X, weights)
+        )
+        if continuing:
+            self._restore_optimizer(optimizer)
+
+        validation_score = None
+        if self.early_stopping and not partial:
+            X, targets, weights, validation_score = self._split_validation(
+                X, targets, y_index, weights, layout, out_activation, rng
+            )
+        with silence_overflow():
+            result = train(
+                theta,
+                layout,
+                X,
+                targets,
+                weights,
+                activation=self.activation,
+                loss=loss,
+                penalty=self._penalty(),
+                optimizer=optimizer,
+                batch_size=self._batch_size(X.shape[0]),
+                max_epochs=1 if partial else self.max_iter,
+                rng=rng,
+                shuffle=self.shuffle,
+                dropout_rates=rates,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                validation_score=validation_score,
+                stop_early=not partial,
+                n_samples_seen=self.t_ if continuing else 0,
+                first_epoch=self.n_iter_ + 1 if partial and continuing else 1,
+                verbose=bool(self.verbose),
+            )
+        if not partial:
+            self._warn_not_converged(result.converged, "epochs")
+
+        self.classes_ = classes
+        self._store_training(result, optimizer, continuing, incremental=partial)
+        coefs, intercepts = layout.unpack(result.theta)
+        self.coefs_ = [np.array(c) for c in coefs]
+        self.intercepts_ = [np.array(b) for b in intercepts]
+        self.n_layers_ = layout.n_layers + 1
+        self.n_outputs_ = n_outputs
+        self.out_activation_ = out_activation
+        return self
+
+    def _split_validation(self, X, targets, y_index, weights, layout, out_act, rng):
+        """Hold out a stratified ``validation_fraction`` and build its scorer."""
+        n_samples = X.shape[0]
+        n_classes = int(y_index.max()) + 1
+        n_validation = max(
+            n_classes, int(np.ceil(self.validation_fraction * n_samples))
+        )
+        if np.bincount(y_index).min() < 2 or n_samples - n_validation < n_classes:
+            raise ValueError(
+                "Early stopping holds out a stratified validation_fraction="
+                f"{self.validation_fraction} of the data ({n_validation} samples), "
+                "which needs at least two samples of every class and leaves too "
+                f"few to train on with n_samples={n_samples}: use more samples or "
+                "early_stopping=False."
+            )
+        train_rows, validation_rows = train_test_split(
+            np.arange(n_samples),
+            test_size=n_validation,
+            stratify=y_index,
+            random_state=int(rng.integers(np.iinfo(np.int32).max)),
+        )
+        X_val, y_val = X[validation_rows], y_index[validation_rows]
+        w_val = weights[validation_rows].astype(np.float64)
+        if w_val.sum() == 0:
+            w_val = np.ones_like(w_val)
+
+        def validation_score(theta):
+            coefs, intercepts = layout.unpack(theta)
+            output = _predict_output(coefs, intercepts, X_val, self.activation, out_act)
+            predicted = _decide(output)
+            return float(w_val @ (predicted == y_val)) / w_val.sum()
+
+        return (
+            X[train_rows],
+            targets[train_rows],
+            weights[train_rows],
+            validation_score,
+        )
+
+    def _forward(self, X):
+        """Validate X and return the network's output (after its activation)."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, accept_sparse="csr", dtype=self.coefs_[0].dtype
+        )
+        return _predict_output(
+            self.coefs_, self.intercepts_, X, self.activation, self.out_activation_
+        )
+
+
+def _encode_targets(y_index, n_outputs, dtype):
+    """One-hot targets, or a single 0/1 column for a binary problem."""
+    if n_outputs == 1:
+        return y_index.astype(dtype).reshape(-1, 1)
+    targets = np.zeros((y_index.size, n_outputs), dtype=dtype)
+    targets[np.arange(y_index.size), y_index] = 1
+    return targets
+
+
+def _decide(output):
+    """Class index of each row of the network's output."""
+    if output.shape[1] == 1:
+        return (output[:, 0] > 0.5).astype(np.intp)
+    return np.argmax(output, axis=1)
+
+
+def _predict_output(coefs, intercepts, X, activation, out_activation):
+    """Forward pass without dropout, in row blocks of bounded memory."""
+    layout = Layout([coefs[0].shape[0], *(b.size for b in intercepts)])
+    n_samples = X.shape[0]
+    dtype = coefs[0].dtype
+    output = np.empty((n_samples, layout.layer_sizes[-1]), dtype=dtype)
+    workspace = Workspace(layout, min(n_samples, _PREDICT_BATCH), dtype)
+    for start in range(0, n_samples, _PREDICT_BATCH):
+        stop = min(start + _PREDICT_BATCH, n_samples)
+        output[start:stop] = forward(
+            coefs,
+            intercepts,
+            X[start:stop],
+            activation,
+            out_activation,
+            workspace.resize(stop - start),
+        )
+    return output

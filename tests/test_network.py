@@ -1,0 +1,234 @@
+"""Tests of the network core: layout, initialisation, forward and backward passes."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sk_weights._activations import HIDDEN_ACTIVATIONS
+from sk_weights._network import (
+    Layout,
+    Workspace,
+    dropout_mask,
+    forward,
+    init_parameters,
+    loss_and_gradient,
+    predict,
+)
+from sk_weights._penalties import ElasticNetPenalty
+
+PENALTIES = {
+    "none": ElasticNetPenalty(),
+    "l2": ElasticNetPenalty(l2=0.3),
+    # Only the smooth part enters the gradient; the L1 part is a proximal step.
+    "elasticnet": ElasticNetPenalty(l1=0.2, l2=0.1),
+}
+
+
+def _problem(loss, seed=0, n=9, d=4, k=3):
+    """A small float64 problem for ``loss``: X, targets and normalised weights."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    labels = rng.integers(0, 2 if loss == "binary_log_loss" else k, size=n)
+    if loss == "binary_log_loss":
+        y = labels.astype(float).reshape(-1, 1)
+    else:
+        y = np.eye(k)[labels]
+    weights = rng.uniform(0.0, 3.0, size=n)
+    weights[0] = 0.0  # a weight-0 sample must not contribute either
+    return X, y, weights / weights.sum()
+
+
+def _objective(theta, layout, X, y, weights, activation, loss, penalty, masks=None):
+    """Data loss plus the smooth part of the penalty, the function differentiated."""
+    value, _ = loss_and_gradient(
+        theta,
+        layout,
+        X,
+        y,
+        weights,
+        activation=activation,
+        loss=loss,
+        penalty=penalty,
+        dropout_masks=masks,
+    )
+    w = theta[: layout.n_coefs]
+    return value + 0.5 * penalty.l2 * float(w @ w)
+
+
+def _central_differences(f, theta, eps=1e-6):
+    """Gradient of ``f`` at ``theta`` by central differences."""
+    grad = np.empty_like(theta)
+    for j in range(theta.size):
+        step = np.zeros_like(theta)
+        step[j] = eps
+        grad[j] = (f(theta + step) - f(theta - step)) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("loss", ["binary_log_loss", "log_loss"])
+@pytest.mark.parametrize("penalty", list(PENALTIES))
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_backward_pass_matches_finite_differences(activation, penalty, loss):
+    """Check that the full backward pass is the gradient of loss + smooth penalty."""
+    X, y, weights = _problem(loss)
+    layout = Layout([X.shape[1], 5, 4, y.shape[1]])
+    rng = np.random.default_rng(1)
+    # Moderate weights keep every probability far from the loss's clipping.
+    theta = rng.normal(scale=0.5, size=layout.n_params)
+    args = (layout, X, y, weights, activation, loss, PENALTIES[penalty])
+
+    _, analytic = loss_and_gradient(
+        theta,
+        layout,
+        X,
+        y,
+        weights,
+        activation=activation,
+        loss=loss,
+        penalty=PENALTIES[penalty],
+    )
+    numeric = _central_differences(lambda t: _objective(t, *args), theta)
+    if activation == "relu":
+        # A finite difference across a kink would be meaningless: make sure
+        # no pre-activation is within reach of one.
+        coefs, intercepts = layout.unpack(theta)
+        z1 = X @ coefs[0] + intercepts[0]
+        z2 = np.maximum(z1, 0) @ coefs[1] + intercepts[1]
+        assert min(np.abs(z1).min(), np.abs(z2).min()) > 1e-4
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+    # The bias entries of the gradient carry no penalty.
+    unpenalised = PENALTIES["none"]
+    _, plain = loss_and_gradient(
+        theta,
+        layout,
+        X,
+        y,
+        weights,
+        activation=activation,
+        loss=loss,
+        penalty=unpenalised,
+    )
+    np.testing.assert_array_equal(analytic[layout.n_coefs :], plain[layout.n_coefs :])
+
+
+@pytest.mark.parametrize("loss", ["binary_log_loss", "log_loss"])
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_backward_pass_with_dropout_masks_matches_finite_differences(activation, loss):
+    """Check the gradient of the network thinned by fixed hidden dropout masks.
+
+    The derivatives are written through the activations' outputs, which the
+    masks scale by 1 / (1 - p): the backward pass must undo that scale.
+    """
+    X, y, weights = _problem(loss, seed=3)
+    layout = Layout([X.shape[1], 6, 5, y.shape[1]])
+    rng = np.random.default_rng(4)
+    theta = rng.normal(scale=0.5, size=layout.n_params)
+    masks = [
+        None,
+        dropout_mask(rng, (X.shape[0], 6), 0.5, np.dtype(np.float64)),
+        dropout_mask(rng, (X.shape[0], 5), 0.3, np.dtype(np.float64)),
+    ]
+    penalty = PENALTIES["l2"]
+    args = (layout, X, y, weights, activation, loss, penalty, masks)
+    _, analytic = loss_and_gradient(
+        theta,
+        layout,
+        X,
+        y,
+        weights,
+        activation=activation,
+        loss=loss,
+        penalty=penalty,
+        dropout_masks=masks,
+    )
+    numeric = _central_differences(lambda t: _objective(t, *args), theta)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_loss_is_the_weighted_mean_cross_entropy():
+    """Check the returned loss against the cross-entropy computed by hand."""
+    X, y, weights = _problem("log_loss", seed=5)
+    layout = Layout([X.shape[1], 3, y.shape[1]])
+    theta = np.random.default_rng(6).normal(size=layout.n_params)
+    value, _ = loss_and_gradient(
+        theta,
+        layout,
+        X,
+        y,
+        weights,
+        activation="logistic",
+        loss="log_loss",
+        penalty=ElasticNetPenalty(),
+    )
+    (W0, W1), (b0, b1) = layout.unpack(theta)
+    hidden = 1 / (1 + np.exp(-(X @ W0 + b0)))
+    logits = hidden @ W1 + b1
+    log_proba = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = -float(weights @ (y * log_proba).sum(axis=1))
+    assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_layout_round_trip_and_views():
+    """Check that pack and unpack are inverse and unpack returns views."""
+    layout = Layout([3, 4, 2])
+    assert layout.coef_shapes == [(3, 4), (4, 2)]
+    assert layout.n_coefs == 3 * 4 + 4 * 2
+    assert layout.n_params == layout.n_coefs + 4 + 2
+    theta = np.arange(layout.n_params, dtype=float)
+    coefs, intercepts = layout.unpack(theta)
+    np.testing.assert_array_equal(layout.pack(coefs, intercepts), theta)
+    coefs[1][0, 0] = -1.0
+    assert theta[12] == -1.0
+
+
+def test_glorot_initialisation_bounds_and_reproducibility():
+    """Check the Glorot bounds per layer and that one seed gives one draw."""
+    layout = Layout([50, 30, 10])
+    theta = init_parameters(layout, "relu", np.random.default_rng(0), np.float32)
+    assert theta.dtype == np.float32
+    coefs, intercepts = layout.unpack(theta)
+    for (n_in, n_out), W, b in zip(layout.coef_shapes, coefs, intercepts):
+        bound = np.sqrt(6 / (n_in + n_out))
+        assert np.abs(W).max() <= bound
+        assert np.abs(b).max() <= bound
+        # Uniform on [-bound, bound]: the draws fill the interval.
+        assert np.abs(W).max() > 0.9 * bound
+    again = init_parameters(layout, "relu", np.random.default_rng(0), np.float32)
+    np.testing.assert_array_equal(theta, again)
+    logistic = init_parameters(layout, "logistic", np.random.default_rng(0), float)
+    assert np.abs(layout.unpack(logistic)[0][0]).max() <= np.sqrt(2 / 80)
+
+
+def test_dropout_mask_is_inverted_dropout():
+    """Check that masks hold 0 or 1/(1-p), drop a share p and keep the mean at 1."""
+    rng = np.random.default_rng(0)
+    mask = dropout_mask(rng, (200, 500), 0.3, np.dtype(np.float64))
+    assert set(np.unique(mask)) == {0.0, 1 / 0.7}
+    assert abs((mask == 0).mean() - 0.3) < 0.01
+    assert abs(mask.mean() - 1.0) < 0.01
+
+
+def test_sparse_forward_equals_dense():
+    """Check that a CSR input gives the dense input's outputs (first layer sparse)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 6)) * (rng.random((20, 6)) < 0.3)
+    layout = Layout([6, 5, 3])
+    theta = rng.normal(size=layout.n_params)
+    dense = predict(theta, layout, X, "relu", "log_loss")
+    sparse = predict(theta, layout, sp.csr_matrix(X), "relu", "log_loss")
+    np.testing.assert_allclose(sparse, dense, rtol=1e-12)
+
+
+def test_workspace_resize_gives_views_for_a_smaller_batch():
+    """Check that the last, smaller batch reuses the buffers of the full batch."""
+    layout = Layout([4, 3, 2])
+    workspace = Workspace(layout, 10, np.float64)
+    small = workspace.resize(7)
+    assert small.activations[1].shape == (7, 3)
+    assert np.shares_memory(small.activations[1], workspace.activations[1])
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=layout.n_params)
+    X = rng.normal(size=(7, 4))
+    coefs, intercepts = layout.unpack(theta)
+    out = forward(coefs, intercepts, X, "tanh", "softmax", small)
+    np.testing.assert_allclose(out, predict(theta, layout, X, "tanh", "log_loss"))
