@@ -603,4 +603,50 @@ def _check_linear(attributes, estimator):
     check.finish()
 
 
-_SCHEMAS = {"WeightedLinearRegressor": _check_linear}
+def _check_mlp(attributes, estimator):
+    """Check an MLPWeightsClassifier's fitted state."""
+    check = _Checker(attributes, type(estimator).__name__)
+    n_features = check.integer("n_features_in_", low=1)
+    classes = check.get("classes_")
+    if not (
+        isinstance(classes, np.ndarray)
+        and classes.ndim == 1
+        and classes.size >= 2
+        and (classes.dtype.kind in "biufU" or classes.dtype == object)
+        and len(set(classes.tolist())) == classes.size
+    ):
+        check.fail("classes_", "an array of at least two distinct labels")
+    n_outputs = 1 if classes.size == 2 else classes.size
+    if check.integer("n_outputs_", low=1) != n_outputs:
+        check.fail("n_outputs_", f"{n_outputs} for {classes.size} classes")
+    out_activation = "logistic" if n_outputs == 1 else "softmax"
+    if check.get("out_activation_") != out_activation:
+        check.fail("out_activation_", repr(out_activation))
+    try:
+        hidden = estimator._hidden_sizes()
+    except ValueError as exc:
+        _fail(f"invalid hidden_layer_sizes: {exc}")
+    sizes = [n_features, *hidden, n_outputs]
+    if check.integer("n_layers_") != len(sizes):
+        check.fail("n_layers_", str(len(sizes)))
+    dtype = None  # that of the first weight matrix, for all the others
+    for name, shapes in [
+        ("coefs_", list(zip(sizes[:-1], sizes[1:]))),
+        ("intercepts_", [(n,) for n in sizes[1:]]),
+    ]:
+        arrays = check.get(name)
+        if not isinstance(arrays, list) or len(arrays) != len(shapes):
+            check.fail(name, f"a list of {len(shapes)} arrays")
+        for i, (array, shape) in enumerate(zip(arrays, shapes)):
+            dtype = check.array(f"{name}[{i}]", shape, dtype, value=array).dtype
+    check.array("feature_names_in_", (n_features,), kind="str", required=False)
+    check.training_history()
+    n_params = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes[1:])
+    check.optimizer_state(n_params, dtype, ("sgd", "adam"))
+    check.finish()
+
+
+_SCHEMAS = {
+    "WeightedLinearRegressor": _check_linear,
+    "MLPWeightsClassifier": _check_mlp,
+}
