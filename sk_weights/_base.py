@@ -23,6 +23,7 @@ from sk_weights._sklearn_compat import (
     _check_sample_weight,
     check_is_fitted,
 )
+from sk_weights._validation import explained_input_errors
 from sk_weights.report import weights_report
 
 #: Parameter constraints common to every estimator of the package.
@@ -180,9 +181,10 @@ def make_rng(random_state):
 
 def check_sample_weight(sample_weight, X, dtype):
     """Validate ``sample_weight``: finite, non-negative, not all zero."""
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=dtype, ensure_non_negative=True
-    )
+    with explained_input_errors():
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=dtype, ensure_non_negative=True
+        )
     if not np.any(sample_weight > 0):
         raise ValueError(
             "sample_weight sums to zero: at least one sample needs a positive "

@@ -405,7 +405,10 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         optimizer = self._make_optimizer(
             solver, layout.n_params, X.dtype, learning_rate
         )
-        if continuing:
+        if continuing and incremental:
+            # partial_fit goes on with the optimiser's state; a warm-started fit
+            # keeps only the weights and starts a fresh optimiser, as in
+            # scikit-learn, so a new learning_rate_init takes effect.
             self._restore_optimizer(optimizer)
 
         validation_score = None

@@ -601,7 +601,10 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         optimizer = self._make_optimizer(
             self.solver, layout.n_params, dtype, self._learning_rate(X, weights)
         )
-        if continuing:
+        if continuing and partial:
+            # partial_fit goes on with the optimiser's state; a warm-started fit
+            # keeps only the weights and starts a fresh optimiser, as in
+            # scikit-learn, so a new learning_rate_init takes effect.
             self._restore_optimizer(optimizer)
 
         validation_score = None

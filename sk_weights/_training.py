@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from sk_weights._activations import ACTIVATIONS
+from sk_weights._losses import LOSSES, OUTPUT_ACTIVATIONS
 from sk_weights._network import Workspace, dropout_mask, loss_and_gradient
 
 
@@ -33,7 +35,8 @@ class TrainingResult:
     best_validation_score: float = -np.inf
 
 
-#: An epoch loss this many times the loss at the starting weights means the
+#: A loss this many times that of the all-zero model (which predicts 0 for a
+#: regression and uniform probabilities for a classification) means the
 #: iterates are running away, even while every number is still finite.
 EXPLOSION_FACTOR = 1e6
 
@@ -168,8 +171,9 @@ def train(
     n_coefs = layout.n_coefs
     weights = theta[:n_coefs]
 
+    zero_loss = _zero_model_loss(loss, y, sample_weight / total_weight, dtype)
+    loss_limit = EXPLOSION_FACTOR * max(zero_loss, np.finfo(dtype).eps)
     history = []
-    start_loss = None  # the first batch's loss, at the starting weights
     best_theta = None
     no_improvement = 0
     converged = False
@@ -206,8 +210,14 @@ def train(
                         epoch, "the loss is no longer finite", optimizer.learning_rate
                     )
                 )
-            if start_loss is None:
-                start_loss = batch_loss
+            if batch_loss > loss_limit:
+                raise DivergenceError(
+                    divergence_message(
+                        epoch,
+                        _explosion(batch_loss, zero_loss),
+                        optimizer.learning_rate,
+                    )
+                )
             optimizer.step(theta, grad)
             if penalty.l1:
                 penalty.prox(weights, optimizer.prox_step_size(n_coefs))
@@ -221,15 +231,10 @@ def train(
                 )
             )
         epoch_loss = accumulated / total_weight + penalty.value(weights)
-        if not np.isfinite(epoch_loss) or epoch_loss > EXPLOSION_FACTOR * max(
-            start_loss, np.finfo(np.float64).tiny
-        ):
+        if not epoch_loss <= loss_limit:
             raise DivergenceError(
                 divergence_message(
-                    epoch,
-                    f"the loss grew from {start_loss:.3g} at the starting weights "
-                    f"to {epoch_loss:.3g}",
-                    optimizer.learning_rate,
+                    epoch, _explosion(epoch_loss, zero_loss), optimizer.learning_rate
                 )
             )
         optimizer.on_epoch_end(n_samples_seen)
@@ -279,6 +284,21 @@ def train(
         history=history,
         best_loss=best_loss,
         best_validation_score=best_validation_score,
+    )
+
+
+def _zero_model_loss(loss, y, sample_weight, dtype):
+    """Loss of the network whose raw output is 0 for every sample."""
+    raw = np.zeros((1, y.shape[1]), dtype=dtype)
+    output = ACTIVATIONS[OUTPUT_ACTIVATIONS[loss]](raw)
+    return LOSSES[loss](y, np.broadcast_to(output, y.shape), sample_weight)
+
+
+def _explosion(value, zero_loss):
+    """Describe a loss that exploded, relative to the all-zero model's."""
+    return (
+        f"the loss reached {value:.3g}, over {EXPLOSION_FACTOR:.0e} times the "
+        f"{zero_loss:.3g} of a model with all weights at zero"
     )
 
 
