@@ -21,6 +21,7 @@ from sk_weights._base import (
     make_rng,
     silence_overflow,
 )
+from sk_weights._callbacks import FitCallbacks
 from sk_weights._network import Layout, Workspace, forward, init_parameters
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted, validate_data
 from sk_weights._training import train
@@ -607,6 +608,22 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
             # scikit-learn, so a new learning_rate_init takes effect.
             self._restore_optimizer(optimizer)
 
+        max_epochs = 1 if partial else self.max_iter
+        callbacks = FitCallbacks(
+            self, X, lambda: classes[y_index], sample_weight, max_epochs=max_epochs
+        )
+
+        def fitted_network(theta):  # what a callback's fitted_estimator uses
+            coefs, intercepts = layout.unpack(theta)
+            return {
+                "classes_": classes,
+                "coefs_": coefs,
+                "intercepts_": intercepts,
+                "n_layers_": layout.n_layers + 1,
+                "n_outputs_": n_outputs,
+                "out_activation_": out_activation,
+            }
+
         validation_score = None
         if self.early_stopping and not partial:
             X, targets, weights, validation_score = self._split_validation(
@@ -624,7 +641,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                 penalty=self._penalty(),
                 optimizer=optimizer,
                 batch_size=self._batch_size(X.shape[0]),
-                max_epochs=1 if partial else self.max_iter,
+                max_epochs=max_epochs,
                 rng=rng,
                 shuffle=self.shuffle,
                 dropout_rates=rates,
@@ -635,9 +652,10 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                 n_samples_seen=self.t_ if continuing else 0,
                 first_epoch=self.n_iter_ + 1 if partial and continuing else 1,
                 verbose=bool(self.verbose),
+                epoch_callback=callbacks.epoch_callback(theta, fitted_network),
             )
         if not partial:
-            self._warn_not_converged(result.converged, "epochs")
+            self._warn_not_converged(result.converged or callbacks.stopped, "epochs")
 
         self.classes_ = classes
         self._store_training(result, optimizer, continuing, incremental=partial)
@@ -647,6 +665,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         self.n_layers_ = layout.n_layers + 1
         self.n_outputs_ = n_outputs
         self.out_activation_ = out_activation
+        callbacks.end()
         return self
 
     def _split_validation(self, X, targets, y_index, weights, layout, out_act, rng):

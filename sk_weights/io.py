@@ -48,9 +48,9 @@ _MAX_DEPTH = 8
 
 def _registry():
     """The estimator classes a model file may name: this package's own."""
-    from sk_weights import _linear
+    from sk_weights import _linear, _mlp
 
-    classes = [_linear.WeightedLinearRegressor]
+    classes = [_linear.WeightedLinearRegressor, _mlp.MLPWeightsClassifier]
     return {cls.__name__: cls for cls in classes}
 
 

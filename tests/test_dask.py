@@ -12,12 +12,17 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.base import is_classifier
-from sklearn.datasets import load_diabetes, make_regression
+from sklearn.datasets import (
+    load_diabetes,
+    load_wine,
+    make_classification,
+    make_regression,
+)
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import StandardScaler
 
-from sk_weights import WeightedLinearRegressor
+from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -36,11 +41,22 @@ def _regression():
     return X, y / y.std()
 
 
+def _classification():
+    return make_classification(
+        n_samples=1000, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+
+
 STREAMING = {
     "linear": (
         lambda: WeightedLinearRegressor(random_state=0),
         _regression,
         {},
+    ),
+    "mlp": (
+        lambda: MLPWeightsClassifier(hidden_layer_sizes=(8,), random_state=0),
+        _classification,
+        {"classes": [0, 1, 2]},
     ),
 }
 
@@ -67,7 +83,10 @@ def test_incremental_streams_blocks_through_partial_fit(name):
     assert isinstance(prediction, da.Array)
     np.testing.assert_array_equal(prediction.compute(), by_hand.predict(X))
     if is_classifier(fitted):
-        assert incremental.score(dX, dy) == fitted.score(X, y)
+        assert incremental.score(dX, dy) == pytest.approx(fitted.score(X, y))
+        np.testing.assert_array_equal(
+            incremental.predict_proba(dX).compute(), by_hand.predict_proba(X)
+        )
     else:
         # dask-ml's own r2 scorer fails on current dask (see doc/scaling.rst);
         # scikit-learn's metric computes the dask arrays.
@@ -147,11 +166,26 @@ def _diabetes():
     return StandardScaler().fit_transform(X), y
 
 
+def _wine():
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
 SEARCHES = {
     "linear": (
         WeightedLinearRegressor(max_iter=20, random_state=0),
         _diabetes,
         {"penalty": ["l1", "l2"], "alpha": [0.01, 1.0], "dropout": [0.0, 0.1]},
+    ),
+    "mlp": (
+        MLPWeightsClassifier(
+            hidden_layer_sizes=(4,),
+            learning_rate_init=0.01,
+            max_iter=20,
+            random_state=0,
+        ),
+        _wine,
+        {"alpha": [1e-3, 0.1], "hidden_layer_sizes": [(4,), (8,)]},
     ),
 }
 

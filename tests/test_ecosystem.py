@@ -18,7 +18,7 @@ from scipy.stats import loguniform, uniform
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_diabetes
+from sklearn.datasets import load_diabetes, load_wine
 from sklearn.feature_selection import SelectFromModel
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import (
@@ -31,7 +31,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from sk_weights import WeightedLinearRegressor
+from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
 from sk_weights._sklearn_compat import HAS_CALLBACKS
 
 # Stochastic fits here run a few epochs on purpose.
@@ -44,14 +44,32 @@ class Case:
 
     make: Callable  # keyword overrides -> unfitted estimator
     data: Callable  # () -> (X, y), X scaled
-    grid: dict  # for GridSearchCV
+    grid: dict | list  # for GridSearchCV
     distributions: dict  # for RandomizedSearchCV
     stochastic: dict  # parameters of a short, deterministic stochastic fit
+    l1_alpha: float  # an L1 strength that zeroes some features' weights
 
 
 def _diabetes():
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X), y
+
+
+def _wine():
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _small_network(**params):
+    """A small network that trains in milliseconds (and deterministically)."""
+    defaults = {
+        "hidden_layer_sizes": (8,),
+        "batch_size": 32,
+        "learning_rate_init": 0.01,
+        "max_iter": 30,
+        "random_state": 0,
+    }
+    return MLPWeightsClassifier(**{**defaults, **params})
 
 
 CASES = {
@@ -72,6 +90,27 @@ CASES = {
             "l1_ratio": uniform(0, 1),
         },
         stochastic={"solver": "sgd", "random_state": 0},
+        l1_alpha=0.5,
+    ),
+    "mlp": Case(
+        make=_small_network,
+        data=_wine,
+        grid=[
+            {
+                "penalty": ["l1"],
+                "alpha": [1e-3, 0.05],
+                "hidden_layer_sizes": [(4,), (8,)],
+            },
+            {"penalty": ["elasticnet"], "l1_ratio": [0.5], "dropout": [0.2]},
+        ],
+        distributions={
+            "penalty": ["l2", "elasticnet"],
+            "alpha": loguniform(1e-4, 1e-1),
+            "l1_ratio": uniform(0, 1),
+            "hidden_layer_sizes": [(4,), (8,), (4, 4)],
+        },
+        stochastic={},
+        l1_alpha=0.05,
     ),
 }
 
@@ -198,7 +237,8 @@ def test_select_from_model_uses_the_weights(case):
     np.testing.assert_array_equal(selector.transform(X), X[:, expected])
 
     # With an L1 penalty, sklearn keeps the features with non-zero weight.
-    selector = SelectFromModel(case.make(penalty="l1", alpha=0.5)).fit(X, y)
+    selector = SelectFromModel(case.make(penalty="l1", alpha=case.l1_alpha))
+    selector.fit(X, y)
     importance = _importance(selector.estimator_)
     assert 0 < np.sum(importance == 0) < X.shape[1]
     np.testing.assert_array_equal(selector.get_support(), importance > 0)
@@ -490,6 +530,9 @@ def test_package_works_without_sklearn_callback(tmp_path):
         model.fit(X, y).partial_fit(X, y)
         full = sk_weights.WeightedLinearRegressor(penalty=None).fit(X, y)
         assert np.allclose(full.coef_, [1.0, -2.0, 0.5])
+        network = sk_weights.MLPWeightsClassifier(hidden_layer_sizes=(4,), max_iter=2)
+        network.fit(X, y > 1).partial_fit(X, y > 1)
+        assert network.n_iter_ == 3
         print("trained", model.n_iter_)
         """
     )
@@ -501,7 +544,7 @@ def test_package_works_without_sklearn_callback(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("Epoch") == 4
+    assert result.stdout.count("Epoch") == 4  # the verbose model's epochs only
     assert result.stdout.strip().endswith("trained 4")
 
 

@@ -9,13 +9,13 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_diabetes
+from sklearn.datasets import load_diabetes, load_wine
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 
 import sk_weights
-from sk_weights import WeightedLinearRegressor
+from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
 from sk_weights.io import FORMAT_VERSION
 
 HEADER = "sk_weights_header"
@@ -485,3 +485,113 @@ def test_skops_trusts_only_the_estimator_class(config, diabetes):
     loaded = sio.loads(data, trusted=untrusted)
     _assert_same_state(model, loaded)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+# -- the classifier -----------------------------------------------------------
+
+
+def _fit_mlp(config):
+    """Fit an MLPWeightsClassifier in one of the configurations under test."""
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    small = {"hidden_layer_sizes": (6,), "max_iter": 5, "random_state": 0}
+    if config == "adam-string-labels":
+        labels = np.array(["barolo", "grignolino", "barbera"])[y]
+        return MLPWeightsClassifier(**small).fit(X, labels), X
+    if config == "sgd-two-layers-dropout-early-stopping":
+        model = MLPWeightsClassifier(
+            hidden_layer_sizes=[5, 4],
+            dropout=[0.1, 0.2],
+            solver="sgd",
+            early_stopping=True,
+            max_iter=6,
+            random_state=0,
+        )
+        return model.fit(X, y), X
+    if config == "binary-float32-class-weight":
+        X32 = X.astype(np.float32)
+        model = MLPWeightsClassifier(
+            **small, penalty="l1", alpha=0.01, class_weight={0: 2.0, 1: 0.5}
+        )
+        return model.fit(X32, y == 1), X32
+    if config == "partial-fit-frame":
+        frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+        model = MLPWeightsClassifier(**small, activation="tanh")
+        model.partial_fit(frame, y, classes=[0, 1, 2]).partial_fit(frame, y)
+        return model, frame
+    raise AssertionError(config)
+
+
+MLP_CONFIGS = [
+    "adam-string-labels",
+    "sgd-two-layers-dropout-early-stopping",
+    "binary-float32-class-weight",
+    "partial-fit-frame",
+]
+
+
+@pytest.mark.parametrize("config", MLP_CONFIGS)
+def test_mlp_round_trip_is_exact(config, tmp_path):
+    """Check that a loaded network has the same state and bit-identical output."""
+    model, X = _fit_mlp(config)
+    loaded = _round_trip(model, tmp_path)
+    _assert_same_state(model, loaded)
+    for method in ("predict_proba", "predict"):
+        expected, got = getattr(model, method)(X), getattr(loaded, method)(X)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_mlp_partial_fit_continues_after_load(solver, tmp_path):
+    """Check that the network's partial_fit after load is the original's, exactly."""
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = MLPWeightsClassifier(hidden_layer_sizes=(6,), solver=solver, random_state=0)
+    model.partial_fit(X[:90], y[:90], classes=[0, 1, 2])
+    loaded = _round_trip(model, tmp_path)
+    model.partial_fit(X[90:], y[90:])
+    loaded.partial_fit(X[90:], y[90:])
+    _assert_same_state(model, loaded)
+
+
+def test_mlp_tampered_layers_raise_value_error(tmp_path):
+    """Check that weight matrices that do not fit the layer sizes are refused."""
+    model, _ = _fit_mlp("sgd-two-layers-dropout-early-stopping")
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    header, members = _members(buffer.getvalue())
+    header["params"]["hidden_layer_sizes"] = [5, 3]
+    with pytest.raises(ValueError, match=r"coefs_\[1\] should be an array of shape"):
+        _load_bytes(_write(header, members))
+
+    header, members = _members(buffer.getvalue())
+    header["attributes"]["n_outputs_"] = 1
+    with pytest.raises(ValueError, match="n_outputs_ should be 3"):
+        _load_bytes(_write(header, members))
+
+    header, members = _members(buffer.getvalue())
+    header["attributes"]["classes_"]["value"] = [0, 0, 2]
+    with pytest.raises(ValueError, match="at least two distinct labels"):
+        _load_bytes(_write(header, members))
+
+
+@pytest.mark.parametrize("config", ["adam-string-labels", "partial-fit-frame"])
+def test_mlp_joblib_pickle_and_skops(config):
+    """Check joblib, pickle and skops round trips of the network."""
+    sio = pytest.importorskip("skops.io")
+    model, X = _fit_mlp(config)
+    data = sio.dumps(model)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert untrusted == ["sk_weights._mlp.MLPWeightsClassifier"]
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    buffer.seek(0)
+    for loaded in [
+        sio.loads(data, trusted=untrusted),
+        joblib.load(buffer),
+        pickle.loads(pickle.dumps(model)),
+    ]:
+        _assert_same_state(model, loaded)
+        np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
