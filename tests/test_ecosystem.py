@@ -445,6 +445,28 @@ def test_callback_can_stop_training(case):
     np.testing.assert_array_equal(_predict(model, X), _predict(truth, X))
 
 
+class _Propagated(_Recorder):
+    """The recorder as a callback that meta-estimators pass on to their fits."""
+
+    max_propagation_depth = None
+
+
+@needs_callbacks
+def test_callbacks_propagate_from_meta_estimators(case):
+    """Check that a callback set on GridSearchCV sees the epochs of every fit."""
+    X, y = case.data()
+    recorder = _Propagated()
+    model = case.make(**case.stochastic, max_iter=2, tol=0)
+    search = GridSearchCV(model, {"alpha": [0.01, 0.1]}, cv=2)
+    search.set_callbacks(recorder).fit(X, y)
+    epochs = [event for event in recorder.events if event.startswith("end epoch")]
+    assert len(epochs) == (2 * 2 + 1) * 2  # 4 fits and the refit, 2 epochs each
+    assert recorder.events.count("setup") == 1
+    np.testing.assert_array_equal(
+        _predict(recorder.models[-1], X), _predict(search.best_estimator_, X)
+    )
+
+
 @needs_callbacks
 def test_full_batch_fit_and_partial_fit_are_tasks(case):
     """Check the task trees of a full-batch fit (if any) and of partial_fit."""
