@@ -40,6 +40,10 @@ class TrainingResult:
 #: iterates are running away, even while every number is still finite.
 EXPLOSION_FACTOR = 1e6
 
+#: Training that ends with a loss this many times both its starting loss and
+#: the all-zero model's has failed: the optimum is never worse than either.
+FAILURE_FACTOR = 2.0
+
 
 def divergence_message(epoch, what, learning_rate):
     """Explain a divergence: where it happened, the likely cause and the cure."""
@@ -174,6 +178,7 @@ def train(
     zero_loss = _zero_model_loss(loss, y, sample_weight / total_weight, dtype)
     loss_limit = EXPLOSION_FACTOR * max(zero_loss, np.finfo(dtype).eps)
     history = []
+    start_loss = None  # the first batch's loss, at the starting weights
     best_theta = None
     no_improvement = 0
     converged = False
@@ -210,6 +215,8 @@ def train(
                         epoch, "the loss is no longer finite", optimizer.learning_rate
                     )
                 )
+            if start_loss is None:
+                start_loss = batch_loss
             if batch_loss > loss_limit:
                 raise DivergenceError(
                     divergence_message(
@@ -250,7 +257,7 @@ def train(
             improved = score > best_validation_score + tol
             if score > best_validation_score:
                 best_validation_score = score
-                best_theta = theta.copy()
+                best_theta, best_theta_loss = theta.copy(), epoch_loss
         else:
             improved = epoch_loss < best_loss - tol
         best_loss = min(best_loss, epoch_loss)
@@ -274,8 +281,23 @@ def train(
                     )
                 break
 
+    kept_loss = history[-1]["loss"] if history else 0.0
     if best_theta is not None and stop_early:
-        theta = best_theta
+        theta, kept_loss = best_theta, best_theta_loss
+    baseline = max(zero_loss, start_loss, np.finfo(dtype).eps)
+    if kept_loss > FAILURE_FACTOR * baseline:
+        # Bounded losses (the clipped log loss) cannot explode: a run that ends
+        # far worse than both its start and the all-zero model has failed.
+        raise DivergenceError(
+            divergence_message(
+                epoch,
+                f"the trained weights have a loss of {kept_loss:.3g}, over "
+                f"{FAILURE_FACTOR:g} times both the loss at the starting weights "
+                f"({start_loss:.3g}) and that of a model with all weights at zero "
+                f"({zero_loss:.3g})",
+                optimizer.learning_rate,
+            )
+        )
     return TrainingResult(
         theta=theta,
         n_epochs=len(history),

@@ -400,3 +400,20 @@ def test_mlp_fits_are_finite_or_raise_documented_errors(problem, params, solver)
     _assert_finite_or_documented_error(estimator, X, y)
     if hasattr(estimator, "coefs_"):
         assert np.isfinite(estimator.predict_proba(X)).all()
+
+
+def test_a_bounded_loss_that_ends_far_worse_is_a_failure_not_a_model():
+    """Check that a run ending far worse than its start raises (clipped log loss)."""
+    from sklearn.datasets import load_digits
+
+    X_digits, y_digits = load_digits(return_X_y=True)
+    model = MLPWeightsClassifier(
+        hidden_layer_sizes=(16,),
+        penalty=None,
+        learning_rate_init=1e3,
+        max_iter=20,
+        random_state=0,
+    )
+    with pytest.raises(ValueError, match="over 2 times both the loss at the start"):
+        model.fit(X_digits / 16, y_digits)
+    assert not hasattr(model, "coefs_")
