@@ -184,7 +184,11 @@ def _encode(value, what, key, arrays):
 
 
 def _encode_array(array, what, key, arrays):
-    """Encode an array: floats as a binary member, the rest inline in JSON."""
+    """Encode an array: fitted floats as a binary member, the rest inline in JSON.
+
+    Parameters (``key`` None) are small and inline whatever their dtype; JSON
+    writes floats with ``repr``, which reads back to the same bits.
+    """
     shape = list(array.shape)
     if array.dtype == object:
         values = array.ravel().tolist()
@@ -196,9 +200,9 @@ def _encode_array(array, what, key, arrays):
         raise TypeError(
             f"{what} has dtype {array.dtype}, which the format cannot hold."
         )
-    if array.dtype.kind == "f":
-        if key is None or not _KEY_PATTERN.match(key):
-            raise TypeError(f"{what} is a floating array at an unsupported place.")
+    if array.dtype.kind == "f" and key is not None:
+        if not _KEY_PATTERN.match(key):
+            raise TypeError(f"{what} is stored under an unsupported name {key!r}.")
         arrays[key] = array
         return {"type": "array", "dtype": dtype, "shape": shape, "key": key}
     return {
@@ -444,7 +448,7 @@ def _decode_array(node, members, used, where):
         array[:] = values
         return array.reshape(shape)
     dtype = _check_dtype(node["dtype"], where)
-    allowed = {"b": bool, "i": int, "u": int, "U": str}.get(dtype.kind)
+    allowed = {"b": bool, "i": int, "u": int, "U": str, "f": float}.get(dtype.kind)
     if allowed is None or not all(type(value) is allowed for value in values):
         _fail(f"{where} holds values that are not {dtype}")
     try:

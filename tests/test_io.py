@@ -75,8 +75,8 @@ def _round_trip(model, tmp_path):
 
 def _assert_same_state(a, b):
     """Assert that two estimators hold identical parameters and fitted state."""
-    assert a.get_params() == b.get_params()
     assert type(a) is type(b)
+    _assert_identical(a.get_params(), b.get_params(), "get_params()")
     assert sorted(vars(a)) == sorted(vars(b))
     for name, value in vars(a).items():
         _assert_identical(value, vars(b)[name], name)
@@ -501,7 +501,7 @@ def _fit_mlp(config):
     if config == "sgd-two-layers-dropout-early-stopping":
         model = MLPWeightsClassifier(
             hidden_layer_sizes=[5, 4],
-            dropout=[0.1, 0.2],
+            dropout=np.array([0.1, 0.2]),
             solver="sgd",
             early_stopping=True,
             max_iter=6,
