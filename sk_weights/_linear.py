@@ -22,8 +22,9 @@ from sk_weights._least_squares import (
     solve_penalised_least_squares,
 )
 from sk_weights._network import Layout, predict
-from sk_weights._sklearn_compat import _fit_context, check_is_fitted, validate_data
+from sk_weights._sklearn_compat import _fit_context, check_is_fitted
 from sk_weights._training import train
+from sk_weights._validation import validate_input
 
 
 class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
@@ -292,7 +293,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             Predicted values.
         """
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_input(
             self,
             X,
             reset=False,
@@ -311,7 +312,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
 
     def _validate_training_data(self, X, y, reset):
         """Validate X and y; y becomes a float array of X's dtype."""
-        X, y = validate_data(
+        X, y = validate_input(
             self,
             X,
             y,

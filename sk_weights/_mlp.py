@@ -23,8 +23,9 @@ from sk_weights._base import (
 )
 from sk_weights._callbacks import FitCallbacks
 from sk_weights._network import Layout, Workspace, forward, init_parameters
-from sk_weights._sklearn_compat import _fit_context, check_is_fitted, validate_data
+from sk_weights._sklearn_compat import _fit_context, check_is_fitted
 from sk_weights._training import train
+from sk_weights._validation import validate_input
 
 #: The loss that goes with each output activation.
 _OUTPUT_LOSSES = {"logistic": "binary_log_loss", "softmax": "log_loss"}
@@ -482,7 +483,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
 
     def _validate_training_data(self, X, y, reset):
         """Validate X (dense or CSR, float32 kept) and the class labels y."""
-        X, y = validate_data(
+        X, y = validate_input(
             self,
             X,
             y,
@@ -710,7 +711,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
     def _forward(self, X):
         """Validate X and return the network's output (after its activation)."""
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_input(
             self, X, reset=False, accept_sparse="csr", dtype=self.coefs_[0].dtype
         )
         return _predict_output(
