@@ -6,6 +6,7 @@ numerics to the core (``_network``, ``_training``, ``_optimizers``,
 would otherwise be written twice.
 """
 
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -167,6 +168,27 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+
+def keeps_state_on_failure(method):
+    """Decorate ``fit`` / ``partial_fit`` so that a failed call changes nothing.
+
+    Validation records ``n_features_in_`` before training starts; if training
+    then fails (divergence, a bad label), every attribute is put back as it
+    was, so the estimator stays consistent and usable.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(vars(self))
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    return wrapper
 
 
 def make_rng(random_state):

@@ -12,6 +12,7 @@ from sk_weights._base import (
     COMMON_CONSTRAINTS,
     WeightsEstimatorMixin,
     check_sample_weight,
+    keeps_state_on_failure,
     make_rng,
     silence_overflow,
     weighted_feature_std,
@@ -231,6 +232,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         self.epsilon = epsilon
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the weights to ``X`` and ``y``.
 
@@ -254,6 +256,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
 

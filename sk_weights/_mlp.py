@@ -18,6 +18,7 @@ from sk_weights._base import (
     COMMON_CONSTRAINTS,
     WeightsEstimatorMixin,
     check_sample_weight,
+    keeps_state_on_failure,
     make_rng,
     silence_overflow,
 )
@@ -300,6 +301,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         self.epsilon = epsilon
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
     def fit(self, X, y, sample_weight=None):
         """Train the network on ``X`` and ``y``.
 
@@ -338,6 +340,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
 

@@ -417,3 +417,24 @@ def test_a_bounded_loss_that_ends_far_worse_is_a_failure_not_a_model():
     with pytest.raises(ValueError, match="over 2 times both the loss at the start"):
         model.fit(X_digits / 16, y_digits)
     assert not hasattr(model, "coefs_")
+
+
+@pytest.mark.parametrize("case", list(DIVERGING))
+def test_a_failed_fit_on_new_data_leaves_every_attribute_as_it_was(case):
+    """Check that a refit on wider data that diverges restores n_features_in_ too."""
+    make, y = DIVERGING[case]
+    model = make()
+    learning_rate = model.learning_rate_init
+    model.set_params(learning_rate_init=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    before = dict(vars(model))
+    prediction = model.predict(X)
+    wider = np.hstack([X_UNSCALED, X_UNSCALED])
+    model.set_params(learning_rate_init=learning_rate)
+    with pytest.raises(ValueError, match="diverged"):
+        model.fit(wider, y)
+    assert model.n_features_in_ == X.shape[1]
+    assert set(vars(model)) == set(before)
+    np.testing.assert_array_equal(model.predict(X), prediction)
