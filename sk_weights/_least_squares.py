@@ -6,41 +6,105 @@ The linear model's objective
 
 depends on the data only through the weighted means of X and y and the
 centred second moments ``G = Xc.T @ diag(s) @ Xc / sum(s)`` (d x d) and
-``c = Xc.T @ diag(s) @ yc / sum(s)``. :func:`least_squares_statistics` reads X
-once, in row blocks, to build them; after that every iteration of the solver
-costs O(d**2), whatever the number of samples. The intercept is the closed form
+``c = Xc.T @ diag(s) @ yc / sum(s)``. The intercept is the closed form
 ``b = y_mean - x_mean @ w``.
 
-:func:`solve_penalised_least_squares` runs FISTA with adaptive restart and,
-whenever the support of the iterate settles, *polishes* it: it solves the
-linear system that the optimality conditions give on that support and keeps
-the solution if it satisfies all of them. The optimum is then exact to
-rounding, and L1 zeros are exact zeros.
+:func:`least_squares_statistics` reads X once, in row blocks, for the means,
+``c`` and the diagonal of ``G``. :class:`CentredGram` computes columns of ``G``
+on demand, any number of them in one more pass over X. Dense X is never copied
+nor centred: the raw moments ``X.T @ diag(s) @ X`` (a symmetric rank-k update
+per block for the whole matrix) are centred by the rank-one correction
+``- x_mean x_mean^T``, unless some feature's mean is so large against its
+spread that the correction would cancel digits; then each block is centred
+before the product instead.
+
+:func:`solve_penalised_least_squares` then costs O(d**2) per iteration, whatever
+the number of samples: FISTA with adaptive restart, whose iterate is *polished*
+whenever its support settles (the linear system that the optimality conditions
+give on that support is solved, and kept if it satisfies all of them), so the
+optimum is exact to rounding and L1 zeros are exact zeros. With an L1 part and
+many features it solves on a *working set* of features, whose Gram columns
+are the only ones computed, and grows it with the features that violate the
+optimality conditions until none does: a sparse solution never needs the whole
+Gram matrix. The iterations are tiny BLAS calls, run on one thread: two BLAS
+threads only add synchronisation to them.
 """
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from sk_weights._optimizers import accelerated_proximal_gradient
 from sk_weights._penalties import soft_threshold
+
+try:  # a dependency of scikit-learn, so normally present
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # pragma: no cover
+    ThreadpoolController = None
 
 #: Relative size of the optimality residual at which the solver stops.
 OPTIMALITY_TOL = 1e-11
 
-# Rows per block when reading X: blocks of about 8 MiB keep memory small and
-# the GEMMs large enough for BLAS to run at full speed.
-_BLOCK_BYTES = 8 * 2**20
+#: The error raised when the second moments of X overflow.
+OVERFLOW_MESSAGE = (
+    "The features are too large for their squares to be represented in "
+    "floating point (the Gram matrix overflowed). Scale X, e.g. with "
+    "sklearn.preprocessing.StandardScaler."
+)
+
+# Rows per block when reading X: about 1 MiB, so that the block one BLAS call
+# has read is still in cache for the next.
+_BLOCK_BYTES = 2**20
+
+# Centring by the rank-one correction loses about log10(ratio) digits, where
+# ratio is a feature's raw second moment over its variance; above this ratio
+# the blocks are centred before the product instead.
+_MAX_CANCELLATION = 16.0
+
+# Working sets pay off when the Gram matrix is large: from this many features
+# on, with an L1 part; they start with this many features.
+_WORKING_SET_MIN_FEATURES = 256
+_INITIAL_WORKING_SET = 64
+
+_controller = None
+
+
+def _blas():
+    """The BLAS libraries' thread controls, found once (that takes milliseconds)."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
+
+
+def _single_blas_thread():
+    """Limit BLAS to one thread (a context manager)."""
+    if ThreadpoolController is None:  # pragma: no cover
+        return nullcontext()
+    return _blas().limit(limits=1)
+
+
+def _blas_threads():
+    """The number of threads BLAS would use now (1 without threadpoolctl)."""
+    if ThreadpoolController is None:  # pragma: no cover
+        return 1
+    return max([lib.num_threads for lib in _blas().lib_controllers], default=1)
+
+
+def uses_working_sets(penalty, n_features):
+    """Whether the solver works on a growing working set instead of all of G."""
+    return penalty.l1 > 0 and n_features >= _WORKING_SET_MIN_FEATURES
 
 
 @dataclass
 class LeastSquaresStatistics:
     """Weighted sufficient statistics of a least-squares problem."""
 
-    gram: np.ndarray  # (d, d) centred, weighted second moment of X
+    gram: "CentredGram"  # the (d, d) centred, weighted second moment of X
     xy: np.ndarray  # (d, k) centred, weighted cross moment of X and y
     yy: np.ndarray  # (k,) centred, weighted second moment of y
     x_mean: np.ndarray  # (d,) zero when fit_intercept is False
@@ -48,52 +112,298 @@ class LeastSquaresStatistics:
     x_scale: np.ndarray  # (d,) weighted standard deviation of each feature
 
 
-def least_squares_statistics(X, y, sample_weight, fit_intercept):
+def least_squares_statistics(X, y, sample_weight, fit_intercept, penalty=None):
     """Compute :class:`LeastSquaresStatistics` in float64, reading X in row blocks.
 
-    Dense X is centred block by block (a block-sized copy, never a copy of
-    X); sparse X cannot be centred without densifying, so its Gram matrix is
-    centred by the rank-one correction ``G - x_mean x_mean^T``.
+    Unless ``penalty`` calls for working sets (see :func:`uses_working_sets`),
+    the whole Gram matrix is computed in the same pass as the means; otherwise
+    its entries are computed as the solver asks for them. Raises ValueError
+    when the second moments of X overflow.
     """
-    n_samples, n_features = X.shape
     weights = np.asarray(sample_weight, dtype=np.float64)
-    total = weights.sum()
-    normalised = weights / total
+    normalised = weights / weights.sum()
     y64 = np.asarray(y, dtype=np.float64)
-    if sp.issparse(X):
-        X64 = X.astype(np.float64)
-        feature_mean = np.asarray(X64.T @ normalised).ravel()
-    else:
-        feature_mean = np.asarray(normalised @ X, dtype=np.float64)
-    if fit_intercept:
-        x_mean, y_mean = feature_mean, normalised @ y64
-    else:
-        x_mean, y_mean = np.zeros(n_features), np.zeros(y64.shape[1])
+    n_features, n_targets = X.shape[1], y64.shape[1]
+    y_mean = normalised @ y64 if fit_intercept else np.zeros(n_targets)
     yc = y64 - y_mean
     yy = normalised @ (yc * yc)
-
     if sp.issparse(X):
-        weighted = sp.diags(normalised) @ X64
-        gram = np.asarray((X64.T @ weighted).todense())
-        gram -= np.outer(x_mean, x_mean)
-        xy = np.asarray(weighted.T @ yc)
+        return _sparse_statistics(X, yc, yy, y_mean, normalised, fit_intercept)
+
+    blocks = _RowBlocks(X, normalised)
+    whole = penalty is None or not uses_working_sets(penalty, n_features)
+    # One pass: sum_i p_i x_i, sum_i p_i x_i yc_i, and sum_i p_i x_i x_i^T
+    # (whole) or only its diagonal.
+    right = np.column_stack([normalised, normalised[:, np.newaxis] * yc])
+    moments, raw = blocks.moments(right, whole)
+    raw_diag = np.diag(raw).copy() if whole else raw
+    feature_mean = moments[:, 0]
+    x_mean = feature_mean if fit_intercept else np.zeros(n_features)
+    # sum_i p_i yc_i is zero up to rounding: subtract it for exact centring.
+    xy = moments[:, 1:] - np.outer(x_mean, normalised @ yc)
+    if not (np.isfinite(raw_diag).all() and np.isfinite(xy).all()):
+        raise ValueError(OVERFLOW_MESSAGE)
+
+    variance = raw_diag - feature_mean**2
+    correction = x_mean if fit_intercept else None
+    if np.any(raw_diag > _MAX_CANCELLATION * variance):
+        # Large means: centre each block before the products, again.
+        whole_centred = whole and fit_intercept
+        shifted, second = blocks.moments(right, whole_centred, shift=feature_mean)
+        variance = np.diag(second).copy() if whole_centred else second
+        if fit_intercept:
+            xy = shifted[:, 1:]
+            gram = CentredGram(blocks, shift=x_mean)
+            if whole:
+                gram.set_raw(second)
+        else:
+            gram = CentredGram(blocks)
+            if whole:
+                gram.set_raw(raw)
     else:
-        gram = np.zeros((n_features, n_features))
-        xy = np.zeros((n_features, y64.shape[1]))
-        block = max(1, _BLOCK_BYTES // (8 * max(n_features, 1)))
-        for start in range(0, n_samples, block):
-            rows = slice(start, start + block)
-            Xb = np.subtract(X[rows], x_mean, dtype=np.float64)
-            root_w = np.sqrt(normalised[rows])
-            Xb *= root_w[:, np.newaxis]
-            # Symmetric rank-k update: half the flops of Xb.T @ Xb.
-            gram = la.blas.dsyrk(1.0, Xb, beta=1.0, c=gram, trans=1, lower=0)
-            xy += Xb.T @ (yc[rows] * root_w[:, np.newaxis])
-        gram = np.triu(gram) + np.triu(gram, 1).T
-    # diag(gram) is the second moment about x_mean; subtract the rest of the mean.
-    x_var = np.diag(gram) - (feature_mean - x_mean) ** 2
-    x_scale = np.sqrt(np.maximum(x_var, 0))
+        gram = CentredGram(blocks, correction=correction)
+        if whole:
+            gram.set_raw(raw)
+    x_scale = np.sqrt(np.maximum(variance, 0))
     return LeastSquaresStatistics(gram, xy, yy, x_mean, y_mean, x_scale)
+
+
+def _sparse_statistics(X, yc, yy, y_mean, normalised, fit_intercept):
+    """Statistics of sparse X: the whole Gram matrix by sparse products.
+
+    Sparse X cannot be centred without densifying, so its Gram matrix is
+    centred by the rank-one correction.
+    """
+    X64 = X.astype(np.float64)
+    feature_mean = np.asarray(X64.T @ normalised).ravel()
+    x_mean = feature_mean if fit_intercept else np.zeros(X.shape[1])
+    weighted = sp.diags(normalised) @ X64
+    matrix = np.asarray((X64.T @ weighted).todense())
+    matrix -= np.outer(x_mean, x_mean)
+    xy = np.asarray(weighted.T @ yc)
+    if not (np.isfinite(matrix).all() and np.isfinite(xy).all()):
+        raise ValueError(OVERFLOW_MESSAGE)
+    # diag(matrix) is the second moment about x_mean; subtract the rest of the mean.
+    x_var = np.diag(matrix) - (feature_mean - x_mean) ** 2
+    x_scale = np.sqrt(np.maximum(x_var, 0))
+    gram = CentredGram(None)
+    gram.matrix = matrix
+    return LeastSquaresStatistics(gram, xy, yy, x_mean, y_mean, x_scale)
+
+
+class _RowBlocks:
+    """Passes over dense X in float64 row blocks, never copying X whole.
+
+    A block is a view of X when X is C-contiguous float64 and nothing is
+    subtracted; otherwise a block-sized buffer. Each pass sums weighted
+    products over the blocks; with several BLAS threads the rows are split
+    into as many contiguous ranges, summed by one thread each (with a
+    single-threaded BLAS) and the partial sums added in order, so that the
+    result depends on the thread count only, never on timing.
+    """
+
+    def __init__(self, X, normalised):
+        self.X = X
+        self.weights = normalised
+        n_samples, n_features = X.shape
+        # Equal weights are factored out of the products: no weighted copy.
+        self.uniform = n_samples > 0 and bool(np.all(normalised == normalised[0]))
+        self.rows = max(1, _BLOCK_BYTES // (8 * max(n_features, 1)))
+
+    def blocks(self, shift, start, stop):
+        """Yield ``(rows, block)``: float64, C-contiguous, ``shift`` subtracted."""
+        buffer = None
+        for first in range(start, stop, self.rows):
+            rows = slice(first, min(first + self.rows, stop))
+            block = self.X[rows]
+            if shift is not None or block.dtype != np.float64:
+                if buffer is None:
+                    buffer = np.empty((self.rows, self.X.shape[1]))
+                out = buffer[: rows.stop - rows.start]
+                if shift is None:
+                    out[...] = block
+                else:
+                    np.subtract(block, shift, out=out)
+                block = out
+            elif not block.flags.c_contiguous:
+                block = np.ascontiguousarray(block)
+            yield rows, block
+
+    def reduce(self, task, shift=None):
+        """Sum the tuples of arrays ``task(blocks)`` returns over all rows."""
+        n_samples = self.X.shape[0]
+        n_ranges = min(_blas_threads(), max(1, n_samples // (4 * self.rows)))
+        bounds = np.linspace(0, n_samples, n_ranges + 1).astype(int)
+        ranges = list(zip(bounds[:-1], bounds[1:]))
+        if n_ranges == 1:
+            return task(self.blocks(shift, 0, n_samples))
+        with _single_blas_thread(), ThreadPoolExecutor(n_ranges) as pool:
+            parts = list(pool.map(lambda r: task(self.blocks(shift, *r)), ranges))
+        return tuple(sum(values[1:], values[0]) for values in zip(*parts))
+
+    def moments(self, right, whole, shift=None):
+        """Return ``X.T @ right`` and ``sum_i p_i x_i x_i^T`` or only its diagonal."""
+        n_features = self.X.shape[1]
+        scale = float(self.weights[0]) if self.uniform else 1.0
+
+        def task(blocks):
+            product = np.zeros((n_features, right.shape[1]))
+            second = (
+                np.zeros((n_features, n_features), order="F")
+                if whole
+                else np.zeros(n_features)
+            )
+            scratch = None
+            for rows, block in blocks:
+                product += block.T @ right[rows]
+                if whole:
+                    second = self._rank_k_update(second, rows, block, scale)
+                else:
+                    if scratch is None:
+                        scratch = np.empty_like(block)
+                    squared = np.multiply(block, block, out=scratch[: len(block)])
+                    second += self.weights[rows] @ squared
+            return product, second
+
+        product, second = self.reduce(task, shift)
+        return product, (_symmetrise(second) if whole else second)
+
+    def _rank_k_update(self, gram, rows, block, scale):
+        """Add ``scale * block.T @ diag(p) @ block`` to the upper triangle of gram."""
+        if not self.uniform:
+            root = np.sqrt(self.weights[rows])[:, np.newaxis]
+            block = np.multiply(block, root)
+        # block.T is Fortran-ordered: BLAS reads the block in place.
+        return la.blas.dsyrk(
+            scale, block.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1
+        )
+
+    def gram(self, shift):
+        """Return ``sum_i p_i (x_i - s)(x_i - s)^T``: a rank-k update per block."""
+        n_features = self.X.shape[1]
+        scale = float(self.weights[0]) if self.uniform else 1.0
+
+        def task(blocks):
+            gram = np.zeros((n_features, n_features), order="F")
+            for rows, block in blocks:
+                gram = self._rank_k_update(gram, rows, block, scale)
+            return (gram,)
+
+        return _symmetrise(self.reduce(task, shift)[0])
+
+    def cross(self, left, right, shift):
+        """Return ``sum_i p_i (x_i - s)[left] (x_i - s)[right]^T``."""
+
+        def task(blocks):
+            product = np.zeros((left.size, right.size))
+            for rows, block in blocks:
+                columns = block[:, right]
+                if not self.uniform:
+                    columns *= self.weights[rows, np.newaxis]
+                product += block[:, left].T @ columns
+            return (product,)
+
+        product = self.reduce(task, shift)[0]
+        return product * self.weights[0] if self.uniform else product
+
+    def product(self, coef, shift):
+        """Return ``sum_i p_i (x_i - s)(x_i - s)^T coef`` for coef of shape (d, k)."""
+
+        def task(blocks):
+            product = np.zeros(coef.shape)
+            for rows, block in blocks:
+                projected = block @ coef
+                if not self.uniform:
+                    projected *= self.weights[rows, np.newaxis]
+                product += block.T @ projected
+            return (product,)
+
+        product = self.reduce(task, shift)[0]
+        return product * self.weights[0] if self.uniform else product
+
+
+def _symmetrise(upper):
+    """The symmetric matrix whose upper triangle is ``upper``'s."""
+    upper = np.triu(upper)
+    return upper + np.triu(upper, 1).T
+
+
+class CentredGram:
+    """The centred, weighted Gram matrix G of X: whole, or entries on demand.
+
+    Parameters
+    ----------
+    blocks : _RowBlocks or None
+        The row-block reader of X (None when the matrix is set whole).
+    correction : ndarray of shape (n_features,), optional
+        ``x_mean``, to centre the raw moments by ``- x_mean x_mean^T``.
+    shift : ndarray of shape (n_features,), optional
+        Subtracted from every block before the products instead.
+    """
+
+    def __init__(self, blocks, correction=None, shift=None):
+        self.matrix = None  # the whole matrix, once computed
+        self._blocks = blocks
+        self._correction = correction
+        self._shift = shift
+        # The entries among a set of features, for the working sets.
+        self._index = np.zeros(0, dtype=np.intp)
+        self._sub = np.zeros((0, 0))
+
+    @property
+    def lazy(self):
+        """Whether the whole matrix is still to be computed."""
+        return self.matrix is None
+
+    def set_raw(self, raw):
+        """Set the whole matrix from the raw moments ``sum_i p_i x_i x_i^T``."""
+        if self._correction is not None:
+            raw -= np.outer(self._correction, self._correction)
+        self.matrix = self._checked(raw)
+
+    def full(self):
+        """Return the whole (d, d) matrix (not a copy)."""
+        if self.matrix is None:
+            self.set_raw(self._blocks.gram(self._shift))
+        return self.matrix
+
+    def submatrix(self, index):
+        """Return ``G[index][:, index]`` for sorted ``index``, in one pass at most."""
+        if self.matrix is not None:
+            return self.matrix[np.ix_(index, index)]
+        new = np.setdiff1d(index, self._index)
+        if new.size:
+            # G[new, index] in one pass; the entries among the old features
+            # are kept from the previous calls.
+            rows = self._blocks.cross(new, index, self._shift)
+            if self._correction is not None:
+                rows -= np.outer(self._correction[new], self._correction[index])
+            self._checked(rows)
+            old = np.isin(index, self._index)
+            sub = np.empty((index.size, index.size))
+            position = np.searchsorted(self._index, index[old])
+            sub[np.ix_(old, old)] = self._sub[np.ix_(position, position)]
+            at_new = np.searchsorted(index, new)
+            sub[at_new, :] = rows
+            sub[:, at_new] = rows.T
+            self._index, self._sub = index, sub
+        position = np.searchsorted(self._index, index)
+        return self._sub[np.ix_(position, position)]
+
+    def product(self, coef):
+        """Return ``G @ coef``, by a pass over X unless G is known whole."""
+        if self.matrix is not None:
+            return self.matrix @ coef
+        product = self._blocks.product(coef[:, np.newaxis], self._shift)[:, 0]
+        if self._correction is not None:
+            product -= self._correction * (self._correction @ coef)
+        return product
+
+    @staticmethod
+    def _checked(matrix):
+        if not np.isfinite(matrix).all():
+            raise ValueError(OVERFLOW_MESSAGE)
+        return matrix
 
 
 @dataclass
@@ -108,7 +418,8 @@ class SolverResult:
 
 def objective(stats, coef, target, penalty):
     """Return the objective at ``coef`` for column ``target`` of y."""
-    smooth = 0.5 * coef @ stats.gram @ coef - stats.xy[:, target] @ coef
+    gram = stats.gram.full()
+    smooth = 0.5 * coef @ gram @ coef - stats.xy[:, target] @ coef
     return float(smooth + 0.5 * stats.yy[target] + penalty.value(coef))
 
 
@@ -132,24 +443,93 @@ def solve_penalised_least_squares(stats, penalty, max_iter, coef_init=None):
         ``loss_curve`` holds the objective summed over targets per iteration.
     """
     n_features, n_targets = stats.xy.shape
-    hessian = stats.gram + penalty.l2 * np.eye(n_features)
-    lipschitz = _largest_eigenvalue(hessian)
     coef = np.zeros((n_targets, n_features))
     curves, n_iter, converged = [], 0, True
     for k in range(n_targets):
         start = np.zeros(n_features) if coef_init is None else coef_init[k]
-        coef[k], iters, ok, curve = _solve_one(
-            hessian, stats.xy[:, k], penalty.l1, lipschitz, start, max_iter
-        )
+        linear = stats.xy[:, k]
+        if stats.gram.lazy and penalty.l1 > 0:
+            solve = _solve_working_set
+        else:
+            solve = _solve_whole
+        coef[k], iters, ok, curve = solve(stats.gram, linear, penalty, start, max_iter)
         n_iter = max(n_iter, iters)
         converged &= ok
-        smooth_constant = 0.5 * stats.yy[k]
-        curves.append(np.asarray(curve) + smooth_constant)
+        curves.append(np.asarray(curve) + 0.5 * stats.yy[k])
     # Sum the per-target curves, padding finished targets with their last value.
     length = max(len(c) for c in curves)
     padded = [np.pad(c, (0, length - len(c)), mode="edge") for c in curves]
     loss_curve = [float(v) for v in np.sum(padded, axis=0)]
     return SolverResult(coef, n_iter, converged, loss_curve)
+
+
+def _tolerance(linear, l1):
+    """Absolute optimality tolerance: OPTIMALITY_TOL relative to the problem."""
+    scale = max(np.abs(linear).max(initial=0.0), l1, np.finfo(float).tiny)
+    return OPTIMALITY_TOL * scale
+
+
+def _solve_whole(gram, linear, penalty, start, max_iter):
+    """Solve on the whole Gram matrix."""
+    hessian = gram.full() + penalty.l2 * np.eye(linear.size)
+    with _single_blas_thread():
+        return _solve_one(
+            hessian, linear, penalty.l1, start, max_iter, _tolerance(linear, penalty.l1)
+        )
+
+
+def _solve_working_set(gram, linear, penalty, start, max_iter):
+    """Solve on a growing working set of features; see the module doc.
+
+    Starts from the features of ``start``'s support and those most correlated
+    with the target, solves exactly on them, and adds the features whose
+    optimality condition fails (at most doubling the set) until none does.
+    Once the set would hold half the features, solves on the whole matrix.
+    """
+    n_features = linear.size
+    l1, l2 = penalty.l1, penalty.l2
+    tolerance = _tolerance(linear, l1)
+    work = _initial_working_set(linear, start, l1)
+    coef = np.zeros(n_features)
+    coef[work] = start[work]
+    curve, n_iter = [], 0
+    while True:
+        hessian = gram.submatrix(work)
+        hessian[np.diag_indices_from(hessian)] += l2
+        with _single_blas_thread():
+            solution, iters, ok, sub_curve = _solve_one(
+                hessian, linear[work], l1, coef[work], max_iter - n_iter, tolerance
+            )
+        n_iter += iters
+        curve += sub_curve
+        coef[:] = 0
+        coef[work] = solution
+        if not ok or n_iter >= max_iter:
+            return coef, n_iter, ok, curve
+        # Off the working set the weights are 0: optimal iff |gradient| <= l1.
+        violation = np.abs(gram.product(coef) - linear) - l1
+        violation[work] = -np.inf
+        outside = np.flatnonzero(violation > tolerance)
+        if outside.size == 0:
+            return coef, n_iter, True, curve
+        worst = outside[np.argsort(-violation[outside], kind="stable")]
+        work = np.union1d(work, worst[: max(work.size, 1)])
+        if 2 * work.size > n_features:
+            whole = _solve_whole(gram, linear, penalty, coef, max_iter - n_iter)
+            return whole[0], n_iter + whole[1], whole[2], curve + whole[3]
+
+
+def _initial_working_set(linear, start, l1):
+    """The support of ``start`` and the features most correlated with the target.
+
+    A feature whose correlation ``|linear_j|`` is at most ``l1`` is optimal
+    at zero while the others are zero, so it is left out at first.
+    """
+    size = min(linear.size, max(_INITIAL_WORKING_SET, 2 * np.count_nonzero(start)))
+    score = np.abs(linear)
+    score[start != 0] = np.inf
+    best = np.argsort(-score, kind="stable")[:size]
+    return np.sort(best[score[best] > l1])
 
 
 def _largest_eigenvalue(matrix):
@@ -160,53 +540,59 @@ def _largest_eigenvalue(matrix):
     return float(la.eigvalsh(matrix, subset_by_index=[n - 1, n - 1])[0])
 
 
-def _solve_one(hessian, linear, l1, lipschitz, start, max_iter):
-    """Minimise ``0.5 w^T H w - linear^T w + l1 * |w|_1``; see the module doc.
+def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
+    """Minimise ``0.5 w^T H w - linear^T w + l1 * |w|_1`` by FISTA with polishing.
 
-    Returns the coefficients, the iterations run, whether the optimality
-    conditions hold, and the objective (without constant) per iteration.
+    The gradient is linear, so the iterate's product ``H @ x`` gives both the
+    objective and the look-ahead's gradient: one matrix-vector product per
+    iteration. Returns the coefficients, the iterations run, whether the
+    optimality conditions hold, and the objective (without constant) per
+    iteration.
     """
-    scale = max(np.abs(linear).max(initial=0.0), l1, np.finfo(float).tiny)
-    tolerance = OPTIMALITY_TOL * scale
-    curve = []
+    lipschitz = _largest_eigenvalue(hessian)
     if lipschitz <= 0:
-        # X is constant: every coefficient is 0.
+        # X is constant (or no feature is left): every coefficient is 0.
         return np.zeros_like(linear), 0, True, [0.0]
+    step = 1.0 / lipschitz
 
-    def gradient(w):
-        return hessian @ w - linear
+    def value(w, hw):
+        return float(w @ (0.5 * hw - linear)) + l1 * float(np.abs(w).sum())
 
-    def value(w):
-        return float(0.5 * w @ hessian @ w - linear @ w + l1 * np.abs(w).sum())
-
-    def prox(w, step):
+    x = start.copy()
+    hx = hessian @ x
+    lookahead, h_lookahead = x, hx
+    t = 1.0
+    curve, tried = [], set()
+    for iteration in range(1, max_iter + 1):
+        new = lookahead - step * (h_lookahead - linear)
         if l1:
-            soft_threshold(w, step * l1)
-        return w
-
-    polished = {}
-    tried = set()
-
-    def callback(iteration, w):
-        curve.append(value(w))
-        pattern = np.sign(w)
+            soft_threshold(new, step * l1)
+        h_new = hessian @ new
+        curve.append(value(new, h_new))
         if iteration == 1 or iteration % 5 == 0:
+            pattern = np.sign(new)
             key = pattern.tobytes()
             if key not in tried:
                 tried.add(key)
                 exact = _polish(hessian, linear, l1, pattern, tolerance)
                 if exact is not None:
-                    polished["coef"] = exact
-                    curve.append(value(exact))
-                    return True
-        return _optimality_residual(w, gradient(w), l1) <= tolerance
-
-    w, n_iter, stopped = accelerated_proximal_gradient(
-        start, gradient, prox, 1.0 / lipschitz, max_iter, callback
-    )
-    if "coef" in polished:
-        return polished["coef"], n_iter, True, curve
-    return w, n_iter, stopped, curve
+                    curve.append(value(exact, hessian @ exact))
+                    return exact, iteration, True, curve
+        if _optimality_residual(new, h_new - linear, l1) <= tolerance:
+            return new, iteration, True, curve
+        step_taken = new - x
+        if np.dot(lookahead - new, step_taken) > 0:
+            # The momentum points uphill: drop it and restart from the iterate.
+            t = 1.0
+            lookahead, h_lookahead = new, h_new
+        else:
+            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+            beta = (t - 1.0) / t_next
+            lookahead = new + beta * step_taken
+            h_lookahead = h_new + beta * (h_new - hx)
+            t = t_next
+        x, hx = new, h_new
+    return x, max_iter, False, curve
 
 
 def _optimality_residual(w, grad, l1):

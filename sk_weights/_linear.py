@@ -366,13 +366,10 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
 
     def _fit_full_batch(self, X, y, sample_weight):
         """Solve exactly on the sufficient statistics (the Gram matrix)."""
-        stats = least_squares_statistics(X, y, sample_weight, self.fit_intercept)
-        if not (np.isfinite(stats.gram).all() and np.isfinite(stats.xy).all()):
-            raise ValueError(
-                "The features are too large for their squares to be represented "
-                "in floating point (the Gram matrix overflowed). Scale X, e.g. "
-                "with sklearn.preprocessing.StandardScaler."
-            )
+        # Raises a ValueError naming the cure if the second moments overflow.
+        stats = least_squares_statistics(
+            X, y, sample_weight, self.fit_intercept, self._penalty()
+        )
         start = None
         if self.warm_start and hasattr(self, "coef_"):
             start = self._coef_matrix().astype(np.float64)

@@ -1,0 +1,734 @@
+"""Benchmarks of sk_weights side by side with its anchors (SPEC section 8).
+
+Usage::
+
+    python benchmarks/run.py            # the full suite (under 10 minutes, 2 cores)
+    python benchmarks/run.py --quick    # a smoke run: small sizes, ~1 minute
+    python benchmarks/run.py --json out.json
+
+Every workload fits the package and its anchors in the same process,
+*interleaved*: repeat ``r`` fits every system once, in an order rotated by
+``r``, so a machine that slows down or speeds up affects every system alike.
+The table shows the median time with its min-max over the repeats and the
+ratio ours / anchor computed from the medians. Quality figures (objective gap,
+held-out R^2 or accuracy, zeros, support errors) and the peak extra memory come
+from one more, untimed fit per system that also serves as warm-up. Memory is
+measured with tracemalloc, which sees Python and NumPy allocations (NumPy
+reports its buffers to it) but not memory that compiled code allocates on its
+own (BLAS work space, Cython buffers, PyTorch tensors).
+
+A workload is a small function that builds its data, describes its systems and
+returns rows; the MLP workloads run when ``sk_weights.MLPWeightsClassifier``
+exists and the PyTorch rows when ``import torch`` works.
+"""
+
+import argparse
+import gc
+import json
+import os
+import platform
+import sys
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy
+import scipy.linalg as la
+import sklearn
+from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.linear_model import ElasticNet, Lasso, Ridge, SGDRegressor
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_info
+
+import sk_weights
+from sk_weights import WeightedLinearRegressor
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+#: Problem sizes and repeats of the two modes.
+MODES = {
+    "full": {
+        "repeats": 5,
+        "l2": (200_000, 100),
+        "ill": (100_000, 200),
+        "lasso": (100_000, 500),
+        "scaling": (10_000, 100_000, 1_000_000),
+        "digits_epochs": 200,
+        "mlp_samples": 100_000,
+        "mlp_epochs": 5,
+    },
+    "quick": {
+        "repeats": 3,
+        "l2": (20_000, 100),
+        "ill": (10_000, 200),
+        "lasso": (10_000, 500),
+        "scaling": (10_000, 50_000),
+        "digits_epochs": 20,
+        "mlp_samples": 5_000,
+        "mlp_epochs": 2,
+    },
+}
+
+#: Samples held out to score the linear models.
+N_TEST = 20_000
+
+
+# -- measuring ---------------------------------------------------------------
+
+
+@dataclass
+class System:
+    """One thing to time: a name, a fit callable and how to read its result."""
+
+    name: str
+    fit: callable  # () -> fitted object
+    versus: str = None  # name of our system this anchor is compared with
+    per: callable = None  # fitted object -> divisor of the time (epochs, samples)
+    info: dict = field(default_factory=dict)
+
+
+def measure(systems, repeats, memory=True):
+    """Fit every system ``repeats`` times, interleaved; return their records.
+
+    A first, untimed fit per system warms it up, gives the fitted object that
+    the quality figures read, the peak extra memory (tracemalloc) and the
+    warnings raised.
+    """
+    records = {}
+    for system in systems:
+        gc.collect()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if memory:
+                tracemalloc.start()
+                base = tracemalloc.get_traced_memory()[0]
+            fitted = system.fit()
+            peak = None
+            if memory:
+                peak = tracemalloc.get_traced_memory()[1] - base
+                tracemalloc.stop()
+        names = sorted({w.category.__name__ for w in caught})
+        records[system.name] = {"fitted": fitted, "peak": peak, "warnings": names}
+        records[system.name]["times"] = []
+    for r in range(repeats):
+        order = systems[r % len(systems) :] + systems[: r % len(systems)]
+        for system in order:
+            gc.collect()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                start = time.perf_counter()
+                fitted = system.fit()
+                elapsed = time.perf_counter() - start
+            divisor = system.per(fitted) if system.per else 1
+            records[system.name]["times"].append(elapsed / divisor)
+    return records
+
+
+def make_rows(workload, systems, records, quality, unit="s"):
+    """Turn measurements into table rows; ``quality(name, fitted)`` adds figures."""
+    rows = []
+    for system in systems:
+        record = records[system.name]
+        times = np.asarray(record["times"])
+        row = {
+            "workload": workload,
+            "system": system.name,
+            "unit": unit,
+            "time": float(np.median(times)),
+            "min": float(times.min()),
+            "max": float(times.max()),
+            "repeats": len(times),
+            "peak_mb": None if record["peak"] is None else record["peak"] / 1e6,
+            "warnings": record["warnings"],
+            **system.info,
+            **quality(system.name, record["fitted"]),
+        }
+        rows.append(row)
+    by_name = {row["system"]: row for row in rows}
+    for system, row in zip(systems, rows):
+        if system.versus is not None:
+            ours = by_name[system.versus]
+            row["versus"] = system.versus
+            row["ratio"] = ours["time"] / row["time"]
+            if ours["peak_mb"] is not None and row["peak_mb"]:
+                row["memory_ratio"] = ours["peak_mb"] / row["peak_mb"]
+    return rows
+
+
+# -- linear workloads ----------------------------------------------------------
+
+
+def regression_data(n_samples, n_features, **kwargs):
+    """Standardised ``make_regression`` data with a held-out test set."""
+    X, y = make_regression(n_samples + N_TEST, n_features, random_state=0, **kwargs)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=N_TEST, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
+
+
+def objective(X, y, coef, intercept, alpha, l1_ratio):
+    """The SPEC section 2 objective (unit sample weights)."""
+    coef = np.ravel(coef).astype(np.float64)
+    residual = y - X @ coef - intercept
+    penalty = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef
+    return 0.5 * float(residual @ residual) / len(y) + alpha * penalty
+
+
+def ridge_reference(X, y, alpha):
+    """The L2 optimum by a direct solve of the centred normal equations."""
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    Xc = X - x_mean
+    hessian = Xc.T @ Xc / len(y) + alpha * np.eye(X.shape[1])
+    coef = la.solve(hessian, Xc.T @ (y - y_mean) / len(y), assume_a="pos")
+    return coef, y_mean - x_mean @ coef
+
+
+def lasso_reference(X, y, alpha):
+    """The L1 optimum by coordinate descent on the Gram matrix, tightly converged."""
+    model = Lasso(alpha=alpha, precompute=True, tol=1e-14, max_iter=100_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    return model.coef_, model.intercept_
+
+
+def linear_quality(data, alpha, l1_ratio, reference, records):
+    """Quality figures of linear fits: gap to the best objective, R^2, zeros."""
+    X, y, X_test, y_test = data
+    ref_coef, ref_intercept = reference
+    values = {
+        name: objective(
+            X, y, r["fitted"].coef_, r["fitted"].intercept_, alpha, l1_ratio
+        )
+        for name, r in records.items()
+    }
+    best = min(
+        [objective(X, y, ref_coef, ref_intercept, alpha, l1_ratio), *values.values()]
+    )
+    ref_zeros = np.ravel(ref_coef) == 0
+
+    def quality(name, fitted):
+        zeros = np.ravel(fitted.coef_) == 0
+        figures = {
+            "gap": (values[name] - best) / abs(best),
+            "r2": r2_score(y_test, fitted.predict(X_test)),
+        }
+        if l1_ratio > 0:
+            figures["zeros"] = int(zeros.sum())
+            figures["support_errors"] = int(np.sum(zeros != ref_zeros))
+        return figures
+
+    return quality
+
+
+def l2_systems(X, y, alpha, sgd=True):
+    """Our full-batch solver and the L2 anchors of workloads 1, 2 and 4."""
+    n = X.shape[0]
+    systems = [
+        System("ours", lambda: WeightedLinearRegressor(alpha=alpha).fit(X, y)),
+        System("Ridge(alpha*n)", lambda: Ridge(alpha=alpha * n).fit(X, y), "ours"),
+        System(
+            "ElasticNet(l1_ratio=0, precompute)",
+            lambda: ElasticNet(alpha=alpha, l1_ratio=0, precompute=True).fit(X, y),
+            "ours",
+        ),
+    ]
+    if sgd:
+        systems.append(
+            System(
+                "SGDRegressor(l2)",
+                lambda: SGDRegressor(penalty="l2", alpha=alpha, random_state=0).fit(
+                    X, y
+                ),
+                "ours",
+            )
+        )
+    return systems
+
+
+def l2_workload(label, n_features, n_samples, repeats, **data_kwargs):
+    """Workloads 1 and 2: an L2 linear model against Ridge, ElasticNet, SGD."""
+    alpha = 1e-4
+    data = regression_data(n_samples, n_features, **data_kwargs)
+    X, y = data[:2]
+    systems = l2_systems(X, y, alpha)
+    records = measure(systems, repeats)
+    quality = linear_quality(data, alpha, 0.0, ridge_reference(X, y, alpha), records)
+    return make_rows(label, systems, records, quality)
+
+
+def workload_l2(mode):
+    n, d = mode["l2"]
+    label = f"1. L2 linear: make_regression({n}, {d}, noise=10), alpha=1e-4"
+    return l2_workload(label, d, n, mode["repeats"], noise=10)
+
+
+def workload_ill_conditioned(mode):
+    n, d = mode["ill"]
+    label = (
+        f"2. Ill-conditioned L2: make_regression({n}, {d}, effective_rank=20, "
+        "noise=1), alpha=1e-4"
+    )
+    return l2_workload(label, d, n, mode["repeats"], effective_rank=20, noise=1)
+
+
+def workload_lasso(mode):
+    """Workload 3: L1 against Lasso (with and without the Gram matrix) and SGD."""
+    n, d = mode["lasso"]
+    alpha = 0.1
+    label = f"3. Lasso: make_regression({n}, {d}, n_informative=50, noise=5), alpha=0.1"
+    data = regression_data(n, d, n_informative=50, noise=5)
+    X, y = data[:2]
+    systems = [
+        System(
+            "ours", lambda: WeightedLinearRegressor(penalty="l1", alpha=alpha).fit(X, y)
+        ),
+        System("Lasso", lambda: Lasso(alpha=alpha).fit(X, y), "ours"),
+        System(
+            "Lasso(precompute)",
+            lambda: Lasso(alpha=alpha, precompute=True).fit(X, y),
+            "ours",
+        ),
+        System(
+            "SGDRegressor(l1)",
+            lambda: SGDRegressor(penalty="l1", alpha=alpha, random_state=0).fit(X, y),
+            "ours",
+        ),
+    ]
+    records = measure(systems, mode["repeats"])
+    quality = linear_quality(data, alpha, 1.0, lasso_reference(X, y, alpha), records)
+    return make_rows(label, systems, records, quality)
+
+
+def workload_scaling(mode):
+    """Workload 4: the L2 problem at growing n, in microseconds per sample."""
+    alpha, d = 1e-4, 100
+    label = "4. Scaling: the L2 problem (d=100, alpha=1e-4) at growing n"
+    rows = []
+    for n in mode["scaling"]:
+        X, y = make_regression(n, d, noise=10, random_state=0)
+        X = StandardScaler().fit_transform(X)
+        systems = l2_systems(X, y, alpha, sgd=n <= 100_000)
+        for system in systems:
+            system.name = f"{system.name} n={n}"
+            system.versus = f"ours n={n}" if system.versus else None
+            system.per = lambda fitted, n=n: n / 1e6
+        records = measure(systems, mode["repeats"])
+        rows += make_rows(label, systems, records, lambda name, fitted: {}, "us/sample")
+        del X, y
+    return rows
+
+
+# -- MLP workloads ---------------------------------------------------------------
+
+
+def has_mlp():
+    return hasattr(sk_weights, "MLPWeightsClassifier")
+
+
+def epochs(fitted):
+    """Epochs run by a fitted network (ours, sklearn's, or the PyTorch loop)."""
+    return fitted.n_iter_
+
+
+def mlp_params(epochs_, **extra):
+    """The parameters both MLP classes share, set for exactly ``epochs_`` epochs."""
+    return {
+        "max_iter": epochs_,
+        "tol": 0.0,
+        "n_iter_no_change": epochs_ + 1,
+        "random_state": 0,
+        **extra,
+    }
+
+
+def ours_mlp(X, y, epochs_, **extra):
+    def fit():
+        model = sk_weights.MLPWeightsClassifier(**mlp_params(epochs_, **extra))
+        return model.fit(X, y)
+
+    return fit
+
+
+def sklearn_mlp(X, y, epochs_, **extra):
+    def fit():
+        return MLPClassifier(**mlp_params(epochs_, **extra)).fit(X, y)
+
+    return fit
+
+
+def accuracy_quality(X_test, y_test):
+    def quality(name, fitted):
+        if not hasattr(fitted, "predict"):
+            return {}
+        return {"accuracy": accuracy_score(y_test, fitted.predict(X_test))}
+
+    return quality
+
+
+def workload_digits(mode):
+    """Workload 5: digits, one hidden layer of 100, seconds per epoch, accuracy."""
+    n_epochs = mode["digits_epochs"]
+    label = f"5. MLP quality: digits, hidden (100,), {n_epochs} epochs"
+    if not has_mlp():
+        return [skipped(label, "MLPWeightsClassifier is not available")]
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    params = {"hidden_layer_sizes": (100,)}
+    systems = [
+        System("ours", ours_mlp(X_train, y_train, n_epochs, **params), per=epochs),
+        System(
+            "MLPClassifier",
+            sklearn_mlp(X_train, y_train, n_epochs, **params),
+            "ours",
+            per=epochs,
+        ),
+    ]
+    records = measure(systems, mode["repeats"])
+    quality = accuracy_quality(X_test, y_test)
+    return make_rows(label, systems, records, quality, "s/epoch")
+
+
+def mlp_data(n_samples):
+    """Standardised 10-class data of workloads 6 and 7, float64 and float32."""
+    X, y = make_classification(
+        n_samples + N_TEST, 100, n_informative=50, n_classes=10, random_state=0
+    )
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=N_TEST, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
+
+
+MLP_SHAPE = {
+    "hidden_layer_sizes": (256, 128),
+    "activation": "relu",
+    "solver": "adam",
+    "batch_size": 256,
+}
+
+
+def workload_throughput(mode):
+    """Workload 6: seconds per epoch in float64 and float32, GEMM share."""
+    n, n_epochs = mode["mlp_samples"], mode["mlp_epochs"]
+    label = (
+        f"6. MLP throughput: make_classification({n}, 100, n_classes=10), "
+        f"hidden (256, 128), adam, batch 256, {n_epochs} epochs"
+    )
+    if not has_mlp():
+        return [skipped(label, "MLPWeightsClassifier is not available")]
+    X64, y, X_test, y_test = mlp_data(n)
+    systems = []
+    for dtype in (np.float64, np.float32):
+        X = X64.astype(dtype)
+        bits = np.dtype(dtype).itemsize * 8
+        ours = f"ours float{bits}"
+        systems += [
+            System(ours, ours_mlp(X, y, n_epochs, **MLP_SHAPE), per=epochs),
+            System(
+                f"MLPClassifier float{bits}",
+                sklearn_mlp(X, y, n_epochs, **MLP_SHAPE),
+                ours,
+                per=epochs,
+            ),
+        ]
+        if torch is not None:
+            systems.append(
+                System(
+                    f"PyTorch loop float{bits}",
+                    torch_mlp(X, y, n_epochs, dtype),
+                    ours,
+                    per=epochs,
+                )
+            )
+        systems.append(
+            System(
+                f"GEMMs alone float{bits}",
+                gemms_alone(n, X.shape[1], 10, dtype),
+                None,
+                per=epochs,
+            )
+        )
+    records = measure(systems, mode["repeats"])
+    quality = accuracy_quality(X_test, y_test)
+    rows = make_rows(label, systems, records, quality, "s/epoch")
+    by_name = {row["system"]: row for row in rows}
+    for bits in (64, 32):
+        gemm, ours = by_name[f"GEMMs alone float{bits}"], by_name[f"ours float{bits}"]
+        ours["gemm_share"] = gemm["time"] / ours["time"]
+        for name in (f"MLPClassifier float{bits}", f"PyTorch loop float{bits}"):
+            if name in by_name:
+                by_name[name]["gemm_share"] = gemm["time"] / by_name[name]["time"]
+    return rows
+
+
+@dataclass
+class EpochsRun:
+    """What a hand-written training loop returns: epochs run, and no predict."""
+
+    n_iter_: int
+
+
+def gemms_alone(n_samples, n_features, n_classes, dtype):
+    """Time only the matrix products of one epoch of the (256, 128) network.
+
+    Per batch: three forward products, three weight gradients and two
+    back-propagated deltas (none to the input), on preallocated buffers.
+    """
+    sizes = [n_features, *MLP_SHAPE["hidden_layer_sizes"], n_classes]
+    batch = MLP_SHAPE["batch_size"]
+    rng = np.random.default_rng(0)
+    weights = [
+        rng.standard_normal((a, b)).astype(dtype) for a, b in zip(sizes, sizes[1:])
+    ]
+    grads = [np.empty_like(w) for w in weights]
+    acts = [rng.standard_normal((batch, s)).astype(dtype) for s in sizes]
+    deltas = [np.empty((batch, s), dtype=dtype) for s in sizes]
+    n_batches = -(-n_samples // batch)
+
+    def fit():
+        for _ in range(n_batches):
+            for i, w in enumerate(weights):
+                np.matmul(acts[i], w, out=acts[i + 1])
+            for i in reversed(range(len(weights))):
+                np.matmul(acts[i].T, acts[i + 1], out=grads[i])
+                if i > 0:
+                    np.matmul(acts[i + 1], weights[i].T, out=deltas[i])
+        return EpochsRun(1)
+
+    return fit
+
+
+def torch_mlp(X, y, n_epochs, dtype):
+    """A plain PyTorch CPU training loop of the same network (adam, batch 256)."""
+    torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
+    X_t = torch.from_numpy(np.ascontiguousarray(X))
+    y_t = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    sizes = [X.shape[1], *MLP_SHAPE["hidden_layer_sizes"], int(y.max()) + 1]
+    batch = MLP_SHAPE["batch_size"]
+
+    def fit():
+        torch.manual_seed(0)
+        layers = []
+        for a, b in zip(sizes, sizes[1:]):
+            layers += [torch.nn.Linear(a, b, dtype=torch_dtype), torch.nn.ReLU()]
+        model = torch.nn.Sequential(*layers[:-1])
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=0)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        for _ in range(n_epochs):
+            for idx in torch.randperm(len(y_t)).split(batch):
+                optimizer.zero_grad(set_to_none=True)
+                loss = loss_fn(model(X_t[idx]), y_t[idx])
+                loss.backward()
+                optimizer.step()
+        return EpochsRun(n_epochs)
+
+    return fit
+
+
+def workload_overheads(mode):
+    """Workload 7: dropout=0.3 and penalty="l1" relative to the plain network."""
+    n, n_epochs = mode["mlp_samples"], mode["mlp_epochs"]
+    label = (
+        f"7. Dropout and L1 overhead: workload 6's network, float32, {n_epochs} epochs"
+    )
+    if not has_mlp():
+        return [skipped(label, "MLPWeightsClassifier is not available")]
+    X64, y, X_test, y_test = mlp_data(n)
+    X = X64.astype(np.float32)
+    systems = [
+        System("ours plain", ours_mlp(X, y, n_epochs, **MLP_SHAPE), per=epochs),
+        System(
+            "ours dropout=0.3",
+            ours_mlp(X, y, n_epochs, dropout=0.3, **MLP_SHAPE),
+            per=epochs,
+        ),
+        System(
+            'ours penalty="l1"',
+            ours_mlp(X, y, n_epochs, penalty="l1", **MLP_SHAPE),
+            per=epochs,
+        ),
+    ]
+    records = measure(systems, mode["repeats"])
+    rows = make_rows(
+        label, systems, records, accuracy_quality(X_test, y_test), "s/epoch"
+    )
+    plain = rows[0]["time"]
+    for row in rows[1:]:
+        row["overhead"] = row["time"] / plain - 1
+    return rows
+
+
+def skipped(label, reason):
+    return {"workload": label, "system": "(skipped)", "note": reason}
+
+
+WORKLOADS = [
+    workload_l2,
+    workload_ill_conditioned,
+    workload_lasso,
+    workload_scaling,
+    workload_digits,
+    workload_throughput,
+    workload_overheads,
+]
+
+
+# -- reporting -------------------------------------------------------------------
+
+
+def environment():
+    """Versions, CPU and the BLAS / thread set-up, as threadpoolctl sees it."""
+    libraries = [
+        {
+            key: info.get(key)
+            for key in (
+                "internal_api",
+                "version",
+                "num_threads",
+                "threading_layer",
+                "architecture",
+                "prefix",
+            )
+        }
+        for info in threadpool_info()
+    ]
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "sk_weights": sk_weights.__version__,
+        "torch": None if torch is None else torch.__version__,
+        "torch_threads": None if torch is None else torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "load_average": os.getloadavg(),
+        "threadpools": libraries,
+    }
+
+
+COLUMNS = [
+    # (header, key, format)
+    ("system", "system", "{}"),
+    ("time", "time", "{:.4g}"),
+    ("min-max", None, None),
+    ("n", "repeats", "{}"),
+    ("ours/this", "ratio", "{:.3f}"),
+    ("gap", "gap", "{:.1e}"),
+    ("R2", "r2", "{:.4f}"),
+    ("acc", "accuracy", "{:.4f}"),
+    ("zeros", "zeros", "{}"),
+    ("supp.err", "support_errors", "{}"),
+    ("GEMM share", "gemm_share", "{:.0%}"),
+    ("overhead", "overhead", "{:+.0%}"),
+    ("peak MB", "peak_mb", "{:.1f}"),
+    ("mem ours/this", "memory_ratio", "{:.3f}"),
+    ("notes", None, None),
+]
+
+
+def cell(row, key, fmt):
+    value = row.get(key)
+    return "" if value is None else fmt.format(value)
+
+
+def format_table(rows):
+    """Render the rows as one Markdown table per workload."""
+    lines = []
+    workloads = list(dict.fromkeys(row["workload"] for row in rows))
+    for workload in workloads:
+        group = [row for row in rows if row["workload"] == workload]
+        used = [
+            c
+            for c in COLUMNS
+            if c[1] is None or any(row.get(c[1]) is not None for row in group)
+        ]
+        unit = group[0].get("unit", "s")
+        lines += ["", f"### {workload}", ""]
+        header = [f"{h} ({unit})" if h == "time" else h for h, _, _ in used]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join("---" for _ in used) + "|")
+        for row in group:
+            cells = []
+            for header_, key, fmt in used:
+                if header_ == "min-max":
+                    text = f"{row['min']:.4g}-{row['max']:.4g}" if "min" in row else ""
+                elif header_ == "notes":
+                    text = row.get("note", "") or ", ".join(row.get("warnings", []))
+                else:
+                    text = cell(row, key, fmt)
+                cells.append(text)
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def format_environment(env):
+    lines = [
+        f"Python {env['python']}, NumPy {env['numpy']}, SciPy {env['scipy']}, "
+        f"scikit-learn {env['scikit-learn']}, sk_weights {env['sk_weights']}, "
+        f"PyTorch {env['torch'] or 'not installed'}; {env['cpu_count']} CPUs "
+        f"({env['machine']}), load average {env['load_average'][0]:.2f} at start.",
+    ]
+    for lib in env["threadpools"]:
+        lines.append(
+            f"- {lib['internal_api']} {lib['version']} ({lib['prefix']}): "
+            f"{lib['num_threads']} threads, {lib['threading_layer']}, "
+            f"{lib['architecture']}"
+        )
+    if env["torch_threads"] is not None:
+        lines.append(f"- torch: {env['torch_threads']} threads")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    parser.add_argument(
+        "--only", metavar="N", type=int, nargs="+", help="run only these workloads"
+    )
+    args = parser.parse_args(argv)
+    mode = MODES["quick" if args.quick else "full"]
+    env = environment()
+    print(format_environment(env))
+    print(
+        "Times: median over the repeats (n) with min-max; ours/this is the ratio "
+        "of the medians. Peak MB: extra memory during one fit, as tracemalloc "
+        "counts it (Python and NumPy allocations only)."
+    )
+    rows, started = [], time.perf_counter()
+    for number, workload in enumerate(WORKLOADS, start=1):
+        if args.only and number not in args.only:
+            continue
+        new = workload(mode)
+        rows += new
+        print(format_table(new), flush=True)
+        gc.collect()
+    elapsed = time.perf_counter() - started
+    print(f"\nTotal {elapsed:.0f} s.")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(
+                {"environment": env, "seconds": elapsed, "rows": rows}, f, indent=1
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
