@@ -456,7 +456,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
 
     @property
     def coef_(self):
-        """Effective input weights, shape (n_outputs_, n_features_in_).
+        """Effective input weights, shape ``(n_outputs_, n_features_in_)``.
 
         ``(coefs_[0] @ ... @ coefs_[-1]).T``: Olden's connection weights, exact
         for a linear (``activation="identity"``) network and a summary that

@@ -65,6 +65,11 @@ def weights_report(obj, feature_names=None):
     TypeError
         If ``obj`` is not one of the supported kinds of model.
 
+    See Also
+    --------
+    WeightsReport : The report's renderings (dict, text, HTML, frames, plot).
+    WeightedLinearRegressor.weights_report : The same, as a method.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -113,6 +118,27 @@ class WeightsReport:
         The report's content, as returned by :meth:`to_dict`.
     layer_values : dict of str to list of float, optional
         The values of each weight matrix, for the histograms of :meth:`plot`.
+
+    See Also
+    --------
+    weights_report : Build the report of a fitted model.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sk_weights import MLPWeightsClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(axis=0)) / X.std(axis=0)
+    >>> model = MLPWeightsClassifier(
+    ...     hidden_layer_sizes=(5,), learning_rate_init=0.02, random_state=0
+    ... ).fit(X, y)
+    >>> report = model.weights_report(
+    ...     feature_names=["sepal length", "sepal width", "petal length", "petal width"]
+    ... )
+    >>> [(layer["name"], layer["shape"]) for layer in report.to_dict()["layers"]]
+    [('coefs_[0]', [4, 5]), ('coefs_[1]', [5, 3])]
+    >>> round(sum(row["importance"] for row in report.to_dict()["features"]), 6)
+    1.0
     """
 
     def __init__(self, data, layer_values=None):
