@@ -537,7 +537,9 @@ def test_fitted_state_is_plain_data_and_pickles():
 def test_no_hidden_layer_is_logistic_regression():
     """Check that hidden_layer_sizes=() gives a linear model whose coef_ is exact."""
     X, y = load_iris(return_X_y=True)
-    model = MLPWeightsClassifier((), learning_rate_init=0.01, max_iter=300)
+    model = MLPWeightsClassifier(
+        (), learning_rate_init=0.01, max_iter=300, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
