@@ -439,12 +439,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             n_samples_seen=self.t_ if continuing else 0,
             first_epoch=self.n_iter_ + 1 if continuing and incremental else 1,
             verbose=bool(self.verbose),
+            fit_intercepts=self.fit_intercept,
             epoch_callback=callbacks.epoch_callback(
                 theta, lambda theta: self._weights_of(theta, layout, one_target)
             ),
         )
-        if not self.fit_intercept:
-            result.theta[layout.n_coefs :] = 0
         if not incremental:
             self._warn_not_converged(result.converged or callbacks.stopped, "epochs")
         self._store_training(result, optimizer, continuing, incremental)

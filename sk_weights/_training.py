@@ -102,6 +102,7 @@ def train(
     first_epoch=1,
     verbose=False,
     epoch_callback=None,
+    fit_intercepts=True,
 ):
     """Train ``theta`` by mini-batch proximal gradient descent.
 
@@ -151,6 +152,9 @@ def train(
     epoch_callback : callable, optional
         ``epoch_callback(record, theta)`` is called after each epoch with that
         epoch's history record; returning True stops training.
+    fit_intercepts : bool, default=True
+        Whether to learn the biases; if False they keep their starting values
+        (their gradient is dropped before every step).
 
     Returns
     -------
@@ -209,6 +213,8 @@ def train(
                 dropout_masks=masks,
                 grad=grad,
             )
+            if not fit_intercepts:
+                grad[n_coefs:] = 0
             if not np.isfinite(batch_loss):
                 raise DivergenceError(
                     divergence_message(

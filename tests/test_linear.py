@@ -349,3 +349,22 @@ def test_huge_features_raise_instead_of_nan_weights():
 def test_sklearn_compatible_estimator(estimator, check):
     """Check that every configuration passes scikit-learn's estimator checks."""
     check(estimator)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_stochastic_fit_intercept_false_learns_no_intercept(solver):
+    """Check that stochastic solvers without intercept find the no-intercept optimum."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 2))
+    y = X @ np.array([1.0, 2.0]) + 5.0 + 0.1 * rng.normal(size=400)
+    exact = WeightedLinearRegressor(fit_intercept=False).fit(X, y)
+    model = WeightedLinearRegressor(
+        fit_intercept=False, solver=solver, random_state=0, max_iter=200
+    ).fit(X, y)
+    assert model.intercept_ == 0.0
+    best = objective(X, y, exact.coef_, 0.0, 1e-4, 0.0)
+    assert objective(X, y, model.coef_, 0.0, 1e-4, 0.0) <= 1.02 * best
+    np.testing.assert_allclose(model.coef_, exact.coef_, atol=0.15)
+    # The data's intercept is 5: weights that leaned on a learned intercept
+    # would be the true [1, 2], far from the no-intercept optimum.
+    assert np.abs(model.coef_ - [1.0, 2.0]).max() > 0.3
