@@ -270,7 +270,12 @@ def load(file):
     ) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise ValueError(f"Not a valid sk_weights model file: {exc}") from exc
+        reason = str(exc)
+        if "pickled" in reason:
+            # NumPy reads anything that is neither .npz nor .npy as a pickle,
+            # which is refused: say what the file is not, not what was refused.
+            reason = "it is not an .npz archive (nothing in it was run)"
+        raise ValueError(f"Not a valid sk_weights model file: {reason}") from exc
     return _rebuild(members)
 
 
