@@ -124,8 +124,13 @@ def _demo(args):
     start = time.perf_counter()
     sections = []
 
-    X, y = load_diabetes(return_X_y=True, as_frame=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    # Plain arrays and the data sets' own feature names: the demo needs
+    # neither pandas nor any other optional dependency (matplotlib only adds
+    # the plots).
+    diabetes = load_diabetes()
+    X_train, X_test, y_train, y_test = train_test_split(
+        diabetes.data, diabetes.target, random_state=0
+    )
     linear = make_pipeline(
         StandardScaler(), WeightedLinearRegressor(penalty="l1", alpha=3.0)
     ).fit(X_train, y_train)
@@ -135,12 +140,13 @@ def _demo(args):
             "Diabetes progression: WeightedLinearRegressor(penalty='l1', alpha=3)",
             linear,
             f"held-out R² = {score:.3f}",
+            diabetes.feature_names,
         )
     )
 
-    X, y = load_digits(return_X_y=True, as_frame=True)
+    digits = load_digits()
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, stratify=y, random_state=0
+        digits.data, digits.target, stratify=digits.target, random_state=0
     )
     network = make_pipeline(
         StandardScaler(),
@@ -157,6 +163,7 @@ def _demo(args):
             "Handwritten digits: MLPWeightsClassifier(dropout=0.2)",
             network,
             f"held-out accuracy = {score:.3f}",
+            digits.feature_names,
         )
     )
 
@@ -174,10 +181,10 @@ def _demo(args):
         print("Install matplotlib (pip install 'sk_weights[plot]') for the plots.")
 
 
-def _demo_section(title, pipeline, note):
+def _demo_section(title, pipeline, note, feature_names):
     from sk_weights import weights_report
 
-    report = weights_report(pipeline)
+    report = weights_report(pipeline, feature_names=feature_names)
     print("=" * len(title))
     print(title)
     print("=" * len(title))

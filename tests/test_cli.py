@@ -136,3 +136,16 @@ def test_help_on_every_subcommand(sub):
         check=True,
     )
     assert "usage: sk-weights" in result.stdout
+
+
+def test_demo_needs_no_pandas(workdir):
+    """Check that the demo runs with pandas unavailable (core dependencies only)."""
+    code = (
+        "import sys; sys.modules['pandas'] = None; "
+        "from sk_weights._cli import main; sys.exit(main(['demo']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir
+    )
+    assert result.returncode == 0, result.stderr
+    assert "bmi" in result.stdout and "pixel_" in result.stdout
