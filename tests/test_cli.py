@@ -141,8 +141,16 @@ def test_help_on_every_subcommand(sub):
 def test_demo_needs_no_pandas(workdir):
     """Check that the demo runs with pandas unavailable (core dependencies only)."""
     code = (
-        "import sys; sys.modules['pandas'] = None; "
-        "from sk_weights._cli import main; sys.exit(main(['demo']))"
+        "import sys\n"
+        "class NoPandas:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'pandas':\n"
+        "            raise ImportError('pandas is hidden')\n"
+        "sys.meta_path.insert(0, NoPandas())\n"
+        "from sk_weights._cli import main\n"
+        "code = main(['demo'])\n"
+        "assert 'pandas' not in sys.modules\n"
+        "sys.exit(code)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir
