@@ -5,17 +5,20 @@ Usage::
     python benchmarks/run.py            # the full suite (under 10 minutes, 2 cores)
     python benchmarks/run.py --quick    # a smoke run: small sizes, ~1 minute
     python benchmarks/run.py --json out.json
+    python benchmarks/run.py --only 1 3       # some workloads only
 
 Every workload fits the package and its anchors in the same process,
 *interleaved*: repeat ``r`` fits every system once, in an order rotated by
 ``r``, so a machine that slows down or speeds up affects every system alike.
 The table shows the median time with its min-max over the repeats and the
-ratio ours / anchor computed from the medians. Quality figures (objective gap,
-held-out R^2 or accuracy, zeros, support errors) and the peak extra memory come
-from one more, untimed fit per system that also serves as warm-up. Memory is
-measured with tracemalloc, which sees Python and NumPy allocations (NumPy
-reports its buffers to it) but not memory that compiled code allocates on its
-own (BLAS work space, Cython buffers, PyTorch tensors).
+ratio ours / anchor computed from the medians. Quality figures (objective gap
+to the best objective found, held-out R^2 or accuracy, exact zeros, support
+errors) read each system's last fit. The peak extra memory comes from one
+more, untimed fit per system, which also warms it up (skipped for the slow
+SGD anchors, which do not copy X). It is measured with tracemalloc, which
+counts Python and NumPy allocations (NumPy reports its buffers to it) but not
+memory that compiled code allocates on its own (BLAS work space, Cython
+buffers, PyTorch tensors).
 
 A workload is a small function that builds its data, describes its systems and
 returns rows; the MLP workloads run when ``sk_weights.MLPWeightsClassifier``
@@ -61,6 +64,7 @@ MODES = {
         "ill": (100_000, 200),
         "lasso": (100_000, 500),
         "scaling": (10_000, 100_000, 1_000_000),
+        "scaling_sgd": 100_000,  # SGD would take a minute per fit at 1M
         "digits_epochs": 200,
         "mlp_samples": 100_000,
         "mlp_epochs": 5,
@@ -69,8 +73,9 @@ MODES = {
         "repeats": 3,
         "l2": (20_000, 100),
         "ill": (10_000, 200),
-        "lasso": (10_000, 500),
+        "lasso": (5_000, 500),
         "scaling": (10_000, 50_000),
+        "scaling_sgd": 10_000,
         "digits_epochs": 20,
         "mlp_samples": 5_000,
         "mlp_epochs": 2,
@@ -92,44 +97,47 @@ class System:
     fit: callable  # () -> fitted object
     versus: str = None  # name of our system this anchor is compared with
     per: callable = None  # fitted object -> divisor of the time (epochs, samples)
+    memory: bool = True  # measure memory (in an untimed fit); False for slow ones
     info: dict = field(default_factory=dict)
 
 
-def measure(systems, repeats, memory=True):
+def measure(systems, repeats):
     """Fit every system ``repeats`` times, interleaved; return their records.
 
-    A first, untimed fit per system warms it up, gives the fitted object that
-    the quality figures read, the peak extra memory (tracemalloc) and the
-    warnings raised.
+    First, one untimed fit per system (``System.memory``) warms it up and
+    measures its peak extra memory under tracemalloc. The quality figures read
+    the last fit; the warnings are those of every fit.
     """
-    records = {}
+    records = {s.name: {"times": [], "peak": None, "warnings": set()} for s in systems}
     for system in systems:
-        gc.collect()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            if memory:
-                tracemalloc.start()
-                base = tracemalloc.get_traced_memory()[0]
-            fitted = system.fit()
-            peak = None
-            if memory:
-                peak = tracemalloc.get_traced_memory()[1] - base
-                tracemalloc.stop()
-        names = sorted({w.category.__name__ for w in caught})
-        records[system.name] = {"fitted": fitted, "peak": peak, "warnings": names}
-        records[system.name]["times"] = []
+        if system.memory:
+            gc.collect()
+            tracemalloc.start()
+            base = tracemalloc.get_traced_memory()[0]
+            _fit(system, records[system.name])
+            records[system.name]["peak"] = tracemalloc.get_traced_memory()[1] - base
+            tracemalloc.stop()
     for r in range(repeats):
         order = systems[r % len(systems) :] + systems[: r % len(systems)]
         for system in order:
             gc.collect()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                start = time.perf_counter()
-                fitted = system.fit()
-                elapsed = time.perf_counter() - start
+            start = time.perf_counter()
+            fitted = _fit(system, records[system.name])
+            elapsed = time.perf_counter() - start
             divisor = system.per(fitted) if system.per else 1
             records[system.name]["times"].append(elapsed / divisor)
+    for record in records.values():
+        record["warnings"] = sorted(record["warnings"])
     return records
+
+
+def _fit(system, record):
+    """Fit once, keeping the fitted object and the names of the warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        record["fitted"] = system.fit()
+    record["warnings"] |= {w.category.__name__ for w in caught}
+    return record["fitted"]
 
 
 def make_rows(workload, systems, records, quality, unit="s"):
@@ -251,6 +259,7 @@ def l2_systems(X, y, alpha, sgd=True):
                     X, y
                 ),
                 "ours",
+                memory=False,
             )
         )
     return systems
@@ -303,6 +312,7 @@ def workload_lasso(mode):
             "SGDRegressor(l1)",
             lambda: SGDRegressor(penalty="l1", alpha=alpha, random_state=0).fit(X, y),
             "ours",
+            memory=False,
         ),
     ]
     records = measure(systems, mode["repeats"])
@@ -318,7 +328,7 @@ def workload_scaling(mode):
     for n in mode["scaling"]:
         X, y = make_regression(n, d, noise=10, random_state=0)
         X = StandardScaler().fit_transform(X)
-        systems = l2_systems(X, y, alpha, sgd=n <= 100_000)
+        systems = l2_systems(X, y, alpha, sgd=n <= mode["scaling_sgd"])
         for system in systems:
             system.name = f"{system.name} n={n}"
             system.versus = f"ours n={n}" if system.versus else None
@@ -447,7 +457,7 @@ def workload_throughput(mode):
                 per=epochs,
             ),
         ]
-        if torch is not None:
+        if torch is not None and dtype == np.float32:
             systems.append(
                 System(
                     f"PyTorch loop float{bits}",

@@ -134,13 +134,13 @@ def least_squares_statistics(X, y, sample_weight, fit_intercept, penalty=None):
     whole = penalty is None or not uses_working_sets(penalty, n_features)
     # One pass: sum_i p_i x_i, sum_i p_i x_i yc_i, and sum_i p_i x_i x_i^T
     # (whole) or only its diagonal.
-    right = np.column_stack([normalised, normalised[:, np.newaxis] * yc])
-    moments, raw = blocks.moments(right, whole)
+    vectors = np.vstack([normalised, (normalised[:, np.newaxis] * yc).T])
+    moments, raw = blocks.moments(vectors, whole)
     raw_diag = np.diag(raw).copy() if whole else raw
-    feature_mean = moments[:, 0]
+    feature_mean = moments[0]
     x_mean = feature_mean if fit_intercept else np.zeros(n_features)
     # sum_i p_i yc_i is zero up to rounding: subtract it for exact centring.
-    xy = moments[:, 1:] - np.outer(x_mean, normalised @ yc)
+    xy = moments[1:].T - np.outer(x_mean, normalised @ yc)
     if not (np.isfinite(raw_diag).all() and np.isfinite(xy).all()):
         raise ValueError(OVERFLOW_MESSAGE)
 
@@ -149,10 +149,10 @@ def least_squares_statistics(X, y, sample_weight, fit_intercept, penalty=None):
     if np.any(raw_diag > _MAX_CANCELLATION * variance):
         # Large means: centre each block before the products, again.
         whole_centred = whole and fit_intercept
-        shifted, second = blocks.moments(right, whole_centred, shift=feature_mean)
+        shifted, second = blocks.moments(vectors, whole_centred, shift=feature_mean)
         variance = np.diag(second).copy() if whole_centred else second
         if fit_intercept:
-            xy = shifted[:, 1:]
+            xy = shifted[1:].T
             gram = CentredGram(blocks, shift=x_mean)
             if whole:
                 gram.set_raw(second)
@@ -241,70 +241,103 @@ class _RowBlocks:
             parts = list(pool.map(lambda r: task(self.blocks(shift, *r)), ranges))
         return tuple(sum(values[1:], values[0]) for values in zip(*parts))
 
-    def moments(self, right, whole, shift=None):
-        """Return ``X.T @ right`` and ``sum_i p_i x_i x_i^T`` or only its diagonal."""
+    def moments(self, vectors, whole, shift=None):
+        """Return ``vectors @ X`` and ``sum_i p_i x_i x_i^T`` or only its diagonal.
+
+        ``vectors`` has shape (m, n_samples); one matrix-vector product each
+        is faster than a matrix product with so few columns.
+        """
         n_features = self.X.shape[1]
         scale = float(self.weights[0]) if self.uniform else 1.0
 
         def task(blocks):
-            product = np.zeros((n_features, right.shape[1]))
-            second = (
-                np.zeros((n_features, n_features), order="F")
-                if whole
-                else np.zeros(n_features)
-            )
-            scratch = None
+            product = np.zeros((len(vectors), n_features))
+            if whole:
+                second = np.zeros((n_features, n_features))
+                scratch = np.empty_like(second)
+            else:
+                second = np.zeros(n_features)
             for rows, block in blocks:
-                product += block.T @ right[rows]
+                for vector, total in zip(vectors, product):
+                    total += vector[rows] @ block
                 if whole:
-                    second = self._rank_k_update(second, rows, block, scale)
+                    self._rank_k_update(second, rows, block, scratch)
+                elif self.uniform:
+                    second += np.einsum("ij,ij->j", block, block)
                 else:
-                    if scratch is None:
-                        scratch = np.empty_like(block)
-                    squared = np.multiply(block, block, out=scratch[: len(block)])
-                    second += self.weights[rows] @ squared
+                    second += self.weights[rows] @ (block * block)
             return product, second
 
         product, second = self.reduce(task, shift)
-        return product, (_symmetrise(second) if whole else second)
+        return product, second * scale
 
-    def _rank_k_update(self, gram, rows, block, scale):
-        """Add ``scale * block.T @ diag(p) @ block`` to the upper triangle of gram."""
+    def _rank_k_update(self, gram, rows, block, scratch):
+        """Add ``block.T @ diag(p) @ block`` to gram (weights 1 when uniform).
+
+        NumPy computes ``a.T @ a`` by a symmetric rank-k update (half the
+        flops of a product) and, unlike SciPy's BLAS wrappers, releases the
+        GIL meanwhile, so that row ranges run in parallel threads.
+        """
         if not self.uniform:
-            root = np.sqrt(self.weights[rows])[:, np.newaxis]
-            block = np.multiply(block, root)
-        # block.T is Fortran-ordered: BLAS reads the block in place.
-        return la.blas.dsyrk(
-            scale, block.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1
-        )
+            block = block * np.sqrt(self.weights[rows])[:, np.newaxis]
+        gram += np.matmul(block.T, block, out=scratch)
 
     def gram(self, shift):
         """Return ``sum_i p_i (x_i - s)(x_i - s)^T``: a rank-k update per block."""
         n_features = self.X.shape[1]
-        scale = float(self.weights[0]) if self.uniform else 1.0
 
         def task(blocks):
-            gram = np.zeros((n_features, n_features), order="F")
+            gram = np.zeros((n_features, n_features))
+            scratch = np.empty_like(gram)
             for rows, block in blocks:
-                gram = self._rank_k_update(gram, rows, block, scale)
+                self._rank_k_update(gram, rows, block, scratch)
             return (gram,)
 
-        return _symmetrise(self.reduce(task, shift)[0])
+        gram = self.reduce(task, shift)[0]
+        return gram * self.weights[0] if self.uniform else gram
 
     def cross(self, left, right, shift):
-        """Return ``sum_i p_i (x_i - s)[left] (x_i - s)[right]^T``."""
+        """Return ``sum_i p_i (x_i - s)[left] (x_i - s)[right]^T``, left in right.
+
+        The ``right`` columns of each block are gathered once; a product of
+        a set with itself is a rank-k update. A column or two instead take
+        a matrix-vector product with the whole block, cheaper than a gather.
+        """
+        n_features = self.X.shape[1]
+        weights = self.weights
+        narrow = left.size <= 2 < right.size
+        symmetric = left.size == right.size
+        at = np.searchsorted(right, left)
 
         def task(blocks):
-            product = np.zeros((left.size, right.size))
+            if narrow:
+                product = np.zeros((n_features, left.size))
+            elif symmetric:
+                product = np.zeros((left.size, left.size))
+                scratch = np.empty_like(product)
+            else:
+                product = np.zeros((left.size, right.size))
             for rows, block in blocks:
-                columns = block[:, right]
+                if narrow:
+                    columns = block[:, left]
+                    if not self.uniform:
+                        columns *= weights[rows, np.newaxis]
+                    product += block.T @ columns
+                    continue
+                gathered = block[:, right]
+                if symmetric:
+                    self._rank_k_update(product, rows, gathered, scratch)
+                    continue
+                chosen = gathered[:, at]
                 if not self.uniform:
-                    columns *= self.weights[rows, np.newaxis]
-                product += block[:, left].T @ columns
+                    chosen *= weights[rows, np.newaxis]
+                product += chosen.T @ gathered
             return (product,)
 
         product = self.reduce(task, shift)[0]
-        return product * self.weights[0] if self.uniform else product
+        if narrow:
+            product = product[right].T
+        return product * weights[0] if self.uniform else product
 
     def product(self, coef, shift):
         """Return ``sum_i p_i (x_i - s)(x_i - s)^T coef`` for coef of shape (d, k)."""
@@ -320,12 +353,6 @@ class _RowBlocks:
 
         product = self.reduce(task, shift)[0]
         return product * self.weights[0] if self.uniform else product
-
-
-def _symmetrise(upper):
-    """The symmetric matrix whose upper triangle is ``upper``'s."""
-    upper = np.triu(upper)
-    return upper + np.triu(upper, 1).T
 
 
 class CentredGram:
