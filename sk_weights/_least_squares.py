@@ -70,6 +70,11 @@ _MAX_CANCELLATION = 16.0
 _WORKING_SET_MIN_FEATURES = 256
 _INITIAL_WORKING_SET = 64
 
+# Passes over X in parallel cut the rows into this many ranges per thread,
+# as long as their partial sums take at most this many bytes.
+_RANGES_PER_THREAD = 4
+_PARTIAL_SUMS_BYTES = 32 * 2**20
+
 _controller = None
 
 
@@ -229,15 +234,26 @@ class _RowBlocks:
                 block = np.ascontiguousarray(block)
             yield rows, block
 
-    def reduce(self, task, shift=None):
-        """Sum the tuples of arrays ``task(blocks)`` returns over all rows."""
+    def reduce(self, task, shift=None, size=0):
+        """Sum the tuples of arrays ``task(blocks)`` returns over all rows.
+
+        With several threads the rows are cut into a few ranges per thread,
+        handed out as threads become free, so that a thread the machine
+        slows down takes fewer; the ranges' sums (``size`` bytes each) are
+        added in range order, so the result depends on the thread count only.
+        """
         n_samples = self.X.shape[0]
-        n_ranges = min(_blas_threads(), max(1, n_samples // (4 * self.rows)))
+        threads = _blas_threads()
+        n_ranges = min(
+            threads * _RANGES_PER_THREAD,
+            max(threads, _PARTIAL_SUMS_BYTES // max(size, 1)),
+            n_samples // (4 * self.rows),
+        )
+        if threads == 1 or n_ranges <= 1:
+            return task(self.blocks(shift, 0, n_samples))
         bounds = np.linspace(0, n_samples, n_ranges + 1).astype(int)
         ranges = list(zip(bounds[:-1], bounds[1:]))
-        if n_ranges == 1:
-            return task(self.blocks(shift, 0, n_samples))
-        with _single_blas_thread(), ThreadPoolExecutor(n_ranges) as pool:
+        with _single_blas_thread(), ThreadPoolExecutor(threads) as pool:
             parts = list(pool.map(lambda r: task(self.blocks(shift, *r)), ranges))
         return tuple(sum(values[1:], values[0]) for values in zip(*parts))
 
@@ -268,7 +284,8 @@ class _RowBlocks:
                     second += self.weights[rows] @ (block * block)
             return product, second
 
-        product, second = self.reduce(task, shift)
+        size = 8 * n_features * (len(vectors) + (n_features if whole else 1))
+        product, second = self.reduce(task, shift, size)
         return product, second * scale
 
     def _rank_k_update(self, gram, rows, block, scratch):
@@ -293,7 +310,7 @@ class _RowBlocks:
                 self._rank_k_update(gram, rows, block, scratch)
             return (gram,)
 
-        gram = self.reduce(task, shift)[0]
+        gram = self.reduce(task, shift, 8 * n_features**2)[0]
         return gram * self.weights[0] if self.uniform else gram
 
     def cross(self, left, right, shift):
