@@ -6,6 +6,7 @@ Usage::
     python benchmarks/run.py --quick    # a smoke run: small sizes, ~1 minute
     python benchmarks/run.py --json out.json
     python benchmarks/run.py --only 1 3       # some workloads only
+    python benchmarks/run.py --threads 1      # every system on one BLAS thread
 
 Every workload fits the package and its anchors in the same process,
 *interleaved*: repeat ``r`` fits every system once, in an order rotated by
@@ -720,9 +721,23 @@ def main(argv=None):
     parser.add_argument(
         "--only", metavar="N", type=int, nargs="+", help="run only these workloads"
     )
+    parser.add_argument(
+        "--threads",
+        metavar="N",
+        type=int,
+        help="limit BLAS (and PyTorch) to N threads for every system",
+    )
     args = parser.parse_args(argv)
     mode = MODES["quick" if args.quick else "full"]
-    env = environment()
+    with threadpool_limits(args.threads):
+        if args.threads and torch is not None:
+            torch.set_num_threads(args.threads)
+        return run(mode, args)
+
+
+def run(mode, args):
+    """Run the selected workloads, print their tables, write the JSON."""
+    env = {**environment(), "threads_limit": args.threads}
     print(format_environment(env))
     print(
         "Times: median over the repeats (n) with min-max; ours/this is the ratio "
@@ -738,7 +753,8 @@ def main(argv=None):
         print(format_table(new), flush=True)
         gc.collect()
     elapsed = time.perf_counter() - started
-    print(f"\nTotal {elapsed:.0f} s.")
+    load = os.getloadavg()[0]
+    print(f"\nTotal {elapsed:.0f} s; load average {load:.2f} at the end.")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(
