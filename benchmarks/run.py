@@ -229,6 +229,7 @@ def linear_quality(data, alpha, l1_ratio, reference, records):
     def quality(name, fitted):
         zeros = np.ravel(fitted.coef_) == 0
         figures = {
+            "iterations": getattr(fitted, "n_iter_", None),
             "gap": (values[name] - best) / abs(best),
             "r2": r2_score(y_test, fitted.predict(X_test)),
         }
@@ -473,6 +474,7 @@ def workload_throughput(mode):
                     f"GEMMs alone float{bits}{suffix}",
                     gemms_alone(n, X.shape[1], 10, dtype, threads),
                     per=epochs,
+                    memory=False,
                 )
             )
     records = measure(systems, mode["repeats"])
@@ -648,6 +650,7 @@ COLUMNS = [
     ("min-max", None, None),
     ("n", "repeats", "{}"),
     ("ours/this", "ratio", "{:.3f}"),
+    ("iter", "iterations", "{}"),
     ("gap", "gap", "{:.1e}"),
     ("R2", "r2", "{:.4f}"),
     ("acc", "accuracy", "{:.4f}"),

@@ -126,26 +126,38 @@ def least_squares_statistics(X, y, sample_weight, fit_intercept, penalty=None):
     when the second moments of X overflow.
     """
     weights = np.asarray(sample_weight, dtype=np.float64)
-    normalised = weights / weights.sum()
     y64 = np.asarray(y, dtype=np.float64)
     n_features, n_targets = X.shape[1], y64.shape[1]
-    y_mean = normalised @ y64 if fit_intercept else np.zeros(n_targets)
+    # Equal weights, the usual case, are factored out of every sum: no vector
+    # of weights, no weighted copy of y.
+    uniform = bool(np.all(weights == weights[0]))
+    normalised = None if uniform else weights / weights.sum()
+
+    def mean(values):
+        return values.mean(axis=0) if uniform else normalised @ values
+
+    y_mean = mean(y64) if fit_intercept else np.zeros(n_targets)
     yc = y64 - y_mean
-    yy = normalised @ (yc * yc)
+    yy = (
+        np.einsum("ij,ij->j", yc, yc) / len(yc)
+        if uniform
+        else np.einsum("i,ij,ij->j", normalised, yc, yc)
+    )
     if sp.issparse(X):
+        normalised = weights / weights.sum()
         return _sparse_statistics(X, yc, yy, y_mean, normalised, fit_intercept)
 
     blocks = _RowBlocks(X, normalised)
     whole = penalty is None or not uses_working_sets(penalty, n_features)
     # One pass: sum_i p_i x_i, sum_i p_i x_i yc_i, and sum_i p_i x_i x_i^T
     # (whole) or only its diagonal.
-    vectors = np.vstack([normalised, (normalised[:, np.newaxis] * yc).T])
-    moments, raw = blocks.moments(vectors, whole)
+    targets = yc if uniform else normalised[:, np.newaxis] * yc
+    targets = np.ascontiguousarray(targets.T)
+    feature_mean, cross, raw = blocks.moments(targets, whole)
     raw_diag = np.diag(raw).copy() if whole else raw
-    feature_mean = moments[0]
     x_mean = feature_mean if fit_intercept else np.zeros(n_features)
     # sum_i p_i yc_i is zero up to rounding: subtract it for exact centring.
-    xy = moments[1:].T - np.outer(x_mean, normalised @ yc)
+    xy = cross.T - np.outer(x_mean, mean(yc))
     if not (np.isfinite(raw_diag).all() and np.isfinite(xy).all()):
         raise ValueError(OVERFLOW_MESSAGE)
 
@@ -154,10 +166,10 @@ def least_squares_statistics(X, y, sample_weight, fit_intercept, penalty=None):
     if np.any(raw_diag > _MAX_CANCELLATION * variance):
         # Large means: centre each block before the products, again.
         whole_centred = whole and fit_intercept
-        shifted, second = blocks.moments(vectors, whole_centred, shift=feature_mean)
+        _, shifted, second = blocks.moments(targets, whole_centred, shift=feature_mean)
         variance = np.diag(second).copy() if whole_centred else second
         if fit_intercept:
-            xy = shifted[1:].T
+            xy = shifted.T
             gram = CentredGram(blocks, shift=x_mean)
             if whole:
                 gram.set_raw(second)
@@ -201,18 +213,18 @@ class _RowBlocks:
 
     A block is a view of X when X is C-contiguous float64 and nothing is
     subtracted; otherwise a block-sized buffer. Each pass sums weighted
-    products over the blocks; with several BLAS threads the rows are split
-    into as many contiguous ranges, summed by one thread each (with a
-    single-threaded BLAS) and the partial sums added in order, so that the
-    result depends on the thread count only, never on timing.
+    products over the blocks, in parallel threads when BLAS has several (see
+    :meth:`reduce`).
     """
 
     def __init__(self, X, normalised):
         self.X = X
-        self.weights = normalised
         n_samples, n_features = X.shape
-        # Equal weights are factored out of the products: no weighted copy.
-        self.uniform = n_samples > 0 and bool(np.all(normalised == normalised[0]))
+        # None for equal weights: they are factored out of the products, by
+        # which ``scale`` multiplies the sums, so no weighted copy is made.
+        self.weights = normalised
+        self.uniform = normalised is None
+        self.scale = 1.0 / n_samples if self.uniform else 1.0
         self.rows = max(1, _BLOCK_BYTES // (8 * max(n_features, 1)))
 
     def blocks(self, shift, start, stop):
@@ -257,36 +269,43 @@ class _RowBlocks:
             parts = list(pool.map(lambda r: task(self.blocks(shift, *r)), ranges))
         return tuple(sum(values[1:], values[0]) for values in zip(*parts))
 
-    def moments(self, vectors, whole, shift=None):
-        """Return ``vectors @ X`` and ``sum_i p_i x_i x_i^T`` or only its diagonal.
+    def moments(self, targets, whole, shift=None):
+        """Return the weighted means of X, ``sum_i p_i x_i t_i`` and second moments.
 
-        ``vectors`` has shape (m, n_samples); one matrix-vector product each
-        is faster than a matrix product with so few columns.
+        ``targets`` (shape (k, n_samples)) holds ``t_i``, weights included
+        unless they are equal. The second moments are the whole
+        ``sum_i p_i x_i x_i^T`` or only its diagonal. Matrix-vector products
+        are faster than a matrix product with so few columns.
         """
         n_features = self.X.shape[1]
-        scale = float(self.weights[0]) if self.uniform else 1.0
 
         def task(blocks):
-            product = np.zeros((len(vectors), n_features))
+            sums = np.zeros(n_features)
+            cross = np.zeros((len(targets), n_features))
             if whole:
                 second = np.zeros((n_features, n_features))
                 scratch = np.empty_like(second)
             else:
                 second = np.zeros(n_features)
+            ones = np.ones(self.rows) if self.uniform else None
             for rows, block in blocks:
-                for vector, total in zip(vectors, product):
-                    total += vector[rows] @ block
+                if self.uniform:
+                    sums += ones[: len(block)] @ block
+                else:
+                    sums += self.weights[rows] @ block
+                for target, total in zip(targets, cross):
+                    total += target[rows] @ block
                 if whole:
                     self._rank_k_update(second, rows, block, scratch)
                 elif self.uniform:
                     second += np.einsum("ij,ij->j", block, block)
                 else:
                     second += self.weights[rows] @ (block * block)
-            return product, second
+            return sums, cross, second
 
-        size = 8 * n_features * (len(vectors) + (n_features if whole else 1))
-        product, second = self.reduce(task, shift, size)
-        return product, second * scale
+        size = 8 * n_features * (1 + len(targets) + (n_features if whole else 1))
+        sums, cross, second = self.reduce(task, shift, size)
+        return sums * self.scale, cross * self.scale, second * self.scale
 
     def _rank_k_update(self, gram, rows, block, scratch):
         """Add ``block.T @ diag(p) @ block`` to gram (weights 1 when uniform).
@@ -310,8 +329,7 @@ class _RowBlocks:
                 self._rank_k_update(gram, rows, block, scratch)
             return (gram,)
 
-        gram = self.reduce(task, shift, 8 * n_features**2)[0]
-        return gram * self.weights[0] if self.uniform else gram
+        return self.reduce(task, shift, 8 * n_features**2)[0] * self.scale
 
     def cross(self, left, right, shift):
         """Return ``sum_i p_i (x_i - s)[left] (x_i - s)[right]^T``, left in right.
@@ -354,7 +372,7 @@ class _RowBlocks:
         product = self.reduce(task, shift)[0]
         if narrow:
             product = product[right].T
-        return product * weights[0] if self.uniform else product
+        return product * self.scale
 
     def product(self, coef, shift):
         """Return ``sum_i p_i (x_i - s)(x_i - s)^T coef`` for coef of shape (d, k)."""
@@ -368,8 +386,7 @@ class _RowBlocks:
                 product += block.T @ projected
             return (product,)
 
-        product = self.reduce(task, shift)[0]
-        return product * self.weights[0] if self.uniform else product
+        return self.reduce(task, shift)[0] * self.scale
 
 
 class CentredGram:
