@@ -154,35 +154,47 @@ class AdamOptimizer:
         self.t = 0
         self.first_moment = np.zeros(n_params, dtype=dtype)
         self.second_moment = np.zeros(n_params, dtype=dtype)
+        # Scratch space, so that a step allocates nothing: the denominator
+        # sqrt(v) + epsilon of the last step (the proximal step reuses it) and
+        # the step itself.
+        self._denominator = np.empty(n_params, dtype=dtype)
         self._buffer = np.empty(n_params, dtype=dtype)
         self._step_scale = 0.0
 
     def step(self, theta, grad):
         """Move ``theta`` in place by the bias-corrected Adam step."""
         self.t += 1
-        m, v, buf = self.first_moment, self.second_moment, self._buffer
+        m, v = self.first_moment, self.second_moment
+        denominator, buf = self._denominator, self._buffer
+        # m <- beta_1 * m + (1 - beta_1) * grad
         m *= self.beta_1
-        m += (1 - self.beta_1) * grad
+        m += np.multiply(grad, 1 - self.beta_1, out=buf)
+        # v <- beta_2 * v + (1 - beta_2) * grad**2
+        v *= self.beta_2
         np.multiply(grad, grad, out=buf)
         buf *= 1 - self.beta_2
-        v *= self.beta_2
         v += buf
-        self._step_scale = (
+        # The bias corrections of m and v folded into one scalar (a Python
+        # float: a NumPy float64 would turn float32 arithmetic into float64).
+        self._step_scale = float(
             self.learning_rate
             * np.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
         # theta -= step_scale * m / (sqrt(v) + epsilon)
-        np.sqrt(v, out=buf)
-        buf += self.epsilon
-        np.divide(m, buf, out=buf)
+        np.sqrt(v, out=denominator)
+        denominator += self.epsilon
+        np.divide(m, denominator, out=buf)
         buf *= self._step_scale
         theta -= buf
         return theta
 
     def prox_step_size(self, n):
-        """Return the per-weight step sizes of the last update, for the first n."""
-        return self._step_scale / (np.sqrt(self.second_moment[:n]) + self.epsilon)
+        """Return the per-weight step sizes of the last update, for the first n.
+
+        The array is scratch space of the optimiser, valid until its next step.
+        """
+        return np.divide(self._step_scale, self._denominator[:n], out=self._buffer[:n])
 
     def on_epoch_end(self, n_samples_seen):
         """Adam keeps its learning rate; nothing to do."""

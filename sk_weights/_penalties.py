@@ -67,8 +67,11 @@ class ElasticNetPenalty:
 
 def soft_threshold(weights, threshold):
     """Shrink ``weights`` towards zero by ``threshold`` in place, clipping at 0."""
-    magnitude = np.abs(weights)
-    magnitude -= threshold
-    np.maximum(magnitude, 0, out=magnitude)
-    np.copysign(magnitude, weights, out=weights)
+    # sign(w) * max(|w| - t, 0) is w minus its projection onto [-t, t]: the
+    # weights within the threshold become exactly 0. Written with minimum and
+    # maximum, which NumPy vectorises (copysign it does not).
+    threshold = np.asarray(threshold, dtype=weights.dtype)
+    projection = np.minimum(weights, threshold)
+    np.maximum(projection, -threshold, out=projection)
+    weights -= projection
     return weights

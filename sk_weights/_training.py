@@ -71,9 +71,9 @@ def _take_rows(X, rows, buffer):
     """Return ``X[rows]``, gathered into ``buffer`` when X is dense."""
     if isinstance(rows, slice) or sp.issparse(X):
         return X[rows]
-    out = buffer[: len(rows)]
-    np.take(X, rows, axis=0, out=out)
-    return out
+    # mode="clip" skips the bounds check, for which NumPy gathers into a
+    # temporary and copies it over: the rows come from a permutation.
+    return np.take(X, rows, axis=0, out=buffer[: len(rows)], mode="clip")
 
 
 def train(
@@ -172,14 +172,20 @@ def train(
     dropping = any(rate > 0 for rate in rates)
     dtype = theta.dtype
     grad = np.empty_like(theta)
+    # Every per-batch array lives in buffers allocated here, once: the working
+    # memory is O(batch_size x width) whatever the number of samples.
     workspace = Workspace(layout, batch_size, dtype)
     x_buffer = None if sp.issparse(X) else np.empty((batch_size, X.shape[1]), X.dtype)
     y_buffer = np.empty((batch_size, y.shape[1]), y.dtype)
+    weight_buffer = np.empty(batch_size, dtype)
+    mask_buffers = _mask_buffers(X, layout, rates, batch_size, dtype)
     total_weight = float(sample_weight.sum())
     n_coefs = layout.n_coefs
     weights = theta[:n_coefs]
 
     zero_loss = _zero_model_loss(loss, y, sample_weight / total_weight, dtype)
+    # In the parameters' dtype, so that weighting the gradient does not upcast.
+    sample_weight = np.asarray(sample_weight, dtype=dtype)
     loss_limit = EXPLOSION_FACTOR * max(zero_loss, np.finfo(dtype).eps)
     history = []
     start_loss = None  # the first batch's loss, at the starting weights
@@ -191,21 +197,24 @@ def train(
         start_time = time.perf_counter()
         accumulated = 0.0
         for rows in _batches(n_samples, batch_size, rng, shuffle):
-            batch_weight = sample_weight[rows]
+            batch_weight = _take_rows(sample_weight, rows, weight_buffer)
             weight_sum = float(batch_weight.sum())
             if weight_sum == 0:
                 continue
+            batch_weight = np.divide(
+                batch_weight, weight_sum, out=weight_buffer[: batch_weight.size]
+            )
             X_batch = _take_rows(X, rows, x_buffer)
             y_batch = _take_rows(y, rows, y_buffer)
             masks = (
-                _dropout_masks(rng, X_batch, layout, rates, dtype) if dropping else None
+                _dropout_masks(rng, X_batch, rates, mask_buffers) if dropping else None
             )
             batch_loss, _ = loss_and_gradient(
                 theta,
                 layout,
                 X_batch,
                 y_batch,
-                batch_weight / weight_sum,
+                batch_weight,
                 activation=activation,
                 loss=loss,
                 penalty=penalty,
@@ -330,17 +339,28 @@ def _explosion(value, zero_loss):
     )
 
 
-def _dropout_masks(rng, X_batch, layout, rates, dtype):
+def _mask_buffers(X, layout, rates, batch_size, dtype):
+    """One dropout-mask buffer per layer that drops units, None for the others."""
+    return [
+        np.empty((batch_size, layout.layer_sizes[i]), dtype)
+        if rate > 0 and not (i == 0 and sp.issparse(X))
+        else None
+        for i, rate in enumerate(rates)
+    ]
+
+
+def _dropout_masks(rng, X_batch, rates, buffers):
     """Draw one inverted-dropout mask per layer that feeds a weight matrix."""
     n = X_batch.shape[0]
     masks = []
-    for i, rate in enumerate(rates):
+    for rate, buffer in zip(rates, buffers):
         if rate <= 0:
             masks.append(None)
-        elif i == 0 and sp.issparse(X_batch):
-            masks.append(dropout_mask(rng, (X_batch.nnz,), rate, dtype))
+        elif buffer is None:
+            # Sparse input: one draw per stored value, whose number varies.
+            masks.append(dropout_mask(rng, (X_batch.nnz,), rate, X_batch.dtype))
         else:
-            masks.append(dropout_mask(rng, (n, layout.layer_sizes[i]), rate, dtype))
+            masks.append(dropout_mask(rng, None, rate, buffer.dtype, out=buffer[:n]))
     return masks
 
 
