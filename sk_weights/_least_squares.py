@@ -9,25 +9,27 @@ centred second moments ``G = Xc.T @ diag(s) @ Xc / sum(s)`` (d x d) and
 ``c = Xc.T @ diag(s) @ yc / sum(s)``. The intercept is the closed form
 ``b = y_mean - x_mean @ w``.
 
-:func:`least_squares_statistics` reads X once, in row blocks, for the means,
-``c`` and the diagonal of ``G``. :class:`CentredGram` computes columns of ``G``
-on demand, any number of them in one more pass over X. Dense X is never copied
-nor centred: the raw moments ``X.T @ diag(s) @ X`` (a symmetric rank-k update
-per block for the whole matrix) are centred by the rank-one correction
-``- x_mean x_mean^T``, unless some feature's mean is so large against its
-spread that the correction would cancel digits; then each block is centred
-before the product instead.
+:func:`least_squares_statistics` reads X once, in row blocks of about 1 MiB,
+for the means, ``c`` and ``G`` (or only its diagonal, when the solver will work
+on a few features). Dense X is never copied nor centred: the raw moments
+``X.T @ diag(s) @ X`` (symmetric rank-k updates on views of X) are centred by
+the rank-one correction ``- x_mean x_mean^T``, unless some feature's mean is so
+large against its spread that the correction would cancel digits; then each
+block is centred before the product instead. With several BLAS threads, the
+passes over X run on as many threads of their own, each on a single-threaded
+BLAS (:meth:`_RowBlocks.reduce`).
 
 :func:`solve_penalised_least_squares` then costs O(d**2) per iteration, whatever
 the number of samples: FISTA with adaptive restart, whose iterate is *polished*
 whenever its support settles (the linear system that the optimality conditions
 give on that support is solved, and kept if it satisfies all of them), so the
 optimum is exact to rounding and L1 zeros are exact zeros. With an L1 part and
-many features it solves on a *working set* of features, whose Gram columns
-are the only ones computed, and grows it with the features that violate the
-optimality conditions until none does: a sparse solution never needs the whole
-Gram matrix. The iterations are tiny BLAS calls, run on one thread: two BLAS
-threads only add synchronisation to them.
+many features it solves on a *working set* of features, for which alone
+:class:`CentredGram` computes the entries of ``G`` (one pass over X), checks
+the optimality conditions of every feature with one more pass (``G @ w``) and
+adds the features that violate them, until none does: a sparse solution never
+needs the whole Gram matrix. The iterations are tiny BLAS calls, run on one
+thread: two BLAS threads only add synchronisation to them.
 """
 
 import warnings
@@ -262,7 +264,9 @@ class _RowBlocks:
             n_samples // (4 * self.rows),
         )
         if threads == 1 or n_ranges <= 1:
-            return task(self.blocks(shift, 0, n_samples))
+            # Blocks are small products: more BLAS threads only stall.
+            with _single_blas_thread():
+                return task(self.blocks(shift, 0, n_samples))
         bounds = np.linspace(0, n_samples, n_ranges + 1).astype(int)
         ranges = list(zip(bounds[:-1], bounds[1:]))
         with _single_blas_thread(), ThreadPoolExecutor(threads) as pool:

@@ -548,6 +548,8 @@ def _training_entry(model):
         converged = bool(n_iter < max_iter)
     entry = {
         "n_iter": n_iter,
+        # Mini-batch solvers count samples seen (t_); full-batch ones do not.
+        "iteration_unit": "epochs" if getattr(model, "t_", 0) else "iterations",
         "loss_curve": _floats(getattr(model, "loss_curve_", None) or []),
         "converged": converged,
     }
@@ -561,7 +563,7 @@ def _training_entry(model):
 def _training_summary(training):
     parts = []
     if training["n_iter"] is not None:
-        parts.append(f"{training['n_iter']} iterations/epochs")
+        parts.append(f"{training['n_iter']} {training['iteration_unit']}")
     if training["loss_curve"]:
         parts.append(f"final objective {training['loss_curve'][-1]:.6g}")
     if training["converged"] is not None:
