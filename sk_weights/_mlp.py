@@ -723,12 +723,14 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
 
 
 def _encode_targets(y_index, n_outputs, dtype):
-    """One-hot targets, or a single 0/1 column for a binary problem."""
+    """A single 0/1 column for a binary problem, else the class indices.
+
+    Training one-hot encodes class indices batch by batch: the n_samples x
+    n_classes matrix of one-hot targets is never made.
+    """
     if n_outputs == 1:
         return y_index.astype(dtype).reshape(-1, 1)
-    targets = np.zeros((y_index.size, n_outputs), dtype=dtype)
-    targets[np.arange(y_index.size), y_index] = 1
-    return targets
+    return y_index
 
 
 def _decide(output):

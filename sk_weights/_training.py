@@ -114,8 +114,10 @@ def train(
         Shapes of the network's layers.
     X : ndarray or sparse matrix of shape (n_samples, n_features)
         Training inputs.
-    y : ndarray of shape (n_samples, n_outputs)
-        Targets, one-hot for classification.
+    y : ndarray of shape (n_samples, n_outputs) or (n_samples,)
+        Targets, one-hot for classification; or integer class indices, which
+        are one-hot encoded batch by batch, so that no n_samples x n_classes
+        matrix is ever made.
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights of the samples.
     activation, loss : str
@@ -176,14 +178,17 @@ def train(
     # memory is O(batch_size x width) whatever the number of samples.
     workspace = Workspace(layout, batch_size, dtype)
     x_buffer = None if sp.issparse(X) else np.empty((batch_size, X.shape[1]), X.dtype)
-    y_buffer = np.empty((batch_size, y.shape[1]), y.dtype)
+    n_outputs = layout.layer_sizes[-1]
+    y_buffer = np.empty((batch_size, n_outputs), dtype if y.ndim == 1 else y.dtype)
     weight_buffer = np.empty(batch_size, dtype)
     mask_buffers = _mask_buffers(X, layout, rates, batch_size, dtype)
     total_weight = float(sample_weight.sum())
     n_coefs = layout.n_coefs
     weights = theta[:n_coefs]
 
-    zero_loss = _zero_model_loss(loss, y, sample_weight / total_weight, dtype)
+    zero_loss = _zero_model_loss(
+        loss, y, sample_weight / total_weight, dtype, n_outputs
+    )
     # In the parameters' dtype, so that weighting the gradient does not upcast.
     sample_weight = np.asarray(sample_weight, dtype=dtype)
     loss_limit = EXPLOSION_FACTOR * max(zero_loss, np.finfo(dtype).eps)
@@ -205,7 +210,7 @@ def train(
                 batch_weight, weight_sum, out=weight_buffer[: batch_weight.size]
             )
             X_batch = _take_rows(X, rows, x_buffer)
-            y_batch = _take_rows(y, rows, y_buffer)
+            y_batch = _take_targets(y, rows, y_buffer)
             masks = (
                 _dropout_masks(rng, X_batch, rates, mask_buffers) if dropping else None
             )
@@ -324,10 +329,27 @@ def train(
     )
 
 
-def _zero_model_loss(loss, y, sample_weight, dtype):
+def _take_targets(y, rows, buffer):
+    """Return the targets of ``rows``: class indices become one-hot rows."""
+    if y.ndim == 2:
+        return _take_rows(y, rows, buffer)
+    labels = y[rows]
+    one_hot = buffer[: labels.size]
+    one_hot.fill(0)
+    one_hot[np.arange(labels.size), labels] = 1
+    return one_hot
+
+
+def _zero_model_loss(loss, y, sample_weight, dtype, n_outputs):
     """Loss of the network whose raw output is 0 for every sample."""
-    raw = np.zeros((1, y.shape[1]), dtype=dtype)
+    raw = np.zeros((1, n_outputs), dtype=dtype)
     output = ACTIVATIONS[OUTPUT_ACTIVATIONS[loss]](raw)
+    if y.ndim == 1:
+        # Class indices: every sample of a class has the same loss, so the
+        # loss is that of one sample per class, weighted by the class's total.
+        class_weight = np.bincount(y, weights=sample_weight, minlength=n_outputs)
+        y = np.eye(n_outputs, dtype=dtype)
+        sample_weight = class_weight
     return LOSSES[loss](y, np.broadcast_to(output, y.shape), sample_weight)
 
 
