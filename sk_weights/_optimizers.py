@@ -64,6 +64,8 @@ class SGDOptimizer:
 
     def step(self, theta, grad):
         """Move ``theta`` in place along the negative gradient."""
+        # The textbook update w <- w - learning_rate * grad, with the product
+        # written into a reused buffer instead of a new array.
         scaled = np.multiply(grad, self.learning_rate, out=self._scaled_grad)
         if self.momentum == 0:
             theta -= scaled
