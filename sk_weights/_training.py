@@ -15,7 +15,12 @@ import scipy.sparse as sp
 
 from sk_weights._activations import ACTIVATIONS
 from sk_weights._losses import LOSSES, OUTPUT_ACTIVATIONS
-from sk_weights._network import Workspace, dropout_mask, loss_and_gradient
+from sk_weights._network import (
+    Workspace,
+    dropout_mask,
+    forward,
+    loss_and_gradient,
+)
 
 
 class DivergenceError(ValueError):
@@ -304,6 +309,17 @@ def train(
     kept_loss = history[-1]["loss"] if history else 0.0
     if best_theta is not None and stop_early:
         theta, kept_loss = best_theta, best_theta_loss
+    # The weights after the last step have not been evaluated yet, and
+    # outputs can overflow (in float32 first) while every weight is finite:
+    # one forward pass over the data makes sure they predict finite values.
+    if not _outputs_are_finite(theta, layout, X, activation, loss, workspace):
+        raise DivergenceError(
+            divergence_message(
+                epoch,
+                "the trained weights overflow the network's outputs",
+                optimizer.learning_rate,
+            )
+        )
     baseline = max(zero_loss, start_loss, np.finfo(dtype).eps)
     if kept_loss > FAILURE_FACTOR * baseline:
         # Bounded losses (the clipped log loss) cannot explode: a run that ends
@@ -338,6 +354,26 @@ def _take_targets(y, rows, buffer):
     one_hot.fill(0)
     one_hot[np.arange(labels.size), labels] = 1
     return one_hot
+
+
+def _outputs_are_finite(theta, layout, X, activation, loss, workspace):
+    """Whether the network at ``theta`` gives finite outputs on every row of X."""
+    coefs, intercepts = layout.unpack(theta)
+    output_activation = OUTPUT_ACTIVATIONS[loss]
+    for start in range(0, X.shape[0], workspace.n_samples):
+        rows = slice(start, start + workspace.n_samples)
+        X_rows = X[rows]
+        output = forward(
+            coefs,
+            intercepts,
+            X_rows,
+            activation,
+            output_activation,
+            workspace.resize(X_rows.shape[0]),
+        )
+        if not np.isfinite(output).all():
+            return False
+    return True
 
 
 def _zero_model_loss(loss, y, sample_weight, dtype, n_outputs):
