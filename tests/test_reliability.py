@@ -366,7 +366,7 @@ def _assert_finite_or_documented_error(estimator, X, y):
 
 
 @settings(
-    max_examples=40,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -385,7 +385,7 @@ def test_linear_fits_are_finite_or_raise_documented_errors(problem, params, solv
 
 
 @settings(
-    max_examples=25,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
