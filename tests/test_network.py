@@ -117,7 +117,8 @@ def test_backward_pass_with_dropout_masks_matches_finite_differences(activation,
     """Check the gradient of the network thinned by fixed hidden dropout masks.
 
     The derivatives are written through the activations' outputs, which the
-    masks scale by 1 / (1 - p): the backward pass must undo that scale.
+    masks scale by 1 / (1 - p): the backward pass must take them from the
+    outputs before the mask.
     """
     X, y, weights = _problem(loss, seed=3)
     layout = Layout([X.shape[1], 6, 5, y.shape[1]])
