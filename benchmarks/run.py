@@ -77,9 +77,9 @@ MODES = {
         "lasso": (5_000, 500),
         "scaling": (10_000, 50_000),
         "scaling_sgd": 10_000,
-        "digits_epochs": 20,
-        "mlp_samples": 5_000,
-        "mlp_epochs": 2,
+        "digits_epochs": 10,
+        "mlp_samples": 2_000,
+        "mlp_epochs": 1,
     },
 }
 
