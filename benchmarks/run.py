@@ -1,4 +1,4 @@
-"""Benchmarks of sk_weights side by side with its anchors (SPEC section 8).
+"""Benchmarks of sk_weights side by side with its anchors (speed, accuracy and memory).
 
 Usage::
 
@@ -186,7 +186,7 @@ def regression_data(n_samples, n_features, **kwargs):
 
 
 def objective(X, y, coef, intercept, alpha, l1_ratio):
-    """The SPEC section 2 objective (unit sample weights)."""
+    """The training objective, weighted mean loss + elastic net (unit weights)."""
     coef = np.ravel(coef).astype(np.float64)
     residual = y - X @ coef - intercept
     penalty = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef

@@ -481,13 +481,6 @@ class SolverResult:
     loss_curve: list
 
 
-def objective(stats, coef, target, penalty):
-    """Return the objective at ``coef`` for column ``target`` of y."""
-    gram = stats.gram.full()
-    smooth = 0.5 * coef @ gram @ coef - stats.xy[:, target] @ coef
-    return float(smooth + 0.5 * stats.yy[target] + penalty.value(coef))
-
-
 def solve_penalised_least_squares(stats, penalty, max_iter, coef_init=None):
     """Minimise the penalised least-squares objective for every target.
 

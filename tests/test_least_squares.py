@@ -21,7 +21,7 @@ def centred_gram(X, weights, fit_intercept=True):
 
 
 def objective(X, y, coef, intercept, alpha, l1_ratio):
-    """The objective of SPEC section 2, computed independently of the package."""
+    """The training objective (weighted mean loss + elastic net), written out here."""
     residual = y - X @ coef - intercept
     return 0.5 * np.mean(residual**2) + alpha * (
         l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef

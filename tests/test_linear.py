@@ -16,7 +16,7 @@ from sk_weights import WeightedLinearRegressor
 
 
 def objective(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None):
-    """The objective of SPEC section 2, computed independently of the package."""
+    """The training objective (weighted mean loss + elastic net), written out here."""
     s = np.ones(len(y)) if sample_weight is None else sample_weight
     residual = y - X @ coef - intercept
     loss = 0.5 * np.sum(s * residual**2) / s.sum()

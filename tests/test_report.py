@@ -79,7 +79,7 @@ with warnings.catch_warnings():
 
 @pytest.mark.parametrize("kind", list(MODELS))
 def test_dict_schema_for_every_supported_model(kind):
-    """Check that to_dict has SPEC 5's keys and rows and survives JSON."""
+    """Check that to_dict has the documented keys and rows and survives JSON."""
     model = MODELS[kind]
     data = weights_report(model).to_dict()
     assert json.loads(json.dumps(data)) == data
