@@ -23,7 +23,13 @@ from sk_weights._base import (
     silence_overflow,
 )
 from sk_weights._callbacks import FitCallbacks
-from sk_weights._network import Layout, Workspace, forward, init_parameters
+from sk_weights._network import (
+    Layout,
+    Workspace,
+    connection_weights,
+    forward,
+    init_parameters,
+)
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
 from sk_weights._training import train
 from sk_weights._validation import validate_input
@@ -463,10 +469,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         ignores the activations otherwise (see the class docstring).
         """
         check_is_fitted(self)
-        product = self.coefs_[0]
-        for weights in self.coefs_[1:]:
-            product = product @ weights
-        return product.T
+        return connection_weights(self.coefs_).T
 
     @property
     def feature_importances_(self):

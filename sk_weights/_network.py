@@ -9,6 +9,8 @@ A linear model is the network with no hidden layer. Nothing here knows about
 scikit-learn estimators: arrays in, arrays out.
 """
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -312,3 +314,13 @@ def predict(theta, layout, X, activation, loss):
     return forward(
         coefs, intercepts, X, activation, OUTPUT_ACTIVATIONS[loss], workspace
     )
+
+
+def connection_weights(coefs):
+    """Return ``coefs[0] @ coefs[1] @ ... @ coefs[-1]``, shape (n_inputs, n_outputs).
+
+    Olden's connection weights: entry (j, k) sums, over every path from input
+    j to output k, the product of the weights on it. Exact for a linear
+    network, a summary that ignores the activations otherwise.
+    """
+    return functools.reduce(np.matmul, coefs)

@@ -36,8 +36,6 @@ class TrainingResult:
     n_samples_seen: int
     converged: bool
     history: list = field(default_factory=list)
-    best_loss: float = np.inf
-    best_validation_score: float = -np.inf
 
 
 #: A loss this many times that of the all-zero model (which predicts 0 for a
@@ -101,8 +99,6 @@ def train(
     n_iter_no_change=10,
     validation_score=None,
     stop_early=True,
-    best_loss=np.inf,
-    best_validation_score=-np.inf,
     n_samples_seen=0,
     first_epoch=1,
     verbose=False,
@@ -152,7 +148,7 @@ def train(
     stop_early : bool, default=True
         Whether to stop when the monitored quantity stops improving (False for
         a single ``partial_fit`` pass).
-    best_loss, best_validation_score, n_samples_seen, first_epoch
+    n_samples_seen, first_epoch
         Carried over from previous calls (warm start / partial_fit).
     verbose : bool, default=False
         Print one line per epoch.
@@ -198,6 +194,7 @@ def train(
     sample_weight = np.asarray(sample_weight, dtype=dtype)
     loss_limit = EXPLOSION_FACTOR * max(zero_loss, np.finfo(dtype).eps)
     history = []
+    best_loss, best_validation_score = np.inf, -np.inf
     start_loss = None  # the first batch's loss, at the starting weights
     best_theta = None
     no_improvement = 0
@@ -340,8 +337,6 @@ def train(
         n_samples_seen=n_samples_seen,
         converged=converged,
         history=history,
-        best_loss=best_loss,
-        best_validation_score=best_validation_score,
     )
 
 

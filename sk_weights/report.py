@@ -28,6 +28,8 @@ import numbers
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from sk_weights._network import connection_weights
+
 __all__ = ["WeightsReport", "weights_report"]
 
 #: Features listed in the text summary.
@@ -450,9 +452,7 @@ def _linear_report(model):
 
 def _network_report(model):
     coefs = [np.asarray(c, dtype=np.float64) for c in model.coefs_]
-    effective = coefs[0]
-    for matrix in coefs[1:]:
-        effective = effective @ matrix
+    effective = connection_weights(coefs)
     importance = _normalise(np.abs(effective).sum(axis=1))
     features = [{"importance": float(v)} for v in importance]
     names = [f"coefs_[{i}]" for i in range(len(coefs))]
