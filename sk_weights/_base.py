@@ -66,6 +66,10 @@ AUTO_BATCH_SIZE = 200
 #: model itself (a penalty strong enough to zero every weight).
 POOR_FIT_MARGIN = 1e-3
 
+#: Early stopping judges on the held-out part only when it holds at least
+#: this many samples, counted by their weights (see ``informative_validation``).
+MIN_VALIDATION_SAMPLES = 10
+
 #: Features whose standard deviations reach outside this range are called
 #: unscaled in the advice of a poor fit.
 SCALED_STD_RANGE = (0.1, 10.0)
@@ -305,6 +309,20 @@ def keeps_state_on_failure(method):
             raise
 
     return wrapper
+
+
+def informative_validation(weights):
+    """Whether held-out samples of these weights can judge the model.
+
+    Their effective number, ``sum(w)**2 / sum(w**2)`` (Kish's: the number of
+    equally weighted samples that would be as informative), must reach
+    ``MIN_VALIDATION_SAMPLES``: one sample weighing 1000 among a few weighing
+    1e-4 judges as one sample does. Below that, a score such as accuracy
+    moves by large steps at random, and stopping on it stops too soon.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    total, squares = weights.sum(), weights @ weights
+    return squares > 0 and total * total >= MIN_VALIDATION_SAMPLES * squares
 
 
 def make_rng(random_state):

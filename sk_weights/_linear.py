@@ -12,6 +12,7 @@ from sk_weights._base import (
     COMMON_CONSTRAINTS,
     WeightsEstimatorMixin,
     check_sample_weight,
+    informative_validation,
     keeps_state_on_failure,
     make_rng,
     mean_squared_norm,
@@ -467,10 +468,10 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             # scikit-learn, so a new learning_rate_init takes effect.
             self._restore_optimizer(optimizer)
 
-        validation_score = None
+        validation_score, monitor_validation = None, True
         if self.early_stopping and not incremental:
-            X, y, sample_weight, validation_score = self._split_validation(
-                X, y, sample_weight, layout, rng
+            X, y, sample_weight, validation_score, monitor_validation = (
+                self._split_validation(X, y, sample_weight, layout, rng)
             )
         result = train(
             theta,
@@ -490,6 +491,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             validation_score=validation_score,
+            monitor_validation=monitor_validation,
             stop_early=not incremental,
             n_samples_seen=self.t_ if continuing else 0,
             first_epoch=self.n_iter_ + 1 if continuing and incremental else 1,
@@ -508,7 +510,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         return coefs[0].T, intercepts[0], (X, y, sample_weight)
 
     def _split_validation(self, X, y, sample_weight, layout, rng):
-        """Hold out ``validation_fraction`` of the data and build its scorer."""
+        """Hold out ``validation_fraction`` of the data and build its scorer.
+
+        Returns the data kept for training, the scorer and whether the
+        held-out part is enough to stop on (see ``informative_validation``).
+        """
         # R^2 needs two held-out samples, whatever the fraction gives.
         n_validation = max(2, int(np.ceil(self.validation_fraction * X.shape[0])))
         if X.shape[0] - n_validation < 1:
@@ -534,7 +540,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
                 LOSSES["squared_error"](y_val, prediction, held_out_weights),
             )
 
-        return X, y, sample_weight, validation_score
+        return X, y, sample_weight, validation_score, informative_validation(sw_val)
 
     def _learning_rate(self, solver, X, y, sample_weight):
         """Resolve ``learning_rate_init="auto"`` from the data (see the class doc)."""

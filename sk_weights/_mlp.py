@@ -17,6 +17,7 @@ from sk_weights._base import (
     COMMON_CONSTRAINTS,
     WeightsEstimatorMixin,
     check_sample_weight,
+    informative_validation,
     keeps_state_on_failure,
     make_rng,
     mean_squared_norm,
@@ -680,9 +681,9 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                 "out_activation_": out_activation,
             }
 
-        validation_score = None
+        validation_score, monitor_validation = None, True
         if self.early_stopping and not partial:
-            train_rows, validation_score = self._split_validation(
+            train_rows, validation_score, monitor_validation = self._split_validation(
                 X, y_index, weights, layout, out_activation, rng
             )
             X, targets = X[train_rows], targets[train_rows]
@@ -707,6 +708,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 validation_score=validation_score,
+                monitor_validation=monitor_validation,
                 stop_early=not partial,
                 n_samples_seen=self.t_ if continuing else 0,
                 first_epoch=self.n_iter_ + 1 if partial and continuing else 1,
@@ -731,8 +733,11 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         return self
 
     def _split_validation(self, X, y_index, weights, layout, out_act, rng):
-        """Hold out a stratified ``validation_fraction``; return the rows kept
-        for training and the scorer of the held-out rows."""
+        """Hold out a stratified ``validation_fraction``.
+
+        Returns the rows kept for training, the scorer of the held-out rows
+        and whether they are enough to stop on (see ``informative_validation``).
+        """
         n_samples = X.shape[0]
         n_classes = int(y_index.max()) + 1
         n_validation = max(
@@ -756,6 +761,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         w_val = weights[validation_rows].astype(np.float64)
         if w_val.sum() == 0:
             w_val = np.ones_like(w_val)
+        informative = informative_validation(w_val)
         w_val /= w_val.sum()
         n_outputs = layout.layer_sizes[-1]
         loss = _OUTPUT_LOSSES[out_act]
@@ -767,7 +773,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
             accuracy = float(w_val @ (_decide(output) == y_val))
             return accuracy, LOSSES[loss](targets_val, output, w_val)
 
-        return train_rows, validation_score
+        return train_rows, validation_score, informative
 
     def _fit_quality_terms(self, X, y):
         """The loss, its targets and the model's outputs and predictions on X."""

@@ -115,6 +115,7 @@ def train(
     tol=1e-4,
     n_iter_no_change=10,
     validation_score=None,
+    monitor_validation=True,
     stop_early=True,
     n_samples_seen=0,
     first_epoch=1,
@@ -167,6 +168,10 @@ def train(
         on a small held-out set a score such as accuracy moves in coarse steps
         and stays level for many epochs while the model still improves, which
         the loss shows.
+    monitor_validation : bool, default=True
+        False records the validation score and loss of every epoch but
+        monitors the training loss and returns the last parameters, as
+        without a validation score: for a held-out set too small to judge.
     stop_early : bool, default=True
         Whether to stop when the monitored quantity stops improving (False for
         a single ``partial_fit`` pass).
@@ -322,6 +327,7 @@ def train(
             score, held_out_loss = (float(v) for v in validation_score(theta))
             record["validation_score"] = score
             record["validation_loss"] = held_out_loss
+        if validation_score is not None and monitor_validation:
             improved = _improves(score, held_out_loss, best_validation, tol)
             if _improves(score, held_out_loss, best_validation, 0.0):
                 best_validation = (score, held_out_loss)
@@ -342,11 +348,10 @@ def train(
         if stop_early and no_improvement >= n_iter_no_change:
             no_improvement = 0
             if not optimizer.on_plateau(verbose):
-                stop_reason = (
-                    "converged" if validation_score is None else ("early_stopping")
-                )
+                on_validation = validation_score is not None and monitor_validation
+                stop_reason = "early_stopping" if on_validation else "converged"
                 if verbose:
-                    monitored = "validation score" if validation_score else "loss"
+                    monitored = "validation score" if on_validation else "loss"
                     print(
                         f"The {monitored} did not improve by more than tol={tol} "
                         f"for {n_iter_no_change} consecutive epochs. Stopping."
