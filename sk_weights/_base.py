@@ -66,6 +66,9 @@ AUTO_BATCH_SIZE = 200
 #: model itself (a penalty strong enough to zero every weight).
 POOR_FIT_MARGIN = 1e-3
 
+#: Rows per block when statistics of dense X are computed in float64.
+_STATISTICS_BLOCK = 4096
+
 #: Early stopping judges on the held-out part only when it holds at least
 #: this many samples, counted by their weights (see ``informative_validation``).
 MIN_VALIDATION_SAMPLES = 10
@@ -365,11 +368,20 @@ def weighted_feature_std(X, sample_weight):
         mean = np.asarray(X.T @ weights).ravel()
         variance = np.asarray(X.multiply(X).T @ weights).ravel() - mean * mean
     else:
-        scale = np.abs(X).max(axis=0, initial=0).astype(np.float64)
+        scale = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
         scale[scale == 0] = 1.0
-        centred = X / scale
-        centred -= weights @ centred
-        variance = np.einsum("i,ij,ij->j", weights, centred, centred)
+        # Two passes over row blocks: memory O(block x n_features) in float64,
+        # and the variance from centred values (no cancellation).
+        blocks = [
+            slice(i, i + _STATISTICS_BLOCK) for i in range(0, len(X), _STATISTICS_BLOCK)
+        ]
+        mean = sum(weights[rows] @ (X[rows] / scale) for rows in blocks)
+        variance = 0.0
+        for rows in blocks:
+            centred = X[rows] / scale
+            centred -= mean
+            centred *= centred
+            variance += weights[rows] @ centred
     return scale * np.sqrt(np.maximum(variance, 0))
 
 
