@@ -143,14 +143,15 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         later partial_fit), so the curves are extended; ``incremental``: it was
         a partial_fit epoch, so the epoch count is cumulative too.
         """
-        n_previous = len(self.loss_curve_) if continuing else 0
+        n_previous = len(getattr(self, "loss_curve_", [])) if continuing else 0
         for name, key in (
             ("weight_norms_curve_", "weight_norms"),
             ("zero_fraction_curve_", "zero_fractions"),
         ):
             rows = np.array([record[key] for record in result.history], np.float64)
-            if continuing:
-                rows = np.vstack([getattr(self, name), rows])
+            previous = getattr(self, name, None) if continuing else None
+            if previous is not None:
+                rows = np.vstack([previous, rows])
             setattr(self, name, rows)
         # partial_fit runs one epoch and no stopping rule: it ran out.
         self.stop_reason_ = "max_iter" if incremental else result.stop_reason
@@ -325,7 +326,7 @@ def informative_validation(weights):
     """
     weights = np.asarray(weights, dtype=np.float64)
     total, squares = weights.sum(), weights @ weights
-    return squares > 0 and total * total >= MIN_VALIDATION_SAMPLES * squares
+    return bool(squares > 0 and total * total >= MIN_VALIDATION_SAMPLES * squares)
 
 
 def make_rng(random_state):
@@ -395,7 +396,7 @@ def mean_squared_norm(X, sample_weight):
     weights = np.asarray(sample_weight, dtype=np.float64)
     weights = weights / weights.sum()
     if sp.issparse(X):
-        X = X.astype(np.float64)
+        X = X.astype(np.float64, copy=False)
         squared_norms = np.asarray(X.multiply(X).sum(axis=1)).ravel()
     else:
         squared_norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)

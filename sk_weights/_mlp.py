@@ -809,9 +809,8 @@ def _encode_targets(y_index, n_outputs, dtype):
 
 def _one_hot(y_index, n_outputs, dtype):
     """Targets as the network's output sees them: one 0/1 column, or one-hot."""
-    if n_outputs == 1:
-        return y_index.astype(dtype).reshape(-1, 1)
-    return np.eye(n_outputs, dtype=dtype)[y_index]
+    encoded = _encode_targets(y_index, n_outputs, dtype)
+    return encoded if n_outputs == 1 else np.eye(n_outputs, dtype=dtype)[encoded]
 
 
 def _decide(output):

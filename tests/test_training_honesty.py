@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
@@ -19,6 +20,7 @@ from sk_weights import (
 from sk_weights._base import (
     MIN_VALIDATION_SAMPLES,
     informative_validation,
+    mean_squared_norm,
     weighted_feature_std,
 )
 from sk_weights._network import Layout
@@ -435,3 +437,19 @@ def test_tiny_held_out_set_is_recorded_but_not_stopped_on():
     assert len(model.validation_scores_) == model.n_iter_
     assert model.best_epoch_ is None
     assert model.stop_reason_ in ("converged", "max_iter")
+
+
+@pytest.mark.parametrize("scale, dtype", [(1.0, np.float64), (1e19, np.float32)])
+def test_sparse_statistics_match_dense(scale, dtype):
+    """Check the float64 statistics of sparse X against those of dense X."""
+    dense = (X * scale * (rng.random(X.shape) < 0.5)).astype(dtype)
+    sparse = sp.csr_matrix(dense)
+    weights = SW.astype(dtype)
+    np.testing.assert_allclose(
+        weighted_feature_std(sparse, weights),
+        weighted_feature_std(dense, weights),
+        rtol=1e-6,
+    )
+    expected = np.average((dense.astype(np.float64) ** 2).sum(axis=1), weights=SW)
+    assert mean_squared_norm(sparse, weights) == pytest.approx(expected, rel=1e-6)
+    assert mean_squared_norm(dense, weights) == pytest.approx(expected, rel=1e-6)
