@@ -346,7 +346,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
         )
-        return np.asarray(X @ self.coef_.T) + self.intercept_
+        return self._linear_output(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -565,9 +565,13 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             return max(0.05 * y_rms / np.sqrt(curvature), np.finfo(np.float64).tiny)
         return (1.0 - self.momentum or 1.0) / curvature
 
+    def _linear_output(self, X):
+        """``X @ coef_.T + intercept_`` for validated X."""
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
     def _fit_quality_terms(self, X, y):
         """The loss, its targets and the model's outputs and predictions on X."""
-        prediction = np.asarray(X @ self.coef_.T) + self.intercept_
+        prediction = self._linear_output(X)
         return (
             "squared_error",
             y.reshape(len(y), -1).astype(np.float64),
