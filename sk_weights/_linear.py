@@ -84,7 +84,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         1e-11), which costs O(n_features**2) per iteration.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its R^2 stops
-        improving and keep the best weights seen.
+        improving and keep the best weights seen (``best_epoch_``). A held-out
+        part of fewer than 10 samples, counted by their weights as
+        ``sum(w)**2 / sum(w**2)``, is too small to judge: its scores are
+        recorded, but the training loss decides when to stop and the last
+        weights are kept.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping (at least two
         samples, so that R^2 is defined).

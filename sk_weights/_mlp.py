@@ -102,7 +102,13 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction`` of the data, stop when
         its accuracy (weighted by the sample and class weights) stops improving
-        and keep the best weights seen. :meth:`partial_fit` ignores it.
+        and keep the best weights seen (``best_epoch_``). At an equal accuracy
+        a lower held-out log loss counts as an improvement, since accuracy on
+        few samples moves in coarse steps. A held-out part of fewer than 10
+        samples, counted by their weights as ``sum(w)**2 / sum(w**2)``, is too
+        small to judge: its scores are recorded, but the training loss decides
+        when to stop and the last weights are kept. :meth:`partial_fit`
+        ignores it.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping (at least one
         sample per class).

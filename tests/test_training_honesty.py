@@ -453,3 +453,14 @@ def test_sparse_statistics_match_dense(scale, dtype):
     expected = np.average((dense.astype(np.float64) ** 2).sum(axis=1), weights=SW)
     assert mean_squared_norm(sparse, weights) == pytest.approx(expected, rel=1e-6)
     assert mean_squared_norm(dense, weights) == pytest.approx(expected, rel=1e-6)
+
+
+def test_exceptions_are_public_and_divergence_error_keeps_its_old_home():
+    """Check the public exception classes and the old import path."""
+    import sk_weights
+    from sk_weights._training import DivergenceError as from_training
+
+    assert from_training is sk_weights.DivergenceError is DivergenceError
+    assert issubclass(DivergenceError, ValueError)
+    assert issubclass(PoorFitWarning, UserWarning)
+    assert {"DivergenceError", "PoorFitWarning"} <= set(sk_weights.__all__)
