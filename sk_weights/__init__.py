@@ -6,13 +6,16 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 
 from sk_weights._linear import WeightedLinearRegressor
 from sk_weights._mlp import MLPWeightsClassifier
+from sk_weights.exceptions import DivergenceError, PoorFitWarning
 from sk_weights.io import load, save
 from sk_weights.report import WeightsReport, weights_report
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DivergenceError",
     "MLPWeightsClassifier",
+    "PoorFitWarning",
     "WeightedLinearRegressor",
     "WeightsReport",
     "__version__",

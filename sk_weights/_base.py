@@ -12,11 +12,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from sk_weights._losses import LOSSES
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer
 from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
 from sk_weights._sklearn_compat import (
@@ -25,6 +27,7 @@ from sk_weights._sklearn_compat import (
     check_is_fitted,
 )
 from sk_weights._validation import explained_input_errors
+from sk_weights.exceptions import PoorFitWarning
 from sk_weights.report import weights_report
 
 #: Parameter constraints common to every estimator of the package.
@@ -57,6 +60,22 @@ COMMON_CONSTRAINTS = {
 
 #: Mini-batch size used by ``batch_size="auto"`` (capped by the sample count).
 AUTO_BATCH_SIZE = 200
+
+#: A training loss above the constant model's by more than this share is a
+#: poor fit: the margin absorbs rounding when the optimum is the constant
+#: model itself (a penalty strong enough to zero every weight).
+POOR_FIT_MARGIN = 1e-3
+
+#: Rows per block when statistics of dense X are computed in float64.
+_STATISTICS_BLOCK = 4096
+
+#: Early stopping judges on the held-out part only when it holds at least
+#: this many samples, counted by their weights (see ``informative_validation``).
+MIN_VALIDATION_SAMPLES = 10
+
+#: Features whose standard deviations reach outside this range are called
+#: unscaled in the advice of a poor fit.
+SCALED_STD_RANGE = (0.1, 10.0)
 
 
 class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
@@ -124,6 +143,21 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         later partial_fit), so the curves are extended; ``incremental``: it was
         a partial_fit epoch, so the epoch count is cumulative too.
         """
+        n_previous = len(getattr(self, "loss_curve_", [])) if continuing else 0
+        for name, key in (
+            ("weight_norms_curve_", "weight_norms"),
+            ("zero_fraction_curve_", "zero_fractions"),
+        ):
+            rows = np.array([record[key] for record in result.history], np.float64)
+            previous = getattr(self, name, None) if continuing else None
+            if previous is not None:
+                rows = np.vstack([previous, rows])
+            setattr(self, name, rows)
+        # partial_fit runs one epoch and no stopping rule: it ran out.
+        self.stop_reason_ = "max_iter" if incremental else result.stop_reason
+        self.best_epoch_ = (
+            None if result.best_epoch is None else n_previous + result.best_epoch
+        )
         losses = [record["loss"] for record in result.history]
         scores = [
             record["validation_score"]
@@ -157,17 +191,107 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             },
         }
 
-    def _warn_not_converged(self, converged, what="iterations"):
-        """Emit scikit-learn's ConvergenceWarning when max_iter was reached."""
-        if not converged:
-            warnings.warn(
-                f"{type(self).__name__}: the maximum number of {what} "
-                f"(max_iter={self.max_iter}) was reached and the optimisation "
-                "has not converged yet. Increase max_iter, scale the data (e.g. "
-                "with StandardScaler) or raise tol.",
-                ConvergenceWarning,
-                stacklevel=3,
+    def _warn_not_converged(self, converged, stochastic=False):
+        """Emit scikit-learn's ConvergenceWarning when max_iter was reached.
+
+        The advice fits the solver: ``tol`` is the stochastic solvers' stopping
+        rule; the full-batch solver stops on the optimality conditions instead.
+        """
+        if converged:
+            return
+        if stochastic:
+            advice = (
+                f"the maximum number of epochs (max_iter={self.max_iter}) was "
+                "reached while the monitored loss or validation score was still "
+                f"improving by more than tol={self.tol}. Increase max_iter, "
+                "scale the data (e.g. with StandardScaler) or raise tol."
             )
+        else:
+            advice = (
+                f"the maximum number of iterations (max_iter={self.max_iter}) "
+                "was reached before the optimality conditions held. Increase "
+                "max_iter, or scale the data (e.g. with StandardScaler), which "
+                "makes the problem better conditioned (this solver does not use "
+                "tol)."
+            )
+        warnings.warn(
+            f"{type(self).__name__}: {advice}", ConvergenceWarning, stacklevel=3
+        )
+
+    def _record_fit_quality(self, X, y, sample_weight, loss_weight, warn):
+        """Set ``train_loss_``, ``baseline_loss_`` and ``train_score_``.
+
+        ``X``, ``y`` are the validated data trained on (without a held-out
+        part); ``loss_weight`` weighs the samples in the objective (for a
+        classifier, ``sample_weight`` times the class weights), so that the
+        loss and the constant model are those the training minimised.
+        ``warn``: emit :class:`PoorFitWarning` when the model fits worse than
+        the constant model.
+        """
+        loss, targets, output, y_pred = self._fit_quality_terms(X, y)
+        weights = np.asarray(loss_weight, dtype=np.float64)
+        weights = weights / weights.sum()
+        # The best constant model the estimator can represent: the weighted
+        # mean of the targets (the class priors for one-hot targets), or 0
+        # when it fits no intercept.
+        if getattr(self, "fit_intercept", True):
+            constant = weights @ targets
+        else:
+            constant = np.zeros(targets.shape[1])
+        # + 0.0 turns the -0.0 of a perfect log loss into 0.0.
+        self.train_loss_ = LOSSES[loss](targets, output, weights) + 0.0
+        self.baseline_loss_ = (
+            LOSSES[loss](targets, np.broadcast_to(constant, targets.shape), weights)
+            + 0.0
+        )
+        score = accuracy_score if is_classifier(self) else r2_score
+        self.train_score_ = float(score(y, y_pred, sample_weight=sample_weight))
+        if warn and self.train_loss_ > self.baseline_loss_ * (1 + POOR_FIT_MARGIN):
+            warnings.warn(
+                self._poor_fit_message(X, sample_weight), PoorFitWarning, stacklevel=3
+            )
+
+    def _poor_fit_message(self, X, sample_weight):
+        """Say that the fit failed, the evidence, the likely cause and the cure."""
+        if is_classifier(self):
+            constant = "the weighted class priors"
+        elif getattr(self, "fit_intercept", True):
+            constant = "the weighted mean of y"
+        else:
+            constant = "0 (fit_intercept=False)"
+        message = (
+            f"{type(self).__name__}: training failed. The trained model fits its "
+            f"training data worse than a constant model: its training loss is "
+            f"{self.train_loss_:.3g}, that of always predicting {constant} "
+            f"{self.baseline_loss_:.3g} (training score {self.train_score_:.3g})."
+        )
+        stochastic = self._solver_name() in ("sgd", "adam")
+        causes = []
+        std = weighted_feature_std(X, sample_weight)
+        low, high = SCALED_STD_RANGE
+        if std.size and (std.max() > high or std[std > 0].min(initial=low) < low):
+            causes.append(
+                "the features are not scaled (their standard deviations range "
+                f"from {std.min():.3g} to {std.max():.3g}): standardise X, e.g. "
+                "with sklearn.preprocessing.StandardScaler in a Pipeline"
+            )
+        if stochastic:
+            causes.append(
+                f"the learning rate (learning_rate_init={self.learning_rate_init!r})"
+                " does not suit the data: try one ten times smaller or larger"
+            )
+        if self.stop_reason_ == "max_iter":
+            causes.append(
+                f"too few epochs (max_iter={self.max_iter} ran out): raise max_iter"
+            )
+        elif stochastic:
+            causes.append(
+                f"training stopped after {self.n_iter_} epochs without improvement "
+                f"by tol={self.tol} (stop_reason_={self.stop_reason_!r}): raise "
+                "n_iter_no_change or lower tol"
+            )
+        message += " Likely causes, first the most likely: " + "; ".join(causes) + "."
+        return message
 
 
 def keeps_state_on_failure(method):
@@ -189,6 +313,20 @@ def keeps_state_on_failure(method):
             raise
 
     return wrapper
+
+
+def informative_validation(weights):
+    """Whether held-out samples of these weights can judge the model.
+
+    Their effective number, ``sum(w)**2 / sum(w**2)`` (Kish's: the number of
+    equally weighted samples that would be as informative), must reach
+    ``MIN_VALIDATION_SAMPLES``: one sample weighing 1000 among a few weighing
+    1e-4 judges as one sample does. Below that, a score such as accuracy
+    moves by large steps at random, and stopping on it stops too soon.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    total, squares = weights.sum(), weights @ weights
+    return bool(squares > 0 and total * total >= MIN_VALIDATION_SAMPLES * squares)
 
 
 def make_rng(random_state):
@@ -216,15 +354,61 @@ def check_sample_weight(sample_weight, X, dtype):
 
 
 def weighted_feature_std(X, sample_weight):
-    """Weighted standard deviation of each column of a dense or sparse X."""
-    weights = sample_weight / sample_weight.sum()
+    """Weighted standard deviation of each column of a dense or sparse X.
+
+    In float64, on the columns divided by their largest magnitude: no square
+    overflows, whatever the dtype and the scale of X.
+    """
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    weights = weights / weights.sum()
     if sp.issparse(X):
+        X = X.astype(np.float64)
+        scale = np.asarray(abs(X).max(axis=0).todense()).ravel()
+        scale[scale == 0] = 1.0
+        X = X @ sp.diags(1.0 / scale)
         mean = np.asarray(X.T @ weights).ravel()
-        second = np.asarray(X.multiply(X).T @ weights).ravel()
+        variance = np.asarray(X.multiply(X).T @ weights).ravel() - mean * mean
     else:
-        mean = weights @ X
-        second = weights @ (X * X)
-    return np.sqrt(np.maximum(second - mean * mean, 0)).astype(np.float64)
+        scale = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
+        scale[scale == 0] = 1.0
+        # Two passes over row blocks: memory O(block x n_features) in float64,
+        # and the variance from centred values (no cancellation).
+        blocks = [
+            slice(i, i + _STATISTICS_BLOCK) for i in range(0, len(X), _STATISTICS_BLOCK)
+        ]
+        mean = sum(weights[rows] @ (X[rows] / scale) for rows in blocks)
+        variance = 0.0
+        for rows in blocks:
+            centred = X[rows] / scale
+            centred -= mean
+            centred *= centred
+            variance += weights[rows] @ centred
+    return scale * np.sqrt(np.maximum(variance, 0))
+
+
+def mean_squared_norm(X, sample_weight):
+    """Weighted mean of the squared norms of the rows of X, in float64.
+
+    The data's curvature, from which the learning rate is derived. Raises a
+    ValueError that says the data are too large when it overflows: training
+    would overflow too, and the learning rate is not to blame.
+    """
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    weights = weights / weights.sum()
+    if sp.issparse(X):
+        X = X.astype(np.float64, copy=False)
+        squared_norms = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    else:
+        squared_norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    value = float(weights @ squared_norms)
+    if not np.isfinite(value):
+        largest = float(abs(X).max()) if sp.issparse(X) else float(np.abs(X).max())
+        raise ValueError(
+            "X is too large to train on: the squared norms of its rows overflow "
+            f"(its largest magnitude is {largest:.3g}). Scale the features, e.g. "
+            "with sklearn.preprocessing.StandardScaler."
+        )
+    return value
 
 
 def silence_overflow():

@@ -37,7 +37,6 @@ class FitCallbacks:
     """
 
     def __init__(self, estimator, X, y, sample_weight, *, max_epochs):
-        self.stopped = False
         self._estimator = estimator
         self._root = None
         self._epoch = None
@@ -97,7 +96,6 @@ class FitCallbacks:
         )
         self._epoch = None
         self._n_epochs += 1
-        self.stopped = bool(stop)
         if not stop and self._n_epochs < self._max_epochs:
             self._begin_epoch(theta)
         return stop

@@ -12,8 +12,10 @@ from sk_weights._base import (
     COMMON_CONSTRAINTS,
     WeightsEstimatorMixin,
     check_sample_weight,
+    informative_validation,
     keeps_state_on_failure,
     make_rng,
+    mean_squared_norm,
     silence_overflow,
     weighted_feature_std,
 )
@@ -22,7 +24,8 @@ from sk_weights._least_squares import (
     least_squares_statistics,
     solve_penalised_least_squares,
 )
-from sk_weights._network import Layout, predict
+from sk_weights._losses import LOSSES
+from sk_weights._network import Layout, predict, weight_statistics
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
 from sk_weights._training import train
 from sk_weights._validation import validate_input
@@ -81,7 +84,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         1e-11), which costs O(n_features**2) per iteration.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its R^2 stops
-        improving and keep the best weights seen.
+        improving and keep the best weights seen (``best_epoch_``). A held-out
+        part of fewer than 10 samples, counted by their weights as
+        ``sum(w)**2 / sum(w**2)``, is too small to judge: its scores are
+        recorded, but the training loss decides when to stop and the last
+        weights are kept.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping (at least two
         samples, so that R^2 is defined).
@@ -114,8 +121,36 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         The bias ``b``.
     n_iter_ : int
         Iterations (``"fista"``) or epochs run.
+    stop_reason_ : {"converged", "early_stopping", "max_iter"}
+        Why the last call stopped: ``"fista"`` met the optimality conditions,
+        or the training loss of a stochastic solver stopped improving by
+        ``tol`` for ``n_iter_no_change`` epochs; the validation score stopped
+        improving (or a callback stopped training); or ``max_iter`` ran out
+        (with a :class:`~sklearn.exceptions.ConvergenceWarning`). ``"max_iter"``
+        after :meth:`partial_fit`, whose single epoch has no stopping rule.
+    best_epoch_ : int or None
+        With early stopping, the epoch whose weights are kept, counted from 1
+        along ``loss_curve_``; else None.
+    train_loss_ : float
+        Weighted mean of ``0.5 * (y - prediction)**2`` (summed over targets)
+        of the final weights on the data trained on (with early stopping,
+        without the held-out part): the data part of the objective, without
+        penalty or dropout.
+    baseline_loss_ : float
+        The same loss for the constant model: the weighted mean of ``y`` (0
+        with ``fit_intercept=False``, the only constant the model can then
+        represent). ``train_loss_ > baseline_loss_`` means training failed:
+        see :class:`~sk_weights.PoorFitWarning`.
+    train_score_ : float
+        R^2 on the same data, weighted by ``sample_weight``, as
+        ``score(X, y, sample_weight)`` gives.
     loss_curve_ : list of float
         The objective after each iteration or epoch.
+    weight_norms_curve_ : ndarray of shape (n_epochs, 1)
+        L2 (Frobenius) norm of ``coef_`` after each epoch of a stochastic
+        solver or iteration of ``"fista"``, extended like ``loss_curve_``.
+    zero_fraction_curve_ : ndarray of shape (n_epochs, 1)
+        Fraction of exactly zero entries of ``coef_`` at the same times.
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -250,6 +285,14 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         -------
         self : WeightedLinearRegressor
             The fitted estimator.
+
+        Warns
+        -----
+        PoorFitWarning
+            When the trained model fits the training data worse than the
+            constant model (``train_loss_ > baseline_loss_``).
+        ConvergenceWarning
+            When ``max_iter`` ran out before the solver's stopping rule was met.
         """
         X, y = self._validate_training_data(X, y, reset=True)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
@@ -262,6 +305,10 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
 
         Successive calls continue from the current weights and optimiser
         state, so the model can learn from data that arrive in chunks.
+        ``train_loss_``, ``baseline_loss_`` and ``train_score_`` describe the
+        chunk just seen; no :class:`~sk_weights.PoorFitWarning` is emitted,
+        since the first chunks of a stream are expected to fit poorly: compare
+        the two losses once the stream is done.
 
         Parameters
         ----------
@@ -303,7 +350,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
         )
-        return np.asarray(X @ self.coef_.T) + self.intercept_
+        return self._linear_output(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -357,10 +404,13 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             if solver == "fista":
                 coef, intercept = self._fit_full_batch(X, y2d, sample_weight)
             else:
-                coef, intercept = self._fit_stochastic(
+                coef, intercept, (X, y, sample_weight) = self._fit_stochastic(
                     X, y, sample_weight, solver, incremental, continuing, callbacks
                 )
         self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
+        self._record_fit_quality(
+            X, y, sample_weight, sample_weight, warn=not incremental
+        )
         callbacks.end()
         return self
 
@@ -377,6 +427,12 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             stats, self._penalty(), self.max_iter, coef_init=start
         )
         self._warn_not_converged(result.converged)
+        self.stop_reason_ = "converged" if result.converged else "max_iter"
+        self.best_epoch_ = None
+        # Provisional, until the solver records its iterates: the final weights.
+        self.weight_norms_curve_, self.zero_fraction_curve_ = (
+            np.array([row]) for row in weight_statistics([result.coef])
+        )
         coef = result.coef
         intercept = stats.y_mean - coef @ stats.x_mean
         self.n_iter_ = result.n_iter
@@ -391,7 +447,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     def _fit_stochastic(
         self, X, y, sample_weight, solver, incremental, continuing, callbacks
     ):
-        """Train by mini-batch gradient descent on the shared network core."""
+        """Train by mini-batch gradient descent on the shared network core.
+
+        Returns ``coef``, ``intercept`` and the ``(X, y, sample_weight)``
+        trained on (without the held-out part, with early stopping).
+        """
         one_target = y.ndim == 1
         y = y.reshape(-1, 1) if one_target else y
         rng = make_rng(self.random_state)
@@ -412,10 +472,10 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             # scikit-learn, so a new learning_rate_init takes effect.
             self._restore_optimizer(optimizer)
 
-        validation_score = None
+        validation_score, monitor_validation = None, True
         if self.early_stopping and not incremental:
-            X, y, sample_weight, validation_score = self._split_validation(
-                X, y, sample_weight, layout, rng
+            X, y, sample_weight, validation_score, monitor_validation = (
+                self._split_validation(X, y, sample_weight, layout, rng)
             )
         result = train(
             theta,
@@ -435,6 +495,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             validation_score=validation_score,
+            monitor_validation=monitor_validation,
             stop_early=not incremental,
             n_samples_seen=self.t_ if continuing else 0,
             first_epoch=self.n_iter_ + 1 if continuing and incremental else 1,
@@ -445,14 +506,19 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             ),
         )
         if not incremental:
-            self._warn_not_converged(result.converged or callbacks.stopped, "epochs")
+            self._warn_not_converged(result.converged, stochastic=True)
         self._store_training(result, optimizer, continuing, incremental)
         self.feature_std_ = weighted_feature_std(X, sample_weight)
         coefs, intercepts = layout.unpack(result.theta)
-        return coefs[0].T, intercepts[0]
+        y = y.ravel() if one_target else y
+        return coefs[0].T, intercepts[0], (X, y, sample_weight)
 
     def _split_validation(self, X, y, sample_weight, layout, rng):
-        """Hold out ``validation_fraction`` of the data and build its scorer."""
+        """Hold out ``validation_fraction`` of the data and build its scorer.
+
+        Returns the data kept for training, the scorer and whether the
+        held-out part is enough to stop on (see ``informative_validation``).
+        """
         # R^2 needs two held-out samples, whatever the fraction gives.
         n_validation = max(2, int(np.ceil(self.validation_fraction * X.shape[0])))
         if X.shape[0] - n_validation < 1:
@@ -469,32 +535,53 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             random_state=int(rng.integers(np.iinfo(np.int32).max)),
         )
 
+        held_out_weights = sw_val / sw_val.sum()
+
         def validation_score(theta):
             prediction = predict(theta, layout, X_val, "identity", "squared_error")
-            return r2_score(y_val, prediction, sample_weight=sw_val)
+            return (
+                r2_score(y_val, prediction, sample_weight=sw_val),
+                LOSSES["squared_error"](y_val, prediction, held_out_weights),
+            )
 
-        return X, y, sample_weight, validation_score
+        return X, y, sample_weight, validation_score, informative_validation(sw_val)
 
     def _learning_rate(self, solver, X, y, sample_weight):
         """Resolve ``learning_rate_init="auto"`` from the data (see the class doc)."""
+        # Computed whatever learning_rate_init is: it raises when the data are
+        # too large to train on, which would otherwise pass for a divergence.
+        squared_norm = mean_squared_norm(X, sample_weight)
         if self.learning_rate_init != "auto":
             return float(self.learning_rate_init)
-        weights = sample_weight / sample_weight.sum()
-        squared_norms = (
-            np.asarray(X.multiply(X).sum(axis=1)).ravel()
-            if hasattr(X, "multiply")
-            else np.einsum("ij,ij->i", X, X)
-        )
-        curvature = (float(weights @ squared_norms) + self.fit_intercept) / (
+        curvature = (squared_norm + self.fit_intercept) / (
             1.0 - self.dropout
         ) + self._penalty().l2
         curvature = max(curvature, np.finfo(np.float64).tiny)
         if solver == "adam":
             # Adam moves each weight by about the learning rate per step, so
             # take a small share of the weights' expected order of magnitude.
-            y_rms = float(np.sqrt(np.max(weights @ (y * y))))
-            return max(0.05 * y_rms / np.sqrt(curvature), 1e-6)
+            # In float64: the squares of float32 targets can overflow.
+            y64 = y.astype(np.float64)
+            weights = sample_weight / sample_weight.sum()
+            y_rms = float(np.sqrt(np.max(weights @ (y64 * y64))))
+            # No fixed floor: on features of magnitude 1e19 the weights are of
+            # order 1e-19, and so must the steps be.
+            return max(0.05 * y_rms / np.sqrt(curvature), np.finfo(np.float64).tiny)
         return (1.0 - self.momentum or 1.0) / curvature
+
+    def _linear_output(self, X):
+        """``X @ coef_.T + intercept_`` for validated X."""
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def _fit_quality_terms(self, X, y):
+        """The loss, its targets and the model's outputs and predictions on X."""
+        prediction = self._linear_output(X)
+        return (
+            "squared_error",
+            y.reshape(len(y), -1).astype(np.float64),
+            prediction.reshape(len(y), -1),
+            prediction,
+        )
 
     def _coef_matrix(self):
         """``coef_`` as a (n_targets, n_features) matrix."""

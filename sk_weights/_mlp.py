@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import (
@@ -18,11 +17,14 @@ from sk_weights._base import (
     COMMON_CONSTRAINTS,
     WeightsEstimatorMixin,
     check_sample_weight,
+    informative_validation,
     keeps_state_on_failure,
     make_rng,
+    mean_squared_norm,
     silence_overflow,
 )
 from sk_weights._callbacks import FitCallbacks
+from sk_weights._losses import LOSSES
 from sk_weights._network import (
     Layout,
     Workspace,
@@ -100,7 +102,13 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction`` of the data, stop when
         its accuracy (weighted by the sample and class weights) stops improving
-        and keep the best weights seen. :meth:`partial_fit` ignores it.
+        and keep the best weights seen (``best_epoch_``). At an equal accuracy
+        a lower held-out log loss counts as an improvement, since accuracy on
+        few samples moves in coarse steps. A held-out part of fewer than 10
+        samples, counted by their weights as ``sum(w)**2 / sum(w**2)``, is too
+        small to judge: its scores are recorded, but the training loss decides
+        when to stop and the last weights are kept. :meth:`partial_fit`
+        ignores it.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping (at least one
         sample per class).
@@ -174,6 +182,33 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
     n_iter_ : int
         Epochs run by the last :meth:`fit` (summed over :meth:`partial_fit`
         calls).
+    stop_reason_ : {"converged", "early_stopping", "max_iter"}
+        Why the last call stopped: the training loss stopped improving by
+        ``tol`` for ``n_iter_no_change`` epochs; the validation score did (or a
+        callback stopped training); or ``max_iter`` epochs ran out (with a
+        :class:`~sklearn.exceptions.ConvergenceWarning`). ``"max_iter"`` after
+        :meth:`partial_fit`, whose single epoch has no stopping rule.
+    best_epoch_ : int or None
+        With early stopping, the epoch whose weights are kept, counted from 1
+        along ``loss_curve_``; else None.
+    train_loss_ : float
+        Data loss (log loss, no penalty, no dropout) of the final weights on
+        the data trained on (with early stopping, without the held-out part),
+        weighted by ``sample_weight`` times the class weights, as in the
+        objective.
+    baseline_loss_ : float
+        The same loss for the constant model that predicts the weighted class
+        priors. ``train_loss_ > baseline_loss_`` means training failed: see
+        :class:`~sk_weights.PoorFitWarning`.
+    train_score_ : float
+        Accuracy on the same data, weighted by ``sample_weight``, as
+        ``score(X, y, sample_weight)`` gives.
+    weight_norms_curve_ : ndarray of shape (n_epochs, n_layers_ - 1)
+        L2 (Frobenius) norm of each weight matrix at the end of each epoch,
+        extended like ``loss_curve_``.
+    zero_fraction_curve_ : ndarray of shape (n_epochs, n_layers_ - 1)
+        Fraction of exactly zero weights of each weight matrix at the end of
+        each epoch, extended like ``loss_curve_``.
     t_ : int
         Training samples seen by the optimiser.
     n_features_in_ : int
@@ -325,6 +360,14 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         -------
         self : MLPWeightsClassifier
             The fitted estimator.
+
+        Warns
+        -----
+        PoorFitWarning
+            When the trained network fits the training data worse than the
+            constant model (``train_loss_ > baseline_loss_``).
+        ConvergenceWarning
+            When ``max_iter`` epochs ran out before a stopping rule was met.
         """
         X, y = self._validate_training_data(X, y, reset=True)
         classes, y_index = np.unique(y, return_inverse=True)
@@ -352,6 +395,10 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
 
         Successive calls continue from the current weights and optimiser
         state, so the network can learn from data that arrive in chunks.
+        ``train_loss_``, ``baseline_loss_`` and ``train_score_`` describe the
+        chunk just seen; no :class:`~sk_weights.PoorFitWarning` is emitted,
+        since the first chunks of a stream are expected to fit poorly: compare
+        the two losses once the stream is done.
 
         Parameters
         ----------
@@ -422,11 +469,11 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
             Class probabilities in the order of ``classes_``, in the dtype of
             the weights.
         """
-        output = self._forward(X)
-        if self.n_outputs_ == 1:
-            # The single logistic output is the probability of classes_[1].
-            return np.hstack([1 - output, output])
-        return output
+        check_is_fitted(self)
+        X = validate_input(
+            self, X, reset=False, accept_sparse="csr", dtype=self.coefs_[0].dtype
+        )
+        return self._probabilities(X)
 
     def predict_log_proba(self, X):
         """Return the logarithm of the probability of each class.
@@ -537,6 +584,18 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
     def _class_weights(self, classes, y_index, sample_weight):
         """Return the weight of each class (see ``class_weight``)."""
         weights = np.ones(classes.size)
+        if isinstance(self.class_weight, dict):
+            bad = {
+                label: weight
+                for label, weight in self.class_weight.items()
+                if not (isinstance(weight, Real) and 0 <= weight < np.inf)
+            }
+            if bad:
+                raise ValueError(
+                    f"class_weight must give every class a finite, non-negative "
+                    f"number, got {bad}: a class weight multiplies the loss of "
+                    "that class's samples (0 ignores them)."
+                )
         if self.class_weight == "balanced":
             totals = np.bincount(y_index, weights=sample_weight, minlength=classes.size)
             present = totals > 0
@@ -562,17 +621,14 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
 
     def _learning_rate(self, X, sample_weight):
         """Resolve ``learning_rate_init="auto"`` (see the class docstring)."""
+        # Computed whatever learning_rate_init is: it raises when the data are
+        # too large to train on, which would otherwise pass for a divergence.
+        squared_norm = mean_squared_norm(X, sample_weight)
         if self.learning_rate_init != "auto":
             return float(self.learning_rate_init)
         if self.solver == "adam":
             return _ADAM_AUTO_LEARNING_RATE
-        squared_norms = (
-            np.asarray(X.multiply(X).sum(axis=1)).ravel()
-            if sp.issparse(X)
-            else np.einsum("ij,ij->i", X, X)
-        )
-        weights = sample_weight / sample_weight.sum()
-        curvature = 1.0 + float(weights @ squared_norms) + self._penalty().l2
+        curvature = 1.0 + squared_norm + self._penalty().l2
         return (1.0 - self.momentum or 1.0) / curvature
 
     def _fit(self, X, y_index, classes, sample_weight, partial, continuing):
@@ -631,11 +687,14 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                 "out_activation_": out_activation,
             }
 
-        validation_score = None
+        validation_score, monitor_validation = None, True
         if self.early_stopping and not partial:
-            X, targets, weights, validation_score = self._split_validation(
-                X, targets, y_index, weights, layout, out_activation, rng
+            train_rows, validation_score, monitor_validation = self._split_validation(
+                X, y_index, weights, layout, out_activation, rng
             )
+            X, targets = X[train_rows], targets[train_rows]
+            y_index, sample_weight = y_index[train_rows], sample_weight[train_rows]
+            weights = weights[train_rows]
         with silence_overflow():
             result = train(
                 theta,
@@ -655,6 +714,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 validation_score=validation_score,
+                monitor_validation=monitor_validation,
                 stop_early=not partial,
                 n_samples_seen=self.t_ if continuing else 0,
                 first_epoch=self.n_iter_ + 1 if partial and continuing else 1,
@@ -662,7 +722,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                 epoch_callback=callbacks.epoch_callback(theta, fitted_network),
             )
         if not partial:
-            self._warn_not_converged(result.converged or callbacks.stopped, "epochs")
+            self._warn_not_converged(result.converged, stochastic=True)
 
         self.classes_ = classes
         self._store_training(result, optimizer, continuing, incremental=partial)
@@ -672,11 +732,18 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         self.n_layers_ = layout.n_layers + 1
         self.n_outputs_ = n_outputs
         self.out_activation_ = out_activation
+        self._record_fit_quality(
+            X, classes[y_index], sample_weight, weights, warn=not partial
+        )
         callbacks.end()
         return self
 
-    def _split_validation(self, X, targets, y_index, weights, layout, out_act, rng):
-        """Hold out a stratified ``validation_fraction`` and build its scorer."""
+    def _split_validation(self, X, y_index, weights, layout, out_act, rng):
+        """Hold out a stratified ``validation_fraction``.
+
+        Returns the rows kept for training, the scorer of the held-out rows
+        and whether they are enough to stop on (see ``informative_validation``).
+        """
         n_samples = X.shape[0]
         n_classes = int(y_index.max()) + 1
         n_validation = max(
@@ -700,29 +767,39 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         w_val = weights[validation_rows].astype(np.float64)
         if w_val.sum() == 0:
             w_val = np.ones_like(w_val)
+        informative = informative_validation(w_val)
+        w_val /= w_val.sum()
+        n_outputs = layout.layer_sizes[-1]
+        loss = _OUTPUT_LOSSES[out_act]
+        targets_val = _one_hot(y_val, n_outputs, np.float64)
 
         def validation_score(theta):
             coefs, intercepts = layout.unpack(theta)
             output = _predict_output(coefs, intercepts, X_val, self.activation, out_act)
-            predicted = _decide(output)
-            return float(w_val @ (predicted == y_val)) / w_val.sum()
+            accuracy = float(w_val @ (_decide(output) == y_val))
+            return accuracy, LOSSES[loss](targets_val, output, w_val)
 
+        return train_rows, validation_score, informative
+
+    def _fit_quality_terms(self, X, y):
+        """The loss, its targets and the model's outputs and predictions on X."""
+        proba = self._probabilities(X)
         return (
-            X[train_rows],
-            targets[train_rows],
-            weights[train_rows],
-            validation_score,
+            "log_loss",
+            (y[:, np.newaxis] == self.classes_).astype(np.float64),
+            proba,
+            self.classes_[np.argmax(proba, axis=1)],
         )
 
-    def _forward(self, X):
-        """Validate X and return the network's output (after its activation)."""
-        check_is_fitted(self)
-        X = validate_input(
-            self, X, reset=False, accept_sparse="csr", dtype=self.coefs_[0].dtype
-        )
-        return _predict_output(
+    def _probabilities(self, X):
+        """Class probabilities of validated X, in the order of ``classes_``."""
+        output = _predict_output(
             self.coefs_, self.intercepts_, X, self.activation, self.out_activation_
         )
+        if self.n_outputs_ == 1:
+            # The single logistic output is the probability of classes_[1].
+            return np.hstack([1 - output, output])
+        return output
 
 
 def _encode_targets(y_index, n_outputs, dtype):
@@ -734,6 +811,12 @@ def _encode_targets(y_index, n_outputs, dtype):
     if n_outputs == 1:
         return y_index.astype(dtype).reshape(-1, 1)
     return y_index
+
+
+def _one_hot(y_index, n_outputs, dtype):
+    """Targets as the network's output sees them: one 0/1 column, or one-hot."""
+    encoded = _encode_targets(y_index, n_outputs, dtype)
+    return encoded if n_outputs == 1 else np.eye(n_outputs, dtype=dtype)[encoded]
 
 
 def _decide(output):

@@ -324,3 +324,17 @@ def connection_weights(coefs):
     network, a summary that ignores the activations otherwise.
     """
     return functools.reduce(np.matmul, coefs)
+
+
+def weight_statistics(coefs):
+    """Return the L2 (Frobenius) norm and the share of zeros of each weight matrix.
+
+    Two tuples of floats, one entry per weight matrix; the sums of squares are
+    accumulated in float64, so float32 weights cannot overflow them.
+    """
+    norms, zero_fractions = [], []
+    for coef in coefs:
+        flat = coef.ravel()
+        norms.append(float(np.sqrt(np.einsum("i,i->", flat, flat, dtype=np.float64))))
+        zero_fractions.append((flat.size - np.count_nonzero(flat)) / flat.size)
+    return tuple(norms), tuple(zero_fractions)

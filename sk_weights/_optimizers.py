@@ -106,6 +106,10 @@ class SGDOptimizer:
             print(f"Setting learning rate to {self.learning_rate:f}")
         return True
 
+    def state_is_finite(self):
+        """Whether the velocity is finite (it holds past steps, not squares)."""
+        return bool(np.isfinite(self.velocity).all())
+
     def state(self):
         """Return the optimiser's state as a dict of numbers and arrays."""
         return {"learning_rate": self.learning_rate, "velocity": self.velocity}
@@ -204,6 +208,15 @@ class AdamOptimizer:
     def on_plateau(self, verbose=False):
         """Adam has no adaptive schedule: stop when training stops improving."""
         return False
+
+    def state_is_finite(self):
+        """Whether the moment estimates are finite.
+
+        The second moment holds squared gradients, which overflow long before
+        the gradients do (from about 1.8e19 in float32): the steps then become
+        0 while every weight stays finite, and training silently stops.
+        """
+        return bool(np.isfinite(self.second_moment).all())
 
     def state(self):
         """Return the optimiser's state as a dict of numbers and arrays."""

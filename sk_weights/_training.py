@@ -5,6 +5,11 @@ batching and shuffling, inverted-dropout masks, the optimiser step and the
 proximal L1 step, per-epoch history, stopping on the training loss or on a
 held-out validation score, and the divergence guard. It works on a copy of the
 parameters, so a failed run leaves the caller's arrays untouched.
+
+The guard compares like with like: the data loss of a batch with the data loss
+of the all-zero model, and the penalised objective of an epoch with the
+penalised objective at the starting weights and at zero, so that a strong
+penalty, whose objective starts high and falls, is never taken for divergence.
 """
 
 import time
@@ -20,22 +25,33 @@ from sk_weights._network import (
     dropout_mask,
     forward,
     loss_and_gradient,
+    weight_statistics,
 )
-
-
-class DivergenceError(ValueError):
-    """Training produced a non-finite loss or weight."""
+from sk_weights.exceptions import DivergenceError
 
 
 @dataclass
 class TrainingResult:
-    """What a run of :func:`train` produced."""
+    """What a run of :func:`train` produced.
+
+    ``stop_reason`` is ``"converged"`` (the training loss stopped improving),
+    ``"early_stopping"`` (the validation score stopped improving, or the epoch
+    callback stopped the run) or ``"max_iter"`` (the epochs ran out);
+    ``best_epoch`` is the epoch whose weights ``theta`` holds when a
+    validation score chose them, else None.
+    """
 
     theta: np.ndarray
     n_epochs: int
     n_samples_seen: int
-    converged: bool
+    stop_reason: str
+    best_epoch: int = None
     history: list = field(default_factory=list)
+
+    @property
+    def converged(self):
+        """Whether a stopping rule ended the run (not ``max_epochs``)."""
+        return self.stop_reason != "max_iter"
 
 
 #: A loss this many times that of the all-zero model (which predicts 0 for a
@@ -43,8 +59,9 @@ class TrainingResult:
 #: iterates are running away, even while every number is still finite.
 EXPLOSION_FACTOR = 1e6
 
-#: Training that ends with a loss this many times both its starting loss and
-#: the all-zero model's has failed: the optimum is never worse than either.
+#: Training that ends with an objective this many times both its starting
+#: objective and the all-zero model's has failed: the optimum is never worse
+#: than either.
 FAILURE_FACTOR = 2.0
 
 
@@ -98,6 +115,7 @@ def train(
     tol=1e-4,
     n_iter_no_change=10,
     validation_score=None,
+    monitor_validation=True,
     stop_early=True,
     n_samples_seen=0,
     first_epoch=1,
@@ -142,9 +160,18 @@ def train(
         Stop when the monitored quantity has not improved by ``tol`` for
         ``n_iter_no_change`` consecutive epochs.
     validation_score : callable, optional
-        ``validation_score(theta)`` returns a score to maximise on held-out
-        data. When given, it is the monitored quantity and the best parameters
-        seen are returned; otherwise the training loss is monitored.
+        ``validation_score(theta)`` returns ``(score, loss)`` on held-out data:
+        a score to maximise and the data loss. When given, they are the
+        monitored quantity and the best parameters seen are returned; otherwise
+        the training loss is monitored. An epoch improves when its score beats
+        the best by ``tol``, or equals the best with a loss lower by ``tol``:
+        on a small held-out set a score such as accuracy moves in coarse steps
+        and stays level for many epochs while the model still improves, which
+        the loss shows.
+    monitor_validation : bool, default=True
+        False records the validation score and loss of every epoch but
+        monitors the training loss and returns the last parameters, as
+        without a validation score: for a held-out set too small to judge.
     stop_early : bool, default=True
         Whether to stop when the monitored quantity stops improving (False for
         a single ``partial_fit`` pass).
@@ -162,11 +189,18 @@ def train(
     Returns
     -------
     TrainingResult
+        Its ``history`` holds one dict per epoch: ``epoch``, ``loss`` (the
+        penalised objective), ``learning_rate``, ``weight_norms`` and
+        ``zero_fractions`` (per weight matrix, at the end of the epoch),
+        ``seconds``, and with a validation score ``validation_score`` and
+        ``validation_loss``.
 
     Raises
     ------
     DivergenceError
-        As soon as the loss or a parameter is not finite.
+        As soon as the loss or a parameter is not finite, or the objective
+        explodes; and at the end, when the trained weights are far worse than
+        both the starting weights and the all-zero model.
     """
     theta = theta.copy()
     n_samples = X.shape[0]
@@ -186,6 +220,7 @@ def train(
     total_weight = float(sample_weight.sum())
     n_coefs = layout.n_coefs
     weights = theta[:n_coefs]
+    weight_matrices = layout.unpack(theta)[0]  # views, updated in place
 
     zero_loss = _zero_model_loss(
         loss, y, sample_weight / total_weight, dtype, n_outputs
@@ -193,12 +228,17 @@ def train(
     # In the parameters' dtype, so that weighting the gradient does not upcast.
     sample_weight = np.asarray(sample_weight, dtype=dtype)
     loss_limit = EXPLOSION_FACTOR * max(zero_loss, np.finfo(dtype).eps)
+    start_penalty = penalty.value(weights)
+    # The objective at the starting weights: the first batch's loss estimates
+    # the data part. The all-zero model's objective is its loss alone.
+    start_objective = None
+    objective_limit = None
     history = []
-    best_loss, best_validation_score = np.inf, -np.inf
-    start_loss = None  # the first batch's loss, at the starting weights
-    best_theta = None
+    best_loss = np.inf
+    best_validation = (-np.inf, np.inf)  # (score, loss) of the best epoch
+    best_theta = best_epoch = None
     no_improvement = 0
-    converged = False
+    stop_reason = "max_iter"
     epoch = first_epoch - 1
     for epoch in range(first_epoch, first_epoch + max_epochs):
         start_time = time.perf_counter()
@@ -237,8 +277,11 @@ def train(
                         epoch, "the loss is no longer finite", optimizer.learning_rate
                     )
                 )
-            if start_loss is None:
-                start_loss = batch_loss
+            if start_objective is None:
+                start_objective = batch_loss + start_penalty
+                objective_limit = EXPLOSION_FACTOR * max(
+                    zero_loss, start_objective, np.finfo(dtype).eps
+                )
             if batch_loss > loss_limit:
                 raise DivergenceError(
                     divergence_message(
@@ -259,27 +302,37 @@ def train(
                     epoch, "the weights are no longer finite", optimizer.learning_rate
                 )
             )
+        if not optimizer.state_is_finite():
+            raise DivergenceError(_overflow_message(epoch, dtype))
         epoch_loss = accumulated / total_weight + penalty.value(weights)
-        if not epoch_loss <= loss_limit:
+        if not epoch_loss <= objective_limit:
             raise DivergenceError(
                 divergence_message(
-                    epoch, _explosion(epoch_loss, zero_loss), optimizer.learning_rate
+                    epoch,
+                    _explosion(epoch_loss, zero_loss, start_objective),
+                    optimizer.learning_rate,
                 )
             )
         optimizer.on_epoch_end(n_samples_seen)
+        norms, zero_fractions = weight_statistics(weight_matrices)
         record = {
             "epoch": epoch,
             "loss": epoch_loss,
             "learning_rate": optimizer.learning_rate,
+            "weight_norms": norms,
+            "zero_fractions": zero_fractions,
         }
 
         if validation_score is not None:
-            score = float(validation_score(theta))
+            score, held_out_loss = (float(v) for v in validation_score(theta))
             record["validation_score"] = score
-            improved = score > best_validation_score + tol
-            if score > best_validation_score:
-                best_validation_score = score
+            record["validation_loss"] = held_out_loss
+        if validation_score is not None and monitor_validation:
+            improved = _improves(score, held_out_loss, best_validation, tol)
+            if _improves(score, held_out_loss, best_validation, 0.0):
+                best_validation = (score, held_out_loss)
                 best_theta, best_theta_loss = theta.copy(), epoch_loss
+                best_epoch = epoch
         else:
             improved = epoch_loss < best_loss - tol
         best_loss = min(best_loss, epoch_loss)
@@ -289,14 +342,16 @@ def train(
         if verbose:
             print(_progress_line(record))
         if epoch_callback is not None and epoch_callback(record, theta):
+            stop_reason = "early_stopping"
             break
 
         if stop_early and no_improvement >= n_iter_no_change:
             no_improvement = 0
             if not optimizer.on_plateau(verbose):
-                converged = True
+                on_validation = validation_score is not None and monitor_validation
+                stop_reason = "early_stopping" if on_validation else "converged"
                 if verbose:
-                    monitored = "validation score" if validation_score else "loss"
+                    monitored = "validation score" if on_validation else "loss"
                     print(
                         f"The {monitored} did not improve by more than tol={tol} "
                         f"for {n_iter_no_change} consecutive epochs. Stopping."
@@ -306,6 +361,8 @@ def train(
     kept_loss = history[-1]["loss"] if history else 0.0
     if best_theta is not None and stop_early:
         theta, kept_loss = best_theta, best_theta_loss
+    else:
+        best_epoch = None
     # The weights after the last step have not been evaluated yet, and
     # outputs can overflow (in float32 first) while every weight is finite:
     # one forward pass over the data makes sure they predict finite values.
@@ -317,17 +374,19 @@ def train(
                 optimizer.learning_rate,
             )
         )
-    baseline = max(zero_loss, start_loss, np.finfo(dtype).eps)
-    if kept_loss > FAILURE_FACTOR * baseline:
-        # Bounded losses (the clipped log loss) cannot explode: a run that ends
-        # far worse than both its start and the all-zero model has failed.
+    if start_objective is not None and kept_loss > FAILURE_FACTOR * max(
+        zero_loss, start_objective, np.finfo(dtype).eps
+    ):
+        # Bounded losses (the clipped log loss) cannot explode: a run whose
+        # objective ends far worse than both its start and the all-zero
+        # model's has failed. Objectives on both sides, penalty included.
         raise DivergenceError(
             divergence_message(
                 epoch,
-                f"the trained weights have a loss of {kept_loss:.3g}, over "
-                f"{FAILURE_FACTOR:g} times both the loss at the starting weights "
-                f"({start_loss:.3g}) and that of a model with all weights at zero "
-                f"({zero_loss:.3g})",
+                f"the trained weights have an objective of {kept_loss:.3g}, over "
+                f"{FAILURE_FACTOR:g} times both the objective at the starting "
+                f"weights ({start_objective:.3g}) and that of a model with all "
+                f"weights at zero ({zero_loss:.3g})",
                 optimizer.learning_rate,
             )
         )
@@ -335,8 +394,31 @@ def train(
         theta=theta,
         n_epochs=len(history),
         n_samples_seen=n_samples_seen,
-        converged=converged,
+        stop_reason=stop_reason,
+        best_epoch=best_epoch,
         history=history,
+    )
+
+
+def _improves(score, loss, best, tol):
+    """Whether held-out ``(score, loss)`` beats ``best`` by ``tol``.
+
+    The score comes first; at an equal score a lower loss breaks the tie.
+    """
+    best_score, best_loss = best
+    return score > best_score + tol or (score >= best_score and loss < best_loss - tol)
+
+
+def _overflow_message(epoch, dtype):
+    """Explain an overflow of the optimiser's state: the data, not the rate."""
+    cure = "scale X, e.g. with sklearn.preprocessing.StandardScaler"
+    if dtype != np.float64:
+        cure += ", or pass it as float64"
+    return (
+        f"Training failed at epoch {epoch}: the squares of the gradients overflow "
+        f"{np.dtype(dtype).name}, so the optimiser can no longer take steps. The "
+        f"features are too large for {np.dtype(dtype).name} arithmetic: {cure}. "
+        "The estimator keeps the weights it had before this call."
     )
 
 
@@ -384,10 +466,16 @@ def _zero_model_loss(loss, y, sample_weight, dtype, n_outputs):
     return LOSSES[loss](y, np.broadcast_to(output, y.shape), sample_weight)
 
 
-def _explosion(value, zero_loss):
-    """Describe a loss that exploded, relative to the all-zero model's."""
+def _explosion(value, zero_loss, start_objective=None):
+    """Describe a loss (or, given ``start_objective``, an objective) that exploded."""
+    if start_objective is None:
+        return (
+            f"the loss reached {value:.3g}, over {EXPLOSION_FACTOR:.0e} times the "
+            f"{zero_loss:.3g} of a model with all weights at zero"
+        )
     return (
-        f"the loss reached {value:.3g}, over {EXPLOSION_FACTOR:.0e} times the "
+        f"the objective reached {value:.3g}, over {EXPLOSION_FACTOR:.0e} times "
+        f"both its {start_objective:.3g} at the starting weights and the "
         f"{zero_loss:.3g} of a model with all weights at zero"
     )
 

@@ -569,7 +569,7 @@ class _Checker:
         ):
             self.fail("_optimizer_state.learning_rate", "a positive float")
 
-    def training_history(self):
+    def training_history(self, n_layers):
         """The attributes every estimator keeps about its training run."""
         self.integer("n_iter_")
         self.number_list("loss_curve_")
@@ -577,6 +577,18 @@ class _Checker:
         self.number_list("validation_scores_", optional=True)
         self.number("best_validation_score_", optional=True)
         self.integer("t_", required=False)
+        # Optional, so that files written before they existed still load.
+        reason = self.get("stop_reason_", required=False)
+        if reason not in (None, "converged", "early_stopping", "max_iter"):
+            self.fail("stop_reason_", "a stop reason")
+        if self.get("best_epoch_", required=False) is not None:
+            self.integer("best_epoch_", low=1)
+        for name in ("train_loss_", "baseline_loss_", "train_score_"):
+            self.number(name, optional=True)
+        for name in ("weight_norms_curve_", "zero_fraction_curve_"):
+            curve = self.get(name, required=False)
+            rows = curve.shape[0] if isinstance(curve, np.ndarray) else -1
+            self.array(name, (rows, n_layers), np.float64, required=False)
 
     def finish(self):
         """Reject any attribute the class does not have."""
@@ -605,7 +617,7 @@ def _check_linear(attributes, estimator):
         check.array("intercept_", (n_targets,), coef.dtype)
     check.array("feature_std_", (n_features,), np.float64)
     check.array("feature_names_in_", (n_features,), kind="str", required=False)
-    check.training_history()
+    check.training_history(n_layers=1)
     check.optimizer_state(
         (n_features + 1) * n_targets, coef.dtype, ("fista", "sgd", "adam")
     )
@@ -649,7 +661,7 @@ def _check_mlp(attributes, estimator):
         for i, (array, shape) in enumerate(zip(arrays, shapes)):
             dtype = check.array(f"{name}[{i}]", shape, dtype, value=array).dtype
     check.array("feature_names_in_", (n_features,), kind="str", required=False)
-    check.training_history()
+    check.training_history(n_layers=len(sizes) - 1)
     n_params = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes[1:])
     check.optimizer_state(n_params, dtype, ("sgd", "adam"))
     check.finish()

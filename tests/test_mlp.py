@@ -599,15 +599,6 @@ def _expected_failed_checks(estimator):
         reason = "stochastic rows: dropout masks or validation split"
         failures["check_sample_weight_equivalence_on_dense_data"] = reason
         failures["check_sample_weight_equivalence_on_sparse_data"] = reason
-    if estimator.early_stopping:
-        # The check trains on 50 unscaled, very noisy samples with class
-        # weights 1000 : 0.0001. Early stopping holds out 5 of them, so the
-        # weighted validation accuracy rests on the 2 or 3 held-out samples of
-        # class 0 and stops improving at once; training ends n_iter_no_change
-        # epochs (one mini-batch each) in, before the network has moved far
-        # enough. The same configuration without early stopping passes (the
-        # other two configurations here), so class weights are honoured.
-        failures["check_class_weight_classifiers"] = "tiny validation set"
     return failures
 
 
@@ -624,13 +615,11 @@ def _expected_failed_checks(estimator):
             learning_rate_init=0.01,
             max_iter=100,
         ),
-        # "auto" sizes SGD's step from the data (see the docstring).
+        # Early stopping on the checks' small data sets: 5 to 30 held-out
+        # samples, class weights of 1000 : 0.0001.
+        MLPWeightsClassifier(early_stopping=True, max_iter=100),
         MLPWeightsClassifier(
-            solver="sgd",
-            early_stopping=True,
-            activation="tanh",
-            learning_rate_init="auto",
-            max_iter=100,
+            solver="sgd", early_stopping=True, activation="tanh", max_iter=100
         ),
     ],
     expected_failed_checks=_expected_failed_checks,

@@ -414,7 +414,9 @@ def test_a_bounded_loss_that_ends_far_worse_is_a_failure_not_a_model():
         max_iter=20,
         random_state=0,
     )
-    with pytest.raises(ValueError, match="over 2 times both the loss at the start"):
+    with pytest.raises(
+        ValueError, match="over 2 times both the objective at the starting weights"
+    ):
         model.fit(X_digits / 16, y_digits)
     assert not hasattr(model, "coefs_")
 

@@ -1,0 +1,60 @@
+"""The errors and warnings the estimators raise about their training."""
+
+
+class DivergenceError(ValueError):
+    """Training produced a non-finite or exploding loss or weight.
+
+    A ``ValueError``, so code that catches bad-input errors catches it too.
+    Its message says at which epoch training failed, what happened and what
+    to do (lower ``learning_rate_init``, standardise ``X``); the estimator
+    that raises it keeps every attribute it had before the failing call.
+
+    See Also
+    --------
+    PoorFitWarning : Training ended, but worse than a constant model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_weights import DivergenceError, WeightedLinearRegressor
+    >>> X = np.arange(20.0).reshape(10, 2)
+    >>> y = X.sum(axis=1)
+    >>> model = WeightedLinearRegressor(solver="sgd", learning_rate_init=10.0)
+    >>> try:
+    ...     model.fit(X, y)
+    ... except DivergenceError as error:
+    ...     print(type(error).__name__, "StandardScaler" in str(error))
+    DivergenceError True
+    """
+
+
+class PoorFitWarning(UserWarning):
+    """The trained model fits its training data worse than a constant model.
+
+    The optimum of the penalised objective is never worse on the training
+    data than the constant model (the weighted mean of ``y``, or the weighted
+    class priors): it could always set every weight to zero. A model that ends
+    worse, ``train_loss_ > baseline_loss_``, has not been trained, whatever
+    ``stop_reason_`` says. ``fit`` emits this warning with the evidence, the
+    likely cause (unscaled features, the learning rate, too few epochs) and
+    the cure.
+
+    See Also
+    --------
+    DivergenceError : Training failed outright.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn.datasets import load_wine
+    >>> from sk_weights import MLPWeightsClassifier, PoorFitWarning
+    >>> X, y = load_wine(return_X_y=True)  # unscaled: one feature is ~1000
+    >>> model = MLPWeightsClassifier(hidden_layer_sizes=(32,), random_state=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = model.fit(X, y)
+    >>> any(issubclass(w.category, PoorFitWarning) for w in caught)
+    True
+    >>> bool(model.train_loss_ > model.baseline_loss_)
+    True
+    """
