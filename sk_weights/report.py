@@ -412,9 +412,14 @@ class WeightsReport:
                     f"height * width == {n_features}."
                 )
         training = data["training"]
-        top_panels = [self._plot_importance, self._plot_weights, _plot_training]
+        shown = data["features"][:top][::-1]  # barh draws from the bottom up
+        top_panels = [
+            lambda ax: _plot_importance(ax, data, shown),
+            lambda ax: _plot_weights(ax, data, shown),
+            lambda ax: _plot_training(ax, training),
+        ]
         if training.get("weight_norms_curve"):
-            top_panels.append(_plot_norms)
+            top_panels.append(lambda ax: _plot_norms(ax, training, data["layers"]))
         rows = [len(top_panels), len(data["layers"])]
         if image_shape is not None:
             rows.append(1 + len(data["outputs"]["labels"]))
@@ -423,79 +428,16 @@ class WeightsReport:
             layout="constrained",
         )
         grid = fig.add_gridspec(len(rows), 1)
-        panels = [fig.add_subplot(cell) for cell in grid[0].subgridspec(1, rows[0])]
-        shown = data["features"][:top][::-1]
-        for draw, ax in zip(top_panels, panels):
-            if draw in (_plot_training, _plot_norms):
-                draw(ax, data)
-            else:
-                draw(ax, shown)
+        for draw, cell in zip(top_panels, grid[0].subgridspec(1, rows[0])):
+            draw(fig.add_subplot(cell))
         for cell, layer in zip(grid[1].subgridspec(1, rows[1]), data["layers"]):
             ax = fig.add_subplot(cell)
             ax.hist(self._layer_values[layer["name"]], bins=40, color="#777777")
             ax.set_title(f"{layer['name']} ({layer['zero_fraction']:.0%} zeros)")
             ax.set_xlabel("weight")
         if image_shape is not None:
-            cells = grid[2].subgridspec(1, rows[2])
-            self._plot_images(fig, cells, image_shape)
+            _plot_images(fig, grid[2].subgridspec(1, rows[2]), data, image_shape)
         return fig
-
-    def _plot_importance(self, ax, shown):
-        """Importance bars, coloured by the sign of a single output's weight."""
-        ax.barh(
-            [_plot_text(row["name"]) for row in shown],
-            [row["importance"] for row in shown],
-            color=[_sign_colour(row["weight"]) for row in shown],
-        )
-        ax.set_title("Feature importance")
-        ax.set_xlabel(_plot_text(self._data["importance"]))
-        if len(self._data["outputs"]["labels"]) == 1:
-            _sign_legend(ax)
-
-    def _plot_weights(self, ax, shown):
-        """Signed weights: bars for one output, an output-by-feature map else."""
-        names = [_plot_text(row["name"]) for row in shown]
-        outputs = self._data["outputs"]
-        what = "coef_" if self._data["kind"] == "linear" else "effective, coef_"
-        if len(outputs["labels"]) == 1:
-            weights = [row["weight"] for row in shown]
-            ax.barh(names, weights, color=[_sign_colour(w) for w in weights])
-            ax.axvline(0.0, color="black", linewidth=0.8)
-            ax.set_title(f"Signed weights ({what})")
-            ax.set_xlabel("weight")
-            return
-        labels = outputs["labels"]
-        matrix = np.array([[row["weight"][label] for label in labels] for row in shown])
-        limit = float(np.abs(matrix).max()) or 1.0
-        image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-        ax.set_yticks(range(len(names)), names)
-        ax.set_xticks(range(len(labels)), [_plot_text(label) for label in labels])
-        ax.set_xlabel(outputs["kind"])
-        ax.set_title(f"Weights per {outputs['kind']} ({what})")
-        ax.figure.colorbar(image, ax=ax, shrink=0.8)
-
-    def _plot_images(self, fig, cells, image_shape):
-        """Importances and each output's weights as images of ``image_shape``."""
-        by_index = sorted(self._data["features"], key=lambda row: row["index"])
-        labels = self._data["outputs"]["labels"]
-        ax = fig.add_subplot(cells[0])
-        importance = np.array([row["importance"] for row in by_index])
-        ax.imshow(importance.reshape(image_shape), cmap="viridis")
-        ax.set_title("importance")
-        ax.set_axis_off()
-        weights = np.array([_weight_vector(row["weight"], labels) for row in by_index])
-        limit = float(np.abs(weights).max()) or 1.0
-        kind = self._data["outputs"]["kind"]
-        for k, label in enumerate(labels):
-            ax = fig.add_subplot(cells[1 + k])
-            ax.imshow(
-                weights[:, k].reshape(image_shape),
-                cmap="RdBu_r",
-                vmin=-limit,
-                vmax=limit,
-            )
-            ax.set_title(_plot_text(f"{kind} {label}"))
-            ax.set_axis_off()
 
     def _png(self):
         """Return :meth:`plot` rendered as PNG bytes."""
@@ -513,9 +455,68 @@ _CSS = (
 )
 
 
-def _plot_training(ax, data):
+def _plot_importance(ax, data, shown):
+    """Importance bars, coloured by the sign of a single output's weight."""
+    ax.barh(
+        [_plot_text(row["name"]) for row in shown],
+        [row["importance"] for row in shown],
+        color=[_sign_colour(row["weight"]) for row in shown],
+    )
+    ax.set_title("Feature importance")
+    ax.set_xlabel(_plot_text(data["importance"]))
+    if len(data["outputs"]["labels"]) == 1:
+        _sign_legend(ax)
+
+
+def _plot_weights(ax, data, shown):
+    """Signed weights: bars for one output, an output-by-feature map else."""
+    names = [_plot_text(row["name"]) for row in shown]
+    outputs = data["outputs"]
+    what = "coef_" if data["kind"] == "linear" else "effective, coef_"
+    if len(outputs["labels"]) == 1:
+        weights = [row["weight"] for row in shown]
+        ax.barh(names, weights, color=[_sign_colour(w) for w in weights])
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_title(f"Signed weights ({what})")
+        ax.set_xlabel("weight")
+        return
+    labels = outputs["labels"]
+    matrix = np.array([[row["weight"][label] for label in labels] for row in shown])
+    limit = float(np.abs(matrix).max()) or 1.0
+    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xticks(range(len(labels)), [_plot_text(label) for label in labels])
+    ax.set_xlabel(outputs["kind"])
+    ax.set_title(f"Weights per {outputs['kind']} ({what})")
+    ax.figure.colorbar(image, ax=ax, shrink=0.8)
+
+
+def _plot_images(fig, cells, data, image_shape):
+    """Importances and each output's weights as images of ``image_shape``."""
+    by_index = sorted(data["features"], key=lambda row: row["index"])
+    labels = data["outputs"]["labels"]
+    ax = fig.add_subplot(cells[0])
+    importance = np.array([row["importance"] for row in by_index])
+    ax.imshow(importance.reshape(image_shape), cmap="viridis")
+    ax.set_title("importance")
+    ax.set_axis_off()
+    weights = np.array([_weight_vector(row["weight"], labels) for row in by_index])
+    limit = float(np.abs(weights).max()) or 1.0
+    kind = data["outputs"]["kind"]
+    for k, label in enumerate(labels):
+        ax = fig.add_subplot(cells[1 + k])
+        ax.imshow(
+            weights[:, k].reshape(image_shape),
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+        )
+        ax.set_title(_plot_text(f"{kind} {label}"))
+        ax.set_axis_off()
+
+
+def _plot_training(ax, training):
     """Loss curve, validation curve, the best epoch, and a legend."""
-    training = data["training"]
     curve = training["loss_curve"]
     epochs = range(1, len(curve) + 1)
     if curve:
@@ -552,12 +553,11 @@ def _plot_training(ax, data):
     ax.set_title("Training")
 
 
-def _plot_norms(ax, data):
+def _plot_norms(ax, training, layers):
     """Each weight matrix's L2 norm over the epochs."""
-    training = data["training"]
     norms = np.asarray(training["weight_norms_curve"], dtype=float)
     norms = norms.reshape(len(norms), -1)
-    names = [layer["name"] for layer in data["layers"]]
+    names = [layer["name"] for layer in layers]
     for k in range(norms.shape[1]):
         name = names[k] if k < len(names) else f"layer {k}"
         ax.plot(range(1, len(norms) + 1), norms[:, k], label=name)
