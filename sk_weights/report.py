@@ -1015,9 +1015,9 @@ def _training_lines(training):
     name = training["score_name"]
     scores = []
     if training["train_score"] is not None:
-        scores.append(f"training {name} {training['train_score']:.3g}")
+        scores.append(f"training {name} {training['train_score']:.3f}")
     if training["validation_score"] is not None:
-        scores.append(f"validation {name} {training['validation_score']:.3g}")
+        scores.append(f"validation {name} {training['validation_score']:.3f}")
     if scores:
         lines.append("  " + ", ".join(scores))
     if training["train_loss"] is not None and training["baseline_loss"] is not None:

@@ -512,7 +512,7 @@ def test_over_fitting_reads_off_one_line():
         base, validation_scores_=scores, best_epoch_=2, train_score_=0.95
     )
     text = str(overfit.weights_report())
-    assert "training R² 0.95, validation R² 0.41" in text
+    assert "training R² 0.950, validation R² 0.410" in text
     assert "over-fitting" in text
     assert overfit.weights_report().to_dict()["training"]["validation_score"] == 0.41
     close = fake_training(
