@@ -227,9 +227,9 @@ class WeightsReport:
             lines.append(f"{what} ({len(zeros)}): " + ", ".join(zeros))
         if data["kind"] == "linear":
             for entry in data["intercepts"]:
-                lines.append(
-                    f"{entry['name']}: {_format_weight(_labelled(entry, outputs))}"
-                )
+                value = _labelled(entry, outputs)
+                per = f" per {outputs['kind']} —" if isinstance(value, dict) else ":"
+                lines.append(f"{entry['name']}{per} {_format_weight(value)}")
         lines.append("")
         lines.append("Layers:")
         lines.append(
@@ -1010,7 +1010,7 @@ def _training_lines(training):
     else:
         verdict = "no iterations recorded (solved directly)"
     if training["loss_curve"]:
-        verdict += f"; final objective {training['loss_curve'][-1]:.6g}"
+        verdict += f"; last objective {training['loss_curve'][-1]:.6g}"
     lines = [f"Training: {verdict}"]
     name = training["score_name"]
     scores = []
@@ -1028,8 +1028,11 @@ def _training_lines(training):
     if training["poor_fit"]:
         lines.append(
             "  WARNING: poor fit: the training loss is worse than that of a "
-            "constant model; do not read these weights (scale the inputs, lower "
-            "the learning rate, or weaken the penalty, and refit)"
+            "constant model;"
+        )
+        lines.append(
+            "  do not read these weights: scale the inputs, lower the learning "
+            "rate or the penalty, and refit"
         )
     if (
         training["train_score"] is not None
@@ -1108,7 +1111,7 @@ def _format_number(value):
 def _format_weight(weight):
     """The one formatter of weights: a number, or labelled numbers per output."""
     if isinstance(weight, dict):
-        return ", ".join(f"{label} {_format_number(w)}" for label, w in weight.items())
+        return ", ".join(f"{label}: {_format_number(w)}" for label, w in weight.items())
     return _format_number(weight)
 
 

@@ -499,7 +499,7 @@ def test_poor_fit_is_flagged_against_the_constant_model():
     assert poor.weights_report().to_dict()["training"]["poor_fit"] is True
     warning = [line for line in text.splitlines() if "WARNING" in line]
     assert len(warning) == 1
-    assert "worse than that of a constant model" in warning[0]
+    assert "poor fit: the training loss is worse than that of a constant" in text
     assert f"training loss {failed:.4g} (constant model: {baseline:.4g})" in text
 
 
