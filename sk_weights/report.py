@@ -554,13 +554,21 @@ def _plot_training(ax, training):
 
 
 def _plot_norms(ax, training, layers):
-    """Each weight matrix's L2 norm over the epochs."""
+    """Each weight matrix's L2 norm over the epochs, and its zeros (dashed)."""
     norms = np.asarray(training["weight_norms_curve"], dtype=float)
     norms = norms.reshape(len(norms), -1)
+    epochs = range(1, len(norms) + 1)
     names = [layer["name"] for layer in layers]
     for k in range(norms.shape[1]):
         name = names[k] if k < len(names) else f"layer {k}"
-        ax.plot(range(1, len(norms) + 1), norms[:, k], label=name)
+        ax.plot(epochs, norms[:, k], color=f"C{k}", label=name)
+    zeros = np.asarray(training.get("zero_fraction_curve", []), dtype=float)
+    if zeros.size and zeros.any():  # only when some weight was ever exactly zero
+        zeros_ax = ax.twinx()
+        for k, column in enumerate(zeros.reshape(len(zeros), -1).T):
+            zeros_ax.plot(epochs, column, color=f"C{k}", linestyle="--")
+        zeros_ax.set_ylabel("fraction of exact zeros (dashed)")
+        zeros_ax.set_ylim(0, 1)
     if training["best_epoch"] is not None:
         ax.axvline(training["best_epoch"], color="black", linestyle=":")
     ax.set_xlabel(training["iteration_unit"])

@@ -413,7 +413,7 @@ def fake_training(model, **attributes):
 
 def test_training_panel_marks_the_best_epoch_and_draws_weight_norms():
     """Check that the training panel marks the recorded best epoch and a panel
-    draws the recorded weight norms."""
+    draws the recorded weight norms (and exact zeros, when there are any)."""
     base = MODELS["ours-sgd"]
     n_epochs = len(base.loss_curve_)
     norms = np.linspace(1.0, 2.0, n_epochs)[:, None]
@@ -430,6 +430,15 @@ def test_training_panel_marks_the_best_epoch_and_draws_weight_norms():
     curve = panels["Weight norms per layer"].lines[0]
     assert curve.get_label() == "coef_"
     np.testing.assert_array_equal(curve.get_ydata(), norms[:, 0])
+    # Exact zeros, when there are any, are drawn dashed on a second axis.
+    zeros = np.linspace(0.0, 0.5, n_epochs)[:, None]
+    sparse = fake_training(model, zero_fraction_curve_=zeros)
+    fig = sparse.weights_report().plot()
+    twin = [ax for ax in fig.axes if ax.get_ylabel().startswith("fraction")]
+    np.testing.assert_array_equal(twin[0].lines[0].get_ydata(), zeros[:, 0])
+    dense = fake_training(model, zero_fraction_curve_=np.zeros_like(zeros))
+    fig = dense.weights_report().plot()
+    assert not [ax for ax in fig.axes if ax.get_ylabel().startswith("fraction")]
     # Without the recorded curve there is no such panel, and no marker.
     plain = titled(weights_report(MODELS["Ridge"]).plot())
     assert "Weight norms per layer" not in plain
