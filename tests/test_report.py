@@ -10,6 +10,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from matplotlib.colors import to_rgba
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_digits, load_iris, make_regression
@@ -34,6 +35,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC, LinearSVR
 from sklearn.tree import DecisionTreeRegressor
+from sklearn.utils.fixes import parse_version
 
 from sk_weights import (
     MLPWeightsClassifier,
@@ -682,6 +684,27 @@ def fit_quietly(model, data):
         return model.fit(*data())
 
 
+# scikit-learn 1.8 deprecated LogisticRegression's penalty: l1_ratio and C pick it.
+NEW_LOGISTIC_API = LogisticRegression().get_params()["penalty"] == "deprecated"
+# ... and 1.10 removes it.
+OLD_LOGISTIC_API = parse_version(sklearn.__version__) < parse_version("1.10")
+
+
+def logistic(l1_ratio, **params):
+    """LogisticRegression with this share of L1, in the installed API."""
+    if NEW_LOGISTIC_API:
+        return LogisticRegression(l1_ratio=l1_ratio, **params)
+    if l1_ratio == 1:
+        return LogisticRegression(penalty="l1", **params)
+    return LogisticRegression(penalty="elasticnet", l1_ratio=l1_ratio, **params)
+
+
+def unpenalised_logistic():
+    if NEW_LOGISTIC_API:
+        return LogisticRegression(C=np.inf)
+    return LogisticRegression(penalty=None)
+
+
 # model, data, expected penalty (from the fitted model), words in the objective
 OBJECTIVES = [
     (LinearRegression(), regression, lambda m: {"kind": None}, ["Σ (y − ŷ)²", "no"]),
@@ -728,19 +751,19 @@ OBJECTIVES = [
         ["C · Σ log loss", "½‖w‖²", "(L2, C=0.5)"],
     ),
     (
-        LogisticRegression(C=0.5, l1_ratio=1.0, solver="saga", max_iter=50),
+        logistic(1.0, C=0.5, solver="saga", max_iter=50),
         classification,
         lambda m: {"kind": "l1", "C": 0.5},
         ["C · Σ log loss + ‖w‖₁", "(L1, C=0.5)"],
     ),
     (
-        LogisticRegression(l1_ratio=0.4, solver="saga", max_iter=50),
+        logistic(0.4, solver="saga", max_iter=50),
         classification,
         lambda m: {"kind": "elasticnet", "C": 1.0, "l1_ratio": 0.4},
         ["elastic net, C=1, l1_ratio=0.4"],
     ),
     (
-        LogisticRegression(C=np.inf),
+        unpenalised_logistic(),
         classification,
         lambda m: {"kind": None},
         ["C · Σ log loss (no penalty)"],
@@ -820,6 +843,16 @@ OBJECTIVES = [
         ["mean log loss + alpha · (l1_ratio · ‖W‖₁"],
     ),
 ]
+
+if OLD_LOGISTIC_API:  # the penalty named the older way
+    OBJECTIVES.append(
+        (
+            LogisticRegression(penalty="l1", C=0.5, solver="saga", max_iter=50),
+            classification,
+            lambda m: {"kind": "l1", "C": 0.5},
+            ["C · Σ log loss + ‖w‖₁", "(L1, C=0.5)"],
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -916,17 +949,20 @@ def test_control_characters_in_names_and_labels_are_escaped():
     assert "class x\\x1b[2Jy" in text
 
 
-def test_report_reads_fitted_attributes_only(monkeypatch):
-    """Check that building the report never calls fit or predict."""
-    model = MODELS["ours-l1"]
+@pytest.mark.parametrize("kind", ["ours-l1", "ours-mlp", "MLPClassifier"])
+def test_report_reads_fitted_attributes_only(monkeypatch, kind):
+    """Check that building and rendering the report never fits, predicts or
+    scores."""
+    model = MODELS[kind]
 
     def forbidden(*args, **kwargs):
-        raise AssertionError("the report must not refit or predict")
+        raise AssertionError("the report must not refit, predict or score")
 
-    monkeypatch.setattr(type(model), "fit", forbidden)
-    monkeypatch.setattr(type(model), "predict", forbidden)
-    report = model.weights_report()
-    str(report), report.to_dict(), report.to_html()
+    for method in ("fit", "partial_fit", "predict", "predict_proba", "score"):
+        if hasattr(model, method):
+            monkeypatch.setattr(type(model), method, forbidden)
+    report = weights_report(model)
+    str(report), report.to_dict(), report.to_html(), report.plot()
     assert isinstance(report, WeightsReport)
 
 
