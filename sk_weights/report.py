@@ -761,10 +761,10 @@ def _layer_row(name, matrix):
         "name": name,
         "shape": [int(n) for n in values.shape],
         "n_params": int(flat.size),
-        "mean": float(flat.mean()),
+        "mean": float(flat.mean()) + 0.0,  # + 0.0: never a "-0"
         "std": float(flat.std()),
-        "min": float(flat.min()),
-        "max": float(flat.max()),
+        "min": float(flat.min()) + 0.0,
+        "max": float(flat.max()) + 0.0,
         "l1_norm": float(np.abs(flat).sum()),
         "l2_norm": float(np.sqrt(flat @ flat)),
         "n_zero": n_zero,

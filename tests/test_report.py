@@ -615,6 +615,14 @@ def test_zero_weights_never_print_with_a_sign():
     model.coef_[3] = -0.0
     model.intercept_ = -0.0
     report = weights_report(model)
+    # All-zero weights too: their mean, min and max are no "-0" either.
+    empty = copy.deepcopy(model)
+    empty.coef_ = -np.zeros(4)
+    layer = weights_report(empty).to_dict()["layers"][0]
+    for key in ("mean", "min", "max"):
+        assert math.copysign(1.0, layer[key]) == 1.0
+    for text in (str(weights_report(empty)), weights_report(empty).to_html()):
+        assert not re.search(r"-0(?![.\d])", text)
     row = [r for r in report.to_dict()["features"] if r["index"] == 3][0]
     assert row["weight"] == 0 and math.copysign(1.0, row["weight"]) == 1.0
     assert row["is_zero"]
