@@ -502,6 +502,13 @@ def test_poor_fit_is_flagged_against_the_constant_model():
     assert training["poor_fit"] is False
     assert (training["train_loss"], training["baseline_loss"]) == (honest, baseline)
     assert "WARNING" not in str(good.weights_report())
+    # All weights zero: the constant model itself, whose loss may differ from
+    # the baseline's by rounding only. Not a poor fit.
+    lasso = Lasso(alpha=1e6).fit(X, y)
+    assert not lasso.coef_.any()
+    flat = half_mean_squares(y, lasso.predict(X))
+    zero = fake_training(lasso, train_loss_=flat * (1 + 1e-12), baseline_loss_=flat)
+    assert weights_report(zero).to_dict()["training"]["poor_fit"] is False
     # A failed fit: the weights of a much worse model than the mean.
     failed = half_mean_squares(y, model.predict(X) * -3)
     assert failed > baseline
