@@ -202,7 +202,10 @@ class WeightsReport:
         data = self._data
         outputs = data["outputs"]
         single = len(outputs["labels"]) == 1
-        lines = [_header(data["estimator"]), f"objective: {data['objective']}", ""]
+        lines = [_header(data["estimator"]), f"objective: {data['objective']}"]
+        if "TransformedTargetRegressor" in data["estimator"]["inside"]:
+            lines.append("(the weights predict the transformed target)")
+        lines.append("")
         shown = data["features"][:TOP_FEATURES]
         lines.append(
             f"Top {len(shown)} of {len(data['features'])} features "

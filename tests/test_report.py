@@ -934,6 +934,7 @@ def test_searches_and_target_transformers_report_their_fitted_model():
     rows = weights_report(target).to_dict()["features"]
     for row in rows:
         assert row["weight"] == target.regressor_.coef_[row["index"]]
+    assert "the weights predict the transformed target" in str(weights_report(target))
     no_refit = GridSearchCV(Lasso(), {"alpha": [0.1, 1.0]}, cv=3, refit=False)
     with pytest.raises(ValueError, match="refit=True"):
         weights_report(no_refit.fit(X, y))
