@@ -324,12 +324,15 @@ def test_plot_draws_importances_weights_histograms_and_curves(tmp_path):
     assert path.stat().st_size > 10_000
     early = MODELS["ours-sgd"].weights_report().plot()
     panels = titled(early)
-    assert set(panels) == {
+    expected = {
         "Feature importance",
         "Signed weights (coef_)",
         "Training",
         "coef_ (0% zeros)",
     }
+    if hasattr(MODELS["ours-sgd"], "weight_norms_curve_"):
+        expected.add("Weight norms per layer")
+    assert set(panels) == expected
     legend = panels["Training"].get_legend()
     assert legend is not None
     labels = [text.get_text() for text in legend.get_texts()]
