@@ -16,7 +16,8 @@ Importance of feature ``j``:
   ``|coef_|`` summed over outputs, where ``coef_`` is the product of the weight
   matrices (Olden's connection weights).
 
-Multi-output models sum the importance over outputs.
+Multi-output models sum the importance over outputs. The signed weights (the
+directions) are ``coef_``: per output, labelled by class or target index.
 """
 
 import base64
@@ -24,8 +25,10 @@ import html
 import io
 import json
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
 from sk_weights._network import connection_weights
@@ -35,11 +38,27 @@ __all__ = ["WeightsReport", "weights_report"]
 #: Features listed in the text summary.
 TOP_FEATURES = 10
 
+#: Strongest weights named per class (or target) in the text's directions block.
+TOP_DIRECTIONS = 3
+
+#: A training score this much above the validation score is called over-fitting
+#: (in the score's units: R² or accuracy).
+OVERFIT_GAP = 0.1
+
+#: A training loss above the constant model's by more than this fraction of it
+#: is a poor fit; below it, the difference is rounding (a model with every
+#: weight at zero is the constant model, up to rounding).
+POOR_FIT_RTOL = 1e-6
+
+#: Bar and image colours by the sign of the weight.
+SIGN_COLOURS = {"positive": "#2a6fb0", "negative": "#c44e52", "zero": "#b0b0b0"}
+
 SUPPORTED = (
-    "a fitted WeightedLinearRegressor or MLPWeightsClassifier, a Pipeline "
-    "ending in one, one of scikit-learn's linear models (LinearRegression, "
-    "Ridge, Lasso, ElasticNet, SGDRegressor, LogisticRegression, ...) or "
-    "MLPClassifier / MLPRegressor"
+    "a fitted WeightedLinearRegressor or MLPWeightsClassifier, a Pipeline, "
+    "GridSearchCV, RandomizedSearchCV or TransformedTargetRegressor around one, "
+    "one of scikit-learn's linear models (LinearRegression, Ridge, Lasso, "
+    "ElasticNet, their CV variants, LogisticRegression(CV), SGDRegressor, "
+    "SGDClassifier, LinearSVC, LinearSVR) or MLPClassifier / MLPRegressor"
 )
 
 
@@ -48,11 +67,16 @@ def weights_report(obj, feature_names=None):
 
     Parameters
     ----------
-    obj : estimator or Pipeline
-        A fitted estimator of this package, a :class:`~sklearn.pipeline.Pipeline`
+    obj : estimator, Pipeline or search
+        A fitted estimator of this package, one of scikit-learn's linear models
+        or multi-layer perceptrons, or a :class:`~sklearn.pipeline.Pipeline`
         ending in one (the feature names then come from the earlier steps'
-        ``get_feature_names_out``), or one of scikit-learn's linear models or
-        multi-layer perceptrons.
+        ``get_feature_names_out``), a fitted
+        :class:`~sklearn.model_selection.GridSearchCV` or
+        :class:`~sklearn.model_selection.RandomizedSearchCV` (its
+        ``best_estimator_`` is read) or a
+        :class:`~sklearn.compose.TransformedTargetRegressor` (its
+        ``regressor_``, whose weights predict the transformed target).
     feature_names : sequence of str, optional
         Names of the model's input features; by default ``feature_names_in_``
         or ``x0, x1, ...``.
@@ -66,6 +90,9 @@ def weights_report(obj, feature_names=None):
     ------
     TypeError
         If ``obj`` is not one of the supported kinds of model.
+    ValueError
+        If a search was fitted with ``refit=False`` (it keeps no model), or
+        ``feature_names`` has the wrong length.
 
     See Also
     --------
@@ -81,8 +108,10 @@ def weights_report(obj, feature_names=None):
     >>> report = weights_report(model)
     >>> [row["name"] for row in report.to_dict()["features"][:3]]
     ['bmi', 's5', 'bp']
+    >>> report.to_dict()["features"][0]["weight"] > 0  # more bmi, more progression
+    True
     """
-    model, names = _final_model_and_names(obj, feature_names)
+    model, names, wrappers = _final_model_and_names(obj, feature_names)
     if _is_network(model):
         data = _network_report(model)
     elif _is_linear(model):
@@ -91,7 +120,8 @@ def weights_report(obj, feature_names=None):
         raise TypeError(
             f"weights_report got {type(model).__name__}; it supports {SUPPORTED}."
         )
-    data["estimator"] = _estimator_entry(model)
+    data["estimator"] = _estimator_entry(model, wrappers)
+    data["objective"], data["penalty"] = _objective(model)
     data["training"] = _training_entry(model)
     n_features = len(data["features"])
     if names is None:
@@ -141,6 +171,8 @@ class WeightsReport:
     [('coefs_[0]', [4, 5]), ('coefs_[1]', [5, 3])]
     >>> round(sum(row["importance"] for row in report.to_dict()["features"]), 6)
     1.0
+    >>> sorted(report.to_dict()["features"][0]["weight"])  # one weight per class
+    ['0', '1', '2']
     """
 
     def __init__(self, data, layer_values=None):
@@ -153,9 +185,14 @@ class WeightsReport:
         Returns
         -------
         dict
-            Keys ``"estimator"``, ``"objective"``, ``"importance"``,
-            ``"features"`` (one row per input feature, most important first),
-            ``"layers"`` (one row per weight matrix) and ``"training"``.
+            Keys ``"kind"`` ("linear" or "network"), ``"estimator"`` (with
+            ``"inside"``: the wrappers opened), ``"objective"`` (text),
+            ``"penalty"`` (its kind and strength), ``"importance"``,
+            ``"outputs"`` (what each
+            output's weights are for), ``"features"`` (one row per input
+            feature, most important first), ``"layers"`` (one row per weight
+            matrix), ``"intercepts"`` (one entry per bias vector) and
+            ``"training"``.
         """
         return json.loads(json.dumps(self._data))
 
@@ -163,51 +200,66 @@ class WeightsReport:
 
     def __str__(self):
         data = self._data
-        lines = [f"{data['estimator']['class']} — learned weights"]
-        lines.append(f"objective: {data['objective']}")
+        outputs = data["outputs"]
+        single = len(outputs["labels"]) == 1
+        lines = [_header(data["estimator"]), f"objective: {data['objective']}"]
+        if "TransformedTargetRegressor" in data["estimator"]["inside"]:
+            lines.append("(the weights predict the transformed target)")
         lines.append("")
         shown = data["features"][:TOP_FEATURES]
         lines.append(
             f"Top {len(shown)} of {len(data['features'])} features "
             f"(importance = {data['importance']}):"
         )
-        width = max(len(row["name"]) for row in shown)
+        names = [_printable(row["name"]) for row in shown]
+        width = max(len(name) for name in names)
         top = shown[0]["importance"] or 1.0
-        for row in shown:
+        for name, row in zip(names, shown):
             bar = "█" * round(20 * row["importance"] / top)
-            weight = ""
-            if "weight" in row:
-                weight = "  w = " + _format_weight(row["weight"])
+            weight = f"  w = {_format_weight(row['weight'])}" if single else ""
             lines.append(
-                f"  {row['rank']:>3d}. {row['name']:<{width}s} "
-                f"{row['importance']:6.1%} {bar:<20s}{weight}"
+                f"  {row['rank']:>3d}. {name:<{width}s} "
+                f"{row['importance']:6.1%} {bar:<20s}{weight}".rstrip()
             )
-        zeros = [row["name"] for row in data["features"] if row.get("is_zero")]
+        if single and outputs["kind"] == "class":
+            lines.append(f"  (w > 0 favours class {outputs['labels'][0]})")
+        if not single:
+            lines.extend(_directions_lines(data))
+        zeros = [row["name"] for row in data["features"] if row["is_zero"]]
         if zeros:
-            lines.append(
-                f"Weights set to exactly zero ({len(zeros)}): " + ", ".join(zeros)
+            what = (
+                "Inputs cut off (every first-layer weight is zero)"
+                if data["kind"] == "network"
+                else "Weights set to exactly zero"
             )
+            lines.append(f"{what} ({len(zeros)}): " + ", ".join(zeros))
+        if data["kind"] == "linear":
+            for entry in data["intercepts"]:
+                value = _labelled(entry, outputs)
+                per = f" per {outputs['kind']} —" if isinstance(value, dict) else ":"
+                lines.append(f"{entry['name']}{per} {_format_weight(value)}")
         lines.append("")
         lines.append("Layers:")
         lines.append(
             f"  {'name':<12s} {'shape':>12s} {'params':>8s} {'mean':>9s} "
-            f"{'std':>9s} {'L1 norm':>10s} {'L2 norm':>9s} {'zeros':>7s}"
+            f"{'std':>9s} {'L1 norm':>10s} {'L2 norm':>9s} {'zeros':>13s}"
         )
         for layer in data["layers"]:
             shape = "×".join(str(n) for n in layer["shape"])
+            zeros = f"{layer['n_zero']} ({layer['zero_fraction']:.1%})"
             lines.append(
                 f"  {layer['name']:<12s} {shape:>12s} {layer['n_params']:>8d} "
                 f"{layer['mean']:>9.3g} {layer['std']:>9.3g} "
-                f"{layer['l1_norm']:>10.4g} {layer['l2_norm']:>9.4g} "
-                f"{layer['zero_fraction']:>7.1%}"
+                f"{layer['l1_norm']:>10.4g} {layer['l2_norm']:>9.4g} {zeros:>13s}"
             )
         lines.append("")
-        lines.append("Training: " + _training_summary(data["training"]))
-        return "\n".join(lines)
+        lines.extend(_training_lines(data["training"]))
+        # The one place where every line is made safe for a terminal.
+        return "\n".join(_printable(line) for line in lines)
 
     def __repr__(self):
         data = self._data
-        return (
+        return _printable(
             f"<WeightsReport of {data['estimator']['class']}: "
             f"{len(data['features'])} features, {len(data['layers'])} layer(s)>"
         )
@@ -220,7 +272,8 @@ class WeightsReport:
         Parameters
         ----------
         table : {"features", "layers"}, default="features"
-            Which table.
+            Which table. A multi-output feature table has one ``weight_<label>``
+            column per class or target.
 
         Returns
         -------
@@ -259,25 +312,27 @@ class WeightsReport:
             The HTML.
         """
         data = self._data
-        esc = html.escape
+        esc = _html
+        outputs = data["outputs"]
         parts = [
             '<div class="sk-weights-report">',
-            f"<h3>{esc(data['estimator']['class'])} — learned weights</h3>",
+            f"<h3>{esc(_header(data['estimator']))}</h3>",
             f"<p><b>Objective:</b> {esc(data['objective'])}<br>"
             f"<b>Importance:</b> {esc(data['importance'])}</p>",
             "<table><thead><tr><th>rank</th><th>feature</th><th>importance</th>"
-            "<th></th><th>weight</th></tr></thead><tbody>",
+            f"<th></th><th>{esc(_weight_heading(outputs))}</th></tr></thead><tbody>",
         ]
         top = data["features"][0]["importance"] or 1.0 if data["features"] else 1.0
         for row in data["features"]:
             width = 100 * row["importance"] / top
-            weight = _format_weight(row["weight"]) if "weight" in row else ""
-            style = ' style="color:#999"' if row.get("is_zero") else ""
+            style = ' style="color:#999"' if row["is_zero"] else ""
+            colour = _sign_colour(row["weight"])
             parts.append(
                 f"<tr{style}><td>{row['rank']}</td><td>{esc(row['name'])}</td>"
                 f"<td>{row['importance']:.1%}</td>"
-                f'<td><div style="background:#4c72b0;height:0.8em;'
-                f'width:{width:.0f}px"></div></td><td>{esc(weight)}</td></tr>'
+                f'<td><div style="background:{colour};height:0.8em;'
+                f'width:{width:.0f}px"></div></td>'
+                f"<td>{esc(_format_weight(row['weight']))}</td></tr>"
             )
         parts.append("</tbody></table>")
         parts.append(
@@ -293,11 +348,13 @@ class WeightsReport:
                 f"<td>{layer['std']:.3g}</td><td>{layer['min']:.3g}</td>"
                 f"<td>{layer['max']:.3g}</td><td>{layer['l1_norm']:.4g}</td>"
                 f"<td>{layer['l2_norm']:.4g}</td>"
-                f"<td>{layer['zero_fraction']:.1%}</td></tr>"
+                f"<td>{layer['n_zero']} ({layer['zero_fraction']:.1%})</td></tr>"
             )
         parts.append("</tbody></table>")
         parts.append(
-            f"<p><b>Training:</b> {esc(_training_summary(data['training']))}</p>"
+            "<p>"
+            + "<br>".join(esc(line) for line in _training_lines(data["training"]))
+            + "</p>"
         )
         if include_plot:
             parts.append(
@@ -317,18 +374,34 @@ class WeightsReport:
 
     # -- plots --------------------------------------------------------------
 
-    def plot(self, top=20):
-        """Draw importances, one weight histogram per layer, and the curves.
+    def plot(self, top=20, image_shape=None):
+        """Draw importances, signed weights, weight histograms and training curves.
+
+        The first row holds the importances (bars coloured by the sign of the
+        weight for a single output), the signed weights (bars for a single
+        output, a class-by-feature map otherwise), the training curves (loss,
+        validation score, best epoch) and, when recorded, the weight norms
+        per layer over the epochs; the second row one histogram per weight
+        matrix.
 
         Parameters
         ----------
         top : int, default=20
-            Number of features in the importance bar chart.
+            Number of features in the bar charts.
+        image_shape : tuple of (int, int), optional
+            When the inputs are the pixels of an image (the 8x8 digits), draw
+            a third row: the importances and each output's weights as
+            ``image_shape`` images.
 
         Returns
         -------
         matplotlib.figure.Figure
             The figure (not shown; call ``fig.savefig`` or display it).
+
+        Raises
+        ------
+        ValueError
+            If ``image_shape`` does not hold exactly the model's inputs.
         """
         try:
             from matplotlib.figure import Figure
@@ -337,39 +410,41 @@ class WeightsReport:
                 "WeightsReport.plot needs matplotlib: pip install 'sk_weights[plot]'."
             ) from exc
         data = self._data
-        layers = data["layers"]
-        n_panels = 2 + len(layers)
-        fig = Figure(figsize=(4.2 * n_panels, 4.0), layout="constrained")
-        axes = fig.subplots(1, n_panels)
-
-        shown = data["features"][:top][::-1]
-        axes[0].barh([row["name"] for row in shown], [r["importance"] for r in shown])
-        axes[0].set_title("Feature importance")
-        axes[0].set_xlabel(data["importance"])
-
-        for ax, layer in zip(axes[1:-1], layers):
-            ax.hist(self._layer_values[layer["name"]], bins=40)
+        n_features = len(data["features"])
+        if image_shape is not None:
+            image_shape = tuple(int(n) for n in image_shape)
+            if len(image_shape) != 2 or image_shape[0] * image_shape[1] != n_features:
+                raise ValueError(
+                    f"image_shape={image_shape} does not hold the model's "
+                    f"{n_features} inputs; pass (height, width) with "
+                    f"height * width == {n_features}."
+                )
+        training = data["training"]
+        shown = data["features"][:top][::-1]  # barh draws from the bottom up
+        top_panels = [
+            lambda ax: _plot_importance(ax, data, shown),
+            lambda ax: _plot_weights(ax, data, shown),
+            lambda ax: _plot_training(ax, training),
+        ]
+        if training.get("weight_norms_curve"):
+            top_panels.append(lambda ax: _plot_norms(ax, training, data["layers"]))
+        rows = [len(top_panels), len(data["layers"])]
+        if image_shape is not None:
+            rows.append(1 + len(data["outputs"]["labels"]))
+        fig = Figure(
+            figsize=(max(4.2 * max(rows[:2]), 1.8 * rows[-1]), 3.8 * len(rows)),
+            layout="constrained",
+        )
+        grid = fig.add_gridspec(len(rows), 1)
+        for draw, cell in zip(top_panels, grid[0].subgridspec(1, rows[0])):
+            draw(fig.add_subplot(cell))
+        for cell, layer in zip(grid[1].subgridspec(1, rows[1]), data["layers"]):
+            ax = fig.add_subplot(cell)
+            ax.hist(self._layer_values[layer["name"]], bins=40, color="#777777")
             ax.set_title(f"{layer['name']} ({layer['zero_fraction']:.0%} zeros)")
             ax.set_xlabel("weight")
-
-        curve_ax = axes[-1]
-        training = data["training"]
-        if training["loss_curve"]:
-            curve_ax.plot(
-                range(1, len(training["loss_curve"]) + 1),
-                training["loss_curve"],
-                label="training objective",
-            )
-            curve_ax.set_xlabel("iteration / epoch")
-            curve_ax.set_ylabel("objective")
-        if training.get("validation_scores"):
-            score_ax = curve_ax.twinx()
-            scores = training["validation_scores"]
-            score_ax.plot(
-                range(1, len(scores) + 1), scores, color="C1", label="validation"
-            )
-            score_ax.set_ylabel("validation score", color="C1")
-        curve_ax.set_title("Training")
+        if image_shape is not None:
+            _plot_images(fig, grid[2].subgridspec(1, rows[2]), data, image_shape)
         return fig
 
     def _png(self):
@@ -388,26 +463,184 @@ _CSS = (
 )
 
 
+def _plot_importance(ax, data, shown):
+    """Importance bars, coloured by the sign of a single output's weight."""
+    ax.barh(
+        [_plot_text(row["name"]) for row in shown],
+        [row["importance"] for row in shown],
+        color=[_sign_colour(row["weight"]) for row in shown],
+    )
+    ax.set_title("Feature importance")
+    ax.set_xlabel(_plot_text(data["importance"]))
+    if len(data["outputs"]["labels"]) == 1:
+        _sign_legend(ax)
+
+
+def _plot_weights(ax, data, shown):
+    """Signed weights: bars for one output, an output-by-feature map else."""
+    names = [_plot_text(row["name"]) for row in shown]
+    outputs = data["outputs"]
+    what = "coef_" if data["kind"] == "linear" else "effective, coef_"
+    if len(outputs["labels"]) == 1:
+        weights = [row["weight"] for row in shown]
+        ax.barh(names, weights, color=[_sign_colour(w) for w in weights])
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_title(f"Signed weights ({what})")
+        ax.set_xlabel("weight")
+        return
+    labels = outputs["labels"]
+    matrix = np.array([[row["weight"][label] for label in labels] for row in shown])
+    limit = float(np.abs(matrix).max()) or 1.0
+    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xticks(range(len(labels)), [_plot_text(label) for label in labels])
+    ax.set_xlabel(outputs["kind"])
+    ax.set_title(f"Weights per {outputs['kind']} ({what})")
+    ax.figure.colorbar(image, ax=ax, shrink=0.8)
+
+
+def _plot_images(fig, cells, data, image_shape):
+    """Importances and each output's weights as images of ``image_shape``."""
+    by_index = sorted(data["features"], key=lambda row: row["index"])
+    labels = data["outputs"]["labels"]
+    ax = fig.add_subplot(cells[0])
+    importance = np.array([row["importance"] for row in by_index])
+    ax.imshow(importance.reshape(image_shape), cmap="viridis")
+    ax.set_title("importance")
+    ax.set_axis_off()
+    weights = np.array([_weight_vector(row["weight"], labels) for row in by_index])
+    limit = float(np.abs(weights).max()) or 1.0
+    kind = data["outputs"]["kind"]
+    for k, label in enumerate(labels):
+        ax = fig.add_subplot(cells[1 + k])
+        ax.imshow(
+            weights[:, k].reshape(image_shape),
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+        )
+        ax.set_title(_plot_text(f"{kind} {label}"))
+        ax.set_axis_off()
+
+
+def _plot_training(ax, training):
+    """Loss curve, validation curve, the best epoch, and a legend."""
+    curve = training["loss_curve"]
+    epochs = range(1, len(curve) + 1)
+    if curve:
+        ax.plot(epochs, curve, color="C0", label="training objective")
+        ax.set_xlabel(training["iteration_unit"])
+        ax.set_ylabel("objective")
+    else:
+        ax.text(0.5, 0.5, "no training curve recorded", ha="center", va="center")
+        ax.set_axis_off()
+    handles, labels = ax.get_legend_handles_labels()
+    scores = training.get("validation_scores")
+    if scores:
+        score_ax = ax.twinx()
+        score_ax.plot(
+            range(1, len(scores) + 1),
+            scores,
+            color="C1",
+            label=f"validation {training['score_name']}",
+        )
+        score_ax.set_ylabel(f"validation {training['score_name']}", color="C1")
+        more = score_ax.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
+    if training["best_epoch"] is not None:
+        line = ax.axvline(
+            training["best_epoch"],
+            color="black",
+            linestyle=":",
+            label=f"best epoch {training['best_epoch']} (weights kept)",
+        )
+        handles.append(line)
+        labels.append(line.get_label())
+    if handles:
+        ax.legend(handles, labels, loc="best", fontsize="small")
+    ax.set_title("Training")
+
+
+def _plot_norms(ax, training, layers):
+    """Each weight matrix's L2 norm over the epochs, and its zeros (dashed)."""
+    norms = np.asarray(training["weight_norms_curve"], dtype=float)
+    norms = norms.reshape(len(norms), -1)
+    epochs = range(1, len(norms) + 1)
+    names = [layer["name"] for layer in layers]
+    for k in range(norms.shape[1]):
+        name = names[k] if k < len(names) else f"layer {k}"
+        ax.plot(epochs, norms[:, k], color=f"C{k}", label=name)
+    zeros = np.asarray(training.get("zero_fraction_curve", []), dtype=float)
+    if zeros.size and zeros.any():  # only when some weight was ever exactly zero
+        zeros_ax = ax.twinx()
+        for k, column in enumerate(zeros.reshape(len(zeros), -1).T):
+            zeros_ax.plot(epochs, column, color=f"C{k}", linestyle="--")
+        zeros_ax.set_ylabel("fraction of exact zeros (dashed)")
+        zeros_ax.set_ylim(0, 1)
+    if training["best_epoch"] is not None:
+        ax.axvline(training["best_epoch"], color="black", linestyle=":")
+    ax.set_xlabel(training["iteration_unit"])
+    ax.set_ylabel("L2 norm")
+    ax.set_title("Weight norms per layer")
+    ax.legend(loc="best", fontsize="small")
+
+
+def _sign_legend(ax):
+    from matplotlib.patches import Patch
+
+    ax.legend(
+        handles=[
+            Patch(color=SIGN_COLOURS["positive"], label="weight > 0"),
+            Patch(color=SIGN_COLOURS["negative"], label="weight < 0"),
+        ],
+        loc="lower right",
+        fontsize="small",
+    )
+
+
+def _sign_colour(weight):
+    """Colour of a single output's weight by its sign; neutral for several."""
+    if isinstance(weight, dict):
+        return "#777777"
+    if weight > 0:
+        return SIGN_COLOURS["positive"]
+    return SIGN_COLOURS["negative"] if weight < 0 else SIGN_COLOURS["zero"]
+
+
 # -- reading fitted models ----------------------------------------------------
 
 
 def _final_model_and_names(obj, feature_names):
-    """Return the model at the end of ``obj`` and the names of its inputs."""
-    model = obj
-    names = None
-    if isinstance(obj, Pipeline):
-        model = obj.steps[-1][1]
-        head = obj[:-1]
-        if len(head.steps):
-            try:
-                names = list(head.get_feature_names_out())
-            except (AttributeError, ValueError, TypeError):
-                names = None
+    """Return the model inside ``obj``, its input names and the wrappers opened."""
+    model, names, wrappers = obj, None, []
+    while True:
+        if isinstance(model, Pipeline):
+            head = model[:-1]
+            if len(head.steps):
+                try:
+                    names = list(head.get_feature_names_out())
+                except (AttributeError, ValueError, TypeError):
+                    names = None
+            inner = model.steps[-1][1]
+        elif hasattr(model, "best_estimator_"):  # GridSearchCV, RandomizedSearchCV
+            inner = model.best_estimator_
+        elif hasattr(model, "regressor_"):  # TransformedTargetRegressor
+            inner = model.regressor_
+        elif hasattr(model, "cv_results_"):
+            raise ValueError(
+                f"{type(model).__name__} was fitted with refit=False and keeps no "
+                "model to report on; fit it with refit=True, or report on "
+                "a model refitted with its best_params_."
+            )
+        else:
+            break
+        wrappers.append(type(model).__name__)
+        model = inner
     if names is None and hasattr(model, "feature_names_in_"):
         names = list(model.feature_names_in_)
     if feature_names is not None:
         names = list(feature_names)
-    return model, names
+    return model, names, wrappers
 
 
 def _is_network(model):
@@ -418,7 +651,10 @@ def _is_linear(model):
     if not hasattr(model, "coef_") or _is_network(model):
         return False
     module = type(model).__module__
-    return module.startswith("sklearn.linear_model") or module.startswith("sk_weights")
+    return (
+        module.startswith(("sklearn.linear_model", "sk_weights"))
+        or _objective_row(model) is not None
+    )
 
 
 def _linear_report(model):
@@ -430,38 +666,82 @@ def _linear_report(model):
     else:
         raw = np.abs(coef)
         kind = "|w|, normalised (the feature scales are unknown)"
-    importance = _normalise(raw.sum(axis=0))
-    features = []
-    for j in range(coef.shape[1]):
-        weight = coef[:, j]
-        features.append(
-            {
-                "importance": float(importance[j]),
-                "weight": float(weight[0]) if coef.shape[0] == 1 else _floats(weight),
-                "is_zero": bool(np.all(weight == 0)),
-            }
-        )
+    outputs = _outputs(model, coef.shape[0])
+    features = [
+        {
+            "importance": float(importance),
+            "weight": _signed(coef[:, j], outputs),
+            "is_zero": bool(np.all(coef[:, j] == 0)),
+        }
+        for j, importance in enumerate(_normalise(raw.sum(axis=0)))
+    ]
+    matrix = coef if np.ndim(model.coef_) == 2 else coef[0]
+    intercept = np.asarray(getattr(model, "intercept_", 0.0), dtype=np.float64)
     return {
-        "objective": _linear_objective(model),
+        "kind": "linear",
         "importance": kind,
+        "outputs": outputs,
         "features": _ranked(features),
-        "layers": [_layer_row("coef_", coef if np.ndim(model.coef_) == 2 else coef[0])],
-        "_values": {"coef_": _floats(coef.ravel())},
+        "layers": [_layer_row("coef_", matrix)],
+        "intercepts": [_intercept_entry("intercept_", intercept)],
+        "_values": {"coef_": _floats(coef)},
     }
 
 
 def _network_report(model):
     coefs = [np.asarray(c, dtype=np.float64) for c in model.coefs_]
+    # coef_ of this package's networks is this same product, transposed.
     effective = connection_weights(coefs)
-    importance = _normalise(np.abs(effective).sum(axis=1))
-    features = [{"importance": float(v)} for v in importance]
+    outputs = _outputs(model, effective.shape[1])
+    features = [
+        {
+            "importance": float(importance),
+            "weight": _signed(effective[j], outputs),
+            # The input is cut off when no first-layer weight leaves it.
+            "is_zero": bool(np.all(coefs[0][j] == 0)),
+        }
+        for j, importance in enumerate(_normalise(np.abs(effective).sum(axis=1)))
+    ]
     names = [f"coefs_[{i}]" for i in range(len(coefs))]
     return {
-        "objective": _network_objective(model),
+        "kind": "network",
         "importance": "|connection weights| (product of the weight matrices)",
+        "outputs": outputs,
         "features": _ranked(features),
         "layers": [_layer_row(name, c) for name, c in zip(names, coefs)],
-        "_values": {name: _floats(c.ravel()) for name, c in zip(names, coefs)},
+        "intercepts": [
+            _intercept_entry(f"intercepts_[{i}]", np.asarray(b, dtype=np.float64))
+            for i, b in enumerate(model.intercepts_)
+        ],
+        "_values": {name: _floats(c) for name, c in zip(names, coefs)},
+    }
+
+
+def _outputs(model, n_outputs):
+    """Name what each output's weights are for: a class, or a target index."""
+    classes = getattr(model, "classes_", None)
+    if is_classifier(model) and classes is not None and np.ndim(classes) == 1:
+        labels = [str(c) for c in classes]
+        if n_outputs == len(labels):
+            return {"kind": "class", "labels": labels}
+        if n_outputs == 1 and len(labels) == 2:  # one logistic output: classes_[1]
+            return {"kind": "class", "labels": labels[1:]}
+    return {"kind": "target", "labels": [str(k) for k in range(n_outputs)]}
+
+
+def _signed(weights, outputs):
+    """A float for one output, else a dict keyed by class label or target index."""
+    values = _floats(weights)
+    if len(values) == 1:
+        return values[0]
+    return dict(zip(outputs["labels"], values))
+
+
+def _intercept_entry(name, values):
+    return {
+        "name": name,
+        "shape": [int(n) for n in values.shape],
+        "values": _floats(values),
     }
 
 
@@ -484,53 +764,176 @@ def _ranked(features):
 def _layer_row(name, matrix):
     values = np.asarray(matrix, dtype=np.float64)
     flat = values.ravel()
+    n_zero = int(np.count_nonzero(flat == 0))
     return {
         "name": name,
         "shape": [int(n) for n in values.shape],
         "n_params": int(flat.size),
-        "mean": float(flat.mean()),
+        "mean": float(flat.mean()) + 0.0,  # + 0.0: never a "-0"
         "std": float(flat.std()),
-        "min": float(flat.min()),
-        "max": float(flat.max()),
+        "min": float(flat.min()) + 0.0,
+        "max": float(flat.max()) + 0.0,
         "l1_norm": float(np.abs(flat).sum()),
         "l2_norm": float(np.sqrt(flat @ flat)),
-        "zero_fraction": float(np.mean(flat == 0)),
+        "n_zero": n_zero,
+        "zero_fraction": n_zero / max(flat.size, 1),
     }
 
 
-def _penalty_text(model):
-    params = model.get_params()
-    penalty = params.get("penalty", "l2" if "alpha" in params else None)
-    alpha = params.get("alpha")
-    if penalty is None or alpha is None:
-        return ""
-    if penalty == "elasticnet":
-        return f" + elastic net (alpha={alpha:g}, l1_ratio={params.get('l1_ratio')})"
-    return f" + {penalty.upper()} (alpha={alpha:g})"
+# -- objectives ---------------------------------------------------------------
 
 
-def _linear_objective(model):
-    from sklearn.base import is_classifier
+@dataclass(frozen=True)
+class _Objective:
+    """How a kind of model writes its objective (see its documentation).
 
-    loss = "log loss" if is_classifier(model) else "mean 0.5·(y − Xw − b)²"
-    return loss + _penalty_text(model)
+    ``data`` is the data term (``{loss}`` is filled from ``_LOSSES`` with the
+    model's ``loss`` parameter); ``penalty`` is the penalty's kind ("l1",
+    "l2", "elasticnet", None), or where to read it: "param" (the ``penalty``
+    parameter) or "l1_ratio" (``LogisticRegression``: from ``l1_ratio`` and
+    ``C``, or the older ``penalty``); ``scale`` names the row of
+    ``_PENALTY_TERMS``: how the strength enters.
+    """
+
+    data: str
+    penalty: str | None
+    scale: str | None
 
 
-def _network_objective(model):
-    from sklearn.base import is_classifier
+_MEAN_SQUARED = "mean ½(y − ŷ)²"
+_SUM_SQUARED = "Σ (y − ŷ)²"
 
-    loss = "cross-entropy" if is_classifier(model) else "mean squared error"
-    text = loss + _penalty_text(model)
-    dropout = model.get_params().get("dropout")
+#: Every model the report describes, by class name, as its documentation writes
+#: its objective. The CV variants read their fitted alpha_ / l1_ratio_ / C_.
+_OBJECTIVES = {
+    "LinearRegression": _Objective(_SUM_SQUARED, None, None),
+    "Ridge": _Objective(_SUM_SQUARED, "l2", "ridge"),
+    "RidgeCV": _Objective(_SUM_SQUARED, "l2", "ridge"),
+    "Lasso": _Objective(_MEAN_SQUARED, "l1", "alpha"),
+    "LassoCV": _Objective(_MEAN_SQUARED, "l1", "alpha"),
+    "ElasticNet": _Objective(_MEAN_SQUARED, "elasticnet", "alpha"),
+    "ElasticNetCV": _Objective(_MEAN_SQUARED, "elasticnet", "alpha"),
+    "LogisticRegression": _Objective("C · Σ log loss", "l1_ratio", "C"),
+    "LogisticRegressionCV": _Objective("C · Σ log loss", "l1_ratio", "C"),
+    "SGDRegressor": _Objective("mean {loss}", "param", "alpha"),
+    "SGDClassifier": _Objective("mean {loss}", "param", "alpha"),
+    "LinearSVC": _Objective("C · Σ {loss}", "param", "C"),
+    "LinearSVR": _Objective("C · Σ {loss}", "l2", "C"),
+    "MLPClassifier": _Objective("mean log loss", "l2", "mlp"),
+    "MLPRegressor": _Objective(_MEAN_SQUARED, "l2", "mlp"),
+    "WeightedLinearRegressor": _Objective(_MEAN_SQUARED, "param", "alpha"),
+    "WeightedLinearClassifier": _Objective("mean log loss", "param", "alpha"),
+    "MLPWeightsClassifier": _Objective("mean log loss", "param", "alpha"),
+    "MLPWeightsRegressor": _Objective(_MEAN_SQUARED, "param", "alpha"),
+}
+
+#: The losses named by a ``loss`` parameter (SGD*, LinearSVC, LinearSVR).
+_LOSSES = {
+    "squared_error": "½(y − ŷ)²",
+    "huber": "Huber loss (epsilon={epsilon:g})",
+    "epsilon_insensitive": "max(0, |y − ŷ| − epsilon) (epsilon={epsilon:g})",
+    "squared_epsilon_insensitive": "max(0, |y − ŷ| − epsilon)² (epsilon={epsilon:g})",
+    "hinge": "hinge loss max(0, 1 − y·ŷ)",
+    "squared_hinge": "squared hinge loss max(0, 1 − y·ŷ)²",
+    "log_loss": "log loss",
+    "modified_huber": "modified Huber loss",
+    "perceptron": "perceptron loss max(0, −y·ŷ)",
+}
+
+#: The penalty term by how its strength enters and by its kind.
+_PENALTY_TERMS = {
+    "alpha": {
+        "l2": "alpha · ½‖w‖²",
+        "l1": "alpha · ‖w‖₁",
+        "elasticnet": "alpha · (l1_ratio · ‖w‖₁ + ½(1 − l1_ratio) · ‖w‖²)",
+    },
+    "ridge": {"l2": "alpha · ‖w‖²"},
+    "C": {
+        "l2": "½‖w‖²",
+        "l1": "‖w‖₁",
+        "elasticnet": "l1_ratio · ‖w‖₁ + ½(1 − l1_ratio) · ‖w‖²",
+    },
+    "mlp": {"l2": "alpha · ½‖W‖² / n_samples"},
+}
+
+_PENALTY_NAMES = {"l2": "L2", "l1": "L1", "elasticnet": "elastic net"}
+
+
+def _objective_row(model):
+    cls = type(model)
+    if cls.__module__.startswith(("sklearn.", "sk_weights.")):
+        return _OBJECTIVES.get(cls.__name__)
+    return None
+
+
+def _objective(model):
+    """Return the objective's text and the penalty's kind and strength."""
+    row = _objective_row(model)
+    if row is None:
+        text = f"not described here; see {type(model).__name__}'s documentation"
+        return text, {"kind": "unknown"}
+    params = model.get_params(deep=False)
+    data = row.data
+    if "{loss}" in data:
+        loss = params.get("loss")
+        described = _LOSSES.get(loss, str(loss)).format(
+            epsilon=params.get("epsilon") or 0.0
+        )
+        data = data.format(loss=described)
+    kind = _penalty_kind(model, row.penalty, params)
+    if kind is None:
+        return f"{data} (no penalty)", {"kind": None}
+    strength = "C" if row.scale == "C" else "alpha"
+    penalty = {"kind": kind, strength: _fitted_value(model, strength, params)}
+    if kind == "elasticnet":
+        penalty["l1_ratio"] = _fitted_value(model, "l1_ratio", params)
+    term = _PENALTY_TERMS[row.scale][kind]
+    if _is_network(model):
+        term = term.replace("‖w‖", "‖W‖")
+    values = ", ".join(
+        f"{key}={_format_value(value)}" for key, value in list(penalty.items())[1:]
+    )
+    text = f"{data} + {term} ({_PENALTY_NAMES[kind]}, {values})"
+    dropout = params.get("dropout")
     if dropout:
         text += f", dropout {dropout}"
-    return text
+    return text, penalty
 
 
-def _estimator_entry(model):
+def _penalty_kind(model, where, params):
+    if where == "param":
+        return params.get("penalty")
+    if where != "l1_ratio":
+        return where
+    penalty = params.get("penalty", "deprecated")
+    if penalty != "deprecated":  # the older API: the penalty is named
+        return penalty
+    # Newer scikit-learn: l1_ratio picks the penalty and C=inf removes it.
+    if np.all(np.isinf(np.asarray(_fitted_value(model, "C", params), dtype=float))):
+        return None
+    l1_ratio = _fitted_value(model, "l1_ratio", params)
+    if l1_ratio is None or l1_ratio == 0:
+        return "l2"
+    return "l1" if l1_ratio == 1 else "elasticnet"
+
+
+def _fitted_value(model, name, params):
+    """The value a fit chose (``alpha_`` of a CV model) or else the parameter."""
+    value = getattr(model, name + "_", None)
+    if value is None:
+        value = params.get(name)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        # One value per class (LogisticRegressionCV): one number when all agree.
+        values = list(dict.fromkeys(_json_value(v) for v in np.ravel(value)))
+        return values[0] if len(values) == 1 else values
+    return _json_value(value)
+
+
+def _estimator_entry(model, wrappers):
     return {
         "class": type(model).__name__,
         "module": type(model).__module__.split(".")[0],
+        "inside": list(wrappers),
         "params": {
             key: _json_value(value)
             for key, value in sorted(model.get_params(deep=False).items())
@@ -538,65 +941,242 @@ def _estimator_entry(model):
     }
 
 
+# -- training -----------------------------------------------------------------
+
+
 def _training_entry(model):
     n_iter = getattr(model, "n_iter_", None)
     if n_iter is not None:
         n_iter = int(np.max(n_iter))
-    max_iter = model.get_params().get("max_iter")
-    converged = None
-    if n_iter is not None and isinstance(max_iter, numbers.Integral):
-        converged = bool(n_iter < max_iter)
+    params = model.get_params()
+    scores = getattr(model, "validation_scores_", None)
+    stop_reason = getattr(model, "stop_reason_", None)
+    best_epoch = getattr(model, "best_epoch_", None)
+    if stop_reason is None:
+        stop_reason, guessed_best = _guess_stop(model, n_iter, params, scores)
+        best_epoch = guessed_best if best_epoch is None else best_epoch
     entry = {
         "n_iter": n_iter,
         # Mini-batch solvers count samples seen (t_); full-batch ones do not.
         "iteration_unit": "epochs" if getattr(model, "t_", 0) else "iterations",
         "loss_curve": _floats(getattr(model, "loss_curve_", None) or []),
-        "converged": converged,
+        "stop_reason": stop_reason,
+        "converged": (None if stop_reason is None else stop_reason != "max_iter"),
+        "best_epoch": None if best_epoch is None else int(best_epoch),
+        "score_name": "accuracy" if is_classifier(model) else "R²",
+        "train_loss": _optional_float(getattr(model, "train_loss_", None)),
+        "baseline_loss": _optional_float(getattr(model, "baseline_loss_", None)),
+        "train_score": _optional_float(getattr(model, "train_score_", None)),
+        "validation_score": None,
     }
-    scores = getattr(model, "validation_scores_", None)
     if scores:
         entry["validation_scores"] = _floats(scores)
         entry["best_validation_score"] = float(max(scores))
+        kept = entry["best_epoch"]
+        # The score of the weights kept: the best epoch's, else the last one's.
+        if kept is not None and 1 <= kept <= len(scores):
+            entry["validation_score"] = float(scores[kept - 1])
+        else:
+            entry["validation_score"] = float(scores[-1])
+    entry["poor_fit"] = (
+        None
+        if entry["train_loss"] is None or entry["baseline_loss"] is None
+        else entry["train_loss"] > entry["baseline_loss"] * (1 + POOR_FIT_RTOL)
+    )
+    for name in ("weight_norms_curve", "zero_fraction_curve"):
+        curve = getattr(model, name + "_", None)
+        if curve is not None:
+            entry[name] = np.asarray(curve, dtype=np.float64).tolist()
     return entry
 
 
-def _training_summary(training):
-    parts = []
-    if training["n_iter"] is not None:
-        parts.append(f"{training['n_iter']} {training['iteration_unit']}")
+def _guess_stop(model, n_iter, params, scores):
+    """Stop reason and best epoch of a model that does not record them."""
+    max_iter = params.get("max_iter")
+    if n_iter is None or not isinstance(max_iter, numbers.Integral):
+        return None, None
+    if n_iter >= max_iter:
+        return "max_iter", None
+    if not params.get("early_stopping"):
+        return "converged", None
+    # scikit-learn's networks keep the weights of the best validation score.
+    best = None
+    if scores and type(model).__module__.startswith("sklearn.neural_network"):
+        best = int(np.argmax(scores)) + 1
+    return "early_stopping", best
+
+
+def _training_lines(training):
+    """The training verdict in words: stop, scores, losses, warnings."""
+    n_iter, unit = training["n_iter"], training["iteration_unit"]
+    reason = training["stop_reason"]
+    if reason == "converged":
+        verdict = f"stopped: converged after {n_iter} {unit}"
+    elif reason == "early_stopping":
+        verdict = (
+            f"stopped early after {n_iter} {unit}: the validation score stopped "
+            "improving"
+        )
+        if training["best_epoch"] is not None:
+            verdict += f"; the weights of epoch {training['best_epoch']} are kept"
+    elif reason == "max_iter":
+        verdict = f"stopped: NOT converged, max_iter reached after {n_iter} {unit}"
+    elif n_iter is not None:
+        verdict = f"{n_iter} {unit}"
+    else:
+        verdict = "no iterations recorded (solved directly)"
     if training["loss_curve"]:
-        parts.append(f"final objective {training['loss_curve'][-1]:.6g}")
-    if training["converged"] is not None:
-        parts.append("converged" if training["converged"] else "NOT converged")
-    if "best_validation_score" in training:
-        parts.append(f"best validation score {training['best_validation_score']:.4g}")
-    return ", ".join(parts) or "no training history recorded"
+        verdict += f"; last objective {training['loss_curve'][-1]:.6g}"
+    lines = [f"Training: {verdict}"]
+    name = training["score_name"]
+    scores = []
+    if training["train_score"] is not None:
+        scores.append(f"training {name} {training['train_score']:.3f}")
+    if training["validation_score"] is not None:
+        scores.append(f"validation {name} {training['validation_score']:.3f}")
+    if scores:
+        lines.append("  " + ", ".join(scores))
+    if training["train_loss"] is not None and training["baseline_loss"] is not None:
+        lines.append(
+            f"  training loss {training['train_loss']:.4g} "
+            f"(constant model: {training['baseline_loss']:.4g})"
+        )
+    if training["poor_fit"]:
+        lines.append(
+            "  WARNING: poor fit: the training loss is worse than that of a "
+            "constant model;"
+        )
+        lines.append(
+            "  do not read these weights: scale the inputs, lower the learning "
+            "rate or the penalty, and refit"
+        )
+    if (
+        training["train_score"] is not None
+        and training["validation_score"] is not None
+        and training["train_score"] - training["validation_score"] > OVERFIT_GAP
+    ):
+        lines.append(
+            f"  note: training {name} well above validation {name}: over-fitting "
+            "(the weights fit the training data better than new data)"
+        )
+    return lines
+
+
+# -- text helpers ---------------------------------------------------------------
+
+
+def _header(estimator):
+    text = f"{estimator['class']} — learned weights"
+    if estimator.get("inside"):
+        text += " (inside " + " › ".join(estimator["inside"]) + ")"
+    return text
+
+
+def _directions_lines(data):
+    """Per class (or target): the inputs with the strongest signed weights."""
+    outputs = data["outputs"]
+    lines = [
+        f"Directions per {outputs['kind']} (strongest weights; + raises the "
+        f"{'class score' if outputs['kind'] == 'class' else 'output'}):"
+    ]
+    width = max(len(_printable(label)) for label in outputs["labels"])
+    for label in outputs["labels"]:
+        pairs = [(row["weight"][label], row["name"]) for row in data["features"]]
+        pairs.sort(key=lambda pair: pair[0])
+        up = [p for p in reversed(pairs) if p[0] > 0][:TOP_DIRECTIONS]
+        down = [p for p in pairs if p[0] < 0][:TOP_DIRECTIONS]
+        text = " | ".join(
+            ", ".join(f"{name} {_format_weight(w)}" for w, name in group)
+            for group in (up, down)
+            if group
+        )
+        lines.append(
+            f"  {outputs['kind']} {_printable(label):<{width}s}: {text or 'all zero'}"
+        )
+    return lines
+
+
+def _labelled(entry, outputs):
+    """An intercept entry's values as a weight: a float or a labelled dict."""
+    values = entry["values"]
+    if len(values) == 1:
+        return values[0]
+    labels = outputs["labels"] if len(outputs["labels"]) == len(values) else None
+    return dict(zip(labels or [str(k) for k in range(len(values))], values))
+
+
+def _weight_heading(outputs):
+    if len(outputs["labels"]) == 1:
+        return "weight"
+    return f"weight per {outputs['kind']}"
+
+
+def _weight_vector(weight, labels):
+    if isinstance(weight, dict):
+        return [weight[label] for label in labels]
+    return [weight]
+
+
+def _format_number(value):
+    """A signed number, never "-0"."""
+    if value == 0:
+        return "0"
+    return f"{value:+.4g}"
 
 
 def _format_weight(weight):
-    if isinstance(weight, list):
-        return "[" + ", ".join(f"{w:+.4g}" for w in weight) + "]"
-    return f"{weight:+.4g}"
+    """The one formatter of weights: a number, or labelled numbers per output."""
+    if isinstance(weight, dict):
+        return ", ".join(f"{label}: {_format_number(w)}" for label, w in weight.items())
+    return _format_number(weight)
+
+
+def _format_value(value):
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _printable(text):
+    """``text`` with every non-printable character (ESC, newline, ...) escaped."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in str(text)
+    )
+
+
+def _html(text):
+    return html.escape(_printable(text))
+
+
+def _plot_text(text):
+    # A "$" would start matplotlib's mathtext.
+    return _printable(text).replace("$", r"\$")
 
 
 def _flatten_weights(row):
     row = {k: v for k, v in row.items() if k != "index"}
     weight = row.get("weight")
-    if isinstance(weight, list):
+    if isinstance(weight, dict):
         del row["weight"]
-        row.update({f"weight_{k}": w for k, w in enumerate(weight)})
+        row.update({f"weight_{label}": w for label, w in weight.items()})
     if "shape" in row:
         row["shape"] = tuple(row["shape"])
     return row
 
 
+def _optional_float(value):
+    return None if value is None else float(value)
+
+
 def _floats(values):
-    return [float(v) for v in np.ravel(values)]
+    # Adding 0.0 turns -0.0 into 0.0: a zero weight has no sign.
+    return [float(v) + 0.0 for v in np.ravel(values)]
 
 
 def _json_value(value):
     """Return ``value`` if JSON can hold it, else its repr."""
-    if isinstance(value, (np.integer, np.floating)):
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if isinstance(value, (list, tuple)):
         return [_json_value(v) for v in value]

@@ -1,33 +1,53 @@
 """Tests of the learned-weights report."""
 
+import copy
 import json
+import math
+import re
 import warnings
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_diabetes, load_iris, make_regression
+import sklearn
+from matplotlib.colors import to_rgba
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.datasets import load_diabetes, load_digits, load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import (
     ElasticNet,
+    ElasticNetCV,
+    HuberRegressor,
     Lasso,
+    LassoCV,
     LinearRegression,
     LogisticRegression,
+    LogisticRegressionCV,
     Ridge,
+    RidgeCV,
+    SGDClassifier,
     SGDRegressor,
 )
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.svm import LinearSVC, LinearSVR
 from sklearn.tree import DecisionTreeRegressor
+from sklearn.utils.fixes import parse_version
 
-from sk_weights import WeightedLinearRegressor, WeightsReport, weights_report
+from sk_weights import (
+    MLPWeightsClassifier,
+    WeightedLinearRegressor,
+    WeightsReport,
+    weights_report,
+)
+from sk_weights.report import SIGN_COLOURS
 
 matplotlib.use("Agg")
 
-FEATURE_KEYS = {"name", "importance", "rank"}
+FEATURE_KEYS = {"name", "importance", "rank", "weight", "is_zero"}
 LAYER_KEYS = {
     "name",
     "shape",
@@ -38,7 +58,19 @@ LAYER_KEYS = {
     "max",
     "l1_norm",
     "l2_norm",
+    "n_zero",
     "zero_fraction",
+}
+TRAINING_KEYS = {
+    "n_iter",
+    "loss_curve",
+    "converged",
+    "stop_reason",
+    "best_epoch",
+    "train_loss",
+    "baseline_loss",
+    "train_score",
+    "validation_score",
 }
 
 
@@ -52,6 +84,7 @@ def fitted_models():
     warnings.simplefilter("ignore", ConvergenceWarning)
     X, y = regression_data()
     Xc, yc = load_iris(return_X_y=True)
+    Xs = StandardScaler().fit_transform(Xc)
     return {
         "ours-l1": WeightedLinearRegressor(penalty="l1", alpha=5.0).fit(X, y),
         "ours-multi": WeightedLinearRegressor().fit(X, np.column_stack([y, -y])),
@@ -70,6 +103,10 @@ def fitted_models():
         "MLPRegressor": MLPRegressor(
             hidden_layer_sizes=(5, 3), max_iter=500, random_state=0
         ).fit(X, y),
+        "ours-mlp": MLPWeightsClassifier(
+            hidden_layer_sizes=(5,), max_iter=100, random_state=0
+        ).fit(Xs, yc),
+        "LinearSVC": LinearSVC().fit(Xs, yc),
     }
 
 
@@ -103,9 +140,10 @@ def test_dict_schema_for_every_supported_model(kind):
     for layer in data["layers"]:
         assert set(layer) == LAYER_KEYS
         assert layer["n_params"] == int(np.prod(layer["shape"]))
-    assert {"n_iter", "loss_curve", "converged"} <= set(data["training"])
-    if linear:
-        assert all({"weight", "is_zero"} <= set(row) for row in features)
+    for layer, matrix in zip(data["layers"], [model.coef_] if linear else model.coefs_):
+        assert layer["n_zero"] == np.count_nonzero(np.asarray(matrix) == 0)
+    assert set(data["training"]) >= TRAINING_KEYS
+    assert {"kind", "labels"} == set(data["outputs"])
 
 
 def test_linear_importance_is_weight_times_feature_std():
@@ -162,7 +200,10 @@ def test_multi_output_weights_and_importance_sum_over_outputs():
     rows = weights_report(model).to_dict()["features"]
     raw = (np.abs(model.coef_) * model.feature_std_).sum(axis=0)
     for row in rows:
-        assert row["weight"] == list(model.coef_[:, row["index"]])
+        assert row["weight"] == {
+            "0": model.coef_[0, row["index"]],
+            "1": model.coef_[1, row["index"]],
+        }
         assert row["importance"] == pytest.approx(raw[row["index"]] / raw.sum())
 
 
@@ -228,15 +269,15 @@ def test_text_summary_is_compact_and_complete():
     """Check that str(report) names the objective, top features, layers and training."""
     text = str(MODELS["ours-sgd"].weights_report())
     assert "WeightedLinearRegressor" in text
-    assert "objective" in text and "L2 (alpha=0.0001)" in text
+    assert "objective" in text and "(L2, alpha=0.0001)" in text
     assert "Top 6 of 6 features" in text and "█" in text
     assert "Layers:" in text and "coef_" in text
-    assert "best validation score" in text
+    assert "validation R²" in text
     assert len(text.splitlines()) < 30
 
 
 def test_frames_have_one_row_per_feature_and_layer():
-    """Check the features and layers DataFrames."""
+    """Check that the features and layers DataFrames have one row each."""
     report = MODELS["ours-multi"].weights_report()
     features = report.to_frame("features")
     assert isinstance(features, pd.DataFrame)
@@ -261,30 +302,686 @@ def test_html_renders_every_feature_and_layer():
     assert "data:image/png;base64," in page
 
 
-def test_plot_draws_importances_histograms_and_curves(tmp_path):
-    """Check that plot() draws one panel per layer plus two, and saves a real PNG."""
-    report = weights_report(MODELS["MLPClassifier"])
-    fig = report.plot()
-    assert len(fig.axes) == 2 + 2
+def titled(fig):
+    """The figure's axes by title (colour bars and twin axes have none)."""
+    return {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+
+
+def test_plot_draws_importances_weights_histograms_and_curves(tmp_path):
+    """Check that plot() draws importances, weights, one histogram per layer and
+    the training panel, and saves a real PNG."""
+    fig = weights_report(MODELS["MLPClassifier"]).plot()
+    assert set(titled(fig)) == {
+        "Feature importance",
+        "Weights per class (effective, coef_)",
+        "Training",
+        "coefs_[0] (0% zeros)",
+        "coefs_[1] (0% zeros)",
+    }
     path = tmp_path / "report.png"
     fig.savefig(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size > 10_000
     early = MODELS["ours-sgd"].weights_report().plot()
-    assert len(early.axes) == 4  # importance, coef_ histogram, loss, validation
+    panels = titled(early)
+    expected = {
+        "Feature importance",
+        "Signed weights (coef_)",
+        "Training",
+        "coef_ (0% zeros)",
+    }
+    if hasattr(MODELS["ours-sgd"], "weight_norms_curve_"):
+        expected.add("Weight norms per layer")
+    assert set(panels) == expected
+    legend = panels["Training"].get_legend()
+    assert legend is not None
+    labels = [text.get_text() for text in legend.get_texts()]
+    assert labels[:2] == ["training objective", "validation R²"]
+    # The validation curve is the model's validation_scores_.
+    twin = [ax for ax in early.axes if ax.get_ylabel() == "validation R²"]
+    np.testing.assert_array_equal(
+        twin[0].lines[0].get_ydata(), MODELS["ours-sgd"].validation_scores_
+    )
 
 
-def test_report_reads_fitted_attributes_only(monkeypatch):
-    """Check that building the report never calls fit or predict."""
+def signed_data():
+    """Data whose least-squares weights have both signs and one exact zero."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 4))
+    y = X @ np.array([3.0, -2.0, 0.5, 0.0]) + 0.01 * rng.normal(size=80)
+    return X, y
+
+
+def test_bars_are_coloured_by_the_sign_of_the_weight():
+    """Check that importance bars and signed weight bars take the sign's colour
+    and the signed bars are the weights."""
+    X, y = signed_data()
+    model = LinearRegression().fit(X, y)
+    model.coef_[3] = 0.0  # an exact zero, drawn grey
+    report = weights_report(model, feature_names=["a", "b", "c", "d"])
+    panels = titled(report.plot())
+    shown = report.to_dict()["features"][::-1]  # barh draws bottom-up
+    expected = [
+        SIGN_COLOURS["positive" if w > 0 else "negative" if w < 0 else "zero"]
+        for w in (model.coef_[row["index"]] for row in shown)
+    ]
+    for title in ("Feature importance", "Signed weights (coef_)"):
+        bars = panels[title].patches
+        assert [bar.get_facecolor() for bar in bars] == [to_rgba(c) for c in expected]
+    widths = [bar.get_width() for bar in panels["Signed weights (coef_)"].patches]
+    np.testing.assert_allclose(widths, [model.coef_[row["index"]] for row in shown])
+    assert panels["Feature importance"].get_legend() is not None
+
+
+def small_digits_network():
+    """An MLPClassifier on 300 digits: 64 pixel inputs, 10 classes."""
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(
+            X[:300] / 16, y[:300]
+        )
+
+
+def test_image_shape_draws_importance_and_per_class_weight_images():
+    """Check that image_shape adds the importance image and one image per class,
+    each the class's effective weights reshaped."""
+    model = small_digits_network()
+    report = weights_report(model)
+    panels = titled(report.plot(image_shape=(8, 8)))
+    effective = model.coefs_[0] @ model.coefs_[1]
+    for k in range(10):
+        image = panels[f"class {k}"].images[0].get_array()
+        np.testing.assert_allclose(image, effective[:, k].reshape(8, 8))
+    importance = np.abs(effective).sum(axis=1)
+    np.testing.assert_allclose(
+        panels["importance"].images[0].get_array(),
+        (importance / importance.sum()).reshape(8, 8),
+    )
+    with pytest.raises(ValueError, match="height \\* width == 64"):
+        report.plot(image_shape=(8, 7))
+
+
+def fake_training(model, **attributes):
+    """A copy of a fitted model with training attributes set by hand.
+
+    Stands in for the attributes (``stop_reason_``, ``best_epoch_``,
+    ``train_loss_``, ``baseline_loss_``, ``train_score_``,
+    ``weight_norms_curve_``, ...) that the estimators record in ``fit``, to
+    check how the report reads them.
+    """
+    model = copy.deepcopy(model)
+    for name, value in attributes.items():
+        setattr(model, name, value)
+    return model
+
+
+def test_training_panel_marks_the_best_epoch_and_draws_weight_norms():
+    """Check that the training panel marks the recorded best epoch and a panel
+    draws the recorded weight norms (and exact zeros, when there are any)."""
+    base = MODELS["ours-sgd"]
+    n_epochs = len(base.loss_curve_)
+    norms = np.linspace(1.0, 2.0, n_epochs)[:, None]
+    model = fake_training(
+        base, stop_reason_="early_stopping", best_epoch_=2, weight_norms_curve_=norms
+    )
+    panels = titled(model.weights_report().plot())
+    training = panels["Training"]
+    marker = [line for line in training.lines if line.get_label().startswith("best")]
+    assert marker[0].get_label() == "best epoch 2 (weights kept)"
+    assert list(marker[0].get_xdata()) == [2, 2]
+    legend = [text.get_text() for text in training.get_legend().get_texts()]
+    assert "best epoch 2 (weights kept)" in legend
+    curve = panels["Weight norms per layer"].lines[0]
+    assert curve.get_label() == "coef_"
+    np.testing.assert_array_equal(curve.get_ydata(), norms[:, 0])
+    # Exact zeros, when there are any, are drawn dashed on a second axis.
+    zeros = np.linspace(0.0, 0.5, n_epochs)[:, None]
+    sparse = fake_training(model, zero_fraction_curve_=zeros)
+    fig = sparse.weights_report().plot()
+    twin = [ax for ax in fig.axes if ax.get_ylabel().startswith("fraction")]
+    np.testing.assert_array_equal(twin[0].lines[0].get_ydata(), zeros[:, 0])
+    dense = fake_training(model, zero_fraction_curve_=np.zeros_like(zeros))
+    fig = dense.weights_report().plot()
+    assert not [ax for ax in fig.axes if ax.get_ylabel().startswith("fraction")]
+    # Without the recorded curve there is no such panel, and no marker.
+    plain = titled(weights_report(MODELS["Ridge"]).plot())
+    assert "Weight norms per layer" not in plain
+    assert plain["Training"].get_legend() is None
+
+
+def test_sklearn_network_with_early_stopping_reports_its_best_epoch():
+    """Check that MLPClassifier's kept weights are read as its best validation
+    epoch (it restores them), with that epoch's score."""
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPClassifier(
+            hidden_layer_sizes=(5,), early_stopping=True, max_iter=300, random_state=0
+        ).fit(X, y)
+    training = weights_report(model).to_dict()["training"]
+    assert training["stop_reason"] == "early_stopping"
+    assert training["converged"] is True
+    best = int(np.argmax(model.validation_scores_)) + 1
+    assert training["best_epoch"] == best
+    assert training["validation_score"] == model.best_validation_score_
+    assert f"the weights of epoch {best} are kept" in str(weights_report(model))
+
+
+@pytest.mark.parametrize(
+    "reason, best, words, converged",
+    [
+        ("converged", None, "stopped: converged after", True),
+        ("early_stopping", 3, "the weights of epoch 3 are kept", True),
+        ("max_iter", None, "stopped: NOT converged, max_iter reached", False),
+    ],
+)
+def test_stop_reason_is_said_in_words(reason, best, words, converged):
+    """Check that each stop reason gives its words and the converged flag."""
+    model = fake_training(MODELS["ours-sgd"], stop_reason_=reason, best_epoch_=best)
+    report = model.weights_report()
+    training = report.to_dict()["training"]
+    assert training["stop_reason"] == reason
+    assert training["best_epoch"] == best
+    assert training["converged"] is converged
+    assert words in str(report)
+    assert str(model.n_iter_) in str(report)
+
+
+def half_mean_squares(y, prediction):
+    return float(np.mean(0.5 * (y - prediction) ** 2))
+
+
+def test_poor_fit_is_flagged_against_the_constant_model():
+    """Check that the poor-fit warning shows when the training loss exceeds the
+    constant model's (both computed by hand here), and not otherwise."""
+    X, y = regression_data()
     model = MODELS["ours-l1"]
+    baseline = half_mean_squares(y, y.mean())
+    honest = half_mean_squares(y, model.predict(X))
+    assert honest < baseline
+    good = fake_training(model, train_loss_=honest, baseline_loss_=baseline)
+    training = good.weights_report().to_dict()["training"]
+    assert training["poor_fit"] is False
+    assert (training["train_loss"], training["baseline_loss"]) == (honest, baseline)
+    assert "WARNING" not in str(good.weights_report())
+    # All weights zero: the constant model itself, whose loss may differ from
+    # the baseline's by rounding only. Not a poor fit.
+    lasso = Lasso(alpha=1e6).fit(X, y)
+    assert not lasso.coef_.any()
+    flat = half_mean_squares(y, lasso.predict(X))
+    zero = fake_training(lasso, train_loss_=flat * (1 + 1e-12), baseline_loss_=flat)
+    assert weights_report(zero).to_dict()["training"]["poor_fit"] is False
+    # A failed fit: the weights of a much worse model than the mean.
+    failed = half_mean_squares(y, model.predict(X) * -3)
+    assert failed > baseline
+    poor = fake_training(model, train_loss_=failed, baseline_loss_=baseline)
+    text = str(poor.weights_report())
+    assert poor.weights_report().to_dict()["training"]["poor_fit"] is True
+    warning = [line for line in text.splitlines() if "WARNING" in line]
+    assert len(warning) == 1
+    assert "poor fit: the training loss is worse than that of a constant" in text
+    assert f"training loss {failed:.4g} (constant model: {baseline:.4g})" in text
+
+
+def test_over_fitting_reads_off_one_line():
+    """Check that training and validation scores share a line, and a large gap
+    adds the over-fitting note."""
+    base = MODELS["ours-sgd"]
+    scores = [0.2, 0.41, 0.3]
+    overfit = fake_training(
+        base, validation_scores_=scores, best_epoch_=2, train_score_=0.95
+    )
+    text = str(overfit.weights_report())
+    assert "training R² 0.950, validation R² 0.410" in text
+    assert "over-fitting" in text
+    assert overfit.weights_report().to_dict()["training"]["validation_score"] == 0.41
+    close = fake_training(
+        base, validation_scores_=scores, best_epoch_=2, train_score_=0.45
+    )
+    assert "over-fitting" not in str(close.weights_report())
+    # Without a kept epoch the kept weights are the last epoch's.
+    last = fake_training(base, validation_scores_=scores, best_epoch_=None)
+    assert last.weights_report().to_dict()["training"]["validation_score"] == 0.3
+
+
+@pytest.mark.parametrize("kind", ["LinearRegression", "Ridge", "Lasso", "LinearSVC"])
+def test_models_without_the_new_attributes_degrade_gracefully(kind):
+    """Check that models that record no losses or scores get None, no verdict
+    of a poor fit, and a stop reason only when they count iterations."""
+    model = MODELS[kind]
+    training = weights_report(model).to_dict()["training"]
+    for key in ("train_loss", "baseline_loss", "train_score", "validation_score"):
+        assert training[key] is None
+    assert training["poor_fit"] is None
+    if getattr(model, "n_iter_", None) is None:
+        assert training["stop_reason"] is None and training["converged"] is None
+    else:
+        n_iter, max_iter = int(np.max(model.n_iter_)), model.max_iter
+        expected = "max_iter" if n_iter >= max_iter else "converged"
+        assert training["stop_reason"] == expected
+    assert "WARNING" not in str(weights_report(model))
+
+
+def test_class_weights_are_labelled_by_class_name():
+    """Check that multiclass rows hold one signed weight per class, keyed by the
+    class label, and the text names each class."""
+    X, y = load_iris(return_X_y=True)
+    labels = load_iris().target_names[y]
+    model = LogisticRegression(max_iter=1000).fit(X, labels)
+    report = weights_report(model)
+    for row in report.to_dict()["features"]:
+        assert row["weight"] == dict(
+            zip(["setosa", "versicolor", "virginica"], model.coef_[:, row["index"]])
+        )
+    text = str(report)
+    for label in model.classes_:
+        assert re.search(rf"^  class {label} *: ", text, flags=re.MULTILINE)
+    assert report.to_frame().filter(like="weight_").columns.tolist() == [
+        "weight_setosa",
+        "weight_versicolor",
+        "weight_virginica",
+    ]
+
+
+def test_binary_weights_are_signed_towards_the_positive_class():
+    """Check that a binary model's weight is one float, coef_, towards classes_[1]."""
+    X, y = load_iris(return_X_y=True)
+    labels = np.where(y == 0, "other", "iris")[y < 2]
+    model = LogisticRegression().fit(X[y < 2], labels)
+    report = weights_report(model)
+    for row in report.to_dict()["features"]:
+        assert row["weight"] == model.coef_[0, row["index"]]
+    assert report.to_dict()["outputs"] == {"kind": "class", "labels": ["other"]}
+    assert "(w > 0 favours class other)" in str(report)
+
+
+@pytest.mark.parametrize("kind", ["MLPClassifier", "MLPRegressor", "ours-mlp"])
+def test_network_directions_are_the_effective_weights(kind):
+    """Check that a network's weights are the product of its weight matrices,
+    per class for a classifier (and equal to coef_ for this package's)."""
+    model = MODELS[kind]
+    effective = model.coefs_[0]
+    for matrix in model.coefs_[1:]:
+        effective = effective @ matrix
+    if hasattr(model, "coef_"):
+        np.testing.assert_allclose(model.coef_, effective.T)
+    rows = weights_report(model).to_dict()["features"]
+    for row in rows:
+        expected = effective[row["index"]]
+        if len(expected) == 1:
+            assert row["weight"] == pytest.approx(expected[0], rel=1e-12)
+        else:
+            labels = [str(c) for c in model.classes_]
+            assert row["weight"] == pytest.approx(
+                dict(zip(labels, expected)), rel=1e-12
+            )
+
+
+def test_zero_weights_never_print_with_a_sign():
+    """Check that -0.0 weights read as 0 in the dict, the text and the HTML."""
+    X, y = signed_data()
+    model = LinearRegression().fit(X, y)
+    model.coef_[3] = -0.0
+    model.intercept_ = -0.0
+    report = weights_report(model)
+    # All-zero weights too: their mean, min and max are no "-0" either.
+    empty = copy.deepcopy(model)
+    empty.coef_ = -np.zeros(4)
+    layer = weights_report(empty).to_dict()["layers"][0]
+    for key in ("mean", "min", "max"):
+        assert math.copysign(1.0, layer[key]) == 1.0
+    for text in (str(weights_report(empty)), weights_report(empty).to_html()):
+        assert not re.search(r"-0(?![.\d])", text)
+    row = [r for r in report.to_dict()["features"] if r["index"] == 3][0]
+    assert row["weight"] == 0 and math.copysign(1.0, row["weight"]) == 1.0
+    assert row["is_zero"]
+    for text in (str(report), report.to_html()):
+        assert not re.search(r"-0(?![.\d])", text)
+    assert "w = 0\n" in str(report) and "intercept_: 0\n" in str(report)
+
+
+def test_intercepts_list_every_bias_vector():
+    """Check that intercepts lists every bias vector with its values."""
+    linear = weights_report(MODELS["LogisticRegression"]).to_dict()["intercepts"]
+    assert linear == [
+        {
+            "name": "intercept_",
+            "shape": [3],
+            "values": MODELS["LogisticRegression"].intercept_.tolist(),
+        }
+    ]
+    single = weights_report(MODELS["ours-l1"]).to_dict()["intercepts"]
+    assert single[0]["shape"] == [] and single[0]["values"] == [
+        MODELS["ours-l1"].intercept_
+    ]
+    network = MODELS["MLPRegressor"]
+    entries = weights_report(network).to_dict()["intercepts"]
+    assert [e["name"] for e in entries] == [
+        "intercepts_[0]",
+        "intercepts_[1]",
+        "intercepts_[2]",
+    ]
+    for entry, bias in zip(entries, network.intercepts_):
+        assert entry["shape"] == list(bias.shape)
+        assert entry["values"] == bias.tolist()
+
+
+def test_network_inputs_cut_off_are_flagged_and_named():
+    """Check that is_zero marks exactly the inputs with no first-layer weight
+    left, the text names them, and n_zero counts the zeros."""
+    model = copy.deepcopy(MODELS["ours-mlp"])
+    model.coefs_[0][1, :] = 0.0  # input 1 cut off
+    model.coefs_[0][2, 0] = 0.0  # input 2 keeps its other weights
+    names = ["sepal length", "sepal width", "petal length", "petal width"]
+    report = model.weights_report(feature_names=names)
+    rows = {row["name"]: row for row in report.to_dict()["features"]}
+    assert [name for name in names if rows[name]["is_zero"]] == ["sepal width"]
+    assert rows["sepal width"]["importance"] == 0
+    assert "Inputs cut off (every first-layer weight is zero) (1): sepal width" in str(
+        report
+    )
+    layer = report.to_dict()["layers"][0]
+    assert layer["n_zero"] == np.count_nonzero(model.coefs_[0] == 0) == 6
+    assert layer["zero_fraction"] == 6 / model.coefs_[0].size
+
+
+def regression():
+    X, y = regression_data()
+    return X, y
+
+
+def classification():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def fit_quietly(model, data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short runs; deprecated parameters
+        return model.fit(*data())
+
+
+# scikit-learn 1.8 deprecated LogisticRegression's penalty: l1_ratio and C pick it.
+NEW_LOGISTIC_API = LogisticRegression().get_params()["penalty"] == "deprecated"
+# ... and 1.10 removes it.
+OLD_LOGISTIC_API = parse_version(sklearn.__version__) < parse_version("1.10")
+
+
+def logistic(l1_ratio, **params):
+    """LogisticRegression with this share of L1, in the installed API."""
+    if NEW_LOGISTIC_API:
+        return LogisticRegression(l1_ratio=l1_ratio, **params)
+    if l1_ratio == 1:
+        return LogisticRegression(penalty="l1", **params)
+    return LogisticRegression(penalty="elasticnet", l1_ratio=l1_ratio, **params)
+
+
+def unpenalised_logistic():
+    if NEW_LOGISTIC_API:
+        return LogisticRegression(C=np.inf)
+    return LogisticRegression(penalty=None)
+
+
+# model, data, expected penalty (from the fitted model), words in the objective
+OBJECTIVES = [
+    (LinearRegression(), regression, lambda m: {"kind": None}, ["Σ (y − ŷ)²", "no"]),
+    (
+        Ridge(alpha=2.0),
+        regression,
+        lambda m: {"kind": "l2", "alpha": 2.0},
+        ["Σ (y − ŷ)²", "alpha · ‖w‖²", "L2, alpha=2"],
+    ),
+    (
+        RidgeCV(alphas=[0.1, 10.0]),
+        regression,
+        lambda m: {"kind": "l2", "alpha": m.alpha_},
+        ["alpha · ‖w‖²", "L2"],
+    ),
+    (
+        Lasso(alpha=1.0),
+        regression,
+        lambda m: {"kind": "l1", "alpha": 1.0},
+        ["mean ½(y − ŷ)²", "alpha · ‖w‖₁", "(L1, alpha=1)"],
+    ),
+    (
+        LassoCV(cv=3),
+        regression,
+        lambda m: {"kind": "l1", "alpha": m.alpha_},
+        ["alpha · ‖w‖₁", "L1"],
+    ),
+    (
+        ElasticNet(alpha=0.5, l1_ratio=0.3),
+        regression,
+        lambda m: {"kind": "elasticnet", "alpha": 0.5, "l1_ratio": 0.3},
+        ["l1_ratio · ‖w‖₁ + ½(1 − l1_ratio)", "elastic net, alpha=0.5, l1_ratio=0.3"],
+    ),
+    (
+        ElasticNetCV(l1_ratio=[0.2, 0.9], cv=3),
+        regression,
+        lambda m: {"kind": "elasticnet", "alpha": m.alpha_, "l1_ratio": m.l1_ratio_},
+        ["elastic net"],
+    ),
+    (
+        LogisticRegression(C=0.5),
+        classification,
+        lambda m: {"kind": "l2", "C": 0.5},
+        ["C · Σ log loss", "½‖w‖²", "(L2, C=0.5)"],
+    ),
+    (
+        logistic(1.0, C=0.5, solver="saga", max_iter=50),
+        classification,
+        lambda m: {"kind": "l1", "C": 0.5},
+        ["C · Σ log loss + ‖w‖₁", "(L1, C=0.5)"],
+    ),
+    (
+        logistic(0.4, solver="saga", max_iter=50),
+        classification,
+        lambda m: {"kind": "elasticnet", "C": 1.0, "l1_ratio": 0.4},
+        ["elastic net, C=1, l1_ratio=0.4"],
+    ),
+    (
+        unpenalised_logistic(),
+        classification,
+        lambda m: {"kind": None},
+        ["C · Σ log loss (no penalty)"],
+    ),
+    (
+        LogisticRegressionCV(Cs=[0.01, 1.0], cv=3),
+        classification,
+        lambda m: {"kind": "l2", "C": float(m.C_[0])},
+        ["C · Σ log loss", "L2"],
+    ),
+    (
+        SGDRegressor(loss="huber", penalty="l1", alpha=0.01, random_state=0),
+        regression,
+        lambda m: {"kind": "l1", "alpha": 0.01},
+        ["mean Huber loss (epsilon=0.1)", "(L1, alpha=0.01)"],
+    ),
+    (
+        SGDRegressor(loss="epsilon_insensitive", penalty=None, random_state=0),
+        regression,
+        lambda m: {"kind": None},
+        ["max(0, |y − ŷ| − epsilon)", "(no penalty)"],
+    ),
+    (
+        SGDClassifier(loss="hinge", penalty="elasticnet", random_state=0),
+        classification,
+        lambda m: {"kind": "elasticnet", "alpha": 0.0001, "l1_ratio": 0.15},
+        ["mean hinge loss", "elastic net"],
+    ),
+    (
+        SGDClassifier(loss="log_loss", random_state=0),
+        classification,
+        lambda m: {"kind": "l2", "alpha": 0.0001},
+        ["mean log loss + alpha · ½‖w‖²"],
+    ),
+    (
+        LinearSVC(C=0.3),
+        classification,
+        lambda m: {"kind": "l2", "C": 0.3},
+        ["C · Σ squared hinge loss", "½‖w‖²", "(L2, C=0.3)"],
+    ),
+    (
+        LinearSVC(penalty="l1", dual=False),
+        classification,
+        lambda m: {"kind": "l1", "C": 1.0},
+        ["‖w‖₁", "L1"],
+    ),
+    (
+        LinearSVR(C=2.0, epsilon=0.5),
+        regression,
+        lambda m: {"kind": "l2", "C": 2.0},
+        ["C · Σ max(0, |y − ŷ| − epsilon) (epsilon=0.5)", "(L2, C=2)"],
+    ),
+    (
+        MLPClassifier(hidden_layer_sizes=(3,), alpha=0.01, max_iter=20),
+        classification,
+        lambda m: {"kind": "l2", "alpha": 0.01},
+        ["mean log loss", "alpha · ½‖W‖² / n_samples", "(L2, alpha=0.01)"],
+    ),
+    (
+        MLPRegressor(hidden_layer_sizes=(3,), max_iter=20),
+        regression,
+        lambda m: {"kind": "l2", "alpha": 0.0001},
+        ["mean ½(y − ŷ)²", "/ n_samples"],
+    ),
+    (
+        WeightedLinearRegressor(penalty="l1", alpha=0.5),
+        regression,
+        lambda m: {"kind": "l1", "alpha": 0.5},
+        ["mean ½(y − ŷ)² + alpha · ‖w‖₁ (L1, alpha=0.5)"],
+    ),
+    (
+        MLPWeightsClassifier(
+            hidden_layer_sizes=(3,), penalty="elasticnet", l1_ratio=0.5, max_iter=5
+        ),
+        classification,
+        lambda m: {"kind": "elasticnet", "alpha": 0.0001, "l1_ratio": 0.5},
+        ["mean log loss + alpha · (l1_ratio · ‖W‖₁"],
+    ),
+]
+
+if OLD_LOGISTIC_API:  # the penalty named the older way
+    OBJECTIVES.append(
+        (
+            LogisticRegression(penalty="l1", C=0.5, solver="saga", max_iter=50),
+            classification,
+            lambda m: {"kind": "l1", "C": 0.5},
+            ["C · Σ log loss + ‖w‖₁", "(L1, C=0.5)"],
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "model, data, penalty, words",
+    OBJECTIVES,
+    ids=[f"{type(o[0]).__name__}-{i}" for i, o in enumerate(OBJECTIVES)],
+)
+def test_models_are_described_by_their_own_objective(model, data, penalty, words):
+    """Check that loss, penalty kind and strength match each model's documented
+    objective and parameters (the CV variants: their fitted choice)."""
+    model = fit_quietly(model, data)
+    report = weights_report(model)
+    assert report.to_dict()["penalty"] == penalty(model)
+    objective = report.to_dict()["objective"]
+    for word in words:
+        assert word in objective
+    assert objective in str(report)
+    kind = penalty(model)["kind"]
+    others = {"l1": ["L2", "elastic"], "l2": ["L1", "elastic"], None: ["L1", "L2"]}
+    for wrong in others.get(kind, []):
+        assert wrong not in objective
+
+
+def test_undescribed_linear_models_are_not_given_a_penalty():
+    """Check that a linear model outside the table says so rather than guess."""
+    model = HuberRegressor().fit(*regression_data())
+    report = weights_report(model).to_dict()
+    assert report["penalty"] == {"kind": "unknown"}
+    assert "see HuberRegressor's documentation" in report["objective"]
+
+
+def test_searches_and_target_transformers_report_their_fitted_model():
+    """Check that GridSearchCV, RandomizedSearchCV and TransformedTargetRegressor
+    are opened to the model they fitted, with feature names through a Pipeline."""
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    grid = GridSearchCV(
+        make_pipeline(StandardScaler(), Lasso()), {"lasso__alpha": [0.1, 5.0]}, cv=3
+    ).fit(X, y)
+    report = weights_report(grid).to_dict()
+    lasso = grid.best_estimator_[-1]
+    assert report["estimator"]["class"] == "Lasso"
+    assert report["estimator"]["inside"] == ["GridSearchCV", "Pipeline"]
+    assert report["penalty"] == {
+        "kind": "l1",
+        "alpha": grid.best_params_["lasso__alpha"],
+    }
+    for row in report["features"]:
+        assert row["name"] == X.columns[row["index"]]
+        assert row["weight"] == lasso.coef_[row["index"]]
+    assert "Lasso — learned weights (inside GridSearchCV › Pipeline)" in str(
+        weights_report(grid)
+    )
+    Xc, yc = classification()
+    search = RandomizedSearchCV(
+        LinearSVC(), {"C": [0.1, 1.0]}, n_iter=2, cv=3, random_state=0
+    ).fit(Xc, yc)
+    assert weights_report(search).to_dict()["penalty"] == {
+        "kind": "l2",
+        "C": search.best_estimator_.C,
+    }
+    target = TransformedTargetRegressor(
+        regressor=Ridge(), func=np.log, inverse_func=np.exp
+    ).fit(X, y)
+    rows = weights_report(target).to_dict()["features"]
+    for row in rows:
+        assert row["weight"] == target.regressor_.coef_[row["index"]]
+    assert "the weights predict the transformed target" in str(weights_report(target))
+    no_refit = GridSearchCV(Lasso(), {"alpha": [0.1, 1.0]}, cv=3, refit=False)
+    with pytest.raises(ValueError, match="refit=True"):
+        weights_report(no_refit.fit(X, y))
+
+
+CONTROL_NAMES = ["a\x1b[31mRED", "b\nFAKE LINE", "c<b>bold</b>", "d\x07\r"]
+
+
+def test_control_characters_in_names_and_labels_are_escaped():
+    """Check that feature names and class labels cannot drive the terminal or
+    add lines to the text, and are escaped in the HTML."""
+    X, y = signed_data()
+    model = LinearRegression().fit(X, y)
+    report = weights_report(model, feature_names=CONTROL_NAMES)
+    clean = weights_report(model, feature_names=["a", "b", "c", "d"])
+    text = str(report)
+    assert not any(ord(char) < 32 and char != "\n" for char in text)
+    assert len(text.splitlines()) == len(str(clean).splitlines())
+    assert "a\\x1b[31mRED" in text and "b\\nFAKE LINE" in text
+    page = report.to_html()
+    assert "\x1b" not in page and "FAKE LINE" in page and "\nFAKE" not in page
+    assert "c&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold" not in page
+    # Class labels are user strings too.
+    Xc, yc = classification()
+    labels = np.array(["x\x1b[2Jy", "line\nbreak", "ok"])[yc]
+    text = str(weights_report(LogisticRegression().fit(Xc, labels)))
+    assert "\x1b" not in text and "class line\\nbreak" in text
+    assert "class x\\x1b[2Jy" in text
+
+
+@pytest.mark.parametrize("kind", ["ours-l1", "ours-mlp", "MLPClassifier"])
+def test_report_reads_fitted_attributes_only(monkeypatch, kind):
+    """Check that building and rendering the report never fits, predicts or
+    scores."""
+    model = MODELS[kind]
 
     def forbidden(*args, **kwargs):
-        raise AssertionError("the report must not refit or predict")
+        raise AssertionError("the report must not refit, predict or score")
 
-    monkeypatch.setattr(type(model), "fit", forbidden)
-    monkeypatch.setattr(type(model), "predict", forbidden)
-    report = model.weights_report()
-    str(report), report.to_dict(), report.to_html()
+    for method in ("fit", "partial_fit", "predict", "predict_proba", "score"):
+        if hasattr(model, method):
+            monkeypatch.setattr(type(model), method, forbidden)
+    report = weights_report(model)
+    str(report), report.to_dict(), report.to_html(), report.plot()
     assert isinstance(report, WeightsReport)
 
 
