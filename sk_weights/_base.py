@@ -27,7 +27,7 @@ from sk_weights._sklearn_compat import (
     check_is_fitted,
 )
 from sk_weights._validation import explained_input_errors
-from sk_weights.exceptions import PoorFitWarning
+from sk_weights.exceptions import PoorFitWarning, is_poor_fit
 from sk_weights.report import weights_report
 
 #: Parameter constraints common to every estimator of the package.
@@ -60,11 +60,6 @@ COMMON_CONSTRAINTS = {
 
 #: Mini-batch size used by ``batch_size="auto"`` (capped by the sample count).
 AUTO_BATCH_SIZE = 200
-
-#: A training loss above the constant model's by more than this share is a
-#: poor fit: the margin absorbs rounding when the optimum is the constant
-#: model itself (a penalty strong enough to zero every weight).
-POOR_FIT_MARGIN = 1e-3
 
 #: Rows per block when statistics of dense X are computed in float64.
 _STATISTICS_BLOCK = 4096
@@ -246,7 +241,7 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         )
         score = accuracy_score if is_classifier(self) else r2_score
         self.train_score_ = float(score(y, y_pred, sample_weight=sample_weight))
-        if warn and self.train_loss_ > self.baseline_loss_ * (1 + POOR_FIT_MARGIN):
+        if warn and is_poor_fit(self.train_loss_, self.baseline_loss_):
             warnings.warn(
                 self._poor_fit_message(X, sample_weight), PoorFitWarning, stacklevel=3
             )

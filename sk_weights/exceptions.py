@@ -1,5 +1,18 @@
 """The errors and warnings the estimators raise about their training."""
 
+#: A training loss above the constant model's by more than this share of it is
+#: a poor fit: the margin absorbs rounding when the optimum is the constant
+#: model itself (a penalty strong enough to zero every weight).
+POOR_FIT_MARGIN = 1e-3
+
+
+def is_poor_fit(train_loss, baseline_loss):
+    """Whether ``train_loss`` is worse than the constant model's, beyond rounding.
+
+    The one rule behind :class:`PoorFitWarning` and the report's verdict.
+    """
+    return train_loss > baseline_loss * (1 + POOR_FIT_MARGIN)
+
 
 class DivergenceError(ValueError):
     """Training produced a non-finite or exploding loss or weight.

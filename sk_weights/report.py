@@ -32,6 +32,7 @@ from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
 from sk_weights._network import connection_weights
+from sk_weights.exceptions import is_poor_fit
 
 __all__ = ["WeightsReport", "weights_report"]
 
@@ -44,11 +45,6 @@ TOP_DIRECTIONS = 3
 #: A training score this much above the validation score is called over-fitting
 #: (in the score's units: R² or accuracy).
 OVERFIT_GAP = 0.1
-
-#: A training loss above the constant model's by more than this fraction of it
-#: is a poor fit; below it, the difference is rounding (a model with every
-#: weight at zero is the constant model, up to rounding).
-POOR_FIT_RTOL = 1e-6
 
 #: Bar and image colours by the sign of the weight.
 SIGN_COLOURS = {"positive": "#2a6fb0", "negative": "#c44e52", "zero": "#b0b0b0"}
@@ -981,7 +977,7 @@ def _training_entry(model):
     entry["poor_fit"] = (
         None
         if entry["train_loss"] is None or entry["baseline_loss"] is None
-        else entry["train_loss"] > entry["baseline_loss"] * (1 + POOR_FIT_RTOL)
+        else is_poor_fit(entry["train_loss"], entry["baseline_loss"])
     )
     for name in ("weight_norms_curve", "zero_fraction_curve"):
         curve = getattr(model, name + "_", None)
