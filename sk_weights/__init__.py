@@ -10,7 +10,7 @@ from sk_weights.exceptions import DivergenceError, PoorFitWarning
 from sk_weights.io import load, save
 from sk_weights.report import WeightsReport, weights_report
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "DivergenceError",

@@ -7,7 +7,7 @@ working, and appends the cure.
 
 from contextlib import contextmanager
 
-from sk_weights._sklearn_compat import validate_data
+from sk_weights._sklearn_compat import TOO_MANY_DIMENSIONS_MESSAGE, validate_data
 
 #: (part of scikit-learn's message, what the user should do), first match wins.
 INPUT_ADVICE = (
@@ -34,7 +34,7 @@ INPUT_ADVICE = (
         "Pass at least one feature column.",
     ),
     (
-        "while dim <= 2 is required",
+        TOO_MANY_DIMENSIONS_MESSAGE,
         "Pass a 2-D array of shape (n_samples, n_features), e.g. flatten each "
         "sample with X.reshape(len(X), -1).",
     ),

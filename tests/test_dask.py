@@ -23,6 +23,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import StandardScaler
 
 from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
+from sk_weights._sklearn_compat import HAS_CALLBACKS
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -79,13 +80,19 @@ def test_incremental_streams_blocks_through_partial_fit(name):
     assert fitted.n_iter_ == len(y) // CHUNK
     np.testing.assert_array_equal(fitted.predict(X), by_hand.predict(X))
 
+    # dask predicts block by block; BLAS may round a block's product differently
+    # from the whole array's, so compare with the same blocks predicted by hand.
+    blocks = [slice(start, start + CHUNK) for start in range(0, len(y), CHUNK)]
     prediction = incremental.predict(dX)
     assert isinstance(prediction, da.Array)
-    np.testing.assert_array_equal(prediction.compute(), by_hand.predict(X))
+    np.testing.assert_array_equal(
+        prediction.compute(), np.concatenate([by_hand.predict(X[b]) for b in blocks])
+    )
     if is_classifier(fitted):
         assert incremental.score(dX, dy) == pytest.approx(fitted.score(X, y))
         np.testing.assert_array_equal(
-            incremental.predict_proba(dX).compute(), by_hand.predict_proba(X)
+            incremental.predict_proba(dX).compute(),
+            np.concatenate([by_hand.predict_proba(X[b]) for b in blocks]),
         )
     else:
         # dask-ml's own r2 scorer fails on current dask (see doc/scaling.rst);
@@ -125,6 +132,9 @@ def test_scaling_page_snippets_run(tmp_path, monkeypatch, capsys):
     """Check that the snippets of the "Scaling out" page run, top to bottom."""
     blocks = _python_blocks(SCALING_PAGE.read_text())
     assert len(blocks) == 10
+    if not HAS_CALLBACKS:  # the page's callbacks snippet needs scikit-learn >= 1.9
+        blocks = [block for block in blocks if "sklearn.callback" not in block]
+        assert len(blocks) == 9
     monkeypatch.chdir(tmp_path)
     namespace = {}
     try:
@@ -143,7 +153,8 @@ def test_scaling_page_snippets_run(tmp_path, monkeypatch, capsys):
     )
     # The model read back from its file is the one streamed: 3 passes x 10 chunks.
     assert namespace["same"].n_iter_ == 30
-    assert "WeightedLinearRegressor - fit" in out
+    if HAS_CALLBACKS:
+        assert "WeightedLinearRegressor - fit" in out
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_weights import MLPWeightsClassifier
 from sk_weights._network import Layout, Workspace, forward
+from sk_weights._sklearn_compat import SKLEARN_VERSION
 
 DATASETS = {
     "digits": load_digits,
@@ -256,11 +257,19 @@ def test_class_weight_multiplies_sample_weight():
         balanced = MLPWeightsClassifier(class_weight="balanced", **params).fit(
             X, y, sample_weight=sample_weight
         )
-        sklearn_balanced = compute_class_weight(
-            "balanced", classes=np.unique(y), y=y, sample_weight=sample_weight
-        )
+        # "balanced": total weight / (n_classes * the class's total weight).
+        class_totals = np.bincount(y, weights=sample_weight)
+        by_hand_balanced = class_totals.sum() / (3 * class_totals)
         by_sample_balanced = MLPWeightsClassifier(**params).fit(
-            X, y, sample_weight=sample_weight * sklearn_balanced[y]
+            X, y, sample_weight=sample_weight * by_hand_balanced[y]
+        )
+    if SKLEARN_VERSION >= (1, 7):  # compute_class_weight's sample_weight is new
+        np.testing.assert_allclose(
+            compute_class_weight(
+                "balanced", classes=np.unique(y), y=y, sample_weight=sample_weight
+            ),
+            by_hand_balanced,
+            rtol=1e-12,
         )
     for a, b in zip(by_class.coefs_, by_sample.coefs_):
         np.testing.assert_allclose(a, b, rtol=1e-12)
