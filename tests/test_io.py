@@ -306,13 +306,13 @@ TAMPERINGS = {
         _tamper_header(["attributes", "loss_curve_"], ["1.0"]),
         "a list of numbers",
     ),
-    "header shape differs from the array": (
+    "header shape differs from the schema": (
         _tamper_header(["attributes", "coef_", "shape"], [5, 2]),
-        "the header says",
+        "coef_ should be an array of shape \\(5, 10\\)",
     ),
-    "header dtype differs from the array": (
+    "header dtype differs from the other weights": (
         _tamper_header(["attributes", "coef_", "dtype"], "<f4"),
-        "the header says",
+        "should be an array of dtype",
     ),
     "object dtype": (
         _tamper_header(["attributes", "coef_", "dtype"], "|O"),
@@ -372,7 +372,13 @@ def test_tampered_arrays_raise_value_error(saved):
     header, members = _members(data)
     members["coef_"] = members["coef_"].astype(np.int64)
     header["attributes"]["coef_"]["dtype"] = "<i8"
-    with pytest.raises(ValueError, match="the header says"):
+    with pytest.raises(ValueError, match="only floats are"):
+        _load_bytes(_write(header, members))
+
+    # The JSON header fits the schema, but the member's own .npy header does not.
+    header, members = _members(data)
+    members["coef_"] = members["coef_"].reshape(2, 5)
+    with pytest.raises(ValueError, match="array 'coef_' is float64 of shape"):
         _load_bytes(_write(header, members))
 
     header, members = _members(data)
