@@ -381,12 +381,13 @@ def _load_archive(handle):
         _fail(f"it is not a readable .npz archive ({exc})")
     archive, infos = directory
     with archive:
-        header = _read_header(archive, infos[_member_name(_HEADER_KEY)])
-        plan = _Plan(infos)
+        header_info = infos[_member_name(_HEADER_KEY)]
+        header = _read_header(archive, header_info)
+        plan = _Plan(infos, header_info.file_size)
         if header["class"] == "Pipeline":
             model, parts = _plan_pipeline(header, plan)
         else:
-            model = _plan_estimator(header, plan, "")
+            model = _plan_estimator(header, plan, "its header")
             parts = [model]
         plan.check_members()
         for estimator, attributes, schema in plan.estimators:
@@ -426,10 +427,12 @@ def _open_directory(handle):
         if info.flag_bits & 0x1:
             _fail(f"its member {name!r} is encrypted")
         if info.compress_type not in _COMPRESSIONS:
+            method = zipfile.compressor_names.get(
+                info.compress_type, info.compress_type
+            )
             _fail(
-                f"its member {name!r} uses zip compression method "
-                f"{info.compress_type}; a model file's members are stored or "
-                "deflated"
+                f"its member {name!r} is compressed with {method}; a model "
+                "file's members are stored or deflated"
             )
         if info.compress_type == zipfile.ZIP_STORED and (
             info.compress_size != info.file_size
@@ -523,10 +526,18 @@ class _Member:
 class _Plan:
     """The members the header refers to, checked against the zip directory."""
 
-    def __init__(self, infos):
+    def __init__(self, infos, header_size):
         self.infos = infos
         self.used = {}
         self.estimators = []
+        # Inline arrays are rebuilt from the JSON: allow them a few times its
+        # size (a string array's width can exceed its longest string).
+        self.inline_budget = 16 * header_size + 2**16
+
+    def inline(self, nbytes, where):
+        self.inline_budget -= nbytes
+        if self.inline_budget < 0:
+            _fail(f"{where} declares more values than its header holds")
 
     def member(self, key, dtype, shape, where):
         name = _member_name(key) if isinstance(key, str) else None
@@ -590,15 +601,21 @@ def _read_array(archive, info, member):
     return flat.reshape(shape, order="F" if fortran else "C")
 
 
-def _plan_estimator(node, plan, prefix):
-    """Decode an estimator's parameters and structure; check both (no data read)."""
+def _plan_estimator(node, plan, where, scaler=False):
+    """Decode an estimator's parameters and structure; check both (no data read).
+
+    ``scaler``: the node must be the StandardScaler that starts a pipeline,
+    else one of this package's estimators.
+    """
     if not isinstance(node, dict) or not isinstance(node.get("class"), str):
-        _fail(f"{prefix or 'its header'} does not name a class")
+        _fail(f"{where} does not name a class")
     for field in ("params", "attributes"):
         if field not in node:
-            _fail(f"its header lacks {field!r}")
+            _fail(f"{where} lacks {field!r}")
     name = node["class"]
-    if name not in _ESTIMATORS or (prefix and name not in _STEP_CLASSES):
+    if name not in _ESTIMATORS or (name in _STEP_CLASSES) != scaler:
+        if where.startswith("step"):
+            _fail("its Pipeline is not a StandardScaler followed by an estimator")
         _fail(f"it names class {name!r}, which is not an estimator of this package")
     cls = _class_of(name)
     params = _decode_mapping(node["params"], plan, "params")
@@ -633,10 +650,15 @@ def _build(cls, params):
 def _plan_pipeline(header, plan):
     """Decode a Pipeline(StandardScaler, estimator) header."""
     params = _decode_mapping(header.get("params"), plan, "params")
-    if params != {"memory": None, "transform_input": None, "verbose": False} and (
-        params != {"memory": None, "transform_input": None, "verbose": True}
+    if set(params) != {"memory", "transform_input", "verbose"} or (
+        params["memory"] is not None
+        or params["transform_input"] is not None
+        or type(params["verbose"]) is not bool
     ):
-        _fail("its Pipeline parameters are not memory=None, transform_input=None")
+        _fail(
+            "its Pipeline parameters are not memory=None, transform_input=None "
+            "and a boolean verbose"
+        )
     steps = header.get("steps")
     if not (isinstance(steps, list) and len(steps) == 2):
         _fail("its Pipeline does not have two steps")
@@ -647,12 +669,8 @@ def _plan_pipeline(header, plan):
         name, node = step
         if not _valid_step_name(name) or name in names:
             _fail(f"its Pipeline step {i} has an invalid name {name!r}")
-        if (i == 0) != (
-            isinstance(node, dict) and node.get("class") == "StandardScaler"
-        ):
-            _fail("its Pipeline is not a StandardScaler followed by an estimator")
         names.append(name)
-        estimators.append(_plan_estimator(node, plan, f"steps.{i}."))
+        estimators.append(_plan_estimator(node, plan, f"step {i}", scaler=i == 0))
     pipeline = Pipeline(list(zip(names, estimators)), **params)
     return pipeline, estimators
 
@@ -771,14 +789,14 @@ def _decode_array(node, plan, where):
     if not isinstance(values, list) or len(values) != size:
         _fail(f"{where} does not hold {size} values")
     if node["dtype"] == "object":
+        plan.inline(size * 8, where)
         if not all(isinstance(value, str) for value in values):
             _fail(f"{where} is an object array of non-strings")
         array = np.empty(len(values), dtype=object)
         array[:] = values
         return array.reshape(shape)
     dtype = _check_dtype(node["dtype"], where)
-    if size * dtype.itemsize > _MAX_HEADER_BYTES:
-        _fail(f"{where} declares {size} values of {dtype}, too many for a header")
+    plan.inline(size * dtype.itemsize, where)
     allowed = {"b": bool, "i": int, "u": int, "U": str, "f": float}.get(dtype.kind)
     if allowed is None or not all(type(value) is allowed for value in values):
         _fail(f"{where} holds values that are not {dtype}")

@@ -1,17 +1,26 @@
 """Tests of persistence: the safe format of sk_weights.io, joblib, pickle and skops."""
 
+import base64
+import copy
 import io
 import json
 import pickle
+import re
+import time
+import tracemalloc
+import warnings
 import zipfile
+import zlib
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.lib import format as npy_format
 from sklearn.datasets import load_diabetes, load_wine
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sk_weights
@@ -601,3 +610,537 @@ def test_mlp_joblib_pickle_and_skops(config):
     ]:
         _assert_same_state(model, loaded)
         np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+# -- hostile archives: bombs, huge shapes, ambiguous members ------------------
+
+GiB = 2**30
+# bzip2 of 1 GiB of zero bytes (785 bytes; compressing it takes 15 s, so it is
+# kept here) and the CRC-32 of those zeros.
+BZIP2_GIB_OF_ZEROS = base64.b64decode(
+    "QlpoOTFBWSZTWQ4J4t8BX45AAMAAAAggADCATUZCoCWpCoCX"
+    + "MUFZJlNZDgni3wFfjkAAwAAACCAAMIBNRkKgJakKgJcx" * 15
+    + "QVkmU1lIfF/JAIpSyADAAAAEAAggADDMBSmmkSJDYUSJDxdyRThQkPaI5AI="
+)
+CRC_GIB_OF_ZEROS = 0x5B64C2B0
+
+
+def _deflate_gib_of_zeros():
+    """Raw deflate of 1 GiB of zeros, streamed: one 16 MiB block repeated.
+
+    After a full flush the compressor starts afresh, so every 16 MiB block
+    compresses to the same bytes; 64 of them make 1 GiB in about 1 MB.
+    """
+    block = bytes(2**24)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    compressor.compress(block)
+    compressor.flush(zlib.Z_FULL_FLUSH)
+    repeated = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return repeated * 64 + compressor.flush()
+
+
+def _zip_entries(data):
+    """The (ZipInfo, raw member bytes) of every member of a model file."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [(info, archive.read(info)) for info in archive.infolist()]
+
+
+def _rezip(entries, compression=zipfile.ZIP_STORED):
+    """Write (name, bytes) entries, duplicates allowed, into a new zip archive."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name"
+        with zipfile.ZipFile(buffer, "w", compression) as archive:
+            for name, payload in entries:
+                archive.writestr(name, payload)
+    return buffer.getvalue()
+
+
+def _with_raw_member(data, name, payload, method, file_size, crc, replace=None):
+    """Add (or put in place of ``replace``) a member of precompressed bytes.
+
+    The central directory gives ``method`` and the declared ``file_size``:
+    what a reader decompresses, whatever the bytes hold.
+    """
+    entries = [
+        (info.filename, raw)
+        for info, raw in _zip_entries(data)
+        if info.filename != replace
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for entry_name, raw in entries:
+            archive.writestr(entry_name, raw)
+        info = zipfile.ZipInfo(name)
+        archive.writestr(info, payload)  # stored: the bytes as they are
+        info.compress_type, info.file_size, info.CRC = method, file_size, crc
+    return buffer.getvalue()
+
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _npy_header(shape, dtype="<f8"):
+    """An .npy header declaring ``shape`` (no data behind it)."""
+    buffer = io.BytesIO()
+    npy_format.write_array_header_1_0(
+        buffer, {"descr": dtype, "fortran_order": False, "shape": shape}
+    )
+    return b"\x93NUMPY\x01\x00" + buffer.getvalue()[8:]
+
+
+def _load_measured(data):
+    """Load ``data``; return the error, the peak traced memory and the time."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ValueError, match="Not a valid sk_weights model file") as e:
+            _load_bytes(data)
+        seconds = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return str(e.value), peak, seconds
+
+
+@pytest.fixture(scope="module")
+def deflate_bomb():
+    return _deflate_gib_of_zeros()
+
+
+def _bombs(data, deflate_bomb):
+    """Archives that make a reader decompress 1 GiB; see test_bombs_*."""
+    coef_size = next(
+        i.file_size for i, _ in _zip_entries(data) if i.filename == "coef_.npy"
+    )
+    deflated, bzip2 = zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2
+    return {
+        "bzip2 extra member": (
+            _with_raw_member(
+                data, "bomb.npy", BZIP2_GIB_OF_ZEROS, bzip2, GiB, CRC_GIB_OF_ZEROS
+            ),
+            "bzip2",
+        ),
+        "deflate extra member": (
+            _with_raw_member(
+                data, "bomb.npy", deflate_bomb, deflated, GiB, CRC_GIB_OF_ZEROS
+            ),
+            "does not describe: \\['bomb.npy'\\]",
+        ),
+        "deflate in place of coef_": (
+            _with_raw_member(
+                data,
+                "coef_.npy",
+                deflate_bomb,
+                deflated,
+                GiB,
+                CRC_GIB_OF_ZEROS,
+                replace="coef_.npy",
+            ),
+            "declares 1073741824 bytes",
+        ),
+        "deflate in place of coef_, sizes understated": (
+            _with_raw_member(
+                data,
+                "coef_.npy",
+                deflate_bomb,
+                deflated,
+                coef_size,
+                CRC_GIB_OF_ZEROS,
+                replace="coef_.npy",
+            ),
+            "coef_",
+        ),
+    }
+
+
+BOMBS = [
+    "bzip2 extra member",
+    "deflate extra member",
+    "deflate in place of coef_",
+    "deflate in place of coef_, sizes understated",
+]
+
+
+@pytest.mark.parametrize("name", BOMBS)
+def test_zip_bombs_fail_fast_in_small_memory(name, saved, deflate_bomb):
+    """Check that 1 GiB zip bombs are refused in a few MB and well under a second.
+
+    Each archive is small and makes zipfile (and so NumPy's np.load) inflate
+    1 GiB: load must refuse it from the directory and the schema, or stop
+    reading at the declared size.
+    """
+    _, data = saved
+    bomb, message = _bombs(data, deflate_bomb)[name]
+    assert len(bomb) < 2 * 2**20
+    with zipfile.ZipFile(io.BytesIO(bomb)) as archive:
+        assert max(info.file_size for info in archive.infolist()) >= GiB or (
+            "understated" in name
+        )
+    error, peak, seconds = _load_measured(bomb)
+    assert re.search(message, error), error
+    assert peak < 20 * 2**20, peak
+    assert seconds < 2.0, seconds
+
+
+def test_a_member_declaring_a_huge_shape_is_refused_before_allocation(saved):
+    """Check that .npy headers declaring shape (10**13,) cost nothing to refuse."""
+    _, data = saved
+    entries = [(info.filename, raw) for info, raw in _zip_entries(data)]
+    huge = _npy_header((10**13,)) + bytes(64)
+    extra = _rezip([*entries, ("huge.npy", huge)])
+    in_place = _rezip([(n, huge if n == "coef_.npy" else raw) for n, raw in entries])
+    for archive, message in [
+        (extra, "does not describe: \\['huge.npy'\\]"),
+        (in_place, "'coef_' is float64 of shape \\(10000000000000,\\)"),
+    ]:
+        error, peak, seconds = _load_measured(archive)
+        assert re.search(message, error), error
+        assert peak < 20 * 2**20 and seconds < 2.0
+
+
+def _entries(data):
+    return [(info.filename, raw) for info, raw in _zip_entries(data)]
+
+
+def test_ambiguous_members_are_refused(saved):
+    """Check duplicate members, members without .npy and coef_ beside coef_.npy."""
+    model, data = saved
+    entries = _entries(data)
+    other = _npy_bytes(-model.coef_)
+    cases = {
+        "duplicate": [*entries, ("coef_.npy", other)],
+        "no suffix": [
+            (n.removesuffix(".npy") if n == "coef_.npy" else n, r) for n, r in entries
+        ],
+        "both": [*entries, ("coef_", other)],
+    }
+    messages = {
+        "duplicate": "two members named 'coef_.npy'",
+        "no suffix": "member 'coef_' is not an .npy array",
+        "both": "member 'coef_' \\(beside 'coef_.npy'\\) is not an .npy array",
+    }
+    for case, archive_entries in cases.items():
+        with pytest.raises(ValueError, match=messages[case]):
+            _load_bytes(_rezip(archive_entries))
+    # The control: the same entries, rewritten once each, load.
+    _assert_same_state(model, _load_bytes(_rezip(entries)))
+
+
+def test_deflated_archives_load(saved):
+    """Check that np.savez_compressed-style (deflated) members load identically."""
+    model, data = saved
+    loaded = _load_bytes(_rezip(_entries(data), zipfile.ZIP_DEFLATED))
+    _assert_same_state(model, loaded)
+
+
+VALUE_TAMPERINGS = {
+    "scalar out of range": (
+        ["attributes", "t_"],
+        {"type": "scalar", "dtype": "<i1", "value": 1000},
+        "1000 does not fit in int8",
+    ),
+    "float scalar out of range": (
+        ["attributes", "best_loss_"],
+        {"type": "scalar", "dtype": "<f4", "value": 1e300},
+        "does not fit in float32",
+    ),
+    "huge string width": (
+        ["attributes", "feature_names_in_"],
+        {"type": "array", "dtype": "<U999999", "shape": [10], "value": ["a"] * 10},
+        "declares more values than its header holds",
+    ),
+    "coef_ of shape (0, 3)": (
+        ["attributes", "coef_", "shape"],
+        [0, 10],
+        "coef_ should be an array with at least one target",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(VALUE_TAMPERINGS))
+def test_out_of_range_header_values_raise_value_error(name, saved):
+    """Check that header values that do not fit their type or shape are refused."""
+    _, data = saved
+    path, value, message = VALUE_TAMPERINGS[name]
+    header, members = _members(data)
+    _tamper_header(path, value)(header, members)
+    if name == "huge string width":
+        header["attributes"]["n_features_in_"] = 10
+    with pytest.raises(ValueError, match=message):
+        _load_bytes(_write(header, members))
+
+
+def test_empty_coef_is_refused(saved):
+    """Check that a coef_ of shape (0, 3) with n_features_in_ = 3 does not load."""
+    _, data = saved
+    header, members = _members(data)
+    header["attributes"]["n_features_in_"] = 3
+    header["attributes"]["coef_"]["shape"] = [0, 3]
+    members["coef_"] = np.zeros((0, 3))
+    with pytest.raises(
+        ValueError, match="coef_ should be an array with at least one target"
+    ):
+        _load_bytes(_write(header, members))
+
+
+def test_negative_feature_std_is_refused(saved):
+    """Check that a negative feature_std_ (it scales the report) is refused."""
+    _, data = saved
+    header, members = _members(data)
+    members["feature_std_"] = members["feature_std_"].copy()
+    members["feature_std_"][3] = -1.0
+    with pytest.raises(ValueError, match="feature_std_ should be >= 0 everywhere"):
+        _load_bytes(_write(header, members))
+
+
+@pytest.mark.parametrize(
+    "classes", [[1, 0], [0, 0, 2], ["b", "a"], [0, "a"], [True, False]]
+)
+def test_unsorted_or_repeated_classes_are_refused(classes):
+    """Check that classes_ must be sorted and unique (their order is the output's)."""
+    model, X = _fit_mlp("binary-float32-class-weight")
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    header, members = _members(buffer.getvalue())
+    dtype = {int: "<i8", str: "<U1", bool: "|b1"}[type(classes[-1])]
+    if len(classes) == 3:
+        header["params"]["class_weight"] = None
+    header["attributes"]["classes_"] = {
+        "type": "array",
+        "dtype": dtype,
+        "shape": [len(classes)],
+        "value": classes,
+    }
+    with pytest.raises(ValueError, match="classes_ should be|not .*|malformed"):
+        _load_bytes(_write(header, members))
+
+
+# -- Pipeline(StandardScaler, estimator) --------------------------------------
+
+
+def _pipelines():
+    X, y = load_wine(return_X_y=True)
+    linear = make_pipeline(StandardScaler(), WeightedLinearRegressor(alpha=0.01))
+    network = Pipeline(
+        [
+            ("scale", StandardScaler(with_mean=False)),
+            (
+                "net",
+                MLPWeightsClassifier(
+                    hidden_layer_sizes=(5,), max_iter=5, random_state=0
+                ),
+            ),
+        ]
+    )
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    return {
+        "linear": (linear.fit(X, y.astype(float)), X),
+        "network-frame": (network.fit(frame, y), frame),
+    }
+
+
+@pytest.mark.parametrize("name", ["linear", "network-frame"])
+def test_pipeline_round_trip_is_exact(name, tmp_path):
+    """Check that Pipeline(StandardScaler, estimator) loads with the same state."""
+    pipeline, X = _pipelines()[name]
+    loaded = _round_trip(pipeline, tmp_path)
+    assert type(loaded) is Pipeline
+    assert [n for n, _ in loaded.steps] == [n for n, _ in pipeline.steps]
+    _assert_identical(pipeline.get_params(deep=False)["verbose"], loaded.verbose, "v")
+    for (_, step), (_, got) in zip(pipeline.steps, loaded.steps):
+        _assert_same_state(step, got)
+    np.testing.assert_array_equal(loaded.predict(X), pipeline.predict(X))
+
+
+def test_save_refuses_other_pipelines(diabetes, tmp_path):
+    """Check that only a fitted StandardScaler + estimator pipeline is saved."""
+    X, y = diabetes
+    path = tmp_path / "model.npz"
+    with pytest.raises(TypeError, match="StandardScaler followed by"):
+        sk_weights.save(make_pipeline(WeightedLinearRegressor()).fit(X, y), path)
+    with pytest.raises(TypeError, match="this package's estimators"):
+        sk_weights.save(make_pipeline(StandardScaler(), Ridge()).fit(X, y), path)
+    with pytest.raises(NotFittedError):
+        sk_weights.save(
+            make_pipeline(StandardScaler(), WeightedLinearRegressor()), path
+        )
+
+
+PIPELINE_TAMPERINGS = {
+    "negative variance": (
+        ["steps", 0, 1, "attributes", "var_"],
+        "var_",
+        -1.0,
+        "var_ should be >= 0",
+    ),
+    "zero scale": (
+        ["steps", 0, 1, "attributes", "scale_"],
+        "scale_",
+        0.0,
+        "scale_ should be > 0",
+    ),
+    "NaN mean": (
+        ["steps", 0, 1, "attributes", "mean_"],
+        "mean_",
+        np.nan,
+        "mean_ should be finite",
+    ),
+    "scaler parameter": (
+        ["steps", 0, 1, "params", "with_mean"],
+        None,
+        "yes",
+        "invalid parameter",
+    ),
+    "fewer scaled features": (
+        ["steps", 0, 1, "attributes", "n_features_in_"],
+        None,
+        4,
+        "shape \\(4,\\)",
+    ),
+    "samples seen": (
+        ["steps", 0, 1, "attributes", "n_samples_seen_"],
+        None,
+        0.5,
+        "n_samples_seen_ should be",
+    ),
+    "missing scale": (
+        ["steps", 0, 1, "attributes", "scale_"],
+        None,
+        None,
+        "scale_ should be an array",
+    ),
+    "foreign first step": (
+        ["steps", 0, 1, "class"],
+        None,
+        "MinMaxScaler",
+        "not a StandardScaler",
+    ),
+    "scaler as the estimator": (
+        ["steps", 1, 1, "class"],
+        None,
+        "StandardScaler",
+        "not a StandardScaler followed",
+    ),
+    "step name": (["steps", 1, 0], None, "a__b", "invalid name"),
+    "pipeline memory": (["params", "memory"], None, "/tmp/cache", "memory=None"),
+    "three steps": (["steps", 2], None, ["x", {}], "two steps"),
+}
+
+
+@pytest.mark.parametrize("name", list(PIPELINE_TAMPERINGS))
+def test_tampered_pipelines_raise_value_error(name):
+    """Check the scaler's parameters and statistics and the pipeline's structure."""
+    pipeline, _ = _pipelines()["linear"]
+    buffer = io.BytesIO()
+    sk_weights.save(pipeline, buffer)
+    header, members = _members(buffer.getvalue())
+    path, member, value, message = PIPELINE_TAMPERINGS[name]
+    if member is not None:  # a value inside a binary array
+        key = f"steps.0.{member}"
+        members[key] = members[key].copy()
+        members[key][1] = value
+    elif path == ["steps", 2]:
+        header["steps"].append(value)
+    else:
+        node = header
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    with pytest.raises(ValueError, match=message):
+        _load_bytes(_write(header, members))
+
+
+# -- attributes of the training run -------------------------------------------
+
+
+def _with_run_attributes(model, n_layers):
+    """Add the training-run attributes every fit records to a fitted model."""
+    n_epochs = len(model.loss_curve_)
+    model.stop_reason_ = "max_iter"
+    model.best_epoch_ = None
+    model.train_loss_ = 0.25
+    model.baseline_loss_ = np.float64(1.5)
+    model.train_score_ = -0.5
+    model.weight_norms_curve_ = np.linspace(0, 1, n_epochs * n_layers).reshape(
+        n_epochs, n_layers
+    )
+    model.zero_fraction_curve_ = np.zeros((n_epochs, n_layers))
+    return model
+
+
+@pytest.fixture(scope="module")
+def run_models(diabetes):
+    X, y = diabetes
+    linear = WeightedLinearRegressor(solver="sgd", max_iter=3, tol=0, random_state=0)
+    linear = _with_run_attributes(linear.fit(X, y), 1)
+    linear.solver_ = "sgd"
+    network, _ = _fit_mlp("sgd-two-layers-dropout-early-stopping")
+    return {"linear": linear, "network": _with_run_attributes(network, 3)}
+
+
+@pytest.mark.parametrize("kind", ["linear", "network"])
+def test_training_run_attributes_round_trip(kind, run_models, tmp_path):
+    """Check that stop_reason_, the curves, solver_, ... are saved and loaded."""
+    model = run_models[kind]
+    _assert_same_state(model, _round_trip(model, tmp_path))
+
+
+RUN_TAMPERINGS = {
+    "stop_reason_": ("diverged", "stop_reason_ should be one of"),
+    "best_epoch_": (99, "best_epoch_ should be an integer >= 1 and <= n_curve"),
+    "train_loss_": (-1.0, "train_loss_ should be a number >= 0"),
+    "baseline_loss_": ("1.0", "baseline_loss_ should be a number >= 0"),
+    "train_score_": (1.5, "train_score_ should be a number <= 1"),
+    "solver_": ("fista", "solver_ should be one of"),
+    "weight_norms_curve_": (
+        np.ones((2, 1)),
+        "weight_norms_curve_ should be an array of shape \\(3, 1\\)",
+    ),
+    "zero_fraction_curve_": (
+        np.full((3, 1), 2.0),
+        "zero_fraction_curve_ should be <= 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(RUN_TAMPERINGS))
+def test_training_run_attributes_are_validated(name, run_models):
+    """Check each training-run attribute's type, values and shape (epochs x layers)."""
+    value, message = RUN_TAMPERINGS[name]
+    model = copy.deepcopy(run_models["linear"])
+    setattr(model, name, value)
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    with pytest.raises(ValueError, match=message):
+        _load_bytes(buffer.getvalue())
+
+
+def test_curves_must_agree_with_the_epochs_and_layers(run_models):
+    """Check that the curves have one row per epoch and one column per layer."""
+    model = copy.deepcopy(run_models["network"])
+    model.zero_fraction_curve_ = model.zero_fraction_curve_[:, :2]
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    with pytest.raises(
+        ValueError, match="zero_fraction_curve_ should be an array of shape"
+    ):
+        _load_bytes(buffer.getvalue())
+    # Full batch: the epochs are free, but both curves must agree.
+    linear = copy.deepcopy(run_models["linear"])
+    linear.solver_ = "gram"
+    linear.weight_norms_curve_ = np.ones((7, 1))
+    linear.zero_fraction_curve_ = np.zeros((7, 1))
+    buffer = io.BytesIO()
+    sk_weights.save(linear, buffer)
+    _assert_same_state(linear, _load_bytes(buffer.getvalue()))
+    linear.zero_fraction_curve_ = np.zeros((6, 1))
+    buffer = io.BytesIO()
+    sk_weights.save(linear, buffer)
+    with pytest.raises(
+        ValueError, match="zero_fraction_curve_ should be an array of shape \\(7, 1\\)"
+    ):
+        _load_bytes(buffer.getvalue())
