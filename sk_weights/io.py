@@ -26,6 +26,7 @@ import math
 import os
 import re
 import struct
+import warnings
 import zipfile
 import zlib
 from importlib import import_module
@@ -454,7 +455,24 @@ def _open_npy(archive, info):
             read_header = npy_format.read_array_header_2_0
         else:
             _fail(f"its member {info.filename!r} has .npy version {version}")
-        shape, fortran, dtype = read_header(stream, max_header_size=_MAX_NPY_HEADER)
+        try:
+            with warnings.catch_warnings():
+                # Parsing hostile header text can warn (invalid escapes, a
+                # "Python 2" header); what matters is whether it parses.
+                warnings.simplefilter("ignore")
+                shape, fortran, dtype = read_header(
+                    stream, max_header_size=_MAX_NPY_HEADER
+                )
+        except _READ_ERRORS:
+            raise
+        except Exception as exc:
+            # NumPy parses the header text as a Python literal (ast, tokenize,
+            # np.dtype), which has more ways to fail than it turns into
+            # ValueError: SyntaxError, tokenize.TokenError, RecursionError, ...
+            _fail(
+                f"its member {info.filename!r} has a malformed .npy header "
+                f"({type(exc).__name__})"
+            )
     except BaseException:
         stream.close()
         raise

@@ -4,6 +4,7 @@ import base64
 import copy
 import io
 import json
+import math
 import pickle
 import re
 import time
@@ -16,6 +17,8 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from numpy.lib import format as npy_format
 from sklearn.datasets import load_diabetes, load_wine
 from sklearn.exceptions import NotFittedError
@@ -1144,3 +1147,202 @@ def test_curves_must_agree_with_the_epochs_and_layers(run_models):
         ValueError, match="zero_fraction_curve_ should be an array of shape \\(7, 1\\)"
     ):
         _load_bytes(buffer.getvalue())
+
+
+# -- property-based fuzzing ---------------------------------------------------
+
+FUZZ_EXAMPLES = 2000
+
+
+@pytest.fixture(scope="module")
+def fuzz_corpus(diabetes, run_models):
+    """Valid files of every estimator and configuration, and data to predict."""
+    X, y = diabetes
+    models = [_fit_linear(config, X, y) for config in LINEAR_CONFIGS]
+    models += [_fit_mlp(config)[0] for config in MLP_CONFIGS]
+    models += [pipeline for pipeline, _ in _pipelines().values()]
+    models += list(run_models.values())
+    corpus = _Corpus()
+    for model in models:
+        buffer = io.BytesIO()
+        sk_weights.save(model, buffer)
+        corpus.append(buffer.getvalue())
+    return corpus
+
+
+class _Corpus(list):
+    """The valid files; a short repr keeps hypothesis's failure reports readable."""
+
+    def __repr__(self):
+        return f"<{len(self)} model files>"
+
+
+_WRONG_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([0, 1, -1, 2, 2**31, 2**63, 2**64, 10**19, 10**13]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4),
+    st.sampled_from(["<f8", "<f4", "|O", "<U999999", "|b1", "<i1", "coef_", "x_"]),
+    st.lists(st.integers(-2, 10**13), max_size=3),
+    st.lists(st.floats(allow_nan=True), max_size=3),
+    st.just({}),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["array", "scalar", "tuple", "dict", "function"]),
+            "dtype": st.sampled_from(["<f8", "<i1", "<U3", "|b1", "object", 1]),
+        },
+        optional={
+            "shape": st.lists(st.integers(-1, 10**13), max_size=3),
+            "value": st.one_of(st.integers(), st.lists(st.integers(), max_size=3)),
+            "key": st.sampled_from(["coef_", "coefs_.0", "steps.1.coef_", "nothing"]),
+            "items": st.lists(st.integers(), max_size=2),
+        },
+    ),
+)
+
+
+def _json_paths(node, path=()):
+    """Every path to a value in a JSON tree."""
+    yield path
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, child in children:
+        yield from _json_paths(child, (*path, key))
+
+
+def _mutate_header(data, draw):
+    """Replace or delete one field of the JSON header (any depth)."""
+    entries = _entries(data)
+    name, raw = next((n, r) for n, r in entries if n == HEADER + ".npy")
+    header = json.loads(np.load(io.BytesIO(raw)).tobytes().decode("utf-8"))
+    path = draw(st.sampled_from(list(_json_paths(header))[1:]))
+    parent = header
+    for key in path[:-1]:
+        parent = parent[key]
+    if draw(st.booleans()) and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = draw(_WRONG_VALUES)
+    text = json.dumps(header).encode("utf-8")
+    new = _npy_bytes(np.frombuffer(text, dtype=np.uint8))
+    return _rezip([(n, new if n == name else r) for n, r in entries])
+
+
+def _mutate_archive(data, draw):
+    """Drop, duplicate, rename, recompress, truncate or corrupt members or bytes."""
+    entries = _entries(data)
+    kind = draw(
+        st.sampled_from(
+            [
+                "drop",
+                "duplicate",
+                "rename",
+                "recompress",
+                "truncate",
+                "flip",
+                "flip member",
+                "reshape member",
+            ]
+        )
+    )
+    i = draw(st.integers(0, len(entries) - 1))
+    name, raw = entries[i]
+    if kind == "drop":
+        del entries[i]
+    elif kind == "duplicate":
+        entries.insert(draw(st.integers(0, len(entries))), (name, raw))
+    elif kind == "rename":
+        new = draw(
+            st.sampled_from(
+                [
+                    name.removesuffix(".npy"),
+                    name + ".npy",
+                    "coef_.npy",
+                    "x/" + name,
+                    ".npy",
+                    HEADER + ".npy",
+                    name.upper(),
+                ]
+            )
+        )
+        entries[i] = (new, raw)
+    elif kind == "recompress":
+        method = draw(
+            st.sampled_from([zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+        )
+        return _rezip(entries, method)
+    elif kind == "truncate":
+        return data[: draw(st.integers(0, len(data) - 1))]
+    elif kind == "flip":
+        corrupted = bytearray(data)
+        for position in draw(
+            st.lists(st.integers(0, len(data) - 1), min_size=1, max_size=4)
+        ):
+            corrupted[position] ^= draw(st.integers(1, 255))
+        return bytes(corrupted)
+    elif kind == "flip member":  # behind a valid CRC: only validation can catch it
+        corrupted = bytearray(raw)
+        for position in draw(
+            st.lists(st.integers(0, len(raw) - 1), min_size=1, max_size=4)
+        ):
+            corrupted[position] ^= draw(st.integers(1, 255))
+        entries[i] = (name, bytes(corrupted))
+    else:  # the same bytes under another .npy header
+        array = np.load(io.BytesIO(raw))
+        shape = draw(
+            st.sampled_from([(array.size,), (1, array.size), (array.size, 1), ()])
+        )
+        dtype = draw(st.sampled_from([array.dtype, np.float32, np.int64, np.uint8]))
+        if math.prod(shape) == array.size:
+            entries[i] = (name, _npy_bytes(array.reshape(shape).astype(dtype)))
+    return _rezip(entries)
+
+
+def _use(model):
+    """Predict and report with a loaded model: it must work, not just load."""
+    estimator = model[-1] if isinstance(model, Pipeline) else model
+    X = np.random.default_rng(0).normal(size=(5, estimator.n_features_in_))
+    if hasattr(model, "feature_names_in_"):
+        X = pd.DataFrame(X, columns=model.feature_names_in_)
+    prediction = model.predict(X)
+    assert prediction.shape[0] == 5
+    # The report fails on an array-valued dropout whatever the file (a bug of
+    # the report, not of loading), so it is read for the other models only.
+    if np.ndim(estimator.dropout) == 0:
+        str(sk_weights.weights_report(model))
+
+
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_fuzzed_archives_load_or_raise_value_error(fuzz_corpus, data):
+    """Check that a mutated model file gives a working model or a ValueError.
+
+    Starting from valid files of every estimator and configuration, members
+    are dropped, duplicated, renamed, recompressed, truncated or corrupted,
+    and header fields replaced by wrong types and extreme values. Nothing but
+    a ValueError may come out of load, and what loads must predict and report.
+    """
+    original = fuzz_corpus[data.draw(st.integers(0, len(fuzz_corpus) - 1))]
+    if data.draw(st.booleans()):
+        mutated = _mutate_header(original, data.draw)
+    else:
+        mutated = _mutate_archive(original, data.draw)
+    try:
+        model = _load_bytes(mutated)
+    except ValueError as exc:
+        assert str(exc).startswith("Not a valid sk_weights model file")
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _use(model)
