@@ -657,6 +657,14 @@ def _build(cls, params):
             f"the parameters do not match {cls.__name__}'s (unexpected: "
             f"{unexpected}, missing: {missing})"
         )
+    constraints = getattr(cls, "_parameter_constraints", {})
+    for name, value in params.items():
+        # scikit-learn's Interval(Integral) and Interval(Real) take True for 1:
+        # a boolean is refused unless the parameter is a flag (or verbose).
+        if isinstance(value, (bool, np.bool_)) and not (
+            {"boolean", "verbose"} & set(map(str, constraints.get(name, [])))
+        ):
+            _fail(f"invalid parameter: {name}={value!r} is not a number")
     estimator = cls(**params)
     try:
         estimator._validate_params()

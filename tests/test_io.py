@@ -290,6 +290,14 @@ TAMPERINGS = {
         _tamper_header(["params", "max_iter"], "many"),
         "invalid parameter",
     ),
+    "boolean batch_size": (
+        _tamper_header(["params", "batch_size"], True),
+        "batch_size=True is not a number",
+    ),
+    "boolean alpha": (
+        _tamper_header(["params", "alpha"], False),
+        "alpha=False is not a number",
+    ),
     "unknown node": (
         _tamper_header(["params", "alpha"], {"type": "function", "value": "exec"}),
         "unknown node type",
