@@ -34,7 +34,7 @@ TEST_SIZE = 0.2
 MAX_NETWORK_PARAMETERS = 20_000_000
 #: From this many cells (rows x features, plus features squared for the
 #: exact linear solver), ``fit`` says on stderr what it is doing first.
-LONG_WORK = 10_000_000
+LONG_WORK = 1_000_000
 # Cells read as a missing value, whatever their case.
 _MISSING = {"", "na", "n/a", "nan", "null", "none"}
 
@@ -76,14 +76,16 @@ def main(argv=None):
         # Warnings (e.g. ConvergenceWarning) are collected and printed one
         # line each after a success; a failure prints its one line only.
         warnings.simplefilter("always")
+        args.progress = _Progress(prefix)
         try:
             args.run(args)
         except KeyboardInterrupt:
-            print(f"{prefix}: interrupted", file=sys.stderr)
+            args.progress.end(f"{prefix}: interrupted")
             return 130
         except Exception as exc:  # noqa: BLE001 - the one-line promise
-            print(f"{prefix}: error: {_describe_error(exc)}", file=sys.stderr)
+            args.progress.end(f"{prefix}: error: {_describe_error(exc)}")
             return 2
+        args.progress.end()
     seen = set()
     for warning in caught:
         text = _one_line(warning.message)
@@ -91,6 +93,31 @@ def main(argv=None):
             seen.add(text)
             print(f"{prefix}: warning: {text}", file=sys.stderr)
     return 0
+
+
+class _Progress:
+    """A line on stderr saying what long work is under way.
+
+    It stays open while the work runs and is closed by the outcome, so that a
+    failure still makes exactly one line: "fitting ... ... error: ...".
+    """
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.start = None
+
+    def begin(self, what):
+        print(f"{self.prefix}: {what} ...", end="", file=sys.stderr, flush=True)
+        self.start = time.perf_counter()
+
+    def end(self, message=None):
+        if self.start is not None:
+            seconds = time.perf_counter() - self.start
+            self.start = None
+            tail = message.split(": ", 1)[1] if message else f"done ({seconds:.1f} s)"
+            print(f" {tail}", file=sys.stderr, flush=True)
+        elif message:
+            print(message, file=sys.stderr, flush=True)
 
 
 def _describe_error(exc):
@@ -343,13 +370,12 @@ def _fit(args):
     n_rows, n_features = X_train.shape
     cost = n_rows * n_features + (n_features**2 if args.model == "linear" else 0)
     if cost >= LONG_WORK:
-        print(
+        args.progress.begin(
             f"fitting {type(estimator).__name__} on {n_rows} rows x "
-            f"{n_features} columns ...",
-            file=sys.stderr,
-            flush=True,
+            f"{n_features} columns"
         )
     model.fit(X_train, y_train)
+    args.progress.end()
 
     report = _weights_report(model, names)
     print(report)
