@@ -25,6 +25,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 
 import sk_weights
 from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
@@ -1321,6 +1322,12 @@ def _use(model):
         X = pd.DataFrame(X, columns=model.feature_names_in_)
     prediction = model.predict(X)
     assert prediction.shape[0] == 5
+    # Training on goes through every parameter: the loaded ones must be valid
+    # (a clear ValueError, e.g. for labels class_weight does not know, is fine).
+    try:
+        estimator.partial_fit(np.asarray(X), prediction)
+    except ValueError as exc:
+        assert not isinstance(exc, InvalidParameterError), exc
     # The report fails on an array-valued dropout whatever the file (a bug of
     # the report, not of loading), so it is read for the other models only.
     if np.ndim(estimator.dropout) == 0:
