@@ -61,6 +61,9 @@ _MAX_DEPTH = 8
 _MAX_DIRECTORY_BYTES = 2**20
 _MAX_HEADER_BYTES = 64 * 2**20
 _MAX_NPY_HEADER = 10_000
+# JSON text deflates by a few times; a header that claims to inflate by more
+# than this is refused before it is decompressed.
+_MAX_HEADER_RATIO = 32
 # Members are stored (as save writes them) or deflated (np.savez_compressed);
 # zipfile decompresses bzip2 and lzma without a bound on the output of each
 # read, so an archive using them is refused before anything is decompressed.
@@ -375,13 +378,13 @@ _READ_ERRORS = (
 def _load_archive(handle):
     """Check the zip directory, then the header, then read the members."""
     try:
-        directory = _open_directory(handle)
+        archive = _open_archive(handle)
     except _InvalidFile:
         raise
     except _READ_ERRORS as exc:
         _fail(f"it is not a readable .npz archive ({exc})")
-    archive, infos = directory
     with archive:
+        infos = _check_directory(archive)
         header_info = infos[_member_name(_HEADER_KEY)]
         header = _read_header(archive, header_info)
         plan = _Plan(infos, header_info.file_size)
@@ -404,8 +407,8 @@ def _member_name(key):
     return f"{key}.npy"
 
 
-def _open_directory(handle):
-    """Open the zip archive and check its directory; nothing is decompressed."""
+def _open_archive(handle):
+    """Open the zip archive, its directory bounded first; nothing is decompressed."""
     end = zipfile._EndRecData(handle)  # the end record, before zipfile parses
     if end is None:
         _fail("it is not an .npz archive (nothing in it was run)")
@@ -414,7 +417,11 @@ def _open_directory(handle):
             f"its zip directory declares {end[zipfile._ECD_SIZE]} bytes, more than "
             f"a model file's {_MAX_DIRECTORY_BYTES}"
         )
-    archive = zipfile.ZipFile(handle)
+    return zipfile.ZipFile(handle)
+
+
+def _check_directory(archive):
+    """Check the members' names, compression and sizes; return them by name."""
     infos = {}
     for info in archive.infolist():
         name = info.filename
@@ -439,9 +446,22 @@ def _open_directory(handle):
             info.compress_size != info.file_size
         ):
             _fail(f"its member {name!r} declares inconsistent sizes")
-    if _member_name(_HEADER_KEY) not in infos:
+    header = infos.get(_member_name(_HEADER_KEY))
+    if header is None:
         _fail(f"it has no {_HEADER_KEY!r} member (not written by sk_weights.save)")
-    return archive, infos
+    if header.file_size > _MAX_HEADER_BYTES + _MAX_NPY_HEADER:
+        _fail(
+            f"its header declares {header.file_size} bytes, more than the "
+            f"{_MAX_HEADER_BYTES} a model file's header may have"
+        )
+    if header.file_size > _MAX_HEADER_RATIO * header.compress_size + 2**16:
+        # Parsed JSON takes several times its text: a header that inflates
+        # far beyond what JSON compresses to is a bomb, not a model.
+        _fail(
+            f"its header inflates from {header.compress_size} to "
+            f"{header.file_size} bytes"
+        )
+    return infos
 
 
 def _open_npy(archive, info):
@@ -494,12 +514,7 @@ def _read_into(stream, buffer, name):
 
 
 def _read_header(archive, info):
-    """Read and parse the JSON header member (bounded by _MAX_HEADER_BYTES)."""
-    if info.file_size > _MAX_HEADER_BYTES + _MAX_NPY_HEADER:
-        _fail(
-            f"its header declares {info.file_size} bytes, more than the "
-            f"{_MAX_HEADER_BYTES} a model file's header may have"
-        )
+    """Read and parse the JSON header member (its size checked already)."""
     try:
         stream, shape, _, dtype = _open_npy(archive, info)
         with stream:

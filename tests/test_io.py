@@ -814,6 +814,28 @@ def test_a_member_declaring_a_huge_shape_is_refused_before_allocation(saved):
         assert peak < 20 * 2**20 and seconds < 2.0
 
 
+def test_a_header_bomb_is_refused_before_inflating(saved):
+    """Check that a deflated header of 25 MB of JSON numbers is not parsed.
+
+    Parsed, its five million numbers would take some 300 MB; the header's
+    compression ratio gives it away before it is decompressed.
+    """
+    _, data = saved
+    entries = _entries(data)
+    raw = dict(entries)[HEADER + ".npy"]
+    text = np.load(io.BytesIO(raw)).tobytes().decode("utf-8")
+    start = text.index('"loss_curve_": [') + len('"loss_curve_": [')
+    end = text.index("]", start)
+    text = text[:start] + "0.0, " * 5_000_000 + "0.0" + text[end:]
+    payload = _npy_bytes(np.frombuffer(text.encode("utf-8"), dtype=np.uint8))
+    entries = [(n, payload if n == HEADER + ".npy" else r) for n, r in entries]
+    bomb = _rezip(entries, zipfile.ZIP_DEFLATED)
+    assert len(bomb) < 2**20 < 2**24 < len(payload)
+    error, peak, seconds = _load_measured(bomb)
+    assert "its header inflates from" in error
+    assert peak < 20 * 2**20 and seconds < 2.0
+
+
 def _entries(data):
     return [(info.filename, raw) for info, raw in _zip_entries(data)]
 
