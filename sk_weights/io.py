@@ -1213,7 +1213,7 @@ _COMMON = {
     "best_loss_": _Number(nan=True, none=True),
     "validation_scores_": _Numbers(none=True),
     "best_validation_score_": _Number(nan=True, none=True),
-    "t_": _Int(low=0, required=False),
+    "t_": _Int(low=0),  # samples seen: partial_fit continues from it
     "_optimizer_state": _OptimizerState(required=False),
     "stop_reason_": _Choice("converged", "early_stopping", "max_iter", required=False),
     "best_epoch_": _Int(low=1, high="n_curve", none=True, required=False),
