@@ -862,6 +862,12 @@ def _decode_array(node, plan, where):
 # is one line of a table; adding an estimator class one entry of _ESTIMATORS.
 
 
+def _is_integer(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
 def _is_number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not (
         isinstance(value, (bool, np.bool_))
@@ -869,8 +875,11 @@ def _is_number(value):
 
 
 class _Spec:
-    """What one fitted attribute must be. ``required``: present after every fit;
-    ``none``: None is allowed."""
+    """What one fitted attribute must be.
+
+    ``required``: present after every fit (else optional, for attributes that
+    files of earlier versions lack); ``none``: None is allowed.
+    """
 
     expected = "a value"
 
@@ -886,19 +895,19 @@ class _Spec:
 
 
 class _Int(_Spec):
+    """An integer (not a boolean) in [low, high]; ``high`` may name a size."""
+
     def __init__(self, low=0, high=None, **kwargs):
         super().__init__(**kwargs)
         self.low, self.high = low, high
-        self.expected = f"an integer >= {low}" + (f" and <= {high}" if high else "")
 
-    def valid(self, value, context):
-        high = context.dims.get(self.high, self.high) if self.high else None
-        return (
-            isinstance(value, (int, np.integer))
-            and not isinstance(value, (bool, np.bool_))
-            and value >= self.low
-            and (high is None or value <= high)
-        )
+    def check(self, value, name, context):
+        high = context.dims.get(self.high, self.high)
+        if not (
+            _is_integer(value) and value >= self.low and (high is None or value <= high)
+        ):
+            bounds = f">= {self.low}" + (f" and <= {high}" if high is not None else "")
+            context.fail(name, f"an integer {bounds}" + " or None" * self.none)
 
 
 class _Number(_Spec):
@@ -940,7 +949,12 @@ class _Equal(_Spec):
 
     def check(self, value, name, context):
         expected = context.dims[self.dim]
-        if type(value) is not type(expected) or value != expected:
+        same_kind = (
+            isinstance(value, str)
+            if isinstance(expected, str)
+            else (_is_integer(value))
+        )
+        if not (same_kind and value == expected):
             context.fail(name, repr(expected))
 
 

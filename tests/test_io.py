@@ -1125,7 +1125,7 @@ def test_training_run_attributes_round_trip(kind, run_models, tmp_path):
 
 RUN_TAMPERINGS = {
     "stop_reason_": ("diverged", "stop_reason_ should be one of"),
-    "best_epoch_": (99, "best_epoch_ should be an integer >= 1 and <= n_curve"),
+    "best_epoch_": (99, "best_epoch_ should be an integer >= 1 and <= 3 or None"),
     "train_loss_": (-1.0, "train_loss_ should be a number >= 0"),
     "baseline_loss_": ("1.0", "baseline_loss_ should be a number >= 0"),
     "train_score_": (1.5, "train_score_ should be a number <= 1"),
