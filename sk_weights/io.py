@@ -1233,7 +1233,7 @@ _COMMON = {
     "best_epoch_": _Int(low=1, high="n_curve", none=True, required=False),
     "train_loss_": _Number(low=0, required=False),
     "baseline_loss_": _Number(low=0, required=False),
-    "train_score_": _Number(high=1, required=False),
+    "train_score_": _Number(high=1, nan=True, required=False),  # R² of 1 row: NaN
     "weight_norms_curve_": _Array(("n_epochs", "n_layers"), low=0, required=False),
     "zero_fraction_curve_": _Array(
         ("n_epochs", "n_layers"), low=0, high=1, required=False
