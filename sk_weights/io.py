@@ -1187,10 +1187,11 @@ def _network_dims(context, estimator, table):
     n_features = context.get("n_features_in_", table["n_features_in_"])
     classes = context.get("classes_", table["classes_"])
     n_outputs = 1 if classes.size == 2 else classes.size
-    try:
+    try:  # the checks fit makes beyond the parameter constraints
         hidden = estimator._hidden_sizes()
+        estimator._dropout_rates(len(hidden))
     except ValueError as exc:
-        _fail(f"invalid hidden_layer_sizes: {exc}")
+        _fail(f"invalid parameter: {exc}")
     layout = Layout([n_features, *hidden, n_outputs])
     context.dims.update(
         n_features=n_features,

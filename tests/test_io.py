@@ -603,6 +603,13 @@ def test_mlp_tampered_layers_raise_value_error(tmp_path):
     with pytest.raises(ValueError, match="at least two distinct labels"):
         _load_bytes(_write(header, members))
 
+    # One dropout rate per hidden layer, as fit requires: here none for two.
+    header, members = _members(buffer.getvalue())
+    header["params"]["dropout"]["shape"] = [0]
+    header["params"]["dropout"]["value"] = []
+    with pytest.raises(ValueError, match="invalid parameter: dropout must be"):
+        _load_bytes(_write(header, members))
+
 
 @pytest.mark.parametrize("config", ["adam-string-labels", "partial-fit-frame"])
 def test_mlp_joblib_pickle_and_skops(config):
