@@ -1035,19 +1035,29 @@ class _Either(_Spec):
 
 
 class _Classes(_Spec):
+    """The class labels: at least two, of one type, sorted and distinct.
+
+    Numeric labels may be floats, stored as a binary member: until it is read,
+    only its shape and dtype can be checked.
+    """
+
     expected = "an array of at least two distinct labels, sorted"
 
     def valid(self, value, context):
         if not (
-            isinstance(value, np.ndarray)
+            isinstance(value, (np.ndarray, _Member))
             and value.ndim == 1
-            and value.size >= 2
-            and (value.dtype.kind in "biuU" or value.dtype == object)
+            and value.shape[0] >= 2
+            and (value.dtype.kind in "biufU" or value.dtype == object)
         ):
             return False
+        if isinstance(value, _Member):
+            return True
         labels = value.tolist()
         kinds = {type(label) for label in labels}
-        if len(kinds) != 1 or kinds - {bool, int, str}:
+        if len(kinds) != 1 or kinds - {bool, int, float, str}:
+            return False
+        if kinds == {float} and not np.isfinite(value).all():
             return False
         return all(a < b for a, b in zip(labels[:-1], labels[1:]))
 
@@ -1185,8 +1195,8 @@ def _linear_dims(context, estimator, table):
 def _network_dims(context, estimator, table):
     """Sizes of a network: its Layout from n_features_in_, the parameters, classes_."""
     n_features = context.get("n_features_in_", table["n_features_in_"])
-    classes = context.get("classes_", table["classes_"])
-    n_outputs = 1 if classes.size == 2 else classes.size
+    n_classes = context.get("classes_", table["classes_"]).shape[0]
+    n_outputs = 1 if n_classes == 2 else n_classes
     try:  # the checks fit makes beyond the parameter constraints
         hidden = estimator._hidden_sizes()
         estimator._dropout_rates(len(hidden))

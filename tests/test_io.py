@@ -541,6 +541,8 @@ def _fit_mlp(config):
             **small, penalty="l1", alpha=0.01, class_weight={0: 2.0, 1: 0.5}
         )
         return model.fit(X32, y == 1), X32
+    if config == "float-labels":
+        return MLPWeightsClassifier(**small).fit(X, y * 2.0), X
     if config == "partial-fit-frame":
         frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
         model = MLPWeightsClassifier(**small, activation="tanh")
@@ -553,6 +555,7 @@ MLP_CONFIGS = [
     "adam-string-labels",
     "sgd-two-layers-dropout-early-stopping",
     "binary-float32-class-weight",
+    "float-labels",
     "partial-fit-frame",
 ]
 
@@ -939,7 +942,8 @@ def test_negative_feature_std_is_refused(saved):
 
 
 @pytest.mark.parametrize(
-    "classes", [[1, 0], [0, 0, 2], ["b", "a"], [0, "a"], [True, False]]
+    "classes",
+    [[1, 0], [0, 0, 2], ["b", "a"], [0, "a"], [True, False], [2.0, 0.0], [0.0, np.nan]],
 )
 def test_unsorted_or_repeated_classes_are_refused(classes):
     """Check that classes_ must be sorted and unique (their order is the output's)."""
@@ -947,7 +951,7 @@ def test_unsorted_or_repeated_classes_are_refused(classes):
     buffer = io.BytesIO()
     sk_weights.save(model, buffer)
     header, members = _members(buffer.getvalue())
-    dtype = {int: "<i8", str: "<U1", bool: "|b1"}[type(classes[-1])]
+    dtype = {int: "<i8", str: "<U1", bool: "|b1", float: "<f8"}[type(classes[-1])]
     if len(classes) == 3:
         header["params"]["class_weight"] = None
     header["attributes"]["classes_"] = {
