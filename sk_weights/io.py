@@ -1202,6 +1202,11 @@ def _network_dims(context, estimator, table):
         estimator._dropout_rates(len(hidden))
     except ValueError as exc:
         _fail(f"invalid parameter: {exc}")
+    weights = estimator.class_weight
+    if isinstance(weights, dict) and not all(
+        _is_number(w) and 0 <= w < float("inf") for w in weights.values()
+    ):
+        _fail(f"invalid parameter: class_weight {weights!r} is not finite and >= 0")
     layout = Layout([n_features, *hidden, n_outputs])
     context.dims.update(
         n_features=n_features,

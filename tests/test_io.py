@@ -606,7 +606,19 @@ def test_mlp_tampered_layers_raise_value_error(tmp_path):
     with pytest.raises(ValueError, match="at least two distinct labels"):
         _load_bytes(_write(header, members))
 
+    model, _ = _fit_mlp("binary-float32-class-weight")
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    for weight in [None, -1.0, float("inf"), "2"]:
+        header, members = _members(buffer.getvalue())
+        header["params"]["class_weight"]["items"][0][1] = weight
+        with pytest.raises(ValueError, match="class_weight .* is not finite and >= 0"):
+            _load_bytes(_write(header, members))
+
     # One dropout rate per hidden layer, as fit requires: here none for two.
+    model, _ = _fit_mlp("sgd-two-layers-dropout-early-stopping")
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
     header, members = _members(buffer.getvalue())
     header["params"]["dropout"]["shape"] = [0]
     header["params"]["dropout"]["value"] = []
