@@ -968,16 +968,24 @@ class _Numbers(_Spec):
 class _Array(_Spec):
     """An array of the given shape (named sizes or the name of a whole shape).
 
-    ``kind``: "f" floating weights (f4/f8, finite; the same dtype for every
-    array of ``group``), "str" strings; ``low``/``high``: bounds on the
-    values (checked once the data is read).
+    ``kind``: "f" floats (f4/f8, finite; ``dtype`` if given, and the same
+    dtype for every array of ``group``), "str" strings; ``low``, ``above``,
+    ``high``: bounds on the values (checked once the data is read).
     """
 
     def __init__(
-        self, shape, kind="f", group=None, low=None, above=None, high=None, **kwargs
+        self,
+        shape,
+        kind="f",
+        group=None,
+        dtype=None,
+        low=None,
+        above=None,
+        high=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
-        self.shape, self.kind, self.group = shape, kind, group
+        self.shape, self.kind, self.group, self.dtype = shape, kind, group, dtype
         self.low, self.above, self.high = low, above, high
 
     def check(self, value, name, context):
@@ -992,6 +1000,8 @@ class _Array(_Spec):
             return
         if value.dtype.kind != "f":
             context.fail(name, "an array of floats")
+        if self.dtype is not None and value.dtype != self.dtype:
+            context.fail(name, f"an array of dtype {np.dtype(self.dtype)}")
         if self.group is not None:
             dtype = context.dims.setdefault(f"dtype of {self.group}", value.dtype)
             if value.dtype != dtype:
@@ -1250,9 +1260,11 @@ _COMMON = {
     "train_loss_": _Number(low=0, required=False),
     "baseline_loss_": _Number(low=0, required=False),
     "train_score_": _Number(high=1, nan=True, required=False),  # R² of 1 row: NaN
-    "weight_norms_curve_": _Array(("n_epochs", "n_layers"), low=0, required=False),
+    "weight_norms_curve_": _Array(
+        ("n_epochs", "n_layers"), dtype=np.float64, low=0, required=False
+    ),
     "zero_fraction_curve_": _Array(
-        ("n_epochs", "n_layers"), low=0, high=1, required=False
+        ("n_epochs", "n_layers"), dtype=np.float64, low=0, high=1, required=False
     ),
 }
 
@@ -1261,7 +1273,7 @@ _LINEAR = {
     "intercept_": _Either(
         "one_target", _Number(finite=True), _Array(("n_targets",), group="weights")
     ),
-    "feature_std_": _Array(("n_features",), low=0),
+    "feature_std_": _Array(("n_features",), dtype=np.float64, low=0),
     "solver_": _Choice("gram", "x", "sgd", "adam", required=False),
 }
 

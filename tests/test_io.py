@@ -1147,6 +1147,11 @@ def test_training_run_attributes_round_trip(kind, run_models, tmp_path):
 
 
 RUN_TAMPERINGS = {
+    "float32 curve": (
+        "weight_norms_curve_",
+        np.ones((3, 1), dtype=np.float32),
+        "weight_norms_curve_ should be an array of dtype float64",
+    ),
     "stop_reason_": ("diverged", "stop_reason_ should be one of"),
     "best_epoch_": (99, "best_epoch_ should be an integer >= 1 and <= 3 or None"),
     "train_loss_": (-1.0, "train_loss_ should be a number >= 0"),
@@ -1167,9 +1172,10 @@ RUN_TAMPERINGS = {
 @pytest.mark.parametrize("name", list(RUN_TAMPERINGS))
 def test_training_run_attributes_are_validated(name, run_models):
     """Check each training-run attribute's type, values and shape (epochs x layers)."""
-    value, message = RUN_TAMPERINGS[name]
+    entry = RUN_TAMPERINGS[name]
+    attribute, value, message = entry if len(entry) == 3 else (name, *entry)
     model = copy.deepcopy(run_models["linear"])
-    setattr(model, name, value)
+    setattr(model, attribute, value)
     buffer = io.BytesIO()
     sk_weights.save(model, buffer)
     with pytest.raises(ValueError, match=message):
