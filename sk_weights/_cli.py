@@ -51,8 +51,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _one_line(text):
-    """``text`` with its line breaks and runs of spaces collapsed (sklearn's
-    messages can span lines)."""
+    """Collapse line breaks and runs of spaces (scikit-learn's messages span lines)."""
     return " ".join(str(text).split())
 
 
@@ -80,10 +79,10 @@ def main(argv=None):
         try:
             args.run(args)
         except KeyboardInterrupt:
-            args.progress.end(f"{prefix}: interrupted")
+            args.progress.end("interrupted")
             return 130
-        except Exception as exc:  # noqa: BLE001 - the one-line promise
-            args.progress.end(f"{prefix}: error: {_describe_error(exc)}")
+        except Exception as exc:  # every failure, expected or not: one line
+            args.progress.end(f"error: {_describe_error(exc)}")
             return 2
         args.progress.end()
     seen = set()
@@ -110,14 +109,14 @@ class _Progress:
         print(f"{self.prefix}: {what} ...", end="", file=sys.stderr, flush=True)
         self.start = time.perf_counter()
 
-    def end(self, message=None):
+    def end(self, outcome=None):
+        """Close the open line with ``outcome`` (or "done"); else print it alone."""
         if self.start is not None:
             seconds = time.perf_counter() - self.start
             self.start = None
-            tail = message.split(": ", 1)[1] if message else f"done ({seconds:.1f} s)"
-            print(f" {tail}", file=sys.stderr, flush=True)
-        elif message:
-            print(message, file=sys.stderr, flush=True)
+            print(f" {outcome or f'done ({seconds:.1f} s)'}", file=sys.stderr)
+        elif outcome:
+            print(f"{self.prefix}: {outcome}", file=sys.stderr)
 
 
 def _describe_error(exc):
