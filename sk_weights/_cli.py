@@ -4,28 +4,55 @@ Subcommands:
 
 - ``demo``: train both estimators on data bundled with scikit-learn, print
   their reports and write ``sk_weights_demo/report.html``;
-- ``fit DATA.csv --target COL --out MODEL.npz``: fit a model on a CSV file and
-  save it in the package's safe format;
+- ``fit DATA.csv --target COL --out MODEL.npz``: fit a model on a CSV file,
+  print its training and held-out scores and save it in the package's safe
+  format (with ``--standardize``, a ``Pipeline(StandardScaler, model)``);
 - ``report MODEL.npz``: print (and optionally write) a saved model's report.
 
-Every expected failure (a missing file, an unknown column, non-numeric data,
-a file that is not a model) ends with one line on stderr and exit status 2.
+It never shows a traceback: any failure (a missing file, an unknown column, a
+missing value, a bad option, a file that is not a model, even running out of
+memory) ends with exactly one line on stderr and exit status 2.
 """
 
 import argparse
 import csv
+import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 __all__ = ["main"]
 
+#: Share of the rows held out to score the model (``fit --test-size``).
+TEST_SIZE = 0.2
+#: Largest network ``fit --model mlp`` builds (weights and biases); its
+#: optimiser keeps two more vectors of that size.
+MAX_NETWORK_PARAMETERS = 20_000_000
+#: From this many cells (rows x features, plus features squared for the
+#: exact linear solver), ``fit`` says on stderr what it is doing first.
+LONG_WORK = 1_000_000
+# Cells read as a missing value, whatever their case.
+_MISSING = {"", "na", "n/a", "nan", "null", "none"}
+
 
 class CommandError(Exception):
     """An expected failure, reported as one line on stderr."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error reported on one line (the default uses two)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
+
+
+def _one_line(text):
+    """Collapse line breaks and runs of spaces (scikit-learn's messages span lines)."""
+    return " ".join(str(text).split())
 
 
 def main(argv=None):
@@ -39,20 +66,76 @@ def main(argv=None):
     Returns
     -------
     int
-        The exit status: 0 on success, 2 on an expected failure.
+        The exit status: 0 on success, 2 on any failure (130 if interrupted).
     """
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        args.run(args)
-    except CommandError as exc:
-        print(f"sk-weights {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    prefix = f"sk-weights {args.command}"
+    with warnings.catch_warnings(record=True) as caught:
+        # Warnings (e.g. ConvergenceWarning) are collected and printed one
+        # line each after a success; a failure prints its one line only.
+        warnings.simplefilter("always")
+        args.progress = _Progress(prefix)
+        try:
+            args.run(args)
+        except KeyboardInterrupt:
+            args.progress.end("interrupted")
+            return 130
+        except Exception as exc:  # every failure, expected or not: one line
+            args.progress.end(f"error: {_describe_error(exc)}")
+            return 2
+        args.progress.end()
+    seen = set()
+    for warning in caught:
+        text = _one_line(warning.message)
+        if text not in seen:
+            seen.add(text)
+            print(f"{prefix}: warning: {text}", file=sys.stderr)
     return 0
 
 
+class _Progress:
+    """A line on stderr saying what long work is under way.
+
+    It stays open while the work runs and is closed by the outcome, so that a
+    failure still makes exactly one line: "fitting ... ... error: ...".
+    """
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.start = None
+
+    def begin(self, what):
+        print(f"{self.prefix}: {what} ...", end="", file=sys.stderr, flush=True)
+        self.start = time.perf_counter()
+
+    def end(self, outcome=None):
+        """Close the open line with ``outcome`` (or "done"); else print it alone."""
+        if self.start is not None:
+            seconds = time.perf_counter() - self.start
+            self.start = None
+            print(f" {outcome or f'done ({seconds:.1f} s)'}", file=sys.stderr)
+        elif outcome:
+            print(f"{self.prefix}: {outcome}", file=sys.stderr)
+
+
+def _describe_error(exc):
+    """One line saying what failed: the message, with its type if unexpected."""
+    if isinstance(exc, MemoryError):
+        return (
+            "out of memory: the data or the model is too large for this machine "
+            "(use fewer rows, columns or hidden units)"
+        )
+    message = _one_line(exc) or type(exc).__name__
+    if isinstance(exc, (CommandError, ValueError)):
+        return message
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {message}"
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sk-weights",
         description="Train glass-box models and read their learned weights.",
     )
@@ -79,8 +162,12 @@ def _parser():
         help="fit a model on a CSV file and save it",
         description=(
             "Fit a model on the numeric columns of a CSV file (header row "
-            "required) and save it in the pickle-free .npz format. The "
-            "features are used as they are: standardise them first for the mlp."
+            "required; UTF-8, a byte-order mark is fine) and save it in the "
+            "pickle-free .npz format. A share of the rows (--test-size) is held "
+            "out, stratified by class for the mlp, and the model is fitted on "
+            "the rest: both scores are printed (R² for linear, accuracy for "
+            "mlp). Empty cells and NA / NaN are missing values, which are "
+            "refused: fill or drop them first."
         ),
     )
     fit.add_argument("data", help="CSV file with a header row")
@@ -94,7 +181,25 @@ def _parser():
         "--hidden", help="hidden layer sizes of the mlp, e.g. 64,32 (default 100)"
     )
     fit.add_argument("--max-iter", type=int, help="maximum iterations / epochs")
-    fit.add_argument("--random-state", type=int, default=0)
+    fit.add_argument(
+        "--standardize",
+        action="store_true",
+        help="scale each feature to mean 0 and variance 1 first (saves a "
+        "Pipeline of a StandardScaler and the model); advised for the mlp",
+    )
+    fit.add_argument(
+        "--test-size",
+        type=float,
+        default=TEST_SIZE,
+        help="share of the rows held out to score the model, in [0, 1); 0 "
+        "scores on the training rows only (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the held-out split and of the model (default: %(default)s)",
+    )
     fit.add_argument("--out", required=True, help="where to save the model (.npz)")
     fit.add_argument("--report", help="also write the HTML report to this file")
     fit.set_defaults(run=_fit)
@@ -218,7 +323,9 @@ def _page(title, body):
 def _fit(args):
     from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor, save
 
-    header, columns = _read_csv(args.data)
+    if not 0 <= args.test_size < 1:
+        raise CommandError(f"--test-size must be in [0, 1), got {args.test_size}.")
+    header, columns, lines = _read_csv(args.data)
     if args.target not in header:
         raise CommandError(
             f"no column {args.target!r} in {args.data}; its columns are: "
@@ -228,62 +335,144 @@ def _fit(args):
     if not names:
         raise CommandError(f"{args.data} has no feature column besides the target.")
     X = _feature_table(
-        {name: _numeric(columns[name], name, args.data) for name in names}
+        {name: _numeric(columns[name], name, args.data, lines) for name in names}
     )
     params = {"random_state": args.random_state}
-    for option, key in [
-        ("alpha", "alpha"),
-        ("l1_ratio", "l1_ratio"),
-        ("dropout", "dropout"),
-        ("max_iter", "max_iter"),
-    ]:
+    for option in ("alpha", "l1_ratio", "dropout", "max_iter"):
         if getattr(args, option) is not None:
-            params[key] = getattr(args, option)
+            params[option] = getattr(args, option)
     if args.penalty is not None:
         params["penalty"] = None if args.penalty == "none" else args.penalty
     if args.model == "linear":
         if args.hidden:
             raise CommandError("--hidden applies to --model mlp only.")
-        y = _numeric(columns[args.target], args.target, args.data)
+        y = _numeric(columns[args.target], args.target, args.data, lines)
         estimator = WeightedLinearRegressor(**params)
+        metric = "R²"
     else:
-        y = np.asarray(columns[args.target])
+        y = _labels(columns[args.target], args.target, args.data, lines)
         if args.hidden:
             params["hidden_layer_sizes"] = _hidden_sizes(args.hidden)
         estimator = MLPWeightsClassifier(**params)
+        metric = "accuracy"
+    estimator._validate_params()  # bad options fail before any work
+    if args.model == "mlp":
+        _check_network_size(estimator, len(names), len(np.unique(y)))
+
+    X_train, X_test, y_train, y_test = _split(X, y, args)
+    model = estimator
+    if args.standardize:
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        model = make_pipeline(StandardScaler(), estimator)
+    n_rows, n_features = X_train.shape
+    cost = n_rows * n_features + (n_features**2 if args.model == "linear" else 0)
+    if cost >= LONG_WORK:
+        args.progress.begin(
+            f"fitting {type(estimator).__name__} on {n_rows} rows x "
+            f"{n_features} columns"
+        )
+    model.fit(X_train, y_train)
+    args.progress.end()
+
+    report = _weights_report(model, names)
+    print(report)
+    print()
+    print(f"Training {metric}: {model.score(X_train, y_train):.4f} ({n_rows} rows)")
+    if X_test is None:
+        print("Held-out score: none (--test-size 0).")
+    else:
+        print(
+            f"Held-out {metric}: {model.score(X_test, y_test):.4f} "
+            f"({len(y_test)} rows, --test-size {args.test_size})"
+        )
     try:
-        estimator.fit(X, y)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from exc
-    try:
-        save(estimator, args.out)
+        save(model, args.out)
     except OSError as exc:
         raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
-    report = estimator.weights_report(feature_names=names)
-    print(report)
-    print(f"\nSaved the model to {args.out}.")
+    print(f"Saved the model to {args.out}.")
     _write_html(report, args.report)
 
 
-def _read_csv(path):
-    """Return the header and the columns (lists of strings) of a CSV file."""
+def _split(X, y, args):
+    """Hold out ``--test-size`` of the rows (stratified for classification)."""
+    if args.test_size == 0:
+        return X, None, y, None
+    from sklearn.model_selection import train_test_split
+
+    n_test = math.ceil(args.test_size * len(y))
+    stratify = y if args.model == "mlp" else None
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        return train_test_split(
+            X,
+            y,
+            test_size=n_test,
+            stratify=stratify,
+            random_state=args.random_state,
+        )
+    except ValueError as exc:
+        raise CommandError(
+            f"cannot hold out {n_test} of {len(y)} rows"
+            + (" stratified by class" if stratify is not None else "")
+            + f" ({_one_line(exc)}); use more rows, another --test-size, or "
+            "--test-size 0"
+        ) from exc
+
+
+def _check_network_size(estimator, n_features, n_classes):
+    """Refuse a network too large to allocate, before allocating it."""
+    from sk_weights._network import Layout
+
+    n_outputs = 1 if n_classes <= 2 else n_classes
+    layout = Layout([n_features, *estimator._hidden_sizes(), n_outputs])
+    if layout.n_params > MAX_NETWORK_PARAMETERS:
+        raise CommandError(
+            f"--hidden {','.join(map(str, layout.layer_sizes[1:-1]))} makes a "
+            f"network of {layout.n_params:,} weights and biases on "
+            f"{n_features} features, more than the {MAX_NETWORK_PARAMETERS:,} "
+            "this command builds; use fewer hidden units."
+        )
+
+
+def _weights_report(model, names):
+    from sk_weights import weights_report
+
+    return weights_report(model, feature_names=names)
+
+
+def _read_csv(path):
+    """Return the header, the columns (lists of strings) and each row's line."""
+    try:
+        # utf-8-sig drops the byte-order mark some spreadsheets write.
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
     except FileNotFoundError as exc:
         raise CommandError(f"no such file: {path}") from exc
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise CommandError(f"cannot read {path} as CSV: {exc}") from exc
+        raise CommandError(f"cannot read {path} as CSV: {_one_line(exc)}") from exc
     if len(rows) < 2:
         raise CommandError(f"{path} needs a header row and at least one data row.")
     header = [name.strip() for name in rows[0]]
+    seen = {}
+    for j, name in enumerate(header):
+        if not name:
+            raise CommandError(f"{path}: column {j + 1} of the header has no name.")
+        if name in seen:
+            raise CommandError(
+                f"{path}: duplicate column name {name!r} (columns {seen[name] + 1} "
+                f"and {j + 1}); rename one."
+            )
+        seen[name] = j
+    lines = [i + 2 for i, row in enumerate(rows[1:]) if row]
     body = [row for row in rows[1:] if row]
-    bad = [i + 2 for i, row in enumerate(body) if len(row) != len(header)]
+    bad = [line for line, row in zip(lines, body) if len(row) != len(header)]
     if bad:
         raise CommandError(
             f"{path}: line {bad[0]} has a different number of fields than the header."
         )
-    return header, {name: [row[j] for row in body] for j, name in enumerate(header)}
+    columns = {name: [row[j] for row in body] for j, name in enumerate(header)}
+    return header, columns, lines
 
 
 def _feature_table(columns):
@@ -299,14 +488,50 @@ def _feature_table(columns):
     return pd.DataFrame(columns)
 
 
-def _numeric(values, name, path):
+def _missing(name, path, lines, i):
+    return CommandError(
+        f"missing value in row {i + 1}, column {name!r} (line {lines[i]} of "
+        f"{path}); fill in or drop the rows with missing values first."
+    )
+
+
+def _numeric(values, name, path, lines):
+    """A column of numbers; a missing or non-numeric cell is named by row."""
+    numbers = np.empty(len(values))
+    for i, text in enumerate(values):
+        text = text.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if text.lower() in _MISSING or (number is not None and math.isnan(number)):
+            raise _missing(name, path, lines, i)
+        if number is None:
+            raise CommandError(
+                f"column {name!r} of {path} is not numeric (line {lines[i]}: "
+                f"{text!r}); encode categories as numbers first."
+            )
+        if math.isinf(number):
+            raise CommandError(
+                f"column {name!r} of {path} holds an infinite value (line {lines[i]})."
+            )
+        numbers[i] = number
+    return numbers
+
+
+def _labels(values, name, path, lines):
+    """Class labels: numbers if every label is one (integers if whole), else text."""
+    labels = [text.strip() for text in values]
+    for i, label in enumerate(labels):
+        if label.lower() in _MISSING:
+            raise _missing(name, path, lines, i)
     try:
-        return np.array([float(v) for v in values])
-    except ValueError as exc:
-        raise CommandError(
-            f"column {name!r} of {path} is not numeric ({exc}); "
-            "encode categories as numbers first."
-        ) from exc
+        numbers = np.array([float(label) for label in labels])
+    except ValueError:
+        return np.array(labels)
+    if np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)):
+        return numbers.astype(np.int64)
+    return numbers
 
 
 def _hidden_sizes(text):
@@ -326,10 +551,12 @@ def _report(args):
     if not os.path.exists(args.model):
         raise CommandError(f"no such file: {args.model}")
     try:
-        estimator = load(args.model)
+        model = load(args.model)
     except (ValueError, OSError) as exc:
-        raise CommandError(f"{args.model} is not a sk_weights model: {exc}") from exc
-    report = estimator.weights_report()
+        raise CommandError(
+            f"{args.model} is not a sk_weights model: {_one_line(exc)}"
+        ) from exc
+    report = _weights_report(model, None)
     print(report)
     _write_html(report, args.html)
 

@@ -890,9 +890,12 @@ def _objective(model):
         f"{key}={_format_value(value)}" for key, value in list(penalty.items())[1:]
     )
     text = f"{data} + {term} ({_PENALTY_NAMES[kind]}, {values})"
+    # A rate, or one rate per hidden layer (a list or an array).
     dropout = params.get("dropout")
-    if dropout:
-        text += f", dropout {dropout}"
+    dropout = np.ravel(0.0 if dropout is None else dropout).tolist()
+    if any(dropout):
+        rates = dropout[0] if len(dropout) == 1 else dropout
+        text += f", dropout {_printable(str(rates))}"
     return text, penalty
 
 

@@ -1,18 +1,31 @@
 """Tests of persistence: the safe format of sk_weights.io, joblib, pickle and skops."""
 
+import base64
+import copy
 import io
 import json
+import math
 import pickle
+import re
+import time
+import tracemalloc
+import warnings
 import zipfile
+import zlib
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numpy.lib import format as npy_format
 from sklearn.datasets import load_diabetes, load_wine
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 
 import sk_weights
 from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
@@ -278,6 +291,14 @@ TAMPERINGS = {
         _tamper_header(["params", "max_iter"], "many"),
         "invalid parameter",
     ),
+    "boolean batch_size": (
+        _tamper_header(["params", "batch_size"], True),
+        "batch_size=True is not a number",
+    ),
+    "boolean alpha": (
+        _tamper_header(["params", "alpha"], False),
+        "alpha=False is not a number",
+    ),
     "unknown node": (
         _tamper_header(["params", "alpha"], {"type": "function", "value": "exec"}),
         "unknown node type",
@@ -306,13 +327,13 @@ TAMPERINGS = {
         _tamper_header(["attributes", "loss_curve_"], ["1.0"]),
         "a list of numbers",
     ),
-    "header shape differs from the array": (
+    "header shape differs from the schema": (
         _tamper_header(["attributes", "coef_", "shape"], [5, 2]),
-        "the header says",
+        "coef_ should be an array of shape \\(5, 10\\)",
     ),
-    "header dtype differs from the array": (
+    "header dtype differs from the other weights": (
         _tamper_header(["attributes", "coef_", "dtype"], "<f4"),
-        "the header says",
+        "should be an array of dtype",
     ),
     "object dtype": (
         _tamper_header(["attributes", "coef_", "dtype"], "|O"),
@@ -372,7 +393,13 @@ def test_tampered_arrays_raise_value_error(saved):
     header, members = _members(data)
     members["coef_"] = members["coef_"].astype(np.int64)
     header["attributes"]["coef_"]["dtype"] = "<i8"
-    with pytest.raises(ValueError, match="the header says"):
+    with pytest.raises(ValueError, match="only floats are"):
+        _load_bytes(_write(header, members))
+
+    # The JSON header fits the schema, but the member's own .npy header does not.
+    header, members = _members(data)
+    members["coef_"] = members["coef_"].reshape(2, 5)
+    with pytest.raises(ValueError, match="array 'coef_' is float64 of shape"):
         _load_bytes(_write(header, members))
 
     header, members = _members(data)
@@ -514,6 +541,8 @@ def _fit_mlp(config):
             **small, penalty="l1", alpha=0.01, class_weight={0: 2.0, 1: 0.5}
         )
         return model.fit(X32, y == 1), X32
+    if config == "float-labels":
+        return MLPWeightsClassifier(**small).fit(X, y * 2.0), X
     if config == "partial-fit-frame":
         frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
         model = MLPWeightsClassifier(**small, activation="tanh")
@@ -526,6 +555,7 @@ MLP_CONFIGS = [
     "adam-string-labels",
     "sgd-two-layers-dropout-early-stopping",
     "binary-float32-class-weight",
+    "float-labels",
     "partial-fit-frame",
 ]
 
@@ -576,6 +606,25 @@ def test_mlp_tampered_layers_raise_value_error(tmp_path):
     with pytest.raises(ValueError, match="at least two distinct labels"):
         _load_bytes(_write(header, members))
 
+    model, _ = _fit_mlp("binary-float32-class-weight")
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    for weight in [None, -1.0, float("inf"), "2"]:
+        header, members = _members(buffer.getvalue())
+        header["params"]["class_weight"]["items"][0][1] = weight
+        with pytest.raises(ValueError, match="class_weight .* is not finite and >= 0"):
+            _load_bytes(_write(header, members))
+
+    # One dropout rate per hidden layer, as fit requires: here none for two.
+    model, _ = _fit_mlp("sgd-two-layers-dropout-early-stopping")
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    header, members = _members(buffer.getvalue())
+    header["params"]["dropout"]["shape"] = [0]
+    header["params"]["dropout"]["value"] = []
+    with pytest.raises(ValueError, match="invalid parameter: dropout must be"):
+        _load_bytes(_write(header, members))
+
 
 @pytest.mark.parametrize("config", ["adam-string-labels", "partial-fit-frame"])
 def test_mlp_joblib_pickle_and_skops(config):
@@ -595,3 +644,768 @@ def test_mlp_joblib_pickle_and_skops(config):
     ]:
         _assert_same_state(model, loaded)
         np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+# -- hostile archives: bombs, huge shapes, ambiguous members ------------------
+
+GiB = 2**30
+# bzip2 of 1 GiB of zero bytes (785 bytes; compressing it takes 15 s, so it is
+# kept here) and the CRC-32 of those zeros.
+BZIP2_GIB_OF_ZEROS = base64.b64decode(
+    "QlpoOTFBWSZTWQ4J4t8BX45AAMAAAAggADCATUZCoCWpCoCX"
+    + "MUFZJlNZDgni3wFfjkAAwAAACCAAMIBNRkKgJakKgJcx" * 15
+    + "QVkmU1lIfF/JAIpSyADAAAAEAAggADDMBSmmkSJDYUSJDxdyRThQkPaI5AI="
+)
+CRC_GIB_OF_ZEROS = 0x5B64C2B0
+
+
+def _deflate_gib_of_zeros():
+    """Raw deflate of 1 GiB of zeros, streamed: one 16 MiB block repeated.
+
+    After a full flush the compressor starts afresh, so every 16 MiB block
+    compresses to the same bytes; 64 of them make 1 GiB in about 1 MB.
+    """
+    block = bytes(2**24)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    compressor.compress(block)
+    compressor.flush(zlib.Z_FULL_FLUSH)
+    repeated = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return repeated * 64 + compressor.flush()
+
+
+def _zip_entries(data):
+    """The (ZipInfo, raw member bytes) of every member of a model file."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [(info, archive.read(info)) for info in archive.infolist()]
+
+
+def _rezip(entries, compression=zipfile.ZIP_STORED):
+    """Write (name, bytes) entries, duplicates allowed, into a new zip archive."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name"
+        with zipfile.ZipFile(buffer, "w", compression) as archive:
+            for name, payload in entries:
+                archive.writestr(name, payload)
+    return buffer.getvalue()
+
+
+def _with_raw_member(data, name, payload, method, file_size, crc, replace=None):
+    """Add (or put in place of ``replace``) a member of precompressed bytes.
+
+    The central directory gives ``method`` and the declared ``file_size``:
+    what a reader decompresses, whatever the bytes hold.
+    """
+    entries = [
+        (info.filename, raw)
+        for info, raw in _zip_entries(data)
+        if info.filename != replace
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for entry_name, raw in entries:
+            archive.writestr(entry_name, raw)
+        info = zipfile.ZipInfo(name)
+        archive.writestr(info, payload)  # stored: the bytes as they are
+        info.compress_type, info.file_size, info.CRC = method, file_size, crc
+    return buffer.getvalue()
+
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _npy_header(shape, dtype="<f8"):
+    """An .npy header declaring ``shape`` (no data behind it)."""
+    buffer = io.BytesIO()
+    npy_format.write_array_header_1_0(
+        buffer, {"descr": dtype, "fortran_order": False, "shape": shape}
+    )
+    return b"\x93NUMPY\x01\x00" + buffer.getvalue()[8:]
+
+
+def _load_measured(data):
+    """Load ``data``; return the error, the peak traced memory and the time."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ValueError, match="Not a valid sk_weights model file") as e:
+            _load_bytes(data)
+        seconds = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return str(e.value), peak, seconds
+
+
+@pytest.fixture(scope="module")
+def deflate_bomb():
+    return _deflate_gib_of_zeros()
+
+
+def _bombs(data, deflate_bomb):
+    """Archives that make a reader decompress 1 GiB; see test_bombs_*."""
+    coef_size = next(
+        i.file_size for i, _ in _zip_entries(data) if i.filename == "coef_.npy"
+    )
+    deflated, bzip2 = zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2
+    return {
+        "bzip2 extra member": (
+            _with_raw_member(
+                data, "bomb.npy", BZIP2_GIB_OF_ZEROS, bzip2, GiB, CRC_GIB_OF_ZEROS
+            ),
+            "bzip2",
+        ),
+        "deflate extra member": (
+            _with_raw_member(
+                data, "bomb.npy", deflate_bomb, deflated, GiB, CRC_GIB_OF_ZEROS
+            ),
+            "does not describe: \\['bomb.npy'\\]",
+        ),
+        "deflate in place of coef_": (
+            _with_raw_member(
+                data,
+                "coef_.npy",
+                deflate_bomb,
+                deflated,
+                GiB,
+                CRC_GIB_OF_ZEROS,
+                replace="coef_.npy",
+            ),
+            "declares 1073741824 bytes",
+        ),
+        "deflate in place of coef_, sizes understated": (
+            _with_raw_member(
+                data,
+                "coef_.npy",
+                deflate_bomb,
+                deflated,
+                coef_size,
+                CRC_GIB_OF_ZEROS,
+                replace="coef_.npy",
+            ),
+            "coef_",
+        ),
+    }
+
+
+BOMBS = [
+    "bzip2 extra member",
+    "deflate extra member",
+    "deflate in place of coef_",
+    "deflate in place of coef_, sizes understated",
+]
+
+
+@pytest.mark.parametrize("name", BOMBS)
+def test_zip_bombs_fail_fast_in_small_memory(name, saved, deflate_bomb):
+    """Check that 1 GiB zip bombs are refused in a few MB and well under a second.
+
+    Each archive is small and makes zipfile (and so NumPy's np.load) inflate
+    1 GiB: load must refuse it from the directory and the schema, or stop
+    reading at the declared size.
+    """
+    _, data = saved
+    bomb, message = _bombs(data, deflate_bomb)[name]
+    assert len(bomb) < 2 * 2**20
+    with zipfile.ZipFile(io.BytesIO(bomb)) as archive:
+        assert max(info.file_size for info in archive.infolist()) >= GiB or (
+            "understated" in name
+        )
+    error, peak, seconds = _load_measured(bomb)
+    assert re.search(message, error), error
+    assert peak < 20 * 2**20, peak
+    assert seconds < 2.0, seconds
+
+
+def test_a_member_declaring_a_huge_shape_is_refused_before_allocation(saved):
+    """Check that .npy headers declaring shape (10**13,) cost nothing to refuse."""
+    _, data = saved
+    entries = [(info.filename, raw) for info, raw in _zip_entries(data)]
+    huge = _npy_header((10**13,)) + bytes(64)
+    extra = _rezip([*entries, ("huge.npy", huge)])
+    in_place = _rezip([(n, huge if n == "coef_.npy" else raw) for n, raw in entries])
+    for archive, message in [
+        (extra, "does not describe: \\['huge.npy'\\]"),
+        (in_place, "'coef_' is float64 of shape \\(10000000000000,\\)"),
+    ]:
+        error, peak, seconds = _load_measured(archive)
+        assert re.search(message, error), error
+        assert peak < 20 * 2**20 and seconds < 2.0
+
+
+def test_a_header_bomb_is_refused_before_inflating(saved):
+    """Check that a deflated header of 25 MB of JSON numbers is not parsed.
+
+    Parsed, its five million numbers would take some 300 MB; the header's
+    compression ratio gives it away before it is decompressed.
+    """
+    _, data = saved
+    entries = _entries(data)
+    raw = dict(entries)[HEADER + ".npy"]
+    text = np.load(io.BytesIO(raw)).tobytes().decode("utf-8")
+    start = text.index('"loss_curve_": [') + len('"loss_curve_": [')
+    end = text.index("]", start)
+    text = text[:start] + "0.0, " * 5_000_000 + "0.0" + text[end:]
+    payload = _npy_bytes(np.frombuffer(text.encode("utf-8"), dtype=np.uint8))
+    entries = [(n, payload if n == HEADER + ".npy" else r) for n, r in entries]
+    bomb = _rezip(entries, zipfile.ZIP_DEFLATED)
+    assert len(bomb) < 2**20 < 2**24 < len(payload)
+    error, peak, seconds = _load_measured(bomb)
+    assert "its header inflates from" in error
+    assert peak < 20 * 2**20 and seconds < 2.0
+
+
+def _entries(data):
+    return [(info.filename, raw) for info, raw in _zip_entries(data)]
+
+
+def test_ambiguous_members_are_refused(saved):
+    """Check duplicate members, members without .npy and coef_ beside coef_.npy."""
+    model, data = saved
+    entries = _entries(data)
+    other = _npy_bytes(-model.coef_)
+    cases = {
+        "duplicate": [*entries, ("coef_.npy", other)],
+        "no suffix": [
+            (n.removesuffix(".npy") if n == "coef_.npy" else n, r) for n, r in entries
+        ],
+        "both": [*entries, ("coef_", other)],
+    }
+    messages = {
+        "duplicate": "two members named 'coef_.npy'",
+        "no suffix": "member 'coef_' is not an .npy array",
+        "both": "member 'coef_' \\(beside 'coef_.npy'\\) is not an .npy array",
+    }
+    for case, archive_entries in cases.items():
+        with pytest.raises(ValueError, match=messages[case]):
+            _load_bytes(_rezip(archive_entries))
+    # The control: the same entries, rewritten once each, load.
+    _assert_same_state(model, _load_bytes(_rezip(entries)))
+
+
+def test_deflated_archives_load(saved):
+    """Check that np.savez_compressed-style (deflated) members load identically."""
+    model, data = saved
+    loaded = _load_bytes(_rezip(_entries(data), zipfile.ZIP_DEFLATED))
+    _assert_same_state(model, loaded)
+
+
+VALUE_TAMPERINGS = {
+    "scalar out of range": (
+        ["attributes", "t_"],
+        {"type": "scalar", "dtype": "<i1", "value": 1000},
+        "1000 does not fit in int8",
+    ),
+    "float scalar out of range": (
+        ["attributes", "best_loss_"],
+        {"type": "scalar", "dtype": "<f4", "value": 1e300},
+        "does not fit in float32",
+    ),
+    "huge string width": (
+        ["attributes", "feature_names_in_"],
+        {"type": "array", "dtype": "<U999999", "shape": [10], "value": ["a"] * 10},
+        "declares more values than its header holds",
+    ),
+    "coef_ of shape (0, 3)": (
+        ["attributes", "coef_", "shape"],
+        [0, 10],
+        "coef_ should be an array with at least one target",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(VALUE_TAMPERINGS))
+def test_out_of_range_header_values_raise_value_error(name, saved):
+    """Check that header values that do not fit their type or shape are refused."""
+    _, data = saved
+    path, value, message = VALUE_TAMPERINGS[name]
+    header, members = _members(data)
+    _tamper_header(path, value)(header, members)
+    if name == "huge string width":
+        header["attributes"]["n_features_in_"] = 10
+    with pytest.raises(ValueError, match=message):
+        _load_bytes(_write(header, members))
+
+
+def test_empty_coef_is_refused(saved):
+    """Check that a coef_ of shape (0, 3) with n_features_in_ = 3 does not load."""
+    _, data = saved
+    header, members = _members(data)
+    header["attributes"]["n_features_in_"] = 3
+    header["attributes"]["coef_"]["shape"] = [0, 3]
+    members["coef_"] = np.zeros((0, 3))
+    with pytest.raises(
+        ValueError, match="coef_ should be an array with at least one target"
+    ):
+        _load_bytes(_write(header, members))
+
+
+def test_negative_feature_std_is_refused(saved):
+    """Check that a negative feature_std_ (it scales the report) is refused."""
+    _, data = saved
+    header, members = _members(data)
+    members["feature_std_"] = members["feature_std_"].copy()
+    members["feature_std_"][3] = -1.0
+    with pytest.raises(ValueError, match="feature_std_ should be >= 0 everywhere"):
+        _load_bytes(_write(header, members))
+
+
+@pytest.mark.parametrize(
+    "classes",
+    [[1, 0], [0, 0, 2], ["b", "a"], [0, "a"], [True, False], [2.0, 0.0], [0.0, np.nan]],
+)
+def test_unsorted_or_repeated_classes_are_refused(classes):
+    """Check that classes_ must be sorted and unique (their order is the output's)."""
+    model, X = _fit_mlp("binary-float32-class-weight")
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    header, members = _members(buffer.getvalue())
+    dtype = {int: "<i8", str: "<U1", bool: "|b1", float: "<f8"}[type(classes[-1])]
+    if len(classes) == 3:
+        header["params"]["class_weight"] = None
+    header["attributes"]["classes_"] = {
+        "type": "array",
+        "dtype": dtype,
+        "shape": [len(classes)],
+        "value": classes,
+    }
+    with pytest.raises(ValueError, match="classes_ should be|not .*|malformed"):
+        _load_bytes(_write(header, members))
+
+
+# -- Pipeline(StandardScaler, estimator) --------------------------------------
+
+
+def _pipelines():
+    X, y = load_wine(return_X_y=True)
+    linear = make_pipeline(StandardScaler(), WeightedLinearRegressor(alpha=0.01))
+    network = Pipeline(
+        [
+            ("scale", StandardScaler(with_mean=False)),
+            (
+                "net",
+                MLPWeightsClassifier(
+                    hidden_layer_sizes=(5,), max_iter=5, random_state=0
+                ),
+            ),
+        ]
+    )
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    return {
+        "linear": (linear.fit(X, y.astype(float)), X),
+        "network-frame": (network.fit(frame, y), frame),
+    }
+
+
+@pytest.mark.parametrize("name", ["linear", "network-frame"])
+def test_pipeline_round_trip_is_exact(name, tmp_path):
+    """Check that Pipeline(StandardScaler, estimator) loads with the same state."""
+    pipeline, X = _pipelines()[name]
+    loaded = _round_trip(pipeline, tmp_path)
+    assert type(loaded) is Pipeline
+    assert [n for n, _ in loaded.steps] == [n for n, _ in pipeline.steps]
+    _assert_identical(pipeline.get_params(deep=False)["verbose"], loaded.verbose, "v")
+    for (_, step), (_, got) in zip(pipeline.steps, loaded.steps):
+        _assert_same_state(step, got)
+    np.testing.assert_array_equal(loaded.predict(X), pipeline.predict(X))
+
+
+def test_save_refuses_other_pipelines(diabetes, tmp_path):
+    """Check that only a fitted StandardScaler + estimator pipeline is saved."""
+    X, y = diabetes
+    path = tmp_path / "model.npz"
+    with pytest.raises(TypeError, match="StandardScaler followed by"):
+        sk_weights.save(make_pipeline(WeightedLinearRegressor()).fit(X, y), path)
+    with pytest.raises(TypeError, match="this package's estimators"):
+        sk_weights.save(make_pipeline(StandardScaler(), Ridge()).fit(X, y), path)
+    with pytest.raises(NotFittedError):
+        sk_weights.save(
+            make_pipeline(StandardScaler(), WeightedLinearRegressor()), path
+        )
+
+
+PIPELINE_TAMPERINGS = {
+    "negative variance": (
+        ["steps", 0, 1, "attributes", "var_"],
+        "var_",
+        -1.0,
+        "var_ should be >= 0",
+    ),
+    "zero scale": (
+        ["steps", 0, 1, "attributes", "scale_"],
+        "scale_",
+        0.0,
+        "scale_ should be > 0",
+    ),
+    "NaN mean": (
+        ["steps", 0, 1, "attributes", "mean_"],
+        "mean_",
+        np.nan,
+        "mean_ should be finite",
+    ),
+    "scaler parameter": (
+        ["steps", 0, 1, "params", "with_mean"],
+        None,
+        "yes",
+        "invalid parameter",
+    ),
+    "fewer scaled features": (
+        ["steps", 0, 1, "attributes", "n_features_in_"],
+        None,
+        4,
+        "shape \\(4,\\)",
+    ),
+    "samples seen": (
+        ["steps", 0, 1, "attributes", "n_samples_seen_"],
+        None,
+        0.5,
+        "n_samples_seen_ should be",
+    ),
+    "missing scale": (
+        ["steps", 0, 1, "attributes", "scale_"],
+        None,
+        None,
+        "scale_ should be an array",
+    ),
+    "foreign first step": (
+        ["steps", 0, 1, "class"],
+        None,
+        "MinMaxScaler",
+        "not a StandardScaler",
+    ),
+    "scaler as the estimator": (
+        ["steps", 1, 1, "class"],
+        None,
+        "StandardScaler",
+        "not a StandardScaler followed",
+    ),
+    "step name": (["steps", 1, 0], None, "a__b", "invalid name"),
+    "pipeline memory": (["params", "memory"], None, "/tmp/cache", "memory=None"),
+    "three steps": (["steps", 2], None, ["x", {}], "two steps"),
+}
+
+
+@pytest.mark.parametrize("name", list(PIPELINE_TAMPERINGS))
+def test_tampered_pipelines_raise_value_error(name):
+    """Check the scaler's parameters and statistics and the pipeline's structure."""
+    pipeline, _ = _pipelines()["linear"]
+    buffer = io.BytesIO()
+    sk_weights.save(pipeline, buffer)
+    header, members = _members(buffer.getvalue())
+    path, member, value, message = PIPELINE_TAMPERINGS[name]
+    if member is not None:  # a value inside a binary array
+        key = f"steps.0.{member}"
+        members[key] = members[key].copy()
+        members[key][1] = value
+    elif path == ["steps", 2]:
+        header["steps"].append(value)
+    else:
+        node = header
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    with pytest.raises(ValueError, match=message):
+        _load_bytes(_write(header, members))
+
+
+# -- attributes of the training run -------------------------------------------
+
+
+def _with_run_attributes(model, n_layers):
+    """Add the training-run attributes every fit records to a fitted model."""
+    n_epochs = len(model.loss_curve_)
+    model.stop_reason_ = "max_iter"
+    model.best_epoch_ = None
+    model.train_loss_ = 0.25
+    model.baseline_loss_ = np.float64(1.5)
+    model.train_score_ = -0.5
+    model.weight_norms_curve_ = np.linspace(0, 1, n_epochs * n_layers).reshape(
+        n_epochs, n_layers
+    )
+    model.zero_fraction_curve_ = np.zeros((n_epochs, n_layers))
+    return model
+
+
+@pytest.fixture(scope="module")
+def run_models(diabetes):
+    X, y = diabetes
+    linear = WeightedLinearRegressor(solver="sgd", max_iter=3, tol=0, random_state=0)
+    linear = _with_run_attributes(linear.fit(X, y), 1)
+    linear.solver_ = "sgd"
+    network, _ = _fit_mlp("sgd-two-layers-dropout-early-stopping")
+    return {"linear": linear, "network": _with_run_attributes(network, 3)}
+
+
+@pytest.mark.parametrize("kind", ["linear", "network"])
+def test_training_run_attributes_round_trip(kind, run_models, tmp_path):
+    """Check that stop_reason_, the curves, solver_, ... are saved and loaded."""
+    model = run_models[kind]
+    _assert_same_state(model, _round_trip(model, tmp_path))
+
+
+RUN_TAMPERINGS = {
+    "float32 curve": (
+        "weight_norms_curve_",
+        np.ones((3, 1), dtype=np.float32),
+        "weight_norms_curve_ should be an array of dtype float64",
+    ),
+    "stop_reason_": ("diverged", "stop_reason_ should be one of"),
+    "best_epoch_": (99, "best_epoch_ should be an integer >= 1 and <= 3 or None"),
+    "train_loss_": (-1.0, "train_loss_ should be a number >= 0"),
+    "baseline_loss_": ("1.0", "baseline_loss_ should be a number >= 0"),
+    "train_score_": (1.5, "train_score_ should be a number <= 1"),
+    "solver_": ("fista", "solver_ should be one of"),
+    "weight_norms_curve_": (
+        np.ones((2, 1)),
+        "weight_norms_curve_ should be an array of shape \\(3, 1\\)",
+    ),
+    "zero_fraction_curve_": (
+        np.full((3, 1), 2.0),
+        "zero_fraction_curve_ should be <= 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(RUN_TAMPERINGS))
+def test_training_run_attributes_are_validated(name, run_models):
+    """Check each training-run attribute's type, values and shape (epochs x layers)."""
+    entry = RUN_TAMPERINGS[name]
+    attribute, value, message = entry if len(entry) == 3 else (name, *entry)
+    model = copy.deepcopy(run_models["linear"])
+    setattr(model, attribute, value)
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    with pytest.raises(ValueError, match=message):
+        _load_bytes(buffer.getvalue())
+
+
+def test_curves_must_agree_with_the_epochs_and_layers(run_models):
+    """Check that the curves have one row per epoch and one column per layer."""
+    model = copy.deepcopy(run_models["network"])
+    model.zero_fraction_curve_ = model.zero_fraction_curve_[:, :2]
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    with pytest.raises(
+        ValueError, match="zero_fraction_curve_ should be an array of shape"
+    ):
+        _load_bytes(buffer.getvalue())
+    # Full batch: the epochs are free, but both curves must agree.
+    linear = copy.deepcopy(run_models["linear"])
+    linear.solver_ = "gram"
+    linear.weight_norms_curve_ = np.ones((7, 1))
+    linear.zero_fraction_curve_ = np.zeros((7, 1))
+    buffer = io.BytesIO()
+    sk_weights.save(linear, buffer)
+    _assert_same_state(linear, _load_bytes(buffer.getvalue()))
+    linear.zero_fraction_curve_ = np.zeros((6, 1))
+    buffer = io.BytesIO()
+    sk_weights.save(linear, buffer)
+    with pytest.raises(
+        ValueError, match="zero_fraction_curve_ should be an array of shape \\(7, 1\\)"
+    ):
+        _load_bytes(buffer.getvalue())
+
+
+# -- property-based fuzzing ---------------------------------------------------
+
+FUZZ_EXAMPLES = 2000
+
+
+@pytest.fixture(scope="module")
+def fuzz_corpus(diabetes, run_models):
+    """Valid files of every estimator and configuration, and data to predict."""
+    X, y = diabetes
+    models = [_fit_linear(config, X, y) for config in LINEAR_CONFIGS]
+    models += [_fit_mlp(config)[0] for config in MLP_CONFIGS]
+    models += [pipeline for pipeline, _ in _pipelines().values()]
+    models += list(run_models.values())
+    corpus = _Corpus()
+    for model in models:
+        buffer = io.BytesIO()
+        sk_weights.save(model, buffer)
+        corpus.append(buffer.getvalue())
+    return corpus
+
+
+class _Corpus(list):
+    """The valid files; a short repr keeps hypothesis's failure reports readable."""
+
+    def __repr__(self):
+        return f"<{len(self)} model files>"
+
+
+_WRONG_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([0, 1, -1, 2, 2**31, 2**63, 2**64, 10**19, 10**13]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4),
+    st.sampled_from(["<f8", "<f4", "|O", "<U999999", "|b1", "<i1", "coef_", "x_"]),
+    st.lists(st.integers(-2, 10**13), max_size=3),
+    st.lists(st.floats(allow_nan=True), max_size=3),
+    st.just({}),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["array", "scalar", "tuple", "dict", "function"]),
+            "dtype": st.sampled_from(["<f8", "<i1", "<U3", "|b1", "object", 1]),
+        },
+        optional={
+            "shape": st.lists(st.integers(-1, 10**13), max_size=3),
+            "value": st.one_of(st.integers(), st.lists(st.integers(), max_size=3)),
+            "key": st.sampled_from(["coef_", "coefs_.0", "steps.1.coef_", "nothing"]),
+            "items": st.lists(st.integers(), max_size=2),
+        },
+    ),
+)
+
+
+def _json_paths(node, path=()):
+    """Every path to a value in a JSON tree."""
+    yield path
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, child in children:
+        yield from _json_paths(child, (*path, key))
+
+
+def _mutate_header(data, draw):
+    """Replace or delete one field of the JSON header (any depth)."""
+    entries = _entries(data)
+    name, raw = next((n, r) for n, r in entries if n == HEADER + ".npy")
+    header = json.loads(np.load(io.BytesIO(raw)).tobytes().decode("utf-8"))
+    path = draw(st.sampled_from(list(_json_paths(header))[1:]))
+    parent = header
+    for key in path[:-1]:
+        parent = parent[key]
+    if draw(st.booleans()) and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = draw(_WRONG_VALUES)
+    text = json.dumps(header).encode("utf-8")
+    new = _npy_bytes(np.frombuffer(text, dtype=np.uint8))
+    return _rezip([(n, new if n == name else r) for n, r in entries])
+
+
+def _mutate_archive(data, draw):
+    """Drop, duplicate, rename, recompress, truncate or corrupt members or bytes."""
+    entries = _entries(data)
+    kind = draw(
+        st.sampled_from(
+            [
+                "drop",
+                "duplicate",
+                "rename",
+                "recompress",
+                "truncate",
+                "flip",
+                "flip member",
+                "reshape member",
+            ]
+        )
+    )
+    i = draw(st.integers(0, len(entries) - 1))
+    name, raw = entries[i]
+    if kind == "drop":
+        del entries[i]
+    elif kind == "duplicate":
+        entries.insert(draw(st.integers(0, len(entries))), (name, raw))
+    elif kind == "rename":
+        new = draw(
+            st.sampled_from(
+                [
+                    name.removesuffix(".npy"),
+                    name + ".npy",
+                    "coef_.npy",
+                    "x/" + name,
+                    ".npy",
+                    HEADER + ".npy",
+                    name.upper(),
+                ]
+            )
+        )
+        entries[i] = (new, raw)
+    elif kind == "recompress":
+        method = draw(
+            st.sampled_from([zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+        )
+        return _rezip(entries, method)
+    elif kind == "truncate":
+        return data[: draw(st.integers(0, len(data) - 1))]
+    elif kind == "flip":
+        corrupted = bytearray(data)
+        for position in draw(
+            st.lists(st.integers(0, len(data) - 1), min_size=1, max_size=4)
+        ):
+            corrupted[position] ^= draw(st.integers(1, 255))
+        return bytes(corrupted)
+    elif kind == "flip member":  # behind a valid CRC: only validation can catch it
+        corrupted = bytearray(raw)
+        for position in draw(
+            st.lists(st.integers(0, len(raw) - 1), min_size=1, max_size=4)
+        ):
+            corrupted[position] ^= draw(st.integers(1, 255))
+        entries[i] = (name, bytes(corrupted))
+    else:  # the same bytes under another .npy header
+        array = np.load(io.BytesIO(raw))
+        shape = draw(
+            st.sampled_from([(array.size,), (1, array.size), (array.size, 1), ()])
+        )
+        dtype = draw(st.sampled_from([array.dtype, np.float32, np.int64, np.uint8]))
+        if math.prod(shape) == array.size:
+            entries[i] = (name, _npy_bytes(array.reshape(shape).astype(dtype)))
+    return _rezip(entries)
+
+
+def _use(model):
+    """Predict and report with a loaded model: it must work, not just load."""
+    estimator = model[-1] if isinstance(model, Pipeline) else model
+    X = np.random.default_rng(0).normal(size=(5, estimator.n_features_in_))
+    if hasattr(model, "feature_names_in_"):
+        X = pd.DataFrame(X, columns=model.feature_names_in_)
+    prediction = model.predict(X)
+    assert prediction.shape[0] == 5
+    # Training on goes through every parameter: the loaded ones must be valid
+    # (a clear ValueError, e.g. for labels class_weight does not know, is fine).
+    try:
+        estimator.partial_fit(np.asarray(X), prediction)
+    except ValueError as exc:
+        assert not isinstance(exc, InvalidParameterError), exc
+    str(sk_weights.weights_report(model))
+
+
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_fuzzed_archives_load_or_raise_value_error(fuzz_corpus, data):
+    """Check that a mutated model file gives a working model or a ValueError.
+
+    Starting from valid files of every estimator and configuration, members
+    are dropped, duplicated, renamed, recompressed, truncated or corrupted,
+    and header fields replaced by wrong types and extreme values. Nothing but
+    a ValueError may come out of load, and what loads must predict and report.
+    """
+    original = fuzz_corpus[data.draw(st.integers(0, len(fuzz_corpus) - 1))]
+    if data.draw(st.booleans()):
+        mutated = _mutate_header(original, data.draw)
+    else:
+        mutated = _mutate_archive(original, data.draw)
+    try:
+        model = _load_bytes(mutated)
+    except ValueError as exc:
+        assert str(exc).startswith("Not a valid sk_weights model file")
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _use(model)

@@ -1002,3 +1002,18 @@ def test_missing_optional_dependencies_give_clear_errors(monkeypatch):
         report.to_frame()
     with pytest.raises(ImportError, match=r"sk_weights\[plot\]"):
         report.plot()
+
+
+@pytest.mark.parametrize("dropout", [[0.1, 0.3], np.array([0.1, 0.3]), (0.0, 0.2)])
+def test_network_with_a_dropout_rate_per_layer_is_described(dropout):
+    """Check that one dropout rate per hidden layer is named in the objective."""
+    X, y = load_iris(return_X_y=True)
+    model = MLPWeightsClassifier(
+        hidden_layer_sizes=(4, 3), dropout=dropout, max_iter=3, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    objective = weights_report(model).to_dict()["objective"]
+    rates = [float(rate) for rate in np.ravel(dropout)]
+    assert f"dropout {rates}" in objective
