@@ -25,7 +25,7 @@ from sk_weights._least_squares import (
     solve_penalised_least_squares,
 )
 from sk_weights._losses import LOSSES
-from sk_weights._network import Layout, predict, weight_statistics
+from sk_weights._network import FittedNetwork, Layout, predict, weight_statistics
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
 from sk_weights._training import train
 from sk_weights._validation import validate_input
@@ -586,6 +586,14 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     def _coef_matrix(self):
         """``coef_`` as a (n_targets, n_features) matrix."""
         return np.atleast_2d(self.coef_)
+
+    def _fitted_network(self):
+        """The fitted model as a network with no hidden layer (see FittedNetwork)."""
+        coef = self._coef_matrix()
+        intercept = np.ravel(self.intercept_).astype(coef.dtype)
+        return FittedNetwork(
+            [coef.T], [intercept], "identity", "identity", (float(self.dropout),)
+        )
 
     def _weights_of(self, theta, layout, one_target):
         """The ``coef_`` and ``intercept_`` that ``theta`` holds (for callbacks)."""

@@ -26,6 +26,7 @@ from sk_weights._base import (
 from sk_weights._callbacks import FitCallbacks
 from sk_weights._losses import LOSSES
 from sk_weights._network import (
+    FittedNetwork,
     Layout,
     Workspace,
     connection_weights,
@@ -789,6 +790,16 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
             (y[:, np.newaxis] == self.classes_).astype(np.float64),
             proba,
             self.classes_[np.argmax(proba, axis=1)],
+        )
+
+    def _fitted_network(self):
+        """The fitted network, its activations and dropout rates (FittedNetwork)."""
+        return FittedNetwork(
+            self.coefs_,
+            self.intercepts_,
+            self.activation,
+            self.out_activation_,
+            tuple(self._dropout_rates(len(self.coefs_) - 1)),
         )
 
     def _probabilities(self, X):

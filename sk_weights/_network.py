@@ -10,6 +10,7 @@ scikit-learn estimators: arrays in, arrays out.
 """
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -338,3 +339,25 @@ def weight_statistics(coefs):
         norms.append(float(np.sqrt(np.einsum("i,i->", flat, flat, dtype=np.float64))))
         zero_fractions.append((flat.size - np.count_nonzero(flat)) / flat.size)
     return tuple(norms), tuple(zero_fractions)
+
+
+@dataclass(frozen=True)
+class FittedNetwork:
+    """A fitted estimator seen as the network it computes, for the inspection tools.
+
+    ``coefs`` and ``intercepts`` as in :func:`forward`; ``dropout_rates`` has one
+    rate per layer that feeds a weight matrix (the input first), as in training.
+    The output is ``output_activation`` applied to the last layer: the
+    prediction of a regressor, the probabilities of a classifier.
+    """
+
+    coefs: list
+    intercepts: list
+    activation: str
+    output_activation: str
+    dropout_rates: tuple
+
+    @property
+    def layout(self):
+        """The :class:`Layout` of these weights."""
+        return Layout([self.coefs[0].shape[0], *(b.size for b in self.intercepts)])

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import load_diabetes, load_iris
 
+from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
 from sk_weights._activations import HIDDEN_ACTIVATIONS
 from sk_weights._network import (
     Layout,
@@ -233,3 +235,50 @@ def test_workspace_resize_gives_views_for_a_smaller_batch():
     coefs, intercepts = layout.unpack(theta)
     out = forward(coefs, intercepts, X, "tanh", "softmax", small)
     np.testing.assert_allclose(out, predict(theta, layout, X, "tanh", "log_loss"))
+
+
+def _fitted(kind):
+    """A small fitted estimator, its expected network output and dropout rates."""
+    if kind.startswith("linear"):
+        X, y = load_diabetes(return_X_y=True)
+        if kind == "linear_two_targets":
+            y = np.column_stack([y, -2 * y])
+        model = WeightedLinearRegressor(
+            penalty="l1", alpha=0.5, dropout=0.1, max_iter=5, random_state=0
+        ).fit(X, y)
+        return model, X, model.predict(X).reshape(len(X), -1), (0.1,)
+    X, y = load_iris(return_X_y=True)
+    if kind == "mlp_binary":
+        y = y == 1
+    model = MLPWeightsClassifier(
+        hidden_layer_sizes=(5, 4), dropout=[0.2, 0.3], max_iter=5, random_state=0
+    ).fit(X, y)
+    proba = model.predict_proba(X)
+    return model, X, proba[:, 1:] if kind == "mlp_binary" else proba, (0.0, 0.2, 0.3)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::sk_weights.PoorFitWarning")
+@pytest.mark.parametrize(
+    "kind", ["linear", "linear_two_targets", "mlp_binary", "mlp_multiclass"]
+)
+def test_fitted_network_computes_the_estimators_outputs(kind):
+    """Check that an estimator seen as a network predicts what it predicts.
+
+    The forward pass through ``_fitted_network()`` must give ``predict`` for the
+    linear model and ``predict_proba`` for the classifier, and carry the
+    dropout rates of training.
+    """
+    model, X, expected, rates = _fitted(kind)
+    network = model._fitted_network()
+    dtype = network.coefs[0].dtype
+    output = forward(
+        network.coefs,
+        network.intercepts,
+        X.astype(dtype),
+        network.activation,
+        network.output_activation,
+        Workspace(network.layout, len(X), dtype),
+    )
+    np.testing.assert_allclose(output, expected, rtol=1e-12, atol=1e-12)
+    assert network.dropout_rates == rates
