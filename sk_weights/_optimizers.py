@@ -3,8 +3,8 @@
 :class:`SGDOptimizer` and :class:`AdamOptimizer` take one mini-batch gradient
 per :meth:`step`; their :meth:`prox_step_size` tells the proximal L1 step how far
 the weights just moved, so soft-thresholding uses the step the optimiser
-actually took. :func:`accelerated_proximal_gradient` is the deterministic
-full-batch method (FISTA with adaptive restart).
+actually took. (The deterministic full-batch solver lives in
+``_least_squares``.)
 
 Optimisers hold only arrays and numbers; :meth:`state` / :meth:`from_state`
 turn them into a plain dict and back, so an estimator can keep its optimiser
@@ -232,59 +232,3 @@ class AdamOptimizer:
         self.first_moment[...] = state["first_moment"]
         self.second_moment[...] = state["second_moment"]
         return self
-
-
-def accelerated_proximal_gradient(x0, gradient, prox, step_size, max_iter, callback):
-    """Minimise ``f(x) + g(x)`` by FISTA with gradient-based adaptive restart.
-
-    Parameters
-    ----------
-    x0 : ndarray
-        Starting point (not modified).
-    gradient : callable
-        ``gradient(x)`` returns the gradient of the smooth part ``f``.
-    prox : callable
-        ``prox(x, step)`` applies the proximal operator of ``step * g`` in place.
-    step_size : float
-        ``1 / L`` with ``L`` a Lipschitz constant of the gradient.
-    max_iter : int
-        Maximum number of iterations.
-    callback : callable
-        ``callback(iteration, x)`` is called after every iteration; training
-        stops when it returns True.
-
-    Returns
-    -------
-    x : ndarray
-        The last iterate.
-    n_iter : int
-        Iterations run.
-    stopped : bool
-        Whether ``callback`` asked to stop (as opposed to reaching max_iter).
-
-    References
-    ----------
-    Beck, A. and Teboulle, M. (2009). A fast iterative shrinkage-thresholding
-    algorithm for linear inverse problems. SIAM J. Imaging Sci. 2(1).
-    O'Donoghue, B. and Candès, E. (2015). Adaptive restart for accelerated
-    gradient schemes. Found. Comput. Math. 15.
-    """
-    x = x0.copy()
-    lookahead = x0.copy()
-    t = 1.0
-    for iteration in range(1, max_iter + 1):
-        x_new = lookahead - step_size * gradient(lookahead)
-        prox(x_new, step_size)
-        step = x_new - x
-        if np.dot(lookahead - x_new, step) > 0:
-            # The momentum points uphill: drop it and restart from x_new.
-            t = 1.0
-            lookahead = x_new.copy()
-        else:
-            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-            lookahead = x_new + ((t - 1.0) / t_next) * step
-            t = t_next
-        x = x_new
-        if callback(iteration, x):
-            return x, iteration, True
-    return x, max_iter, False

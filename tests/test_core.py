@@ -9,7 +9,6 @@ from sk_weights._losses import LOSSES, OUTPUT_ACTIVATIONS, output_gradient
 from sk_weights._optimizers import (
     AdamOptimizer,
     SGDOptimizer,
-    accelerated_proximal_gradient,
 )
 from sk_weights._penalties import ElasticNetPenalty, soft_threshold
 
@@ -193,27 +192,3 @@ def test_optimizer_state_round_trip():
         a.step(theta_a, np.array([0.5, -1.0, 2.0]))
         b.step(theta_b, np.array([0.5, -1.0, 2.0]))
         np.testing.assert_array_equal(theta_a, theta_b)
-
-
-def test_fista_solves_a_lasso_problem():
-    """Check that FISTA solves a lasso with orthogonal design in closed form."""
-    A = np.linalg.qr(rng.normal(size=(6, 6)))[0] * 2.0
-    b = rng.normal(size=6) * 3
-    l1 = 1.0
-    H, c = A.T @ A, A.T @ b
-    # With A^T A = 4 I the minimiser is soft_threshold(c / 4, l1 / 4).
-    expected = soft_threshold(c / 4.0, l1 / 4.0)
-
-    def prox(w, step):
-        return soft_threshold(w, step * l1)
-
-    w, n_iter, stopped = accelerated_proximal_gradient(
-        np.zeros(6),
-        lambda w: H @ w - c,
-        prox,
-        step_size=1 / 4.0,
-        max_iter=50,
-        callback=lambda k, w: False,
-    )
-    np.testing.assert_allclose(w, expected, atol=1e-12)
-    assert n_iter == 50 and not stopped
