@@ -3,12 +3,14 @@
 :class:`SGDOptimizer` and :class:`AdamOptimizer` take one mini-batch gradient
 per :meth:`step`; their :meth:`prox_step_size` tells the proximal L1 step how far
 the weights just moved, so soft-thresholding uses the step the optimiser
-actually took. (The deterministic full-batch solver lives in
+actually took. (The deterministic full-batch solvers live in
 ``_least_squares``.)
 
-Optimisers hold only arrays and numbers; :meth:`state` / :meth:`from_state`
-turn them into a plain dict and back, so an estimator can keep its optimiser
-between ``partial_fit`` calls without storing objects.
+Optimisers hold only arrays and numbers; ``state()`` / ``load_state()`` turn
+them into a plain dict and back, so an estimator can keep its optimiser
+between ``partial_fit`` calls without storing objects. The dict names the
+solver that ran (``"solver"``), and each class declares its layout in
+``STATE_SCHEMA``, which the safe file format checks a loaded state against.
 """
 
 import numpy as np
@@ -41,7 +43,12 @@ class SGDOptimizer:
         Exponent of the ``"invscaling"`` schedule.
     """
 
+    name = "sgd"
     min_learning_rate = 1e-6
+
+    #: The saved state: ``"params"`` is an array shaped and typed like the
+    #: parameter vector, ``"rate"`` a float > 0, ``"count"`` an int >= 0.
+    STATE_SCHEMA = {"learning_rate": "rate", "velocity": "params"}
 
     def __init__(
         self,
@@ -111,11 +118,16 @@ class SGDOptimizer:
         return bool(np.isfinite(self.velocity).all())
 
     def state(self):
-        """Return the optimiser's state as a dict of numbers and arrays."""
-        return {"learning_rate": self.learning_rate, "velocity": self.velocity}
+        """Return the optimiser's state: its name, numbers and (copied) arrays."""
+        return {
+            "solver": self.name,
+            "learning_rate": self.learning_rate,
+            "velocity": self.velocity.copy(),
+        }
 
     def load_state(self, state):
         """Restore a state returned by :meth:`state` (arrays are copied)."""
+        _check_solver(self, state)
         self.learning_rate = float(state["learning_rate"])
         self.velocity[...] = state["velocity"]
         return self
@@ -142,6 +154,11 @@ class AdamOptimizer:
     Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic
     optimization. ICLR.
     """
+
+    name = "adam"
+
+    #: The saved state (see ``SGDOptimizer.STATE_SCHEMA``).
+    STATE_SCHEMA = {"t": "count", "first_moment": "params", "second_moment": "params"}
 
     def __init__(
         self,
@@ -219,16 +236,43 @@ class AdamOptimizer:
         return bool(np.isfinite(self.second_moment).all())
 
     def state(self):
-        """Return the optimiser's state as a dict of numbers and arrays."""
+        """Return the optimiser's state: its name, numbers and (copied) arrays."""
         return {
+            "solver": self.name,
             "t": self.t,
-            "first_moment": self.first_moment,
-            "second_moment": self.second_moment,
+            "first_moment": self.first_moment.copy(),
+            "second_moment": self.second_moment.copy(),
         }
 
     def load_state(self, state):
         """Restore a state returned by :meth:`state` (arrays are copied)."""
+        _check_solver(self, state)
         self.t = int(state["t"])
         self.first_moment[...] = state["first_moment"]
         self.second_moment[...] = state["second_moment"]
         return self
+
+
+#: Labels of states saved before the label named the optimiser that ran: a
+#: WeightedLinearRegressor's partial_fit with solver="auto" or "fista" ran SGD.
+_LEGACY_LABELS = {"fista": "sgd"}
+
+
+def state_solver(state):
+    """Return the name of the optimiser a saved state belongs to."""
+    label = state.get("solver")
+    return _LEGACY_LABELS.get(label, label)
+
+
+def _check_solver(optimizer, state):
+    """Refuse the state of another optimiser (its arrays mean something else)."""
+    if state_solver(state) != optimizer.name:
+        raise ValueError(
+            f"Cannot load the state of solver {state.get('solver')!r} into the "
+            f"{optimizer.name!r} optimiser."
+        )
+
+
+#: The optimiser each stochastic solver runs, by the solver's name: the name
+#: its saved state carries (see ``state``).
+OPTIMIZERS = {optimizer.name: optimizer for optimizer in (SGDOptimizer, AdamOptimizer)}
