@@ -82,7 +82,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its R^2 stops
         improving and keep the best weights seen (``best_epoch_``). A held-out
-        part of fewer than 10 samples, counted by their weights as
+        part of fewer than 10 samples, counted by their sample weights as
         ``sum(w)**2 / sum(w**2)``, is too small to judge: its scores are
         recorded, but the training loss decides when to stop and the last
         weights are kept.

@@ -97,9 +97,9 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         and keep the best weights seen (``best_epoch_``). At an equal accuracy
         a lower held-out log loss counts as an improvement, since accuracy on
         few samples moves in coarse steps. A held-out part of fewer than 10
-        samples, counted by their weights as ``sum(w)**2 / sum(w**2)``, is too
-        small to judge: its scores are recorded, but the training loss decides
-        when to stop and the last weights are kept. :meth:`partial_fit`
+        samples, counted by their sample weights as ``sum(w)**2 / sum(w**2)``,
+        is too small to judge: its scores are recorded, but the training loss
+        decides when to stop and the last weights are kept. :meth:`partial_fit`
         ignores it.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping (at least one
@@ -413,7 +413,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         if self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit: a chunk "
-                "does not tell the class frequencies. Compute the weights on a "
+                "does not tell the class frequencies. Compute the class weights on a "
                 "representative sample of labels, e.g. with "
                 "sklearn.utils.compute_class_weight('balanced', classes=classes, "
                 "y=y_sample), and pass them as a dict {label: weight}."
@@ -574,13 +574,20 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         return [0.0, *rates]
 
     def _class_weights(self, classes, y_index, sample_weight):
-        """Return the weight of each class (see ``class_weight``)."""
-        weights = np.ones(classes.size)
+        """Return the weight of each class (see ``class_weight``).
+
+        ``"balanced"`` is ``sklearn.utils.compute_class_weight``'s rule with
+        sample weights, written out: that function takes ``sample_weight``
+        only from scikit-learn 1.7 (the minimum supported is 1.6), and it
+        gives an infinite weight to a class whose samples all weigh 0, which
+        keeps weight 1 here.
+        """
+        class_weights = np.ones(classes.size)
         if isinstance(self.class_weight, dict):
             bad = {
-                label: weight
-                for label, weight in self.class_weight.items()
-                if not (isinstance(weight, Real) and 0 <= weight < np.inf)
+                label: value
+                for label, value in self.class_weight.items()
+                if not (isinstance(value, Real) and 0 <= value < np.inf)
             }
             if bad:
                 raise ValueError(
@@ -591,7 +598,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         if self.class_weight == "balanced":
             totals = np.bincount(y_index, weights=sample_weight, minlength=classes.size)
             present = totals > 0
-            weights[present] = totals.sum() / (classes.size * totals[present])
+            class_weights[present] = totals.sum() / (classes.size * totals[present])
         elif isinstance(self.class_weight, dict):
             labels = classes.tolist()
             unknown = set(self.class_weight) - set(labels)
@@ -600,8 +607,10 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                     f"class_weight has labels that are not classes: {sorted(unknown)}"
                     f" (classes are {labels})."
                 )
-            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in labels])
-        return weights
+            class_weights = np.array(
+                [float(self.class_weight.get(c, 1.0)) for c in labels]
+            )
+        return class_weights
 
     def _fit(self, X, y_index, classes, sample_weight, partial, continuing):
         """Train on validated data; assign the fitted attributes only on success."""
@@ -609,7 +618,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         n_outputs = 1 if classes.size == 2 else classes.size
         layout = Layout([X.shape[1], *self._hidden_sizes(), n_outputs])
 
-        # The weights of the objective: sample weight times class weight.
+        # Each sample's weight in the objective: sample weight times class weight.
         class_weights = self._class_weights(classes, y_index, sample_weight)
         loss_weight = sample_weight * class_weights.astype(dtype)[y_index]
         if not np.any(loss_weight > 0):
