@@ -17,6 +17,7 @@ The numerics stay in the core (``_network``, ``_training``, ``_optimizers``,
 
 import functools
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -178,30 +179,16 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             optimizer.load_state(state)
         return optimizer
 
-    def _train_network(
-        self,
-        X,
-        y,
-        targets,
-        sample_weight,
-        layout,
-        *,
-        partial,
-        continuing,
-        callbacks,
-        reconstruct,
-    ):
+    def _train_network(self, data, layout, *, partial, continuing, callbacks):
         """Train the network of ``layout`` by mini-batch gradient descent.
+
+        Sets the fitted attributes (:meth:`_fitted_attributes`), the training
+        records and the fit-quality records.
 
         Parameters
         ----------
-        X : ndarray or sparse matrix
-            Validated training data.
-        y : ndarray
-            The targets in the estimator's own form, for :meth:`_hold_out`.
-        targets, sample_weight : ndarray
-            What the loss sees: the encoded targets and the weight of each
-            sample in the objective (for a classifier, times its class weight).
+        data : FitData
+            The validated data of the call.
         layout : Layout
             The network's shapes.
         partial : bool
@@ -211,41 +198,37 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             ``partial_fit``); ``partial_fit`` also continues the optimiser.
         callbacks : FitCallbacks
             The call's callback hooks.
-        reconstruct : callable
-            ``reconstruct(theta)`` returns the fitted attributes ``theta``
-            gives (for callbacks that ask for the model).
 
         Returns
         -------
-        result : TrainingResult
-        rows : ndarray or None
-            The rows trained on with a held-out part, else None (all rows).
+        FitData
+            The part trained on: without the held-out rows, if any.
         """
         rng = self._rng(partial, continuing)
-        dtype = X.dtype
+        X, dtype = data.X, data.X.dtype
         if continuing:
             theta = self._current_parameters(layout, dtype)
         else:
             theta = self._initial_parameters(layout, rng, dtype)
         solver = self._solver_name(partial)
-        learning_rate = self._learning_rate(solver, X, targets, sample_weight)
+        learning_rate = self._learning_rate(solver, X, data.targets, data.loss_weight)
         optimizer = self._make_optimizer(solver, layout.n_params, dtype, learning_rate)
         if continuing and partial:
             # partial_fit goes on with the optimiser's state; a warm-started fit
             # keeps only the weights and starts a fresh optimiser, as in
             # scikit-learn, so a new learning_rate_init takes effect.
             self._restore_optimizer(optimizer)
-        validation_score, monitor_validation, rows = None, True, None
+        validation_score, monitor_validation = None, True
         if self.early_stopping and not partial:
             rows, validation_score, monitor_validation = self._hold_out(
-                X, y, sample_weight, layout, rng
+                data, layout, rng
             )
-            X, targets, sample_weight = X[rows], targets[rows], sample_weight[rows]
+            data = data.take(rows)
         config = TrainingConfig(
             activation=self._hidden_activation(),
             loss=self._loss(layout.layer_sizes[-1]),
             penalty=self._penalty(),
-            batch_size=self._batch_size(X.shape[0]),
+            batch_size=self._batch_size(data.X.shape[0]),
             max_epochs=1 if partial else self.max_iter,
             shuffle=self.shuffle,
             dropout_rates=tuple(self._dropout_rates(layout.n_layers - 1)),
@@ -259,21 +242,25 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         result = train(
             theta,
             layout,
-            X,
-            targets,
-            sample_weight,
+            data.X,
+            data.targets,
+            data.loss_weight,
             config,
             optimizer,
             rng,
             validation_score=validation_score,
-            epoch_callback=callbacks.epoch_callback(theta, reconstruct),
+            epoch_callback=callbacks.epoch_callback(
+                theta, lambda theta: self._fitted_attributes(layout, theta, data.y)
+            ),
             n_samples_seen=self.t_ if continuing else 0,
             first_epoch=self.n_iter_ + 1 if continuing and partial else 1,
         )
         if not partial:
             self._warn_not_converged(result.converged, stochastic=True)
         self._store_training(result, optimizer, continuing, partial)
-        return result, rows
+        vars(self).update(self._fitted_attributes(layout, result.theta, data.y))
+        self._record_fit_quality(data, warn=not partial)
+        return data
 
     def _hidden_activation(self):
         """The activation of the hidden units (hook; a linear model has none)."""
@@ -363,18 +350,18 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             f"{type(self).__name__}: {advice}", ConvergenceWarning, stacklevel=3
         )
 
-    def _record_fit_quality(self, X, y, sample_weight, loss_weight, warn):
+    def _record_fit_quality(self, data, warn):
         """Set ``train_loss_``, ``baseline_loss_`` and ``train_score_``.
 
-        ``X``, ``y`` are the validated data trained on (without a held-out
-        part); ``loss_weight`` weighs the samples in the objective (for a
-        classifier, ``sample_weight`` times the class weights), so that the
-        loss and the constant model are those the training minimised.
-        ``warn``: emit :class:`PoorFitWarning` when the model fits worse than
-        the constant model.
+        ``data`` (a :class:`FitData`) is the part trained on (without a
+        held-out part); its ``loss_weight`` weighs the samples in the loss
+        and the constant model as in the objective, its ``sample_weight`` in
+        the score. ``warn``: emit :class:`PoorFitWarning` when the model fits
+        worse than the constant model.
         """
+        X, y, sample_weight = data.X, data.y, data.sample_weight
         loss, targets, output, y_pred = self._fit_quality_terms(X, y)
-        loss_weight = np.asarray(loss_weight, dtype=np.float64)
+        loss_weight = np.asarray(data.loss_weight, dtype=np.float64)
         loss_weight = loss_weight / loss_weight.sum()
         # The best constant model the estimator can represent: the weighted
         # mean of the targets (the class priors for one-hot targets), or 0
@@ -435,6 +422,28 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             )
         message += " Likely causes, first the most likely: " + "; ".join(causes) + "."
         return message
+
+
+@dataclass(frozen=True)
+class FitData:
+    """The validated data of one fit call, in the forms its parts need.
+
+    ``y`` is in the estimator's own form (the labels, the target values),
+    which its score and held-out split read; ``targets`` what the loss sees;
+    ``sample_weight`` the weights the caller passed, which weigh the score;
+    ``loss_weight`` each sample's weight in the objective (for a classifier,
+    times its class weight).
+    """
+
+    X: object
+    y: np.ndarray
+    targets: np.ndarray
+    sample_weight: np.ndarray
+    loss_weight: np.ndarray
+
+    def take(self, rows):
+        """The same data restricted to ``rows``."""
+        return FitData(*(part[rows] for part in vars(self).values()))
 
 
 def keeps_state_on_failure(method):

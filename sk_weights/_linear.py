@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._base import (
     COMMON_CONSTRAINTS,
+    FitData,
     WeightsEstimatorMixin,
     check_sample_weight,
     informative_validation,
@@ -397,31 +398,22 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         solver = self._solver_name(partial)
         max_epochs = 0 if solver == "fista" else 1 if partial else self.max_iter
         callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=max_epochs)
+        data = FitData(X, y, y2d, sample_weight, sample_weight)
         with silence_overflow():
             if solver == "fista":
                 coef, intercept = self._fit_full_batch(X, y2d, sample_weight)
+                self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
+                self._record_fit_quality(data, warn=not partial)
             else:
                 layout = Layout([X.shape[1], y2d.shape[1]])
-                result, rows = self._train_network(
-                    X,
-                    y2d,
-                    y2d,
-                    sample_weight,
+                data = self._train_network(
+                    data,
                     layout,
                     partial=partial,
                     continuing=continuing,
                     callbacks=callbacks,
-                    reconstruct=lambda theta: self._weights_of(
-                        theta, layout, y.ndim == 1
-                    ),
                 )
-                if rows is not None:
-                    X, y, sample_weight = X[rows], y[rows], sample_weight[rows]
-                self.feature_std_ = weighted_feature_std(X, sample_weight)
-                coefs, intercepts = layout.unpack(result.theta)
-                coef, intercept = coefs[0].T, intercepts[0]
-        self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
-        self._record_fit_quality(X, y, sample_weight, sample_weight, warn=not partial)
+                self.feature_std_ = weighted_feature_std(data.X, data.sample_weight)
         callbacks.end()
         return self
 
@@ -486,12 +478,13 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         # order 1e-19, and so must the steps be.
         return max(0.05 * y_rms / np.sqrt(curvature), np.finfo(np.float64).tiny)
 
-    def _hold_out(self, X, y, sample_weight, layout, rng):
+    def _hold_out(self, data, layout, rng):
         """Hold out ``validation_fraction`` of the data and build its scorer.
 
         Returns the rows kept for training, the scorer and whether the
         held-out part is enough to stop on (see ``informative_validation``).
         """
+        X, y, sample_weight = data.X, data.targets, data.sample_weight
         # R^2 needs two held-out samples, whatever the fraction gives.
         n_validation = max(2, int(np.ceil(self.validation_fraction * X.shape[0])))
         if X.shape[0] - n_validation < 1:
@@ -532,11 +525,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         """``coef_`` as a (n_targets, n_features) matrix."""
         return np.atleast_2d(self.coef_)
 
-    def _weights_of(self, theta, layout, one_target):
-        """The ``coef_`` and ``intercept_`` that ``theta`` holds (for callbacks)."""
+    def _fitted_attributes(self, layout, theta, y):
+        """The ``coef_`` and ``intercept_`` that ``theta`` holds, for targets ``y``."""
         coefs, intercepts = layout.unpack(theta)
         coef, intercept = coefs[0].T, intercepts[0] * self.fit_intercept
-        if one_target:
+        if y.ndim == 1:
             return {"coef_": coef.ravel(), "intercept_": float(intercept[0])}
         return {"coef_": coef, "intercept_": intercept}
 

@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sk_weights._activations import HIDDEN_ACTIVATIONS
 from sk_weights._base import (
     COMMON_CONSTRAINTS,
+    FitData,
     WeightsEstimatorMixin,
     check_sample_weight,
     informative_validation,
@@ -634,27 +635,16 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
             sample_weight,
             max_epochs=1 if partial else self.max_iter,
         )
+        self.classes_ = classes
+        data = FitData(X, classes[y_index], targets, sample_weight, loss_weight)
         with silence_overflow():
-            result, rows = self._train_network(
-                X,
-                y_index,
-                targets,
-                loss_weight,
+            self._train_network(
+                data,
                 layout,
                 partial=partial,
                 continuing=continuing,
                 callbacks=callbacks,
-                reconstruct=lambda theta: self._network_attributes(
-                    layout, theta, classes
-                ),
             )
-        if rows is not None:
-            X, y_index = X[rows], y_index[rows]
-            sample_weight, loss_weight = sample_weight[rows], loss_weight[rows]
-        vars(self).update(self._network_attributes(layout, result.theta, classes))
-        self._record_fit_quality(
-            X, classes[y_index], sample_weight, loss_weight, warn=not partial
-        )
         callbacks.end()
         return self
 
@@ -687,11 +677,11 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
     def _adam_learning_rate(self, targets, sample_weight, curvature):
         return _ADAM_AUTO_LEARNING_RATE
 
-    def _network_attributes(self, layout, theta, classes):
+    def _fitted_attributes(self, layout, theta, y):
         """The fitted attributes of the network that ``theta`` holds."""
         coefs, intercepts = layout.unpack(theta)
         return {
-            "classes_": classes,
+            "classes_": self.classes_,
             "coefs_": [np.array(c) for c in coefs],
             "intercepts_": [np.array(b) for b in intercepts],
             "n_layers_": layout.n_layers + 1,
@@ -699,12 +689,14 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
             "out_activation_": _output_activation(layout.layer_sizes[-1]),
         }
 
-    def _hold_out(self, X, y_index, loss_weight, layout, rng):
+    def _hold_out(self, data, layout, rng):
         """Hold out a stratified ``validation_fraction``.
 
         Returns the rows kept for training, the scorer of the held-out rows
         and whether they are enough to stop on (see ``informative_validation``).
         """
+        X, loss_weight = data.X, data.loss_weight
+        y_index = np.searchsorted(self.classes_, data.y)
         n_samples = X.shape[0]
         n_classes = int(y_index.max()) + 1
         n_validation = max(
