@@ -13,7 +13,12 @@ solver that ran (``"solver"``), and each class declares its layout in
 ``STATE_SCHEMA``, which the safe file format checks a loaded state against.
 """
 
+import math
+
 import numpy as np
+
+#: The smallest positive normal float64: the floor of a scheduled learning rate.
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 class SGDOptimizer:
@@ -96,9 +101,12 @@ class SGDOptimizer:
     def on_epoch_end(self, n_samples_seen):
         """Apply the ``"invscaling"`` schedule after an epoch."""
         if self.schedule == "invscaling":
-            self.learning_rate = (
-                self.learning_rate_init / (n_samples_seen + 1) ** self.power_t
-            )
+            try:
+                decay = (n_samples_seen + 1) ** self.power_t
+            except OverflowError:  # a large power_t: the rate is all but 0
+                decay = math.inf
+            # Kept above 0, so that the state stays a valid one to save and load.
+            self.learning_rate = max(self.learning_rate_init / decay, _TINY)
 
     def on_plateau(self, verbose=False):
         """React to training that stopped improving; return True to go on.

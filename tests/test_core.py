@@ -192,3 +192,17 @@ def test_optimizer_state_round_trip():
         a.step(theta_a, np.array([0.5, -1.0, 2.0]))
         b.step(theta_b, np.array([0.5, -1.0, 2.0]))
         np.testing.assert_array_equal(theta_a, theta_b)
+
+
+def test_invscaling_rate_with_a_large_power_stays_a_positive_float():
+    """Check that invscaling divides by (t + 1) ** power_t, without overflow.
+
+    With power_t=105 and 1000 samples seen the divisor exceeds the largest
+    float: the rate is then the smallest positive float, not an error.
+    """
+    opt = SGDOptimizer(2, np.float64, 0.1, learning_rate="invscaling", power_t=0.5)
+    opt.on_epoch_end(99)
+    assert opt.learning_rate == 0.1 / 10.0
+    opt = SGDOptimizer(2, np.float64, 0.1, learning_rate="invscaling", power_t=105)
+    opt.on_epoch_end(999)
+    assert opt.learning_rate == np.finfo(np.float64).tiny
