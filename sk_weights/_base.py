@@ -86,7 +86,31 @@ SCALED_STD_RANGE = (0.1, 10.0)
 
 
 class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
-    """Shared behaviour of the package's estimators (not a public class)."""
+    """The shell every estimator of the package shares (not a public class).
+
+    A concrete estimator validates its input in ``fit`` / ``partial_fit``
+    (decorated with :func:`keeps_state_on_failure`), builds a
+    :class:`FitData` and a ``Layout``, and calls :meth:`_train_network`,
+    which runs the training and sets every fitted attribute. It states what
+    differs through these hooks:
+
+    - ``_solver_name(partial)``: the optimiser's name, ``"sgd"`` or ``"adam"``;
+    - ``_hidden_activation()``, ``_loss(n_outputs)``: the network's
+      activation and loss (the loss fixes the output activation);
+    - ``_dropout_rates(n_hidden)``: one rate per layer feeding a weight
+      matrix, the input first;
+    - ``_initial_parameters(layout, rng, dtype)``, and
+      ``_current_parameters(layout, dtype)``, the fitted ones as a flat
+      vector (warm start, partial_fit);
+    - ``_curvature(squared_norm)`` and ``_adam_learning_rate(targets,
+      sample_weight, curvature)``: ``learning_rate_init="auto"``;
+    - ``_hold_out(data, layout, rng)``: the held-out rows and their scorer;
+    - ``_fitted_attributes(layout, theta, y)``: the fitted attributes a
+      parameter vector gives (``coef_``, ``coefs_``, ...);
+    - ``_fit_quality_terms(X, y)``: the loss, targets, outputs and
+      predictions that ``train_loss_``, ``baseline_loss_`` and
+      ``train_score_`` are computed from.
+    """
 
     def weights_report(self, feature_names=None):
         """Return the learned-weights report of this fitted estimator.
@@ -224,20 +248,8 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
                 data, layout, rng
             )
             data = data.take(rows)
-        config = TrainingConfig(
-            activation=self._hidden_activation(),
-            loss=self._loss(layout.layer_sizes[-1]),
-            penalty=self._penalty(),
-            batch_size=self._batch_size(data.X.shape[0]),
-            max_epochs=1 if partial else self.max_iter,
-            shuffle=self.shuffle,
-            dropout_rates=tuple(self._dropout_rates(layout.n_layers - 1)),
-            fit_intercepts=getattr(self, "fit_intercept", True),
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            early_stopping=not partial,
-            monitor_validation=monitor_validation,
-            verbose=bool(self.verbose),
+        config = self._training_config(
+            layout, data.X.shape[0], partial, monitor_validation
         )
         result = train(
             theta,
@@ -261,6 +273,25 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         vars(self).update(self._fitted_attributes(layout, result.theta, data.y))
         self._record_fit_quality(data, warn=not partial)
         return data
+
+    def _training_config(self, layout, n_samples, partial, monitor_validation):
+        """The settings of the epoch loop that the parameters describe."""
+        return TrainingConfig(
+            activation=self._hidden_activation(),
+            loss=self._loss(layout.layer_sizes[-1]),
+            penalty=self._penalty(),
+            batch_size=self._batch_size(n_samples),
+            max_epochs=1 if partial else self.max_iter,
+            shuffle=self.shuffle,
+            dropout_rates=tuple(self._dropout_rates(layout.n_layers - 1)),
+            fit_intercepts=getattr(self, "fit_intercept", True),
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            # partial_fit's single epoch has no stopping rule.
+            early_stopping=not partial,
+            monitor_validation=monitor_validation,
+            verbose=bool(self.verbose),
+        )
 
     def _hidden_activation(self):
         """The activation of the hidden units (hook; a linear model has none)."""
