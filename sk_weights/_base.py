@@ -1,13 +1,23 @@
-"""What both estimator shells share: parameters, validation and the training run.
+"""The shell every estimator shares: parameters, validation and the training run.
 
-The shells (``_linear.py``, ``_mlp.py``) validate their input and delegate the
-numerics to the core (``_network``, ``_training``, ``_optimizers``,
-``_least_squares``); this module holds the bookkeeping between the two that
-would otherwise be written twice.
+:class:`WeightsEstimatorMixin` owns the common parameters' constraints, the
+stochastic training run (:meth:`~WeightsEstimatorMixin._train_network`: the
+random generator, warm start and ``partial_fit``'s continuation, the
+optimiser and its saved state, the held-out split, the call to the epoch
+loop, the history), the put-back-on-failure rule (:func:`keeps_state_on_failure`)
+and the fit-quality records. A concrete estimator (``_linear.py``,
+``_mlp.py``) validates its input and states what differs through a handful
+of hooks: its network's layout, activation and loss, its starting
+parameters, its curvature bound for ``learning_rate_init="auto"``, its
+held-out score and the fitted attributes a set of parameters gives.
+
+The numerics stay in the core (``_network``, ``_training``, ``_optimizers``,
+``_least_squares``), which knows nothing of scikit-learn.
 """
 
 import functools
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,17 +25,19 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._losses import LOSSES
-from sk_weights._optimizers import AdamOptimizer, SGDOptimizer
+from sk_weights._optimizers import AdamOptimizer, SGDOptimizer, state_solver
 from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
 from sk_weights._sklearn_compat import (
     CallbackSupportMixin,
     _check_sample_weight,
     check_is_fitted,
 )
+from sk_weights._training import TrainingConfig, train
 from sk_weights._validation import explained_input_errors
 from sk_weights.exceptions import PoorFitWarning, is_poor_fit
 from sk_weights.report import weights_report
@@ -74,7 +86,31 @@ SCALED_STD_RANGE = (0.1, 10.0)
 
 
 class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
-    """Shared behaviour of the package's estimators (not a public class)."""
+    """The shell every estimator of the package shares (not a public class).
+
+    A concrete estimator validates its input in ``fit`` / ``partial_fit``
+    (decorated with :func:`keeps_state_on_failure`), builds a
+    :class:`FitData` and a ``Layout``, and calls :meth:`_train_network`,
+    which runs the training and sets every fitted attribute. It states what
+    differs through these hooks:
+
+    - ``_solver_name(partial)``: the optimiser's name, ``"sgd"`` or ``"adam"``;
+    - ``_hidden_activation()``, ``_loss(n_outputs)``: the network's
+      activation and loss (the loss fixes the output activation);
+    - ``_dropout_rates(n_hidden)``: one rate per layer feeding a weight
+      matrix, the input first;
+    - ``_initial_parameters(layout, rng, dtype)``, and
+      ``_current_parameters(layout, dtype)``, the fitted ones as a flat
+      vector (warm start, partial_fit);
+    - ``_curvature(squared_norm)`` and ``_adam_learning_rate(targets,
+      sample_weight, curvature)``: ``learning_rate_init="auto"``;
+    - ``_hold_out(data, layout, rng)``: the held-out rows and their scorer;
+    - ``_fitted_attributes(layout, theta, y)``: the fitted attributes a
+      parameter vector gives (``coef_``, ``coefs_``, ...);
+    - ``_fit_quality_terms(X, y)``: the loss, targets, outputs and
+      predictions that ``train_loss_``, ``baseline_loss_`` and
+      ``train_score_`` are computed from.
+    """
 
     def weights_report(self, feature_names=None):
         """Return the learned-weights report of this fitted estimator.
@@ -124,18 +160,156 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             power_t=self.power_t,
         )
 
+    def _rng(self, partial, continuing):
+        """The one generator of this call: initialisation, order, masks, split.
+
+        A fixed ``random_state`` gives the same generator to every ``fit``; a
+        ``partial_fit`` that continues draws from one seeded by it and the
+        epochs run so far, so that each chunk gets a new order and new
+        dropout masks, still reproducibly.
+        """
+        rng = make_rng(self.random_state)
+        if partial and continuing:
+            rng = np.random.default_rng([int(rng.integers(2**31)), self.n_iter_])
+        return rng
+
+    def _learning_rate(self, solver, X, targets, sample_weight):
+        """Resolve ``learning_rate_init="auto"`` from the data.
+
+        SGD takes ``(1 - momentum) / L`` (``1 / L`` without momentum), with
+        ``L`` the estimator's bound on the curvature of a mini-batch loss
+        (:meth:`_curvature`); Adam takes :meth:`_adam_learning_rate`.
+        """
+        # Computed whatever learning_rate_init is: it raises when the data are
+        # too large to train on, which would otherwise pass for a divergence.
+        squared_norm = mean_squared_norm(X, sample_weight)
+        if self.learning_rate_init != "auto":
+            return float(self.learning_rate_init)
+        curvature = max(self._curvature(squared_norm), np.finfo(np.float64).tiny)
+        if solver == "adam":
+            return self._adam_learning_rate(targets, sample_weight, curvature)
+        return (1.0 - self.momentum or 1.0) / curvature
+
     def _restore_optimizer(self, optimizer):
-        """Load the optimiser state kept from the previous call, if compatible."""
+        """Load the optimiser state kept from the previous call, if it is its own.
+
+        ``partial_fit`` goes on with the state of the optimiser that ran last
+        (momentum, Adam's moments, the scheduled learning rate) whatever other
+        parameter changed in between; when the solver changed, the new one
+        starts afresh.
+        """
         state = getattr(self, "_optimizer_state", None)
-        if state is not None and state.get("solver") == self._solver_name():
+        if state is not None and state_solver(state) == optimizer.name:
             optimizer.load_state(state)
         return optimizer
 
-    def _store_training(self, result, optimizer, continuing, incremental):
+    def _train_network(self, data, layout, *, partial, continuing, callbacks):
+        """Train the network of ``layout`` by mini-batch gradient descent.
+
+        Sets the fitted attributes (:meth:`_fitted_attributes`), the training
+        records and the fit-quality records.
+
+        Parameters
+        ----------
+        data : FitData
+            The validated data of the call.
+        layout : Layout
+            The network's shapes.
+        partial : bool
+            One ``partial_fit`` epoch, without stopping rule or held-out part.
+        continuing : bool
+            Start from the fitted parameters (warm start or a later
+            ``partial_fit``); ``partial_fit`` also continues the optimiser.
+        callbacks : FitCallbacks
+            The call's callback hooks.
+
+        Returns
+        -------
+        FitData
+            The part trained on: without the held-out rows, if any.
+        """
+        rng = self._rng(partial, continuing)
+        X, dtype = data.X, data.X.dtype
+        if continuing:
+            theta = self._current_parameters(layout, dtype)
+        else:
+            theta = self._initial_parameters(layout, rng, dtype)
+        solver = self._solver_name(partial)
+        learning_rate = self._learning_rate(solver, X, data.targets, data.loss_weight)
+        optimizer = self._make_optimizer(solver, layout.n_params, dtype, learning_rate)
+        if continuing and partial:
+            # partial_fit goes on with the optimiser's state; a warm-started fit
+            # keeps only the weights and starts a fresh optimiser, as in
+            # scikit-learn, so a new learning_rate_init takes effect.
+            self._restore_optimizer(optimizer)
+        validation_score, monitor_validation = None, True
+        if self.early_stopping and not partial:
+            rows, validation_score, monitor_validation = self._hold_out(
+                data, layout, rng
+            )
+            data = data.take(rows)
+        config = self._training_config(
+            layout, data.X.shape[0], partial, monitor_validation
+        )
+        result = train(
+            theta,
+            layout,
+            data.X,
+            data.targets,
+            data.loss_weight,
+            config,
+            optimizer,
+            rng,
+            validation_score=validation_score,
+            epoch_callback=callbacks.epoch_callback(
+                theta, lambda theta: self._fitted_attributes(layout, theta, data.y)
+            ),
+            n_samples_seen=self.t_ if continuing else 0,
+            first_epoch=self.n_iter_ + 1 if continuing and partial else 1,
+        )
+        if not partial:
+            self._warn_not_converged(result.converged, stochastic=True)
+        self._store_training(result, optimizer, continuing, partial)
+        vars(self).update(self._fitted_attributes(layout, result.theta, data.y))
+        self._record_fit_quality(data, warn=not partial)
+        return data
+
+    def _training_config(self, layout, n_samples, partial, monitor_validation):
+        """The settings of the epoch loop that the parameters describe."""
+        return TrainingConfig(
+            activation=self._hidden_activation(),
+            loss=self._loss(layout.layer_sizes[-1]),
+            penalty=self._penalty(),
+            batch_size=self._batch_size(n_samples),
+            max_epochs=1 if partial else self.max_iter,
+            shuffle=self.shuffle,
+            dropout_rates=tuple(self._dropout_rates(layout.n_layers - 1)),
+            fit_intercepts=getattr(self, "fit_intercept", True),
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            # partial_fit's single epoch has no stopping rule.
+            early_stopping=not partial,
+            monitor_validation=monitor_validation,
+            verbose=bool(self.verbose),
+        )
+
+    def _hidden_activation(self):
+        """The activation of the hidden units (hook; a linear model has none)."""
+        return "identity"
+
+    def _dropout_rates(self, n_hidden):
+        """Drop rates of the layers that feed a weight matrix, the input first."""
+        return [0.0] * (n_hidden + 1)
+
+    def _initial_parameters(self, layout, rng, dtype):
+        """The parameters a new fit starts from (hook): all zero here."""
+        return np.zeros(layout.n_params, dtype=dtype)
+
+    def _store_training(self, result, optimizer, continuing, partial):
         """Record a finished stochastic run in the fitted attributes.
 
         ``continuing``: the run went on from fitted weights (warm start or a
-        later partial_fit), so the curves are extended; ``incremental``: it was
+        later partial_fit), so the curves are extended; ``partial``: it was
         a partial_fit epoch, so the epoch count is cumulative too.
         """
         n_previous = len(getattr(self, "loss_curve_", [])) if continuing else 0
@@ -149,7 +323,7 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
                 rows = np.vstack([previous, rows])
             setattr(self, name, rows)
         # partial_fit runs one epoch and no stopping rule: it ran out.
-        self.stop_reason_ = "max_iter" if incremental else result.stop_reason
+        self.stop_reason_ = "max_iter" if partial else result.stop_reason
         self.best_epoch_ = (
             None if result.best_epoch is None else n_previous + result.best_epoch
         )
@@ -159,32 +333,26 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             for record in result.history
             if "validation_score" in record
         ]
-        previous = continuing
         self.loss_curve_ = (
-            list(getattr(self, "loss_curve_", [])) if previous else []
+            list(getattr(self, "loss_curve_", [])) if continuing else []
         ) + losses
-        if scores or (previous and getattr(self, "validation_scores_", None)):
-            self.validation_scores_ = (
-                list(getattr(self, "validation_scores_", None) or [])
-                if previous
-                else []
-            ) + scores
+        previous_scores = (
+            getattr(self, "validation_scores_", None) if continuing else None
+        )
+        if scores or previous_scores:
+            self.validation_scores_ = list(previous_scores or []) + scores
             self.best_validation_score_ = max(self.validation_scores_)
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
         self.best_loss_ = float(min(self.loss_curve_)) if self.loss_curve_ else None
-        self.n_iter_ = (self.n_iter_ if continuing and incremental else 0) + (
+        self.n_iter_ = (self.n_iter_ if continuing and partial else 0) + (
             result.n_epochs
         )
         self.t_ = int(result.n_samples_seen)
-        self._optimizer_state = {
-            "solver": self._solver_name(),
-            **{
-                key: (value.copy() if isinstance(value, np.ndarray) else value)
-                for key, value in optimizer.state().items()
-            },
-        }
+        # Labelled by the optimiser that ran, whatever solver="auto" resolves
+        # to in a later call.
+        self._optimizer_state = optimizer.state()
 
     def _warn_not_converged(self, converged, stochastic=False):
         """Emit scikit-learn's ConvergenceWarning when max_iter was reached.
@@ -213,32 +381,30 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             f"{type(self).__name__}: {advice}", ConvergenceWarning, stacklevel=3
         )
 
-    def _record_fit_quality(self, X, y, sample_weight, loss_weight, warn):
+    def _record_fit_quality(self, data, warn):
         """Set ``train_loss_``, ``baseline_loss_`` and ``train_score_``.
 
-        ``X``, ``y`` are the validated data trained on (without a held-out
-        part); ``loss_weight`` weighs the samples in the objective (for a
-        classifier, ``sample_weight`` times the class weights), so that the
-        loss and the constant model are those the training minimised.
-        ``warn``: emit :class:`PoorFitWarning` when the model fits worse than
-        the constant model.
+        ``data`` (a :class:`FitData`) is the part trained on (without a
+        held-out part); its ``loss_weight`` weighs the samples in the loss
+        and the constant model as in the objective, its ``sample_weight`` in
+        the score. ``warn``: emit :class:`PoorFitWarning` when the model fits
+        worse than the constant model.
         """
+        X, y, sample_weight = data.X, data.y, data.sample_weight
         loss, targets, output, y_pred = self._fit_quality_terms(X, y)
-        weights = np.asarray(loss_weight, dtype=np.float64)
-        weights = weights / weights.sum()
+        loss_weight = np.asarray(data.loss_weight, dtype=np.float64)
+        loss_weight = loss_weight / loss_weight.sum()
         # The best constant model the estimator can represent: the weighted
         # mean of the targets (the class priors for one-hot targets), or 0
         # when it fits no intercept.
         if getattr(self, "fit_intercept", True):
-            constant = weights @ targets
+            constant = loss_weight @ targets
         else:
             constant = np.zeros(targets.shape[1])
+        constant = np.broadcast_to(constant, targets.shape)
         # + 0.0 turns the -0.0 of a perfect log loss into 0.0.
-        self.train_loss_ = LOSSES[loss](targets, output, weights) + 0.0
-        self.baseline_loss_ = (
-            LOSSES[loss](targets, np.broadcast_to(constant, targets.shape), weights)
-            + 0.0
-        )
+        self.train_loss_ = LOSSES[loss](targets, output, loss_weight) + 0.0
+        self.baseline_loss_ = LOSSES[loss](targets, constant, loss_weight) + 0.0
         score = accuracy_score if is_classifier(self) else r2_score
         self.train_score_ = float(score(y, y_pred, sample_weight=sample_weight))
         if warn and is_poor_fit(self.train_loss_, self.baseline_loss_):
@@ -289,6 +455,28 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         return message
 
 
+@dataclass(frozen=True)
+class FitData:
+    """The validated data of one fit call, in the forms its parts need.
+
+    ``y`` is in the estimator's own form (the labels, the target values),
+    which its score and held-out split read; ``targets`` what the loss sees;
+    ``sample_weight`` the weights the caller passed, which weigh the score;
+    ``loss_weight`` each sample's weight in the objective (for a classifier,
+    times its class weight).
+    """
+
+    X: object
+    y: np.ndarray
+    targets: np.ndarray
+    sample_weight: np.ndarray
+    loss_weight: np.ndarray
+
+    def take(self, rows):
+        """The same data restricted to ``rows``."""
+        return FitData(*(part[rows] for part in vars(self).values()))
+
+
 def keeps_state_on_failure(method):
     """Decorate ``fit`` / ``partial_fit`` so that a failed call changes nothing.
 
@@ -310,8 +498,18 @@ def keeps_state_on_failure(method):
     return wrapper
 
 
-def informative_validation(weights):
-    """Whether held-out samples of these weights can judge the model.
+def split_rows(n_samples, n_validation, rng, stratify=None):
+    """Draw ``n_validation`` held-out rows; return the training and held-out rows."""
+    return train_test_split(
+        np.arange(n_samples),
+        test_size=n_validation,
+        stratify=stratify,
+        random_state=int(rng.integers(np.iinfo(np.int32).max)),
+    )
+
+
+def informative_validation(sample_weight):
+    """Whether held-out samples of these sample weights can judge the model.
 
     Their effective number, ``sum(w)**2 / sum(w**2)`` (Kish's: the number of
     equally weighted samples that would be as informative), must reach
@@ -319,8 +517,8 @@ def informative_validation(weights):
     1e-4 judges as one sample does. Below that, a score such as accuracy
     moves by large steps at random, and stopping on it stops too soon.
     """
-    weights = np.asarray(weights, dtype=np.float64)
-    total, squares = weights.sum(), weights @ weights
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    total, squares = sample_weight.sum(), sample_weight @ sample_weight
     return bool(squares > 0 and total * total >= MIN_VALIDATION_SAMPLES * squares)
 
 
@@ -354,15 +552,15 @@ def weighted_feature_std(X, sample_weight):
     In float64, on the columns divided by their largest magnitude: no square
     overflows, whatever the dtype and the scale of X.
     """
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    weights = weights / weights.sum()
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    sample_weight = sample_weight / sample_weight.sum()
     if sp.issparse(X):
         X = X.astype(np.float64)
         scale = np.asarray(abs(X).max(axis=0).todense()).ravel()
         scale[scale == 0] = 1.0
         X = X @ sp.diags(1.0 / scale)
-        mean = np.asarray(X.T @ weights).ravel()
-        variance = np.asarray(X.multiply(X).T @ weights).ravel() - mean * mean
+        mean = np.asarray(X.T @ sample_weight).ravel()
+        variance = np.asarray(X.multiply(X).T @ sample_weight).ravel() - mean * mean
     else:
         scale = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
         scale[scale == 0] = 1.0
@@ -371,13 +569,13 @@ def weighted_feature_std(X, sample_weight):
         blocks = [
             slice(i, i + _STATISTICS_BLOCK) for i in range(0, len(X), _STATISTICS_BLOCK)
         ]
-        mean = sum(weights[rows] @ (X[rows] / scale) for rows in blocks)
+        mean = sum(sample_weight[rows] @ (X[rows] / scale) for rows in blocks)
         variance = 0.0
         for rows in blocks:
             centred = X[rows] / scale
             centred -= mean
             centred *= centred
-            variance += weights[rows] @ centred
+            variance += sample_weight[rows] @ centred
     return scale * np.sqrt(np.maximum(variance, 0))
 
 
@@ -388,14 +586,14 @@ def mean_squared_norm(X, sample_weight):
     ValueError that says the data are too large when it overflows: training
     would overflow too, and the learning rate is not to blame.
     """
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    weights = weights / weights.sum()
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    sample_weight = sample_weight / sample_weight.sum()
     if sp.issparse(X):
         X = X.astype(np.float64, copy=False)
         squared_norms = np.asarray(X.multiply(X).sum(axis=1)).ravel()
     else:
         squared_norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    value = float(weights @ squared_norms)
+    value = float(sample_weight @ squared_norms)
     if not np.isfinite(value):
         largest = float(abs(X).max()) if sp.issparse(X) else float(np.abs(X).max())
         raise ValueError(

@@ -5,18 +5,17 @@ from numbers import Real
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._base import (
     COMMON_CONSTRAINTS,
+    FitData,
     WeightsEstimatorMixin,
     check_sample_weight,
     informative_validation,
     keeps_state_on_failure,
-    make_rng,
-    mean_squared_norm,
     silence_overflow,
+    split_rows,
     weighted_feature_std,
 )
 from sk_weights._callbacks import FitCallbacks
@@ -27,7 +26,6 @@ from sk_weights._least_squares import (
 from sk_weights._losses import LOSSES
 from sk_weights._network import FittedNetwork, Layout, predict, weight_statistics
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
-from sk_weights._training import train
 from sk_weights._validation import validate_input
 
 
@@ -85,7 +83,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its R^2 stops
         improving and keep the best weights seen (``best_epoch_``). A held-out
-        part of fewer than 10 samples, counted by their weights as
+        part of fewer than 10 samples, counted by their sample weights as
         ``sum(w)**2 / sum(w**2)``, is too small to judge: its scores are
         recorded, but the training loss decides when to stop and the last
         weights are kept.
@@ -296,7 +294,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         """
         X, y = self._validate_training_data(X, y, reset=True)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, partial=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
@@ -327,7 +325,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         first_call = not hasattr(self, "coef_")
         X, y = self._validate_training_data(X, y, reset=first_call)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, partial=True)
 
     def predict(self, X):
         """Predict ``X @ coef_.T + intercept_``.
@@ -374,13 +372,13 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         )
         return X, y.astype(X.dtype, copy=False)
 
-    def _solver_name(self, incremental=False):
+    def _solver_name(self, partial=False):
         """Resolve ``solver="auto"`` (and the full-batch solver in partial_fit)."""
-        stochastic = incremental or self.dropout > 0 or self.early_stopping
+        stochastic = partial or self.dropout > 0 or self.early_stopping
         if self.solver == "auto":
             return "sgd" if stochastic else "fista"
         if self.solver == "fista" and stochastic:
-            if incremental:
+            if partial:
                 return "sgd"
             raise ValueError(
                 "solver='fista' is a full-batch method and cannot use dropout or "
@@ -388,29 +386,34 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             )
         return self.solver
 
-    def _fit(self, X, y, sample_weight, incremental):
-        """Fit on validated data; ``incremental`` for one partial_fit epoch."""
+    def _fit(self, X, y, sample_weight, partial):
+        """Fit on validated data; ``partial`` for one partial_fit epoch."""
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
-        continuing = hasattr(self, "coef_") and (incremental or self.warm_start)
+        continuing = hasattr(self, "coef_") and (partial or self.warm_start)
         if continuing and self._coef_matrix().shape[0] != y2d.shape[1]:
             raise ValueError(
                 f"y has {y2d.shape[1]} target(s) but the model was fitted with "
                 f"{self._coef_matrix().shape[0]}; refit with warm_start=False."
             )
-        solver = self._solver_name(incremental)
-        max_epochs = 0 if solver == "fista" else 1 if incremental else self.max_iter
+        solver = self._solver_name(partial)
+        max_epochs = 0 if solver == "fista" else 1 if partial else self.max_iter
         callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=max_epochs)
+        data = FitData(X, y, y2d, sample_weight, sample_weight)
         with silence_overflow():
             if solver == "fista":
                 coef, intercept = self._fit_full_batch(X, y2d, sample_weight)
+                self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
+                self._record_fit_quality(data, warn=not partial)
             else:
-                coef, intercept, (X, y, sample_weight) = self._fit_stochastic(
-                    X, y, sample_weight, solver, incremental, continuing, callbacks
+                layout = Layout([X.shape[1], y2d.shape[1]])
+                data = self._train_network(
+                    data,
+                    layout,
+                    partial=partial,
+                    continuing=continuing,
+                    callbacks=callbacks,
                 )
-        self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
-        self._record_fit_quality(
-            X, y, sample_weight, sample_weight, warn=not incremental
-        )
+                self.feature_std_ = weighted_feature_std(data.X, data.sample_weight)
         callbacks.end()
         return self
 
@@ -444,81 +447,44 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         self.feature_std_ = stats.x_scale
         return coef, intercept
 
-    def _fit_stochastic(
-        self, X, y, sample_weight, solver, incremental, continuing, callbacks
-    ):
-        """Train by mini-batch gradient descent on the shared network core.
+    # -- what differs from the shell's training run (see _base) ---------------
 
-        Returns ``coef``, ``intercept`` and the ``(X, y, sample_weight)``
-        trained on (without the held-out part, with early stopping).
-        """
-        one_target = y.ndim == 1
-        y = y.reshape(-1, 1) if one_target else y
-        rng = make_rng(self.random_state)
-        n_features, n_targets = X.shape[1], y.shape[1]
-        layout = Layout([n_features, n_targets])
-        theta = np.zeros(layout.n_params, dtype=X.dtype)
-        if continuing:
-            theta = layout.pack(
-                [self._coef_matrix().T], [np.ravel(self.intercept_)], X.dtype
-            )
-        learning_rate = self._learning_rate(solver, X, y, sample_weight)
-        optimizer = self._make_optimizer(
-            solver, layout.n_params, X.dtype, learning_rate
-        )
-        if continuing and incremental:
-            # partial_fit goes on with the optimiser's state; a warm-started fit
-            # keeps only the weights and starts a fresh optimiser, as in
-            # scikit-learn, so a new learning_rate_init takes effect.
-            self._restore_optimizer(optimizer)
+    def _dropout_rates(self, n_hidden):
+        """Input dropout: the only layer that feeds the weights."""
+        return [self.dropout]
 
-        validation_score, monitor_validation = None, True
-        if self.early_stopping and not incremental:
-            X, y, sample_weight, validation_score, monitor_validation = (
-                self._split_validation(X, y, sample_weight, layout, rng)
-            )
-        result = train(
-            theta,
-            layout,
-            X,
-            y,
-            sample_weight,
-            activation="identity",
-            loss="squared_error",
-            penalty=self._penalty(),
-            optimizer=optimizer,
-            batch_size=self._batch_size(X.shape[0]),
-            max_epochs=1 if incremental else self.max_iter,
-            rng=rng,
-            shuffle=self.shuffle,
-            dropout_rates=[self.dropout],
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            validation_score=validation_score,
-            monitor_validation=monitor_validation,
-            stop_early=not incremental,
-            n_samples_seen=self.t_ if continuing else 0,
-            first_epoch=self.n_iter_ + 1 if continuing and incremental else 1,
-            verbose=bool(self.verbose),
-            fit_intercepts=self.fit_intercept,
-            epoch_callback=callbacks.epoch_callback(
-                theta, lambda theta: self._weights_of(theta, layout, one_target)
-            ),
-        )
-        if not incremental:
-            self._warn_not_converged(result.converged, stochastic=True)
-        self._store_training(result, optimizer, continuing, incremental)
-        self.feature_std_ = weighted_feature_std(X, sample_weight)
-        coefs, intercepts = layout.unpack(result.theta)
-        y = y.ravel() if one_target else y
-        return coefs[0].T, intercepts[0], (X, y, sample_weight)
+    def _loss(self, n_outputs):
+        return "squared_error"
 
-    def _split_validation(self, X, y, sample_weight, layout, rng):
+    def _current_parameters(self, layout, dtype):
+        """The fitted weights as a flat parameter vector, to continue from."""
+        return layout.pack([self._coef_matrix().T], [np.ravel(self.intercept_)], dtype)
+
+    def _curvature(self, squared_norm):
+        """Bound on the curvature of a mini-batch loss (see ``learning_rate_init``)."""
+        return (squared_norm + self.fit_intercept) / (
+            1.0 - self.dropout
+        ) + self._penalty().l2
+
+    def _adam_learning_rate(self, y, sample_weight, curvature):
+        """Adam's ``"auto"`` step: a share of the weights' expected magnitude."""
+        # Adam moves each weight by about the learning rate per step, so
+        # take a small share of the weights' expected order of magnitude.
+        # In float64: the squares of float32 targets can overflow.
+        y64 = y.astype(np.float64)
+        sample_weight = sample_weight / sample_weight.sum()
+        y_rms = float(np.sqrt(np.max(sample_weight @ (y64 * y64))))
+        # No fixed floor: on features of magnitude 1e19 the weights are of
+        # order 1e-19, and so must the steps be.
+        return max(0.05 * y_rms / np.sqrt(curvature), np.finfo(np.float64).tiny)
+
+    def _hold_out(self, data, layout, rng):
         """Hold out ``validation_fraction`` of the data and build its scorer.
 
-        Returns the data kept for training, the scorer and whether the
+        Returns the rows kept for training, the scorer and whether the
         held-out part is enough to stop on (see ``informative_validation``).
         """
+        X, y, sample_weight = data.X, data.targets, data.sample_weight
         # R^2 needs two held-out samples, whatever the fraction gives.
         n_validation = max(2, int(np.ceil(self.validation_fraction * X.shape[0])))
         if X.shape[0] - n_validation < 1:
@@ -527,47 +493,19 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
                 f"leaves none to train on with n_samples={X.shape[0]}: use more "
                 "samples or early_stopping=False."
             )
-        X, X_val, y, y_val, sample_weight, sw_val = train_test_split(
-            X,
-            y,
-            sample_weight,
-            test_size=n_validation,
-            random_state=int(rng.integers(np.iinfo(np.int32).max)),
-        )
-
-        held_out_weights = sw_val / sw_val.sum()
+        rows, held_out = split_rows(X.shape[0], n_validation, rng)
+        X_val, y_val, sw_val = X[held_out], y[held_out], sample_weight[held_out]
+        sw_normalised = sw_val / sw_val.sum()
 
         def validation_score(theta):
-            prediction = predict(theta, layout, X_val, "identity", "squared_error")
+            coefs, intercepts = layout.unpack(theta)
+            prediction = predict(coefs, intercepts, X_val, "identity", "identity")
             return (
                 r2_score(y_val, prediction, sample_weight=sw_val),
-                LOSSES["squared_error"](y_val, prediction, held_out_weights),
+                LOSSES["squared_error"](y_val, prediction, sw_normalised),
             )
 
-        return X, y, sample_weight, validation_score, informative_validation(sw_val)
-
-    def _learning_rate(self, solver, X, y, sample_weight):
-        """Resolve ``learning_rate_init="auto"`` from the data (see the class doc)."""
-        # Computed whatever learning_rate_init is: it raises when the data are
-        # too large to train on, which would otherwise pass for a divergence.
-        squared_norm = mean_squared_norm(X, sample_weight)
-        if self.learning_rate_init != "auto":
-            return float(self.learning_rate_init)
-        curvature = (squared_norm + self.fit_intercept) / (
-            1.0 - self.dropout
-        ) + self._penalty().l2
-        curvature = max(curvature, np.finfo(np.float64).tiny)
-        if solver == "adam":
-            # Adam moves each weight by about the learning rate per step, so
-            # take a small share of the weights' expected order of magnitude.
-            # In float64: the squares of float32 targets can overflow.
-            y64 = y.astype(np.float64)
-            weights = sample_weight / sample_weight.sum()
-            y_rms = float(np.sqrt(np.max(weights @ (y64 * y64))))
-            # No fixed floor: on features of magnitude 1e19 the weights are of
-            # order 1e-19, and so must the steps be.
-            return max(0.05 * y_rms / np.sqrt(curvature), np.finfo(np.float64).tiny)
-        return (1.0 - self.momentum or 1.0) / curvature
+        return rows, validation_score, informative_validation(sw_val)
 
     def _linear_output(self, X):
         """``X @ coef_.T + intercept_`` for validated X."""
@@ -595,11 +533,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             [coef.T], [intercept], "identity", "identity", (float(self.dropout),)
         )
 
-    def _weights_of(self, theta, layout, one_target):
-        """The ``coef_`` and ``intercept_`` that ``theta`` holds (for callbacks)."""
+    def _fitted_attributes(self, layout, theta, y):
+        """The ``coef_`` and ``intercept_`` that ``theta`` holds, for targets ``y``."""
         coefs, intercepts = layout.unpack(theta)
         coef, intercept = coefs[0].T, intercepts[0] * self.fit_intercept
-        if one_target:
+        if y.ndim == 1:
             return {"coef_": coef.ravel(), "intercept_": float(intercept[0])}
         return {"coef_": coef, "intercept_": intercept}
 

@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -15,34 +14,28 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sk_weights._activations import HIDDEN_ACTIVATIONS
 from sk_weights._base import (
     COMMON_CONSTRAINTS,
+    FitData,
     WeightsEstimatorMixin,
     check_sample_weight,
     informative_validation,
     keeps_state_on_failure,
-    make_rng,
-    mean_squared_norm,
     silence_overflow,
+    split_rows,
 )
 from sk_weights._callbacks import FitCallbacks
 from sk_weights._losses import LOSSES
 from sk_weights._network import (
     FittedNetwork,
     Layout,
-    Workspace,
     connection_weights,
-    forward,
     init_parameters,
+    predict,
 )
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
-from sk_weights._training import train
 from sk_weights._validation import validate_input
 
 #: The loss that goes with each output activation.
 _OUTPUT_LOSSES = {"logistic": "binary_log_loss", "softmax": "log_loss"}
-
-#: Rows per forward pass at prediction time: bounds the memory of the hidden
-#: activations whatever the number of samples, with GEMMs still large.
-_PREDICT_BATCH = 4096
 
 #: Step size of Adam for ``learning_rate_init="auto"`` (Kingma & Ba's default).
 _ADAM_AUTO_LEARNING_RATE = 1e-3
@@ -106,9 +99,9 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         and keep the best weights seen (``best_epoch_``). At an equal accuracy
         a lower held-out log loss counts as an improvement, since accuracy on
         few samples moves in coarse steps. A held-out part of fewer than 10
-        samples, counted by their weights as ``sum(w)**2 / sum(w**2)``, is too
-        small to judge: its scores are recorded, but the training loss decides
-        when to stop and the last weights are kept. :meth:`partial_fit`
+        samples, counted by their sample weights as ``sum(w)**2 / sum(w**2)``,
+        is too small to judge: its scores are recorded, but the training loss
+        decides when to stop and the last weights are kept. :meth:`partial_fit`
         ignores it.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping (at least one
@@ -422,7 +415,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         if self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit: a chunk "
-                "does not tell the class frequencies. Compute the weights on a "
+                "does not tell the class frequencies. Compute the class weights on a "
                 "representative sample of labels, e.g. with "
                 "sklearn.utils.compute_class_weight('balanced', classes=classes, "
                 "y=y_sample), and pass them as a dict {label: weight}."
@@ -553,7 +546,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
             )
         return X, y
 
-    def _solver_name(self, incremental=False):
+    def _solver_name(self, partial=False):
         """The optimiser to train with (the same for fit and partial_fit)."""
         return self.solver
 
@@ -583,13 +576,20 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         return [0.0, *rates]
 
     def _class_weights(self, classes, y_index, sample_weight):
-        """Return the weight of each class (see ``class_weight``)."""
-        weights = np.ones(classes.size)
+        """Return the weight of each class (see ``class_weight``).
+
+        ``"balanced"`` is ``sklearn.utils.compute_class_weight``'s rule with
+        sample weights, written out: that function takes ``sample_weight``
+        only from scikit-learn 1.7 (the minimum supported is 1.6), and it
+        gives an infinite weight to a class whose samples all weigh 0, which
+        keeps weight 1 here.
+        """
+        class_weights = np.ones(classes.size)
         if isinstance(self.class_weight, dict):
             bad = {
-                label: weight
-                for label, weight in self.class_weight.items()
-                if not (isinstance(weight, Real) and 0 <= weight < np.inf)
+                label: value
+                for label, value in self.class_weight.items()
+                if not (isinstance(value, Real) and 0 <= value < np.inf)
             }
             if bad:
                 raise ValueError(
@@ -600,7 +600,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         if self.class_weight == "balanced":
             totals = np.bincount(y_index, weights=sample_weight, minlength=classes.size)
             present = totals > 0
-            weights[present] = totals.sum() / (classes.size * totals[present])
+            class_weights[present] = totals.sum() / (classes.size * totals[present])
         elif isinstance(self.class_weight, dict):
             labels = classes.tolist()
             unknown = set(self.class_weight) - set(labels)
@@ -609,142 +609,95 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                     f"class_weight has labels that are not classes: {sorted(unknown)}"
                     f" (classes are {labels})."
                 )
-            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in labels])
-        return weights
-
-    def _rng(self, partial, continuing):
-        """The one generator of this call: initialisation, order, masks, split."""
-        rng = make_rng(self.random_state)
-        if partial and continuing:
-            # A new order and new dropout masks for every chunk, still reproducible.
-            rng = np.random.default_rng([int(rng.integers(2**31)), self.n_iter_])
-        return rng
-
-    def _learning_rate(self, X, sample_weight):
-        """Resolve ``learning_rate_init="auto"`` (see the class docstring)."""
-        # Computed whatever learning_rate_init is: it raises when the data are
-        # too large to train on, which would otherwise pass for a divergence.
-        squared_norm = mean_squared_norm(X, sample_weight)
-        if self.learning_rate_init != "auto":
-            return float(self.learning_rate_init)
-        if self.solver == "adam":
-            return _ADAM_AUTO_LEARNING_RATE
-        curvature = 1.0 + squared_norm + self._penalty().l2
-        return (1.0 - self.momentum or 1.0) / curvature
+            class_weights = np.array(
+                [float(self.class_weight.get(c, 1.0)) for c in labels]
+            )
+        return class_weights
 
     def _fit(self, X, y_index, classes, sample_weight, partial, continuing):
         """Train on validated data; assign the fitted attributes only on success."""
         dtype = X.dtype
-        hidden = self._hidden_sizes()
-        rates = self._dropout_rates(len(hidden))
         n_outputs = 1 if classes.size == 2 else classes.size
-        out_activation = "logistic" if n_outputs == 1 else "softmax"
-        loss = _OUTPUT_LOSSES[out_activation]
-        layout = Layout([X.shape[1], *hidden, n_outputs])
+        layout = Layout([X.shape[1], *self._hidden_sizes(), n_outputs])
 
-        # The weights of the objective: sample weight times class weight.
+        # Each sample's weight in the objective: sample weight times class weight.
         class_weights = self._class_weights(classes, y_index, sample_weight)
-        weights = sample_weight * class_weights.astype(dtype)[y_index]
-        if not np.any(weights > 0):
+        loss_weight = sample_weight * class_weights.astype(dtype)[y_index]
+        if not np.any(loss_weight > 0):
             raise ValueError(
                 "Every sample has zero weight (sample_weight times class_weight): "
                 "the model has nothing to learn from."
             )
         targets = _encode_targets(y_index, n_outputs, dtype)
-
-        rng = self._rng(partial, continuing)
-        if continuing:
-            if [c.shape for c in self.coefs_] != layout.coef_shapes:
-                raise ValueError(
-                    f"The network has layers {[c.shape for c in self.coefs_]} but "
-                    f"the parameters ask for {layout.coef_shapes}; refit with "
-                    "warm_start=False."
-                )
-            theta = layout.pack(self.coefs_, self.intercepts_, dtype)
-        else:
-            theta = init_parameters(layout, self.activation, rng, dtype)
-        optimizer = self._make_optimizer(
-            self.solver, layout.n_params, dtype, self._learning_rate(X, weights)
-        )
-        if continuing and partial:
-            # partial_fit goes on with the optimiser's state; a warm-started fit
-            # keeps only the weights and starts a fresh optimiser, as in
-            # scikit-learn, so a new learning_rate_init takes effect.
-            self._restore_optimizer(optimizer)
-
-        max_epochs = 1 if partial else self.max_iter
         callbacks = FitCallbacks(
-            self, X, lambda: classes[y_index], sample_weight, max_epochs=max_epochs
+            self,
+            X,
+            lambda: classes[y_index],
+            sample_weight,
+            max_epochs=1 if partial else self.max_iter,
         )
-
-        def fitted_network(theta):  # what a callback's fitted_estimator uses
-            coefs, intercepts = layout.unpack(theta)
-            return {
-                "classes_": classes,
-                "coefs_": coefs,
-                "intercepts_": intercepts,
-                "n_layers_": layout.n_layers + 1,
-                "n_outputs_": n_outputs,
-                "out_activation_": out_activation,
-            }
-
-        validation_score, monitor_validation = None, True
-        if self.early_stopping and not partial:
-            train_rows, validation_score, monitor_validation = self._split_validation(
-                X, y_index, weights, layout, out_activation, rng
-            )
-            X, targets = X[train_rows], targets[train_rows]
-            y_index, sample_weight = y_index[train_rows], sample_weight[train_rows]
-            weights = weights[train_rows]
-        with silence_overflow():
-            result = train(
-                theta,
-                layout,
-                X,
-                targets,
-                weights,
-                activation=self.activation,
-                loss=loss,
-                penalty=self._penalty(),
-                optimizer=optimizer,
-                batch_size=self._batch_size(X.shape[0]),
-                max_epochs=max_epochs,
-                rng=rng,
-                shuffle=self.shuffle,
-                dropout_rates=rates,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                validation_score=validation_score,
-                monitor_validation=monitor_validation,
-                stop_early=not partial,
-                n_samples_seen=self.t_ if continuing else 0,
-                first_epoch=self.n_iter_ + 1 if partial and continuing else 1,
-                verbose=bool(self.verbose),
-                epoch_callback=callbacks.epoch_callback(theta, fitted_network),
-            )
-        if not partial:
-            self._warn_not_converged(result.converged, stochastic=True)
-
         self.classes_ = classes
-        self._store_training(result, optimizer, continuing, incremental=partial)
-        coefs, intercepts = layout.unpack(result.theta)
-        self.coefs_ = [np.array(c) for c in coefs]
-        self.intercepts_ = [np.array(b) for b in intercepts]
-        self.n_layers_ = layout.n_layers + 1
-        self.n_outputs_ = n_outputs
-        self.out_activation_ = out_activation
-        self._record_fit_quality(
-            X, classes[y_index], sample_weight, weights, warn=not partial
-        )
+        data = FitData(X, classes[y_index], targets, sample_weight, loss_weight)
+        with silence_overflow():
+            self._train_network(
+                data,
+                layout,
+                partial=partial,
+                continuing=continuing,
+                callbacks=callbacks,
+            )
         callbacks.end()
         return self
 
-    def _split_validation(self, X, y_index, weights, layout, out_act, rng):
+    # -- what differs from the shell's training run (see _base) ---------------
+
+    def _hidden_activation(self):
+        return self.activation
+
+    def _loss(self, n_outputs):
+        return _OUTPUT_LOSSES[_output_activation(n_outputs)]
+
+    def _initial_parameters(self, layout, rng, dtype):
+        """Glorot's uniform initialisation (see the class docstring)."""
+        return init_parameters(layout, self.activation, rng, dtype)
+
+    def _current_parameters(self, layout, dtype):
+        """The fitted weights as a flat parameter vector, to continue from."""
+        if [c.shape for c in self.coefs_] != layout.coef_shapes:
+            raise ValueError(
+                f"The network has layers {[c.shape for c in self.coefs_]} but "
+                f"the parameters ask for {layout.coef_shapes}; refit with "
+                "warm_start=False."
+            )
+        return layout.pack(self.coefs_, self.intercepts_, dtype)
+
+    def _curvature(self, squared_norm):
+        """The curvature bound of the first layer's loss, seen as a linear model."""
+        return 1.0 + squared_norm + self._penalty().l2
+
+    def _adam_learning_rate(self, targets, sample_weight, curvature):
+        return _ADAM_AUTO_LEARNING_RATE
+
+    def _fitted_attributes(self, layout, theta, y):
+        """The fitted attributes of the network that ``theta`` holds."""
+        coefs, intercepts = layout.unpack(theta)
+        return {
+            "classes_": self.classes_,
+            "coefs_": [np.array(c) for c in coefs],
+            "intercepts_": [np.array(b) for b in intercepts],
+            "n_layers_": layout.n_layers + 1,
+            "n_outputs_": layout.layer_sizes[-1],
+            "out_activation_": _output_activation(layout.layer_sizes[-1]),
+        }
+
+    def _hold_out(self, data, layout, rng):
         """Hold out a stratified ``validation_fraction``.
 
         Returns the rows kept for training, the scorer of the held-out rows
         and whether they are enough to stop on (see ``informative_validation``).
         """
+        X, loss_weight = data.X, data.loss_weight
+        y_index = np.searchsorted(self.classes_, data.y)
         n_samples = X.shape[0]
         n_classes = int(y_index.max()) + 1
         n_validation = max(
@@ -758,27 +711,25 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
                 f"few to train on with n_samples={n_samples}: use more samples or "
                 "early_stopping=False."
             )
-        train_rows, validation_rows = train_test_split(
-            np.arange(n_samples),
-            test_size=n_validation,
-            stratify=y_index,
-            random_state=int(rng.integers(np.iinfo(np.int32).max)),
+        train_rows, validation_rows = split_rows(
+            n_samples, n_validation, rng, stratify=y_index
         )
         X_val, y_val = X[validation_rows], y_index[validation_rows]
-        w_val = weights[validation_rows].astype(np.float64)
-        if w_val.sum() == 0:
-            w_val = np.ones_like(w_val)
-        informative = informative_validation(w_val)
-        w_val /= w_val.sum()
+        sw_val = loss_weight[validation_rows].astype(np.float64)
+        if sw_val.sum() == 0:
+            sw_val = np.ones_like(sw_val)
+        informative = informative_validation(sw_val)
+        sw_val /= sw_val.sum()
         n_outputs = layout.layer_sizes[-1]
-        loss = _OUTPUT_LOSSES[out_act]
+        out_activation = _output_activation(n_outputs)
+        loss = _OUTPUT_LOSSES[out_activation]
         targets_val = _one_hot(y_val, n_outputs, np.float64)
 
         def validation_score(theta):
             coefs, intercepts = layout.unpack(theta)
-            output = _predict_output(coefs, intercepts, X_val, self.activation, out_act)
-            accuracy = float(w_val @ (_decide(output) == y_val))
-            return accuracy, LOSSES[loss](targets_val, output, w_val)
+            output = predict(coefs, intercepts, X_val, self.activation, out_activation)
+            accuracy = float(sw_val @ (_decide(output) == y_val))
+            return accuracy, LOSSES[loss](targets_val, output, sw_val)
 
         return train_rows, validation_score, informative
 
@@ -804,7 +755,7 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
 
     def _probabilities(self, X):
         """Class probabilities of validated X, in the order of ``classes_``."""
-        output = _predict_output(
+        output = predict(
             self.coefs_, self.intercepts_, X, self.activation, self.out_activation_
         )
         if self.n_outputs_ == 1:
@@ -837,21 +788,6 @@ def _decide(output):
     return np.argmax(output, axis=1)
 
 
-def _predict_output(coefs, intercepts, X, activation, out_activation):
-    """Forward pass without dropout, in row blocks of bounded memory."""
-    layout = Layout([coefs[0].shape[0], *(b.size for b in intercepts)])
-    n_samples = X.shape[0]
-    dtype = coefs[0].dtype
-    output = np.empty((n_samples, layout.layer_sizes[-1]), dtype=dtype)
-    workspace = Workspace(layout, min(n_samples, _PREDICT_BATCH), dtype)
-    for start in range(0, n_samples, _PREDICT_BATCH):
-        stop = min(start + _PREDICT_BATCH, n_samples)
-        output[start:stop] = forward(
-            coefs,
-            intercepts,
-            X[start:stop],
-            activation,
-            out_activation,
-            workspace.resize(stop - start),
-        )
-    return output
+def _output_activation(n_outputs):
+    """One logistic output for two classes, else a softmax layer."""
+    return "logistic" if n_outputs == 1 else "softmax"

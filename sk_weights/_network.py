@@ -308,13 +308,36 @@ def loss_and_gradient(
     return value, grad
 
 
-def predict(theta, layout, X, activation, loss):
-    """Return the network's output on ``X`` (no dropout), batch by batch."""
-    coefs, intercepts = layout.unpack(theta)
-    workspace = Workspace(layout, X.shape[0], theta.dtype)
-    return forward(
-        coefs, intercepts, X, activation, OUTPUT_ACTIVATIONS[loss], workspace
-    )
+#: Rows per block of :func:`predict`: bounds the memory of the hidden
+#: activations whatever the number of samples, with GEMMs still large.
+PREDICT_BATCH = 4096
+
+
+def predict(coefs, intercepts, X, activation, output_activation, batch_size=None):
+    """Return the network's output on ``X`` (no dropout), in row blocks.
+
+    The blocks hold ``batch_size`` rows (default :data:`PREDICT_BATCH`) and
+    share one :class:`Workspace`, so the memory beyond the result,
+    ``(n_samples, n_outputs)`` in the weights' dtype, is O(batch_size x the
+    widest layer) whatever the number of samples.
+    """
+    n_samples = X.shape[0]
+    batch_size = max(1, min(batch_size or PREDICT_BATCH, n_samples))
+    dtype = coefs[0].dtype
+    layout = Layout([coefs[0].shape[0], *(b.size for b in intercepts)])
+    output = np.empty((n_samples, layout.layer_sizes[-1]), dtype=dtype)
+    workspace = Workspace(layout, batch_size, dtype)
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        output[start:stop] = forward(
+            coefs,
+            intercepts,
+            X[start:stop],
+            activation,
+            output_activation,
+            workspace.resize(stop - start),
+        )
+    return output
 
 
 def connection_weights(coefs):

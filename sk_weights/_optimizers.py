@@ -3,15 +3,22 @@
 :class:`SGDOptimizer` and :class:`AdamOptimizer` take one mini-batch gradient
 per :meth:`step`; their :meth:`prox_step_size` tells the proximal L1 step how far
 the weights just moved, so soft-thresholding uses the step the optimiser
-actually took. :func:`accelerated_proximal_gradient` is the deterministic
-full-batch method (FISTA with adaptive restart).
+actually took. (The deterministic full-batch solvers live in
+``_least_squares``.)
 
-Optimisers hold only arrays and numbers; :meth:`state` / :meth:`from_state`
-turn them into a plain dict and back, so an estimator can keep its optimiser
-between ``partial_fit`` calls without storing objects.
+Optimisers hold only arrays and numbers; ``state()`` / ``load_state()`` turn
+them into a plain dict and back, so an estimator can keep its optimiser
+between ``partial_fit`` calls without storing objects. The dict names the
+solver that ran (``"solver"``), and each class declares its layout in
+``STATE_SCHEMA``, which the safe file format checks a loaded state against.
 """
 
+import math
+
 import numpy as np
+
+#: The smallest positive normal float64: the floor of a scheduled learning rate.
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 class SGDOptimizer:
@@ -41,7 +48,12 @@ class SGDOptimizer:
         Exponent of the ``"invscaling"`` schedule.
     """
 
+    name = "sgd"
     min_learning_rate = 1e-6
+
+    #: The saved state: ``"params"`` is an array shaped and typed like the
+    #: parameter vector, ``"rate"`` a float > 0, ``"count"`` an int >= 0.
+    STATE_SCHEMA = {"learning_rate": "rate", "velocity": "params"}
 
     def __init__(
         self,
@@ -89,9 +101,12 @@ class SGDOptimizer:
     def on_epoch_end(self, n_samples_seen):
         """Apply the ``"invscaling"`` schedule after an epoch."""
         if self.schedule == "invscaling":
-            self.learning_rate = (
-                self.learning_rate_init / (n_samples_seen + 1) ** self.power_t
-            )
+            try:
+                decay = (n_samples_seen + 1) ** self.power_t
+            except OverflowError:  # a large power_t: the rate is all but 0
+                decay = math.inf
+            # Kept above 0, so that the state stays a valid one to save and load.
+            self.learning_rate = max(self.learning_rate_init / decay, _TINY)
 
     def on_plateau(self, verbose=False):
         """React to training that stopped improving; return True to go on.
@@ -111,11 +126,16 @@ class SGDOptimizer:
         return bool(np.isfinite(self.velocity).all())
 
     def state(self):
-        """Return the optimiser's state as a dict of numbers and arrays."""
-        return {"learning_rate": self.learning_rate, "velocity": self.velocity}
+        """Return the optimiser's state: its name, numbers and (copied) arrays."""
+        return {
+            "solver": self.name,
+            "learning_rate": self.learning_rate,
+            "velocity": self.velocity.copy(),
+        }
 
     def load_state(self, state):
         """Restore a state returned by :meth:`state` (arrays are copied)."""
+        _check_solver(self, state)
         self.learning_rate = float(state["learning_rate"])
         self.velocity[...] = state["velocity"]
         return self
@@ -142,6 +162,11 @@ class AdamOptimizer:
     Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic
     optimization. ICLR.
     """
+
+    name = "adam"
+
+    #: The saved state (see ``SGDOptimizer.STATE_SCHEMA``).
+    STATE_SCHEMA = {"t": "count", "first_moment": "params", "second_moment": "params"}
 
     def __init__(
         self,
@@ -219,72 +244,43 @@ class AdamOptimizer:
         return bool(np.isfinite(self.second_moment).all())
 
     def state(self):
-        """Return the optimiser's state as a dict of numbers and arrays."""
+        """Return the optimiser's state: its name, numbers and (copied) arrays."""
         return {
+            "solver": self.name,
             "t": self.t,
-            "first_moment": self.first_moment,
-            "second_moment": self.second_moment,
+            "first_moment": self.first_moment.copy(),
+            "second_moment": self.second_moment.copy(),
         }
 
     def load_state(self, state):
         """Restore a state returned by :meth:`state` (arrays are copied)."""
+        _check_solver(self, state)
         self.t = int(state["t"])
         self.first_moment[...] = state["first_moment"]
         self.second_moment[...] = state["second_moment"]
         return self
 
 
-def accelerated_proximal_gradient(x0, gradient, prox, step_size, max_iter, callback):
-    """Minimise ``f(x) + g(x)`` by FISTA with gradient-based adaptive restart.
+#: Labels of states saved before the label named the optimiser that ran: a
+#: WeightedLinearRegressor's partial_fit with solver="auto" or "fista" ran SGD.
+_LEGACY_LABELS = {"fista": "sgd"}
 
-    Parameters
-    ----------
-    x0 : ndarray
-        Starting point (not modified).
-    gradient : callable
-        ``gradient(x)`` returns the gradient of the smooth part ``f``.
-    prox : callable
-        ``prox(x, step)`` applies the proximal operator of ``step * g`` in place.
-    step_size : float
-        ``1 / L`` with ``L`` a Lipschitz constant of the gradient.
-    max_iter : int
-        Maximum number of iterations.
-    callback : callable
-        ``callback(iteration, x)`` is called after every iteration; training
-        stops when it returns True.
 
-    Returns
-    -------
-    x : ndarray
-        The last iterate.
-    n_iter : int
-        Iterations run.
-    stopped : bool
-        Whether ``callback`` asked to stop (as opposed to reaching max_iter).
+def state_solver(state):
+    """Return the name of the optimiser a saved state belongs to."""
+    label = state.get("solver")
+    return _LEGACY_LABELS.get(label, label)
 
-    References
-    ----------
-    Beck, A. and Teboulle, M. (2009). A fast iterative shrinkage-thresholding
-    algorithm for linear inverse problems. SIAM J. Imaging Sci. 2(1).
-    O'Donoghue, B. and Candès, E. (2015). Adaptive restart for accelerated
-    gradient schemes. Found. Comput. Math. 15.
-    """
-    x = x0.copy()
-    lookahead = x0.copy()
-    t = 1.0
-    for iteration in range(1, max_iter + 1):
-        x_new = lookahead - step_size * gradient(lookahead)
-        prox(x_new, step_size)
-        step = x_new - x
-        if np.dot(lookahead - x_new, step) > 0:
-            # The momentum points uphill: drop it and restart from x_new.
-            t = 1.0
-            lookahead = x_new.copy()
-        else:
-            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-            lookahead = x_new + ((t - 1.0) / t_next) * step
-            t = t_next
-        x = x_new
-        if callback(iteration, x):
-            return x, iteration, True
-    return x, max_iter, False
+
+def _check_solver(optimizer, state):
+    """Refuse the state of another optimiser (its arrays mean something else)."""
+    if state_solver(state) != optimizer.name:
+        raise ValueError(
+            f"Cannot load the state of solver {state.get('solver')!r} into the "
+            f"{optimizer.name!r} optimiser."
+        )
+
+
+#: The optimiser each stochastic solver runs, by the solver's name: the name
+#: its saved state carries (see ``state``).
+OPTIMIZERS = {optimizer.name: optimizer for optimizer in (SGDOptimizer, AdamOptimizer)}

@@ -1,10 +1,18 @@
 """The epoch loop of the stochastic solvers, shared by every estimator.
 
-:func:`train` runs mini-batch gradient descent on a flat parameter vector:
-batching and shuffling, inverted-dropout masks, the optimiser step and the
-proximal L1 step, per-epoch history, stopping on the training loss or on a
-held-out validation score, and the divergence guard. It works on a copy of the
-parameters, so a failed run leaves the caller's arrays untouched.
+:func:`train` is the fit loop; each part it calls can be read on its own:
+
+- :class:`TrainingConfig`: the frozen settings of one run;
+- :class:`EpochRunner`: one pass over the mini-batches (batch, dropout masks,
+  loss and gradient, optimiser step, proximal L1 step);
+- :class:`DivergenceGuard`: the checks that stop a run going astray, each of
+  which raises :class:`~sk_weights.exceptions.DivergenceError` or returns;
+- :class:`EarlyStopping`: the rule that says when to stop, and which weights
+  to keep;
+- the per-epoch record (the history) and, at the edge, printing and callbacks.
+
+The loop works on a copy of the parameters, so a failed run leaves the
+caller's arrays untouched.
 
 The guard compares like with like: the data loss of a batch with the data loss
 of the all-zero model, and the penalised objective of an epoch with the
@@ -23,11 +31,63 @@ from sk_weights._losses import LOSSES, OUTPUT_ACTIVATIONS
 from sk_weights._network import (
     Workspace,
     dropout_mask,
-    forward,
     loss_and_gradient,
+    predict,
     weight_statistics,
 )
 from sk_weights.exceptions import DivergenceError
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The settings of one run of :func:`train`.
+
+    Parameters
+    ----------
+    activation, loss : str
+        Hidden activation and loss (see ``_activations`` and ``_losses``); the
+        loss fixes the output activation.
+    penalty : ElasticNetPenalty
+        Penalty on the weight matrices.
+    batch_size : int
+        Samples per mini-batch (capped by the number of samples).
+    max_epochs : int
+        Maximum number of passes over the data.
+    shuffle : bool, default=True
+        Whether to visit the samples in a new random order each epoch.
+    dropout_rates : tuple of float, default=()
+        Drop probability of each layer that feeds a weight matrix (the input
+        first). Empty or 0 drops nothing.
+    fit_intercepts : bool, default=True
+        Whether to learn the biases; if False they keep their starting values
+        (their gradient is dropped before every step).
+    tol, n_iter_no_change : float, int
+        Stop when the monitored quantity has not improved by ``tol`` for
+        ``n_iter_no_change`` consecutive epochs.
+    early_stopping : bool, default=True
+        Whether the stopping rule may end the run and choose the weights kept
+        (False for the single epoch of a ``partial_fit``).
+    monitor_validation : bool, default=True
+        False records the validation score and loss of every epoch but
+        monitors the training loss and returns the last parameters, as
+        without a validation score: for a held-out set too small to judge.
+    verbose : bool, default=False
+        Print one line per epoch.
+    """
+
+    activation: str
+    loss: str
+    penalty: object
+    batch_size: int
+    max_epochs: int
+    shuffle: bool = True
+    dropout_rates: tuple = ()
+    fit_intercepts: bool = True
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
+    early_stopping: bool = True
+    monitor_validation: bool = True
+    verbose: bool = False
 
 
 @dataclass
@@ -65,63 +125,20 @@ EXPLOSION_FACTOR = 1e6
 FAILURE_FACTOR = 2.0
 
 
-def divergence_message(epoch, what, learning_rate):
-    """Explain a divergence: where it happened, the likely cause and the cure."""
-    return (
-        f"Training diverged at epoch {epoch}: {what}. "
-        f"The learning rate ({learning_rate:.3g}) is likely too large for this "
-        "data, or the features are not scaled. Lower learning_rate_init, or "
-        "standardise X (e.g. with sklearn.preprocessing.StandardScaler). The "
-        "estimator keeps the weights it had before this call."
-    )
-
-
-def _batches(n_samples, batch_size, rng, shuffle):
-    """Yield index arrays (or slices) covering ``range(n_samples)`` once."""
-    if shuffle:
-        order = rng.permutation(n_samples)
-        for start in range(0, n_samples, batch_size):
-            yield order[start : start + batch_size]
-    else:
-        for start in range(0, n_samples, batch_size):
-            yield slice(start, min(start + batch_size, n_samples))
-
-
-def _take_rows(X, rows, buffer):
-    """Return ``X[rows]``, gathered into ``buffer`` when X is dense."""
-    if isinstance(rows, slice) or sp.issparse(X):
-        return X[rows]
-    # mode="clip" skips the bounds check, for which NumPy gathers into a
-    # temporary and copies it over: the rows come from a permutation.
-    return np.take(X, rows, axis=0, out=buffer[: len(rows)], mode="clip")
-
-
 def train(
     theta,
     layout,
     X,
     y,
     sample_weight,
-    *,
-    activation,
-    loss,
-    penalty,
+    config,
     optimizer,
-    batch_size,
-    max_epochs,
     rng,
-    shuffle=True,
-    dropout_rates=None,
-    tol=1e-4,
-    n_iter_no_change=10,
+    *,
     validation_score=None,
-    monitor_validation=True,
-    stop_early=True,
+    epoch_callback=None,
     n_samples_seen=0,
     first_epoch=1,
-    verbose=False,
-    epoch_callback=None,
-    fit_intercepts=True,
 ):
     """Train ``theta`` by mini-batch proximal gradient descent.
 
@@ -139,52 +156,23 @@ def train(
         matrix is ever made.
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights of the samples.
-    activation, loss : str
-        Hidden activation and loss (see ``_activations`` and ``_losses``).
-    penalty : ElasticNetPenalty
-        Penalty on the weight matrices.
+    config : TrainingConfig
+        The settings of the run.
     optimizer : SGDOptimizer or AdamOptimizer
         Updates ``theta`` from each mini-batch gradient; modified in place.
-    batch_size : int
-        Samples per mini-batch.
-    max_epochs : int
-        Maximum number of passes over the data.
     rng : numpy.random.Generator
         Source of the shuffling and of the dropout masks.
-    shuffle : bool, default=True
-        Whether to visit the samples in a new random order each epoch.
-    dropout_rates : sequence of float, optional
-        Drop probability of each layer that feeds a weight matrix (the input
-        first). None or 0 drops nothing.
-    tol, n_iter_no_change : float, int
-        Stop when the monitored quantity has not improved by ``tol`` for
-        ``n_iter_no_change`` consecutive epochs.
     validation_score : callable, optional
         ``validation_score(theta)`` returns ``(score, loss)`` on held-out data:
-        a score to maximise and the data loss. When given, they are the
-        monitored quantity and the best parameters seen are returned; otherwise
-        the training loss is monitored. An epoch improves when its score beats
-        the best by ``tol``, or equals the best with a loss lower by ``tol``:
-        on a small held-out set a score such as accuracy moves in coarse steps
-        and stays level for many epochs while the model still improves, which
-        the loss shows.
-    monitor_validation : bool, default=True
-        False records the validation score and loss of every epoch but
-        monitors the training loss and returns the last parameters, as
-        without a validation score: for a held-out set too small to judge.
-    stop_early : bool, default=True
-        Whether to stop when the monitored quantity stops improving (False for
-        a single ``partial_fit`` pass).
-    n_samples_seen, first_epoch
-        Carried over from previous calls (warm start / partial_fit).
-    verbose : bool, default=False
-        Print one line per epoch.
+        a score to maximise and the data loss. When given (and
+        ``config.monitor_validation``), they are the monitored quantity and
+        the best parameters seen are returned; otherwise the training loss is
+        monitored (see :class:`EarlyStopping`).
     epoch_callback : callable, optional
         ``epoch_callback(record, theta)`` is called after each epoch with that
         epoch's history record; returning True stops training.
-    fit_intercepts : bool, default=True
-        Whether to learn the biases; if False they keep their starting values
-        (their gradient is dropped before every step).
+    n_samples_seen, first_epoch : int
+        Carried over from previous calls (warm start / partial_fit).
 
     Returns
     -------
@@ -203,193 +191,54 @@ def train(
         both the starting weights and the all-zero model.
     """
     theta = theta.copy()
-    n_samples = X.shape[0]
-    batch_size = min(batch_size, n_samples)
-    rates = list(dropout_rates or [])
-    dropping = any(rate > 0 for rate in rates)
-    dtype = theta.dtype
-    grad = np.empty_like(theta)
-    # Every per-batch array lives in buffers allocated here, once: the working
-    # memory is O(batch_size x width) whatever the number of samples.
-    workspace = Workspace(layout, batch_size, dtype)
-    x_buffer = None if sp.issparse(X) else np.empty((batch_size, X.shape[1]), X.dtype)
-    n_outputs = layout.layer_sizes[-1]
-    y_buffer = np.empty((batch_size, n_outputs), dtype if y.ndim == 1 else y.dtype)
-    weight_buffer = np.empty(batch_size, dtype)
-    mask_buffers = _mask_buffers(X, layout, rates, batch_size, dtype)
-    total_weight = float(sample_weight.sum())
-    n_coefs = layout.n_coefs
-    weights = theta[:n_coefs]
+    runner = EpochRunner(layout, X, y, sample_weight, config, theta.dtype)
+    weights = theta[: layout.n_coefs]
     weight_matrices = layout.unpack(theta)[0]  # views, updated in place
-
-    zero_loss = _zero_model_loss(
-        loss, y, sample_weight / total_weight, dtype, n_outputs
+    guard = DivergenceGuard(
+        _zero_model_loss(config.loss, y, sample_weight, theta.dtype, layout),
+        config.penalty.value(weights),
+        optimizer,
+        theta.dtype,
     )
-    # In the parameters' dtype, so that weighting the gradient does not upcast.
-    sample_weight = np.asarray(sample_weight, dtype=dtype)
-    loss_limit = EXPLOSION_FACTOR * max(zero_loss, np.finfo(dtype).eps)
-    start_penalty = penalty.value(weights)
-    # The objective at the starting weights: the first batch's loss estimates
-    # the data part. The all-zero model's objective is its loss alone.
-    start_objective = None
-    objective_limit = None
+    rule = EarlyStopping(
+        config.tol,
+        config.n_iter_no_change,
+        on_validation=validation_score is not None and config.monitor_validation,
+    )
     history = []
-    best_loss = np.inf
-    best_validation = (-np.inf, np.inf)  # (score, loss) of the best epoch
-    best_theta = best_epoch = None
-    no_improvement = 0
     stop_reason = "max_iter"
     epoch = first_epoch - 1
-    for epoch in range(first_epoch, first_epoch + max_epochs):
+    for epoch in range(first_epoch, first_epoch + config.max_epochs):
         start_time = time.perf_counter()
-        accumulated = 0.0
-        for rows in _batches(n_samples, batch_size, rng, shuffle):
-            batch_weight = _take_rows(sample_weight, rows, weight_buffer)
-            weight_sum = float(batch_weight.sum())
-            if weight_sum == 0:
-                continue
-            batch_weight = np.divide(
-                batch_weight, weight_sum, out=weight_buffer[: batch_weight.size]
-            )
-            X_batch = _take_rows(X, rows, x_buffer)
-            y_batch = _take_targets(y, rows, y_buffer)
-            masks = (
-                _dropout_masks(rng, X_batch, rates, mask_buffers) if dropping else None
-            )
-            batch_loss, _ = loss_and_gradient(
-                theta,
-                layout,
-                X_batch,
-                y_batch,
-                batch_weight,
-                activation=activation,
-                loss=loss,
-                penalty=penalty,
-                workspace=workspace.resize(X_batch.shape[0]),
-                dropout_masks=masks,
-                grad=grad,
-            )
-            if not fit_intercepts:
-                grad[n_coefs:] = 0
-            if not np.isfinite(batch_loss):
-                raise DivergenceError(
-                    divergence_message(
-                        epoch, "the loss is no longer finite", optimizer.learning_rate
-                    )
-                )
-            if start_objective is None:
-                start_objective = batch_loss + start_penalty
-                objective_limit = EXPLOSION_FACTOR * max(
-                    zero_loss, start_objective, np.finfo(dtype).eps
-                )
-            if batch_loss > loss_limit:
-                raise DivergenceError(
-                    divergence_message(
-                        epoch,
-                        _explosion(batch_loss, zero_loss),
-                        optimizer.learning_rate,
-                    )
-                )
-            optimizer.step(theta, grad)
-            if penalty.l1:
-                penalty.prox(weights, optimizer.prox_step_size(n_coefs))
-            accumulated += batch_loss * weight_sum
-            n_samples_seen += X_batch.shape[0]
-
-        if not np.isfinite(theta).all():
-            raise DivergenceError(
-                divergence_message(
-                    epoch, "the weights are no longer finite", optimizer.learning_rate
-                )
-            )
-        if not optimizer.state_is_finite():
-            raise DivergenceError(_overflow_message(epoch, dtype))
-        epoch_loss = accumulated / total_weight + penalty.value(weights)
-        if not epoch_loss <= objective_limit:
-            raise DivergenceError(
-                divergence_message(
-                    epoch,
-                    _explosion(epoch_loss, zero_loss, start_objective),
-                    optimizer.learning_rate,
-                )
-            )
+        data_loss, n_samples_seen = runner.run(
+            theta, optimizer, rng, guard, epoch, n_samples_seen
+        )
+        epoch_loss = data_loss + config.penalty.value(weights)
+        guard.check_epoch(epoch, theta, epoch_loss)
         optimizer.on_epoch_end(n_samples_seen)
-        norms, zero_fractions = weight_statistics(weight_matrices)
-        record = {
-            "epoch": epoch,
-            "loss": epoch_loss,
-            "learning_rate": optimizer.learning_rate,
-            "weight_norms": norms,
-            "zero_fractions": zero_fractions,
-        }
-
+        record = _record(epoch, epoch_loss, optimizer, weight_matrices)
         if validation_score is not None:
             score, held_out_loss = (float(v) for v in validation_score(theta))
             record["validation_score"] = score
             record["validation_loss"] = held_out_loss
-        if validation_score is not None and monitor_validation:
-            improved = _improves(score, held_out_loss, best_validation, tol)
-            if _improves(score, held_out_loss, best_validation, 0.0):
-                best_validation = (score, held_out_loss)
-                best_theta, best_theta_loss = theta.copy(), epoch_loss
-                best_epoch = epoch
-        else:
-            improved = epoch_loss < best_loss - tol
-        best_loss = min(best_loss, epoch_loss)
-        no_improvement = 0 if improved else no_improvement + 1
+        rule.update(record, theta)
         record["seconds"] = time.perf_counter() - start_time
         history.append(record)
-        if verbose:
-            print(_progress_line(record))
-        if epoch_callback is not None and epoch_callback(record, theta):
+        if _report_epoch(record, theta, config.verbose, epoch_callback):
             stop_reason = "early_stopping"
             break
+        if (
+            config.early_stopping
+            and rule.plateaued()
+            and not optimizer.on_plateau(config.verbose)
+        ):
+            stop_reason = rule.stop_reason
+            if config.verbose:
+                print(rule.describe())
+            break
 
-        if stop_early and no_improvement >= n_iter_no_change:
-            no_improvement = 0
-            if not optimizer.on_plateau(verbose):
-                on_validation = validation_score is not None and monitor_validation
-                stop_reason = "early_stopping" if on_validation else "converged"
-                if verbose:
-                    monitored = "validation score" if on_validation else "loss"
-                    print(
-                        f"The {monitored} did not improve by more than tol={tol} "
-                        f"for {n_iter_no_change} consecutive epochs. Stopping."
-                    )
-                break
-
-    kept_loss = history[-1]["loss"] if history else 0.0
-    if best_theta is not None and stop_early:
-        theta, kept_loss = best_theta, best_theta_loss
-    else:
-        best_epoch = None
-    # The weights after the last step have not been evaluated yet, and
-    # outputs can overflow (in float32 first) while every weight is finite:
-    # one forward pass over the data makes sure they predict finite values.
-    if not _outputs_are_finite(theta, layout, X, activation, loss, workspace):
-        raise DivergenceError(
-            divergence_message(
-                epoch,
-                "the trained weights overflow the network's outputs",
-                optimizer.learning_rate,
-            )
-        )
-    if start_objective is not None and kept_loss > FAILURE_FACTOR * max(
-        zero_loss, start_objective, np.finfo(dtype).eps
-    ):
-        # Bounded losses (the clipped log loss) cannot explode: a run whose
-        # objective ends far worse than both its start and the all-zero
-        # model's has failed. Objectives on both sides, penalty included.
-        raise DivergenceError(
-            divergence_message(
-                epoch,
-                f"the trained weights have an objective of {kept_loss:.3g}, over "
-                f"{FAILURE_FACTOR:g} times both the objective at the starting "
-                f"weights ({start_objective:.3g}) and that of a model with all "
-                f"weights at zero ({zero_loss:.3g})",
-                optimizer.learning_rate,
-            )
-        )
+    theta, kept_loss, best_epoch = rule.kept(theta, history, config.early_stopping)
+    guard.check_final(epoch, theta, kept_loss, layout, X, config)
     return TrainingResult(
         theta=theta,
         n_epochs=len(history),
@@ -398,6 +247,291 @@ def train(
         best_epoch=best_epoch,
         history=history,
     )
+
+
+class EpochRunner:
+    """One pass over the mini-batches, in buffers allocated once.
+
+    Every per-batch array lives in buffers allocated here: the working memory
+    is O(batch_size x width) whatever the number of samples.
+    """
+
+    def __init__(self, layout, X, y, sample_weight, config, dtype):
+        self.layout, self.X, self.y, self.config = layout, X, y, config
+        n_samples = X.shape[0]
+        self.batch_size = batch_size = min(config.batch_size, n_samples)
+        self.rates = list(config.dropout_rates)
+        self.dropping = any(rate > 0 for rate in self.rates)
+        self.total_sample_weight = float(sample_weight.sum())
+        # In the parameters' dtype, so that weighting the gradient does not upcast.
+        self.sample_weight = np.asarray(sample_weight, dtype=dtype)
+        self.grad = np.empty(layout.n_params, dtype)
+        self.workspace = Workspace(layout, batch_size, dtype)
+        self.x_buffer = (
+            None if sp.issparse(X) else np.empty((batch_size, X.shape[1]), X.dtype)
+        )
+        n_outputs = layout.layer_sizes[-1]
+        self.y_buffer = np.empty(
+            (batch_size, n_outputs), dtype if y.ndim == 1 else y.dtype
+        )
+        self.sw_buffer = np.empty(batch_size, dtype)
+        self.mask_buffers = _mask_buffers(X, layout, self.rates, batch_size, dtype)
+
+    def run(self, theta, optimizer, rng, guard, epoch, n_samples_seen):
+        """Take one step per mini-batch; return the mean data loss and the count.
+
+        The data loss is each batch's loss at the weights it was computed at,
+        weighted by the batch's share of the sample weights.
+        """
+        config, n_coefs = self.config, self.layout.n_coefs
+        weights = theta[:n_coefs]
+        accumulated = 0.0
+        for rows in self._batches(rng):
+            sw_batch = _take_rows(self.sample_weight, rows, self.sw_buffer)
+            sw_sum = float(sw_batch.sum())
+            if sw_sum == 0:
+                continue
+            sw_batch = np.divide(sw_batch, sw_sum, out=self.sw_buffer[: sw_batch.size])
+            X_batch = _take_rows(self.X, rows, self.x_buffer)
+            y_batch = _take_targets(self.y, rows, self.y_buffer)
+            masks = (
+                _dropout_masks(rng, X_batch, self.rates, self.mask_buffers)
+                if self.dropping
+                else None
+            )
+            batch_loss, grad = loss_and_gradient(
+                theta,
+                self.layout,
+                X_batch,
+                y_batch,
+                sw_batch,
+                activation=config.activation,
+                loss=config.loss,
+                penalty=config.penalty,
+                workspace=self.workspace.resize(X_batch.shape[0]),
+                dropout_masks=masks,
+                grad=self.grad,
+            )
+            if not config.fit_intercepts:
+                grad[n_coefs:] = 0
+            guard.check_batch(epoch, batch_loss)
+            # For plain SGD the textbook w <- w - learning_rate * grad; with
+            # momentum or Adam, their own rule (see _optimizers).
+            optimizer.step(theta, grad)
+            if config.penalty.l1:
+                # The L1 part: soft-thresholding by the step just taken.
+                config.penalty.prox(weights, optimizer.prox_step_size(n_coefs))
+            accumulated += batch_loss * sw_sum
+            n_samples_seen += X_batch.shape[0]
+        return accumulated / self.total_sample_weight, n_samples_seen
+
+    def _batches(self, rng):
+        """Yield the rows of each mini-batch: slices, or a new random order."""
+        n_samples = self.X.shape[0]
+        order = rng.permutation(n_samples) if self.config.shuffle else None
+        for batch in gen_batches(n_samples, self.batch_size):
+            yield batch if order is None else order[batch]
+
+
+class DivergenceGuard:
+    """The checks that catch a run going astray; each raises or returns.
+
+    Parameters
+    ----------
+    zero_loss : float
+        Data loss of the all-zero model (raw output 0 everywhere).
+    start_penalty : float
+        Penalty at the starting weights.
+    optimizer : SGDOptimizer or AdamOptimizer
+        Its learning rate goes into the messages, its state into a check.
+    dtype : numpy dtype
+        dtype of the parameters.
+    """
+
+    def __init__(self, zero_loss, start_penalty, optimizer, dtype):
+        self.zero_loss, self.start_penalty = zero_loss, start_penalty
+        self.optimizer, self.dtype = optimizer, dtype
+        eps = np.finfo(dtype).eps
+        self.loss_limit = EXPLOSION_FACTOR * max(zero_loss, eps)
+        # The objective at the starting weights: the first batch's loss
+        # estimates the data part. The all-zero model's objective is its loss.
+        self.start_objective = None
+        self.objective_limit = None
+
+    def check_batch(self, epoch, batch_loss):
+        """Raise if a batch's loss is not finite or has exploded."""
+        if not np.isfinite(batch_loss):
+            self._raise(epoch, "the loss is no longer finite")
+        if self.start_objective is None:
+            self.start_objective = batch_loss + self.start_penalty
+            self.objective_limit = EXPLOSION_FACTOR * self._reference()
+        if batch_loss > self.loss_limit:
+            self._raise(epoch, _explosion(batch_loss, self.zero_loss))
+
+    def check_epoch(self, epoch, theta, epoch_loss):
+        """Raise if a weight, the optimiser's state or the objective went astray."""
+        if not np.isfinite(theta).all():
+            self._raise(epoch, "the weights are no longer finite")
+        if not self.optimizer.state_is_finite():
+            raise DivergenceError(_overflow_message(epoch, self.dtype))
+        if not epoch_loss <= self.objective_limit:
+            self._raise(
+                epoch, _explosion(epoch_loss, self.zero_loss, self.start_objective)
+            )
+
+    def check_final(self, epoch, theta, kept_loss, layout, X, config):
+        """Raise if the weights kept overflow the outputs or ended far worse."""
+        # The weights after the last step have not been evaluated yet, and
+        # outputs can overflow (in float32 first) while every weight is finite:
+        # one forward pass over the data makes sure they predict finite values.
+        coefs, intercepts = layout.unpack(theta)
+        output = predict(
+            coefs,
+            intercepts,
+            X,
+            config.activation,
+            OUTPUT_ACTIVATIONS[config.loss],
+        )
+        if not np.isfinite(output).all():
+            self._raise(epoch, "the trained weights overflow the network's outputs")
+        if (
+            self.start_objective is not None
+            and kept_loss > FAILURE_FACTOR * self._reference()
+        ):
+            # Bounded losses (the clipped log loss) cannot explode: a run whose
+            # objective ends far worse than both its start and the all-zero
+            # model's has failed. Objectives on both sides, penalty included.
+            self._raise(
+                epoch,
+                f"the trained weights have an objective of {kept_loss:.3g}, over "
+                f"{FAILURE_FACTOR:g} times both the objective at the starting "
+                f"weights ({self.start_objective:.3g}) and that of a model with "
+                f"all weights at zero ({self.zero_loss:.3g})",
+            )
+
+    def _reference(self):
+        """The larger of the starting and the all-zero objective (above 0)."""
+        return max(self.zero_loss, self.start_objective, np.finfo(self.dtype).eps)
+
+    def _raise(self, epoch, what):
+        raise DivergenceError(
+            divergence_message(epoch, what, self.optimizer.learning_rate)
+        )
+
+
+class EarlyStopping:
+    """When to stop, and which weights to keep.
+
+    The monitored quantity is the training objective, or with
+    ``on_validation`` the held-out ``(score, loss)``: an epoch improves when
+    its score beats the best by ``tol``, or equals the best with a loss lower
+    by ``tol``. On a small held-out set a score such as accuracy moves in
+    coarse steps and stays level for many epochs while the model still
+    improves, which the loss shows. With ``on_validation`` the best epoch's
+    parameters are kept.
+    """
+
+    def __init__(self, tol, n_iter_no_change, on_validation):
+        self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.on_validation = on_validation
+        self.stop_reason = "early_stopping" if on_validation else "converged"
+        self.best_loss = np.inf
+        self.best_validation = (-np.inf, np.inf)  # (score, loss) of the best epoch
+        self.best_theta = self.best_epoch = self.best_theta_loss = None
+        self.no_improvement = 0
+
+    def update(self, record, theta):
+        """Take in an epoch's record (and keep ``theta`` if it is the best)."""
+        epoch_loss = record["loss"]
+        if self.on_validation:
+            held_out = (record["validation_score"], record["validation_loss"])
+            improved = _improves(*held_out, self.best_validation, self.tol)
+            if _improves(*held_out, self.best_validation, 0.0):
+                self.best_validation = held_out
+                self.best_theta, self.best_theta_loss = theta.copy(), epoch_loss
+                self.best_epoch = record["epoch"]
+        else:
+            improved = epoch_loss < self.best_loss - self.tol
+        self.best_loss = min(self.best_loss, epoch_loss)
+        self.no_improvement = 0 if improved else self.no_improvement + 1
+
+    def plateaued(self):
+        """Whether ``n_iter_no_change`` epochs passed without improvement.
+
+        Counting starts afresh, for a schedule that lowers its learning rate
+        and goes on.
+        """
+        if self.no_improvement < self.n_iter_no_change:
+            return False
+        self.no_improvement = 0
+        return True
+
+    def describe(self):
+        """Say why the run stops (a verbose line)."""
+        monitored = "validation score" if self.on_validation else "loss"
+        return (
+            f"The {monitored} did not improve by more than tol={self.tol} "
+            f"for {self.n_iter_no_change} consecutive epochs. Stopping."
+        )
+
+    def kept(self, theta, history, applies):
+        """Return the parameters kept, their objective and the best epoch.
+
+        The best epoch's parameters when a validation score chose them and
+        the rule ``applies``, else the last ones (and no best epoch).
+        """
+        if self.best_theta is not None and applies:
+            return self.best_theta, self.best_theta_loss, self.best_epoch
+        return theta, history[-1]["loss"] if history else 0.0, None
+
+
+def divergence_message(epoch, what, learning_rate):
+    """Explain a divergence: where it happened, the likely cause and the cure."""
+    return (
+        f"Training diverged at epoch {epoch}: {what}. "
+        f"The learning rate ({learning_rate:.3g}) is likely too large for this "
+        "data, or the features are not scaled. Lower learning_rate_init, or "
+        "standardise X (e.g. with sklearn.preprocessing.StandardScaler). The "
+        "estimator keeps the weights it had before this call."
+    )
+
+
+def _record(epoch, epoch_loss, optimizer, weight_matrices):
+    """The history record of an epoch (validation and time are added after)."""
+    norms, zero_fractions = weight_statistics(weight_matrices)
+    return {
+        "epoch": epoch,
+        "loss": epoch_loss,
+        "learning_rate": optimizer.learning_rate,
+        "weight_norms": norms,
+        "zero_fractions": zero_fractions,
+    }
+
+
+def _report_epoch(record, theta, verbose, epoch_callback):
+    """Print the epoch's line and call the callback; return True to stop."""
+    if verbose:
+        print(_progress_line(record))
+    return epoch_callback is not None and bool(epoch_callback(record, theta))
+
+
+def gen_batches(n, batch_size):
+    """Yield slices of ``batch_size`` covering ``range(n)``, the last one shorter.
+
+    What ``sklearn.utils.gen_batches`` does; written out because the numerical
+    core does not import scikit-learn.
+    """
+    for start in range(0, n, batch_size):
+        yield slice(start, min(start + batch_size, n))
+
+
+def _take_rows(X, rows, buffer):
+    """Return ``X[rows]``, gathered into ``buffer`` when X is dense."""
+    if isinstance(rows, slice) or sp.issparse(X):
+        return X[rows]
+    # mode="clip" skips the bounds check, for which NumPy gathers into a
+    # temporary and copies it over: the rows come from a permutation.
+    return np.take(X, rows, axis=0, out=buffer[: len(rows)], mode="clip")
 
 
 def _improves(score, loss, best, tol):
@@ -433,28 +567,10 @@ def _take_targets(y, rows, buffer):
     return one_hot
 
 
-def _outputs_are_finite(theta, layout, X, activation, loss, workspace):
-    """Whether the network at ``theta`` gives finite outputs on every row of X."""
-    coefs, intercepts = layout.unpack(theta)
-    output_activation = OUTPUT_ACTIVATIONS[loss]
-    for start in range(0, X.shape[0], workspace.n_samples):
-        rows = slice(start, start + workspace.n_samples)
-        X_rows = X[rows]
-        output = forward(
-            coefs,
-            intercepts,
-            X_rows,
-            activation,
-            output_activation,
-            workspace.resize(X_rows.shape[0]),
-        )
-        if not np.isfinite(output).all():
-            return False
-    return True
-
-
-def _zero_model_loss(loss, y, sample_weight, dtype, n_outputs):
+def _zero_model_loss(loss, y, sample_weight, dtype, layout):
     """Loss of the network whose raw output is 0 for every sample."""
+    n_outputs = layout.layer_sizes[-1]
+    sample_weight = sample_weight / float(sample_weight.sum())
     raw = np.zeros((1, n_outputs), dtype=dtype)
     output = ACTIVATIONS[OUTPUT_ACTIVATIONS[loss]](raw)
     if y.ndim == 1:

@@ -39,6 +39,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sk_weights._network import Layout
+from sk_weights._optimizers import OPTIMIZERS, state_solver
 from sk_weights._sklearn_compat import check_is_fitted
 
 __all__ = ["load", "save"]
@@ -1088,32 +1089,38 @@ class _SamplesSeen(_Spec):
 
 
 class _OptimizerState(_Spec):
-    """The optimiser's state kept between partial_fit calls."""
+    """The optimiser's state kept between partial_fit calls.
+
+    The state names its optimiser, whose ``STATE_SCHEMA`` says what it holds.
+    """
+
+    #: What each kind of entry of a ``STATE_SCHEMA`` must be.
+    _NUMBERS = {
+        "count": (int, lambda value: value >= 0, "an integer >= 0"),
+        "rate": (float, lambda value: value > 0, "a positive float"),
+    }
 
     def check(self, state, name, context):
-        solvers = context.dims["solvers"]
-        if not isinstance(state, dict) or state.get("solver") not in solvers:
-            context.fail(name, f"a dict naming a solver in {solvers}")
-        # The keys tell the optimiser apart (the recorded solver name is the
-        # estimator's, which "auto" may resolve differently per call).
-        if "t" in state:
-            fields = {"solver", "t", "first_moment", "second_moment"}
-            moments = ("first_moment", "second_moment")
-        else:
-            fields = {"solver", "learning_rate", "velocity"}
-            moments = ("velocity",)
+        if not (
+            isinstance(state, dict)
+            and isinstance(state.get("solver"), str)
+            and state_solver(state) in OPTIMIZERS
+        ):
+            context.fail(name, f"a dict naming a solver in {tuple(OPTIMIZERS)}")
+        schema = OPTIMIZERS[state_solver(state)].STATE_SCHEMA
+        fields = {"solver", *schema}
         if set(state) != fields:
             context.fail(name, f"a dict with the keys {sorted(fields)}")
-        for moment in moments:
-            _Array(("n_params",), group="weights").check(
-                state[moment], f"{name}.{moment}", context
-            )
-        if "t" in state and not (type(state["t"]) is int and state["t"] >= 0):
-            context.fail(f"{name}.t", "an integer >= 0")
-        if "learning_rate" in state and not (
-            type(state["learning_rate"]) is float and state["learning_rate"] > 0
-        ):
-            context.fail(f"{name}.learning_rate", "a positive float")
+        for key, kind in schema.items():
+            if kind == "params":
+                _Array(("n_params",), group="weights").check(
+                    state[key], f"{name}.{key}", context
+                )
+        for key, kind in schema.items():
+            if kind in self._NUMBERS:
+                number_type, valid, expected = self._NUMBERS[kind]
+                if not (type(state[key]) is number_type and valid(state[key])):
+                    context.fail(f"{name}.{key}", expected)
 
 
 class _Context:
@@ -1196,7 +1203,6 @@ def _linear_dims(context, estimator, table):
         coef_shape=(n_features,) if one_target else (n_targets, n_features),
         n_layers=layout.n_layers,
         n_params=layout.n_params,
-        solvers=("fista", "sgd", "adam"),
     )
     solver = context.get("solver_", table["solver_"])
     _training_dims(context, table, stochastic=solver in ("sgd", "adam"))
@@ -1227,7 +1233,6 @@ def _network_dims(context, estimator, table):
         coef_shapes=layout.coef_shapes,
         intercept_shapes=[(n,) for n in layout.layer_sizes[1:]],
         n_params=layout.n_params,
-        solvers=("sgd", "adam"),
     )
     _training_dims(context, table, stochastic=True)
 

@@ -9,7 +9,6 @@ from sk_weights._losses import LOSSES, OUTPUT_ACTIVATIONS, output_gradient
 from sk_weights._optimizers import (
     AdamOptimizer,
     SGDOptimizer,
-    accelerated_proximal_gradient,
 )
 from sk_weights._penalties import ElasticNetPenalty, soft_threshold
 
@@ -195,25 +194,15 @@ def test_optimizer_state_round_trip():
         np.testing.assert_array_equal(theta_a, theta_b)
 
 
-def test_fista_solves_a_lasso_problem():
-    """Check that FISTA solves a lasso with orthogonal design in closed form."""
-    A = np.linalg.qr(rng.normal(size=(6, 6)))[0] * 2.0
-    b = rng.normal(size=6) * 3
-    l1 = 1.0
-    H, c = A.T @ A, A.T @ b
-    # With A^T A = 4 I the minimiser is soft_threshold(c / 4, l1 / 4).
-    expected = soft_threshold(c / 4.0, l1 / 4.0)
+def test_invscaling_rate_with_a_large_power_stays_a_positive_float():
+    """Check that invscaling divides by (t + 1) ** power_t, without overflow.
 
-    def prox(w, step):
-        return soft_threshold(w, step * l1)
-
-    w, n_iter, stopped = accelerated_proximal_gradient(
-        np.zeros(6),
-        lambda w: H @ w - c,
-        prox,
-        step_size=1 / 4.0,
-        max_iter=50,
-        callback=lambda k, w: False,
-    )
-    np.testing.assert_allclose(w, expected, atol=1e-12)
-    assert n_iter == 50 and not stopped
+    With power_t=105 and 1000 samples seen the divisor exceeds the largest
+    float: the rate is then the smallest positive float, not an error.
+    """
+    opt = SGDOptimizer(2, np.float64, 0.1, learning_rate="invscaling", power_t=0.5)
+    opt.on_epoch_end(99)
+    assert opt.learning_rate == 0.1 / 10.0
+    opt = SGDOptimizer(2, np.float64, 0.1, learning_rate="invscaling", power_t=105)
+    opt.on_epoch_end(999)
+    assert opt.learning_rate == np.finfo(np.float64).tiny

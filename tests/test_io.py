@@ -127,7 +127,7 @@ def test_linear_round_trip_is_exact(config, diabetes, tmp_path):
     np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("solver", ["sgd", "adam", "auto"])
 def test_partial_fit_continues_after_load(solver, diabetes, tmp_path):
     """Check that partial_fit after load takes exactly the step the original takes."""
     X, y = diabetes
@@ -146,6 +146,44 @@ def test_partial_fit_continues_after_load(solver, diabetes, tmp_path):
     model.partial_fit(X[100:200], y[100:200])
     amnesic.partial_fit(X[100:200], y[100:200])
     assert not np.array_equal(model.coef_, amnesic.coef_)
+
+
+def test_loaded_state_names_the_optimiser_that_ran(diabetes):
+    """Check that a partial_fit state (solver="auto") is saved and loaded as SGD's.
+
+    Files written before the state named its optimiser label the SGD state of
+    solver="auto" "fista": they still load, and partial_fit continues the
+    momentum exactly as from the state labelled "sgd".
+    """
+    X, y = diabetes
+    model = WeightedLinearRegressor(random_state=0).partial_fit(X, y)
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    header, members = _members(buffer.getvalue())
+    items = dict(header["attributes"]["_optimizer_state"]["items"])
+    assert items["solver"] == "sgd"
+    loaded = _load_bytes(_write(header, members))
+    assert loaded._optimizer_state["solver"] == "sgd"
+
+    header["attributes"]["_optimizer_state"]["items"] = [
+        [key, "fista" if key == "solver" else value]
+        for key, value in header["attributes"]["_optimizer_state"]["items"]
+    ]
+    legacy = _load_bytes(_write(header, members))
+    assert legacy._optimizer_state["solver"] == "fista"
+    for estimator in (model, loaded, legacy):
+        estimator.partial_fit(X[:100], y[:100])
+    np.testing.assert_array_equal(legacy.coef_, model.coef_)
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)
+
+    # A label that names no optimiser, or keys of another optimiser, is refused.
+    for label in ("adam", "lbfgs"):
+        header["attributes"]["_optimizer_state"]["items"] = [
+            [key, label if key == "solver" else value]
+            for key, value in header["attributes"]["_optimizer_state"]["items"]
+        ]
+        with pytest.raises(ValueError, match="_optimizer_state should be"):
+            _load_bytes(_write(header, members))
 
 
 def test_file_is_an_npz_of_plain_arrays_and_a_json_header(diabetes, tmp_path):

@@ -217,8 +217,9 @@ def test_sparse_forward_equals_dense():
     X = rng.normal(size=(20, 6)) * (rng.random((20, 6)) < 0.3)
     layout = Layout([6, 5, 3])
     theta = rng.normal(size=layout.n_params)
-    dense = predict(theta, layout, X, "relu", "log_loss")
-    sparse = predict(theta, layout, sp.csr_matrix(X), "relu", "log_loss")
+    coefs, intercepts = layout.unpack(theta)
+    dense = predict(coefs, intercepts, X, "relu", "softmax")
+    sparse = predict(coefs, intercepts, sp.csr_matrix(X), "relu", "softmax")
     np.testing.assert_allclose(sparse, dense, rtol=1e-12)
 
 
@@ -234,8 +235,26 @@ def test_workspace_resize_gives_views_for_a_smaller_batch():
     X = rng.normal(size=(7, 4))
     coefs, intercepts = layout.unpack(theta)
     out = forward(coefs, intercepts, X, "tanh", "softmax", small)
-    np.testing.assert_allclose(out, predict(theta, layout, X, "tanh", "log_loss"))
+    np.testing.assert_allclose(out, predict(coefs, intercepts, X, "tanh", "softmax"))
 
+
+@pytest.mark.parametrize("batch_size", [1, 7, 20, 64])
+def test_predict_in_row_blocks_equals_one_forward_pass(batch_size):
+    """Check that predict's row blocks give the outputs of one forward pass."""
+    rng = np.random.default_rng(1)
+    layout = Layout([4, 6, 3])
+    coefs, intercepts = layout.unpack(rng.normal(size=layout.n_params))
+    X = rng.normal(size=(20, 4))
+    # The reference: the textbook forward pass, written out.
+    hidden = np.tanh(X @ coefs[0] + intercepts[0])
+    logits = hidden @ coefs[1] + intercepts[1]
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    output = predict(coefs, intercepts, X, "tanh", "softmax", batch_size=batch_size)
+    assert output.shape == (20, 3)
+    np.testing.assert_allclose(output, expected, rtol=1e-12)
+
+
+    
 
 def _fitted(kind):
     """A small fitted estimator, its expected network output and dropout rates."""

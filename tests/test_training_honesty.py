@@ -26,7 +26,7 @@ from sk_weights._base import (
 from sk_weights._network import Layout
 from sk_weights._optimizers import SGDOptimizer
 from sk_weights._penalties import ElasticNetPenalty
-from sk_weights._training import train
+from sk_weights._training import TrainingConfig, train
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(80, 4))
@@ -102,7 +102,7 @@ def test_classifier_losses_and_score_against_hand_computation(y):
 
 def test_early_stopping_losses_are_on_the_part_trained_on(monkeypatch):
     """Check that with early stopping the losses and score leave the held-out out."""
-    import sk_weights._mlp
+    import sk_weights._base
 
     seen = {}
 
@@ -110,7 +110,7 @@ def test_early_stopping_losses_are_on_the_part_trained_on(monkeypatch):
         seen["X"] = np.array(X_train)
         return train(theta, layout, X_train, *args, **kwargs)
 
-    monkeypatch.setattr(sk_weights._mlp, "train", spy)
+    monkeypatch.setattr(sk_weights._base, "train", spy)
     model = MLPWeightsClassifier(
         (6,), early_stopping=True, learning_rate_init=0.01, max_iter=30, random_state=0
     )
@@ -393,21 +393,24 @@ def _train_with_validation(scores_and_losses, max_epochs=30):
     X_small = rng.normal(size=(20, 2))
     y_small = X_small @ np.array([1.0, -1.0])
     script = iter(scores_and_losses)
+    config = TrainingConfig(
+        activation="identity",
+        loss="squared_error",
+        penalty=ElasticNetPenalty(),
+        batch_size=20,
+        max_epochs=max_epochs,
+        tol=1e-4,
+        n_iter_no_change=5,
+    )
     return train(
         np.zeros(layout.n_params),
         layout,
         X_small,
         y_small.reshape(-1, 1),
         np.ones(20),
-        activation="identity",
-        loss="squared_error",
-        penalty=ElasticNetPenalty(),
-        optimizer=SGDOptimizer(layout.n_params, np.float64, 0.01, momentum=0),
-        batch_size=20,
-        max_epochs=max_epochs,
-        rng=np.random.default_rng(0),
-        tol=1e-4,
-        n_iter_no_change=5,
+        config,
+        SGDOptimizer(layout.n_params, np.float64, 0.01, momentum=0),
+        np.random.default_rng(0),
         validation_score=lambda theta: next(script),
     )
 

@@ -1,0 +1,87 @@
+"""Tests of the parts of the epoch loop: batches, the stopping rule, the guard."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from sklearn.utils import gen_batches as sklearn_gen_batches
+
+from sk_weights._optimizers import SGDOptimizer
+from sk_weights._penalties import ElasticNetPenalty
+from sk_weights._training import (
+    EXPLOSION_FACTOR,
+    DivergenceGuard,
+    EarlyStopping,
+    TrainingConfig,
+    gen_batches,
+)
+from sk_weights.exceptions import DivergenceError
+
+
+@pytest.mark.parametrize("n, batch_size", [(10, 3), (10, 10), (7, 20), (200, 50)])
+def test_gen_batches_is_scikit_learns(n, batch_size):
+    """Check that the core's batches are those of sklearn.utils.gen_batches."""
+    assert list(gen_batches(n, batch_size)) == list(sklearn_gen_batches(n, batch_size))
+
+
+def test_training_config_is_frozen():
+    """Check that a run's settings cannot change once made."""
+    config = TrainingConfig("identity", "squared_error", ElasticNetPenalty(), 10, 5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.max_epochs = 6
+
+
+def _epoch(rule, epoch, loss, validation=None):
+    record = {"epoch": epoch, "loss": loss}
+    if validation is not None:
+        record["validation_score"], record["validation_loss"] = validation
+    rule.update(record, np.full(1, float(epoch)))
+    return rule.plateaued()
+
+
+def test_early_stopping_on_the_training_loss():
+    """Check that the rule says stop after n_iter_no_change epochs without gain."""
+    rule = EarlyStopping(tol=0.1, n_iter_no_change=2, on_validation=False)
+    # 1.0 improves on inf; 0.95 and 0.92 are within tol of the best (1.0).
+    answers = [_epoch(rule, e, loss) for e, loss in enumerate([1.0, 0.95, 0.92], 1)]
+    assert answers == [False, False, True]
+    assert rule.stop_reason == "converged"
+    theta, kept_loss, best_epoch = rule.kept(np.zeros(1), [{"loss": 0.92}], True)
+    assert kept_loss == 0.92 and best_epoch is None
+
+
+def test_early_stopping_on_validation_keeps_the_best_epoch():
+    """Check that the validation rule keeps the best epoch's parameters."""
+    rule = EarlyStopping(tol=0.0, n_iter_no_change=2, on_validation=True)
+    scores = [(0.5, 1.0), (0.8, 0.7), (0.7, 0.6), (0.8, 0.9)]
+    answers = [_epoch(rule, e, 10.0 - e, s) for e, s in enumerate(scores, 1)]
+    assert answers == [False, False, False, True]
+    assert rule.stop_reason == "early_stopping"
+    theta, kept_loss, best_epoch = rule.kept(np.zeros(1), [], True)
+    assert best_epoch == 2 and kept_loss == 8.0
+    np.testing.assert_array_equal(theta, [2.0])
+    # Without the rule (a partial_fit epoch) the last parameters are kept.
+    last = np.full(1, 4.0)
+    theta, kept_loss, best_epoch = rule.kept(last, [{"loss": 6.0}], False)
+    assert theta is last and kept_loss == 6.0 and best_epoch is None
+
+
+def test_divergence_guard_raises_or_returns():
+    """Check each check of the guard on values on both sides of its limit."""
+    optimizer = SGDOptimizer(2, np.float64, 0.5)
+    guard = DivergenceGuard(1.0, 0.0, optimizer, np.float64)
+    guard.check_batch(1, 2.0)  # the first batch sets the starting objective
+    assert guard.start_objective == 2.0
+    guard.check_batch(1, 0.9 * EXPLOSION_FACTOR)
+    with pytest.raises(DivergenceError, match="loss reached"):
+        guard.check_batch(1, 1.1 * EXPLOSION_FACTOR)
+    with pytest.raises(DivergenceError, match="no longer finite"):
+        guard.check_batch(1, np.nan)
+    guard.check_epoch(1, np.ones(2), 1.9 * EXPLOSION_FACTOR)
+    with pytest.raises(DivergenceError, match="objective reached"):
+        guard.check_epoch(1, np.ones(2), 2.1 * EXPLOSION_FACTOR)
+    with pytest.raises(DivergenceError, match="weights are no longer finite"):
+        guard.check_epoch(1, np.array([1.0, np.inf]), 1.0)
+    optimizer.velocity[0] = np.inf
+    with pytest.raises(DivergenceError, match="overflow"):
+        guard.check_epoch(1, np.ones(2), 1.0)
