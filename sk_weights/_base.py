@@ -214,15 +214,17 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         )
 
     def _record_fit_quality(self, X, y, sample_weight, loss_weight, warn):
-        """Set ``train_loss_``, ``baseline_loss_`` and ``train_score_``.
+        """Set ``train_loss_``, ``baseline_loss_``, ``train_score_``, ``feature_mean_``.
 
         ``X``, ``y`` are the validated data trained on (without a held-out
         part); ``loss_weight`` weighs the samples in the objective (for a
         classifier, ``sample_weight`` times the class weights), so that the
         loss and the constant model are those the training minimised.
         ``warn``: emit :class:`PoorFitWarning` when the model fits worse than
-        the constant model.
+        the constant model; it is False exactly for partial_fit, whose
+        ``feature_mean_`` is a running mean (see ``_record_feature_mean``).
         """
+        self._record_feature_mean(X, sample_weight, running=not warn)
         loss, targets, output, y_pred = self._fit_quality_terms(X, y)
         weights = np.asarray(loss_weight, dtype=np.float64)
         weights = weights / weights.sum()
@@ -245,6 +247,28 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             warnings.warn(
                 self._poor_fit_message(X, sample_weight), PoorFitWarning, stacklevel=3
             )
+
+    def _record_feature_mean(self, X, sample_weight, running):
+        """Set ``feature_mean_``, the sample-weighted mean of the rows trained on.
+
+        It is the default baseline of :func:`sk_weights.explain`. ``running``
+        (partial_fit): the mean of every chunk seen so far, each row weighted
+        by its sample weight, as ``StandardScaler.partial_fit`` keeps it; the
+        total weight behind it is kept in ``_feature_weight_sum``. Otherwise
+        (fit, warm start included) the mean of this call's rows.
+        """
+        mean = weighted_feature_mean(X, sample_weight)
+        total = float(np.sum(sample_weight, dtype=np.float64))
+        previous = getattr(self, "feature_mean_", None)
+        seen = getattr(self, "_feature_weight_sum", None)
+        if running and previous is not None and seen is not None:
+            # The mean of the union: an update that stays between the two
+            # means, so nothing is summed up that could overflow.
+            share = total / (seen + total)
+            mean = previous + share * (mean - previous)
+            total += seen
+        self.feature_mean_ = mean
+        self._feature_weight_sum = total
 
     def _poor_fit_message(self, X, sample_weight):
         """Say that the fit failed, the evidence, the likely cause and the cure."""
@@ -348,6 +372,23 @@ def check_sample_weight(sample_weight, X, dtype):
     return sample_weight
 
 
+def weighted_feature_mean(X, sample_weight):
+    """Weighted mean of each column of a dense or sparse X, in float64.
+
+    Dense X is read in row blocks, each cast to float64 on its own: memory
+    O(block x n_features), and float32 data cannot overflow the sums.
+    """
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    weights = weights / weights.sum()
+    if sp.issparse(X):
+        return np.asarray(X.T.astype(np.float64) @ weights).ravel()
+    return sum(
+        weights[i : i + _STATISTICS_BLOCK]
+        @ X[i : i + _STATISTICS_BLOCK].astype(np.float64)
+        for i in range(0, len(X), _STATISTICS_BLOCK)
+    )
+
+
 def weighted_feature_std(X, sample_weight):
     """Weighted standard deviation of each column of a dense or sparse X.
 
@@ -361,7 +402,7 @@ def weighted_feature_std(X, sample_weight):
         scale = np.asarray(abs(X).max(axis=0).todense()).ravel()
         scale[scale == 0] = 1.0
         X = X @ sp.diags(1.0 / scale)
-        mean = np.asarray(X.T @ weights).ravel()
+        mean = weighted_feature_mean(X, weights)
         variance = np.asarray(X.multiply(X).T @ weights).ravel() - mean * mean
     else:
         scale = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
@@ -371,7 +412,7 @@ def weighted_feature_std(X, sample_weight):
         blocks = [
             slice(i, i + _STATISTICS_BLOCK) for i in range(0, len(X), _STATISTICS_BLOCK)
         ]
-        mean = sum(weights[rows] @ (X[rows] / scale) for rows in blocks)
+        mean = weighted_feature_mean(X, weights) / scale
         variance = 0.0
         for rows in blocks:
             centred = X[rows] / scale

@@ -162,6 +162,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     feature_std_ : ndarray of shape (n_features,)
         Weighted standard deviation of each feature seen in ``fit``; the
         weights report uses ``|coef_| * feature_std_`` as importance.
+    feature_mean_ : ndarray of shape (n_features,)
+        Mean of each feature over the rows trained on (without the part held
+        out for early stopping), weighted by ``sample_weight``, in float64:
+        the default baseline of :func:`~sk_weights.explain`. After
+        ``partial_fit`` it is the running mean of every chunk seen so far.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
