@@ -7,6 +7,7 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 from sk_weights._linear import WeightedLinearRegressor
 from sk_weights._mlp import MLPWeightsClassifier
 from sk_weights.exceptions import DivergenceError, PoorFitWarning
+from sk_weights.explain import Explanation, explain
 from sk_weights.io import load, save
 from sk_weights.report import WeightsReport, weights_report
 
@@ -14,11 +15,13 @@ __version__ = "0.2.0"
 
 __all__ = [
     "DivergenceError",
+    "Explanation",
     "MLPWeightsClassifier",
     "PoorFitWarning",
     "WeightedLinearRegressor",
     "WeightsReport",
     "__version__",
+    "explain",
     "load",
     "save",
     "weights_report",

@@ -271,7 +271,7 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             self._warn_not_converged(result.converged, stochastic=True)
         self._store_training(result, optimizer, continuing, partial)
         vars(self).update(self._fitted_attributes(layout, result.theta, data.y))
-        self._record_fit_quality(data, warn=not partial)
+        self._record_fit_quality(data, partial)
         return data
 
     def _training_config(self, layout, n_samples, partial, monitor_validation):
@@ -381,16 +381,19 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             f"{type(self).__name__}: {advice}", ConvergenceWarning, stacklevel=3
         )
 
-    def _record_fit_quality(self, data, warn):
-        """Set ``train_loss_``, ``baseline_loss_`` and ``train_score_``.
+    def _record_fit_quality(self, data, partial):
+        """Set ``train_loss_``, ``baseline_loss_``, ``train_score_``, ``feature_mean_``.
 
         ``data`` (a :class:`FitData`) is the part trained on (without a
         held-out part); its ``loss_weight`` weighs the samples in the loss
         and the constant model as in the objective, its ``sample_weight`` in
-        the score. ``warn``: emit :class:`PoorFitWarning` when the model fits
-        worse than the constant model.
+        the score. ``fit`` emits :class:`PoorFitWarning` when the model fits
+        worse than the constant model; ``partial_fit`` never does (one chunk
+        is no verdict), and its ``feature_mean_`` is a running mean (see
+        ``_record_feature_mean``).
         """
         X, y, sample_weight = data.X, data.y, data.sample_weight
+        self._record_feature_mean(X, sample_weight, running=partial)
         loss, targets, output, y_pred = self._fit_quality_terms(X, y)
         loss_weight = np.asarray(data.loss_weight, dtype=np.float64)
         loss_weight = loss_weight / loss_weight.sum()
@@ -407,10 +410,32 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         self.baseline_loss_ = LOSSES[loss](targets, constant, loss_weight) + 0.0
         score = accuracy_score if is_classifier(self) else r2_score
         self.train_score_ = float(score(y, y_pred, sample_weight=sample_weight))
-        if warn and is_poor_fit(self.train_loss_, self.baseline_loss_):
+        if not partial and is_poor_fit(self.train_loss_, self.baseline_loss_):
             warnings.warn(
                 self._poor_fit_message(X, sample_weight), PoorFitWarning, stacklevel=3
             )
+
+    def _record_feature_mean(self, X, sample_weight, running):
+        """Set ``feature_mean_``, the sample-weighted mean of the rows trained on.
+
+        It is the default baseline of :func:`sk_weights.explain`. ``running``
+        (partial_fit): the mean of every chunk seen so far, each row weighted
+        by its sample weight, as ``StandardScaler.partial_fit`` keeps it; the
+        total weight behind it is kept in ``_feature_weight_sum``. Otherwise
+        (fit, warm start included) the mean of this call's rows.
+        """
+        mean = weighted_feature_mean(X, sample_weight)
+        total = float(np.sum(sample_weight, dtype=np.float64))
+        previous = getattr(self, "feature_mean_", None)
+        seen = getattr(self, "_feature_weight_sum", None)
+        if running and previous is not None and seen is not None:
+            # The mean of the union: an update that stays between the two
+            # means, so nothing is summed up that could overflow.
+            share = total / (seen + total)
+            mean = previous + share * (mean - previous)
+            total += seen
+        self.feature_mean_ = mean
+        self._feature_weight_sum = total
 
     def _poor_fit_message(self, X, sample_weight):
         """Say that the fit failed, the evidence, the likely cause and the cure."""
@@ -546,6 +571,23 @@ def check_sample_weight(sample_weight, X, dtype):
     return sample_weight
 
 
+def weighted_feature_mean(X, sample_weight):
+    """Weighted mean of each column of a dense or sparse X, in float64.
+
+    Dense X is read in row blocks, each cast to float64 on its own: memory
+    O(block x n_features), and float32 data cannot overflow the sums.
+    """
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    weights = weights / weights.sum()
+    if sp.issparse(X):
+        return np.asarray(X.T.astype(np.float64) @ weights).ravel()
+    return sum(
+        weights[i : i + _STATISTICS_BLOCK]
+        @ X[i : i + _STATISTICS_BLOCK].astype(np.float64)
+        for i in range(0, len(X), _STATISTICS_BLOCK)
+    )
+
+
 def weighted_feature_std(X, sample_weight):
     """Weighted standard deviation of each column of a dense or sparse X.
 
@@ -559,7 +601,7 @@ def weighted_feature_std(X, sample_weight):
         scale = np.asarray(abs(X).max(axis=0).todense()).ravel()
         scale[scale == 0] = 1.0
         X = X @ sp.diags(1.0 / scale)
-        mean = np.asarray(X.T @ sample_weight).ravel()
+        mean = weighted_feature_mean(X, sample_weight)
         variance = np.asarray(X.multiply(X).T @ sample_weight).ravel() - mean * mean
     else:
         scale = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
@@ -569,7 +611,7 @@ def weighted_feature_std(X, sample_weight):
         blocks = [
             slice(i, i + _STATISTICS_BLOCK) for i in range(0, len(X), _STATISTICS_BLOCK)
         ]
-        mean = sum(sample_weight[rows] @ (X[rows] / scale) for rows in blocks)
+        mean = weighted_feature_mean(X, sample_weight) / scale
         variance = 0.0
         for rows in blocks:
             centred = X[rows] / scale

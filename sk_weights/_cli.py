@@ -8,6 +8,8 @@ Subcommands:
   print its training and held-out scores and save it in the package's safe
   format (with ``--standardize``, a ``Pipeline(StandardScaler, model)``);
 - ``report MODEL.npz``: print (and optionally write) a saved model's report.
+- ``explain MODEL.npz DATA.csv``: print why the model predicts what it does
+  on rows of a CSV file: each feature's contribution to the output.
 
 It never shows a traceback: any failure (a missing file, an unknown column, a
 missing value, a bad option, a file that is not a model, even running out of
@@ -212,6 +214,34 @@ def _parser():
     report.add_argument("model", help="a .npz file written by 'sk-weights fit'")
     report.add_argument("--html", help="also write the HTML report to this file")
     report.set_defaults(run=_report)
+
+    explain = commands.add_parser(
+        "explain",
+        help="explain a saved model's outputs on the rows of a CSV file",
+        description=(
+            "Split a saved model's output on rows of a CSV file into one "
+            "contribution per feature, measured from the mean of its training "
+            "data: the prediction for a regressor, the logits for a "
+            "classifier. The CSV needs the model's feature columns (by name, "
+            "when the model has them; other columns, such as the target, are "
+            "ignored)."
+        ),
+    )
+    explain.add_argument("model", help="a .npz file written by 'sk-weights fit'")
+    explain.add_argument("data", help="CSV file with a header row")
+    explain.add_argument(
+        "--rows",
+        help="which data rows to explain, counted from 0, e.g. 0,5 (default: all)",
+    )
+    explain.add_argument(
+        "--n-steps",
+        type=int,
+        default=64,
+        help="points of the path a network's gradients are averaged over "
+        "(default: %(default)s)",
+    )
+    explain.add_argument("--html", help="also write the explanation to this file")
+    explain.set_defaults(run=_explain)
     return parser
 
 
@@ -546,19 +576,88 @@ def _hidden_sizes(text):
 
 
 def _report(args):
-    from sk_weights import load
-
-    if not os.path.exists(args.model):
-        raise CommandError(f"no such file: {args.model}")
-    try:
-        model = load(args.model)
-    except (ValueError, OSError) as exc:
-        raise CommandError(
-            f"{args.model} is not a sk_weights model: {_one_line(exc)}"
-        ) from exc
+    model = _load_model(args.model)
     report = _weights_report(model, None)
     print(report)
     _write_html(report, args.html)
+
+
+def _load_model(path):
+    from sk_weights import load
+
+    if not os.path.exists(path):
+        raise CommandError(f"no such file: {path}")
+    try:
+        return load(path)
+    except (ValueError, OSError) as exc:
+        raise CommandError(
+            f"{path} is not a sk_weights model: {_one_line(exc)}"
+        ) from exc
+
+
+# -- explain ------------------------------------------------------------------
+
+
+def _explain(args):
+    from sk_weights import explain
+
+    model = _load_model(args.model)
+    header, columns, lines = _read_csv(args.data)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        names = [str(name) for name in names]
+        missing = [name for name in names if name not in columns]
+        if missing:
+            raise CommandError(
+                f"{args.data} lacks the model's feature column(s) "
+                + ", ".join(repr(name) for name in missing)
+            )
+    elif len(header) == model.n_features_in_:
+        names = header
+    else:
+        raise CommandError(
+            f"the model takes {model.n_features_in_} unnamed features but "
+            f"{args.data} has {len(header)} columns; keep exactly its feature "
+            "columns, in the order it was fitted on."
+        )
+    X = _feature_table(
+        {name: _numeric(columns[name], name, args.data, lines) for name in names}
+    )
+    rows = _row_numbers(args.rows, len(lines), args.data)
+    # A DataFrame keeps the row numbers as its index, and the text shows them.
+    X = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+    explanation = explain(model, X, n_steps=args.n_steps)
+    explanation.index = list(rows)
+    print(explanation)
+    if args.html:
+        try:
+            Path(args.html).write_text(
+                explanation.to_html(include_plot=_can_plot()), encoding="utf-8"
+            )
+        except OSError as exc:
+            raise CommandError(
+                f"cannot write {args.html}: {exc.strerror or exc}"
+            ) from exc
+        print(f"Wrote {args.html}.")
+
+
+def _row_numbers(text, n_rows, path):
+    """The data rows ``--rows`` names (all by default), checked against the file."""
+    if text is None:
+        return list(range(n_rows))
+    try:
+        rows = [int(part) for part in text.split(",")]
+    except ValueError as exc:
+        raise CommandError(
+            f"--rows takes row numbers counted from 0, like 0,5; got {text!r}."
+        ) from exc
+    bad = [row for row in rows if not 0 <= row < n_rows]
+    if bad:
+        raise CommandError(
+            f"--rows: no row {bad[0]} in {path}, whose {n_rows} data rows are "
+            f"numbered 0 to {n_rows - 1}."
+        )
+    return rows
 
 
 def _write_html(report, path):

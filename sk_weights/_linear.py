@@ -160,6 +160,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     feature_std_ : ndarray of shape (n_features,)
         Weighted standard deviation of each feature seen in ``fit``; the
         weights report uses ``|coef_| * feature_std_`` as importance.
+    feature_mean_ : ndarray of shape (n_features,)
+        Mean of each feature over the rows trained on (without the part held
+        out for early stopping), weighted by ``sample_weight``, in float64:
+        the default baseline of :func:`~sk_weights.explain`. After
+        ``partial_fit`` it is the running mean of every chunk seen so far.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -403,7 +408,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             if solver == "fista":
                 coef, intercept = self._fit_full_batch(X, y2d, sample_weight)
                 self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
-                self._record_fit_quality(data, warn=not partial)
+                self._record_fit_quality(data, partial)
             else:
                 layout = Layout([X.shape[1], y2d.shape[1]])
                 data = self._train_network(

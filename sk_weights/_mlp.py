@@ -205,6 +205,11 @@ class MLPWeightsClassifier(ClassifierMixin, WeightsEstimatorMixin):
         each epoch, extended like ``loss_curve_``.
     t_ : int
         Training samples seen by the optimiser.
+    feature_mean_ : ndarray of shape (n_features,)
+        Mean of each feature over the rows trained on (without the part held
+        out for early stopping), weighted by ``sample_weight``, in float64:
+        the default baseline of :func:`~sk_weights.explain`. After
+        ``partial_fit`` it is the running mean of every chunk seen so far.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -384,3 +384,52 @@ class FittedNetwork:
     def layout(self):
         """The :class:`Layout` of these weights."""
         return Layout([self.coefs[0].shape[0], *(b.size for b in self.intercepts)])
+
+
+def input_gradient(
+    coefs, activation, workspace, output_index, out=None, derivatives=None
+):
+    """Return the gradient of one raw output with respect to the input, per row.
+
+    Must follow :func:`forward` on the same ``workspace`` (without dropout),
+    as :func:`backward` does; the output activation is not differentiated, so
+    the gradient is that of the last layer's pre-activation: the prediction of
+    a regressor, the logit of a classifier. Successive calls with different
+    ``output_index`` reuse the same forward pass.
+
+    Parameters
+    ----------
+    coefs : list of ndarray
+        Weight matrices ``(n_in, n_out)``.
+    activation : str
+        Key of :data:`~sk_weights._activations.DERIVATIVES` (hidden layers).
+    workspace : Workspace
+        Holds the forward pass; its ``deltas`` are overwritten.
+    output_index : int
+        Which output unit to differentiate.
+    out : ndarray of shape (n_samples, n_features), optional
+        Where to write the gradient.
+    derivatives : list of ndarray, optional
+        One array per hidden layer, shaped like its output, used instead of
+        the activation's derivative at the forward pass's point (integrated
+        gradients pass relu's on/off mask averaged over a step of the path).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+        Row ``i`` is the gradient of output ``output_index`` at input row ``i``.
+    """
+    deltas = workspace.deltas
+    # d output_k / d pre-activation of the last layer: the k-th unit vector.
+    deltas[-1].fill(0)
+    deltas[-1][:, output_index] = 1
+    derivative = DERIVATIVES[activation]
+    for i in range(len(coefs) - 1, 0, -1):
+        np.matmul(deltas[i], coefs[i].T, out=deltas[i - 1])
+        if derivatives is None:
+            derivative(workspace.activations[i], deltas[i - 1])
+        else:
+            deltas[i - 1] *= derivatives[i - 1]
+    if out is None:
+        out = np.empty((deltas[0].shape[0], coefs[0].shape[0]), deltas[0].dtype)
+    return np.matmul(deltas[0], coefs[0].T, out=out)

@@ -49,7 +49,7 @@ FORMAT_VERSION = 1
 _FORMAT_NAME = "sk_weights.model"
 _HEADER_KEY = "sk_weights_header"
 # Fitted attributes that do not end in "_" but are part of the fitted state.
-_PRIVATE_STATE = ("_optimizer_state",)
+_PRIVATE_STATE = ("_optimizer_state", "_feature_weight_sum")
 # Array members are named after the attribute path ("coefs_.0").
 _KEY_PATTERN = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 # dtypes a model file may contain: numbers, booleans and unicode strings.
@@ -1271,6 +1271,10 @@ _COMMON = {
     "zero_fraction_curve_": _Array(
         ("n_epochs", "n_layers"), dtype=np.float64, low=0, high=1, required=False
     ),
+    # The default baseline of explain, and the sample weight behind it (a
+    # later partial_fit updates the running mean with it).
+    "feature_mean_": _Array(("n_features",), dtype=np.float64, required=False),
+    "_feature_weight_sum": _Number(low=0, finite=True, required=False),
 }
 
 _LINEAR = {

@@ -1447,3 +1447,77 @@ def test_fuzzed_archives_load_or_raise_value_error(fuzz_corpus, data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _use(model)
+
+
+# -- feature_mean_, the baseline of explanations ---------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["linear", "network"])
+def test_feature_mean_round_trips_and_the_running_mean_goes_on(
+    kind, diabetes, tmp_path
+):
+    """Check that feature_mean_ is kept, and partial_fit after load updates it alike.
+
+    The loaded model explains every row as the original does, and the next
+    partial_fit chunk enters the running mean with the weight of those seen.
+    """
+    X, y = diabetes
+    if kind == "linear":
+        model, extra = WeightedLinearRegressor(solver="sgd", random_state=0), {}
+    else:
+        y = (y > np.median(y)).astype(int)
+        model = MLPWeightsClassifier(hidden_layer_sizes=(4,), random_state=0)
+        extra = {"classes": [0, 1]}
+    weights = np.linspace(0.5, 2.0, len(y))
+    model.partial_fit(X[:200], y[:200], sample_weight=weights[:200], **extra)
+    loaded = _round_trip(model, tmp_path)
+    np.testing.assert_array_equal(loaded.feature_mean_, model.feature_mean_)
+    expected = sk_weights.explain(model, X[300:305])
+    got = sk_weights.explain(loaded, X[300:305])
+    np.testing.assert_array_equal(got.contributions, expected.contributions)
+    for estimator in (model, loaded):
+        estimator.partial_fit(X[200:], y[200:], sample_weight=weights[200:])
+    np.testing.assert_array_equal(loaded.feature_mean_, model.feature_mean_)
+    np.testing.assert_allclose(
+        loaded.feature_mean_, np.average(X, axis=0, weights=weights), rtol=1e-12
+    )
+
+
+FEATURE_MEAN_TAMPERINGS = {
+    "not finite": (np.array([np.nan] + [0.0] * 9), "feature_mean_ should be finite"),
+    "wrong shape": (np.zeros(9), r"feature_mean_ should be an array of shape \(10,\)"),
+    "float32": (
+        np.zeros(10, dtype=np.float32),
+        "feature_mean_ should be an array of dtype float64",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(FEATURE_MEAN_TAMPERINGS))
+def test_feature_mean_is_validated(name, saved):
+    """Check that feature_mean_ must be finite float64 of shape (n_features,)."""
+    model, _ = saved
+    model = copy.deepcopy(model)
+    model.feature_mean_, message = FEATURE_MEAN_TAMPERINGS[name]
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    with pytest.raises(ValueError, match=message):
+        _load_bytes(buffer.getvalue())
+
+
+def test_files_without_feature_mean_still_load(saved, diabetes):
+    """Check that a file of an earlier version (no feature_mean_) loads.
+
+    Its explanations need a baseline, and its next partial_fit starts the mean.
+    """
+    _, data = saved
+    header, members = _members(data)
+    del header["attributes"]["feature_mean_"], members["feature_mean_"]
+    del header["attributes"]["_feature_weight_sum"]
+    model = _load_bytes(_write(header, members))
+    assert not hasattr(model, "feature_mean_")
+    X, y = diabetes
+    with pytest.raises(ValueError, match="records no feature_mean_"):
+        sk_weights.explain(model, X[:2])
+    model.partial_fit(X[:10], y[:10])
+    np.testing.assert_allclose(model.feature_mean_, X[:10].mean(axis=0))

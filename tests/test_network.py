@@ -13,6 +13,7 @@ from sk_weights._network import (
     dropout_mask,
     forward,
     init_parameters,
+    input_gradient,
     loss_and_gradient,
     predict,
 )
@@ -254,8 +255,6 @@ def test_predict_in_row_blocks_equals_one_forward_pass(batch_size):
     np.testing.assert_allclose(output, expected, rtol=1e-12)
 
 
-    
-
 def _fitted(kind):
     """A small fitted estimator, its expected network output and dropout rates."""
     if kind.startswith("linear"):
@@ -301,3 +300,39 @@ def test_fitted_network_computes_the_estimators_outputs(kind):
     )
     np.testing.assert_allclose(output, expected, rtol=1e-12, atol=1e-12)
     assert network.dropout_rates == rates
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_input_gradient_matches_finite_differences(activation):
+    """Check the gradient of each raw output with respect to the input, per row.
+
+    The raw output is the last layer before its activation (a classifier's
+    logits); central differences of the forward pass give the truth.
+    """
+    rng = np.random.default_rng(0)
+    layout = Layout([4, 6, 5, 3])
+    coefs, intercepts = layout.unpack(rng.normal(scale=0.7, size=layout.n_params))
+    X = rng.normal(size=(7, 4))
+
+    def raw_output(X):
+        workspace = Workspace(layout, len(X), np.float64)
+        return forward(coefs, intercepts, X, activation, "identity", workspace).copy()
+
+    if activation == "relu":  # keep every pre-activation away from the kink
+        z = X @ coefs[0] + intercepts[0]
+        assert np.abs(z).min() > 1e-4
+        z = np.maximum(z, 0) @ coefs[1] + intercepts[1]
+        assert np.abs(z).min() > 1e-4
+    workspace = Workspace(layout, len(X), np.float64)
+    forward(coefs, intercepts, X, activation, "softmax", workspace)
+    eps = 1e-6
+    for k in range(3):
+        analytic = input_gradient(coefs, activation, workspace, k)
+        numeric = np.empty_like(X)
+        for j in range(4):
+            step = np.zeros(4)
+            step[j] = eps
+            numeric[:, j] = (
+                raw_output(X + step)[:, k] - raw_output(X - step)[:, k]
+            ) / (2 * eps)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)

@@ -34,6 +34,7 @@ EXAMPLE_ORDER = (
     "plot_evaluation.py",
     "plot_regularisation.py",
     "plot_reading_a_model.py",
+    "plot_why_this_prediction.py",
     "plot_digits_first_layer.py",
 )
 
