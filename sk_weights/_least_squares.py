@@ -478,7 +478,9 @@ class SolverResult:
     coef: np.ndarray  # (k, d)
     n_iter: int
     converged: bool
-    loss_curve: list
+    loss_curve: list  # the objective per iteration, summed over targets
+    weight_norms: list  # the Frobenius norm of the (k, d) weights per iteration
+    zero_fractions: list  # their fraction of exact zeros per iteration
 
 
 def solve_penalised_least_squares(stats, penalty, max_iter, coef_init=None):
@@ -498,7 +500,7 @@ def solve_penalised_least_squares(stats, penalty, max_iter, coef_init=None):
     Returns
     -------
     SolverResult
-        ``loss_curve`` holds the objective summed over targets per iteration.
+        The curves hold one entry per iteration of the longest-running target.
     """
     n_features, n_targets = stats.xy.shape
     coef = np.zeros((n_targets, n_features))
@@ -513,12 +515,27 @@ def solve_penalised_least_squares(stats, penalty, max_iter, coef_init=None):
         coef[k], iters, ok, curve = solve(stats.gram, linear, penalty, start, max_iter)
         n_iter = max(n_iter, iters)
         converged &= ok
-        curves.append(np.asarray(curve) + 0.5 * stats.yy[k])
-    # Sum the per-target curves, padding finished targets with their last value.
+        curve = np.array(curve, dtype=np.float64).reshape(-1, 3)
+        curve[:, 0] += 0.5 * stats.yy[k]
+        curves.append(curve)
+    return SolverResult(coef, n_iter, converged, *combine_curves(curves, n_features))
+
+
+def combine_curves(curves, n_features):
+    """Sum per-target records ``(objective, sum w**2, nonzeros)`` into the curves.
+
+    A target that finished early keeps its last record. Returns the objective,
+    the Frobenius norm of the weights and their zero fraction, per iteration.
+    """
     length = max(len(c) for c in curves)
-    padded = [np.pad(c, (0, length - len(c)), mode="edge") for c in curves]
-    loss_curve = [float(v) for v in np.sum(padded, axis=0)]
-    return SolverResult(coef, n_iter, converged, loss_curve)
+    total = sum(np.pad(c, ((0, length - len(c)), (0, 0)), mode="edge") for c in curves)
+    size = len(curves) * n_features
+    zero_fraction = 1.0 - total[:, 2] / size if size else np.zeros(length)
+    return (
+        [float(v) for v in total[:, 0]],
+        [float(v) for v in np.sqrt(total[:, 1])],
+        [float(v) for v in zero_fraction],
+    )
 
 
 def _tolerance(linear, l1):
@@ -604,17 +621,19 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
     The gradient is linear, so the iterate's product ``H @ x`` gives both the
     objective and the look-ahead's gradient: one matrix-vector product per
     iteration. Returns the coefficients, the iterations run, whether the
-    optimality conditions hold, and the objective (without constant) per
-    iteration.
+    optimality conditions hold, and per iteration the objective (without
+    constant), the squared norm of the weights and their number of nonzeros.
     """
     lipschitz = _largest_eigenvalue(hessian)
     if lipschitz <= 0:
         # X is constant (or no feature is left): every coefficient is 0.
-        return np.zeros_like(linear), 0, True, [0.0]
+        return np.zeros_like(linear), 0, True, [(0.0, 0.0, 0)]
     step = 1.0 / lipschitz
 
-    def value(w, hw):
-        return float(w @ (0.5 * hw - linear)) + l1 * float(np.abs(w).sum())
+    def record(w, hw):
+        # The objective (without constant), sum w**2 and the nonzeros.
+        value = float(w @ (0.5 * hw - linear)) + l1 * float(np.abs(w).sum())
+        return value, float(w @ w), np.count_nonzero(w)
 
     x = start.copy()
     hx = hessian @ x
@@ -626,7 +645,7 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
         if l1:
             soft_threshold(new, step * l1)
         h_new = hessian @ new
-        curve.append(value(new, h_new))
+        curve.append(record(new, h_new))
         if iteration == 1 or iteration % 5 == 0:
             pattern = np.sign(new)
             key = pattern.tobytes()
@@ -634,7 +653,7 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
                 tried.add(key)
                 exact = _polish(hessian, linear, l1, pattern, tolerance)
                 if exact is not None:
-                    curve.append(value(exact, hessian @ exact))
+                    curve.append(record(exact, hessian @ exact))
                     return exact, iteration, True, curve
         if _optimality_residual(new, h_new - linear, l1) <= tolerance:
             return new, iteration, True, curve

@@ -18,10 +18,7 @@ from sk_weights._base import (
     weighted_feature_std,
 )
 from sk_weights._callbacks import FitCallbacks
-from sk_weights._least_squares import (
-    least_squares_statistics,
-    solve_penalised_least_squares,
-)
+from sk_weights._full_batch import solve_full_batch
 from sk_weights._network import Layout, predict
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
 from sk_weights._training import train
@@ -365,33 +362,39 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         return self
 
     def _fit_full_batch(self, X, y, sample_weight):
-        """Solve exactly on the sufficient statistics (the Gram matrix)."""
-        # Raises a ValueError naming the cure if the second moments overflow.
-        stats = least_squares_statistics(
-            X, y, sample_weight, self.fit_intercept, self._penalty()
-        )
+        """Solve exactly, on the Gram matrix or on X, whichever is cheaper."""
         start = None
         if self.warm_start and hasattr(self, "coef_"):
             start = self._coef_matrix().astype(np.float64)
-        result = solve_penalised_least_squares(
-            stats, self._penalty(), self.max_iter, coef_init=start
+        # Raises a ValueError naming the cure if the statistics of X overflow.
+        result = solve_full_batch(
+            X,
+            y,
+            sample_weight,
+            self.fit_intercept,
+            self._penalty(),
+            self.max_iter,
+            coef_init=start,
         )
         self._warn_not_converged(result.converged)
-        coef = result.coef
-        intercept = stats.y_mean - coef @ stats.x_mean
+        self.solver_ = result.method
+        self.stop_reason_ = "converged" if result.converged else "max_iter"
         self.n_iter_ = result.n_iter
         self.loss_curve_ = result.loss_curve
         self.best_loss_ = float(min(result.loss_curve))
+        self.weight_norms_curve_ = np.reshape(result.weight_norms, (-1, 1))
+        self.zero_fraction_curve_ = np.reshape(result.zero_fractions, (-1, 1))
         self.validation_scores_ = None
         self.best_validation_score_ = None
         self.t_ = 0
-        self.feature_std_ = stats.x_scale
-        return coef, intercept
+        self.feature_std_ = result.x_scale
+        return result.coef, result.intercept
 
     def _fit_stochastic(
         self, X, y, sample_weight, solver, incremental, continuing, callbacks
     ):
         """Train by mini-batch gradient descent on the shared network core."""
+        self.solver_ = solver
         one_target = y.ndim == 1
         y = y.reshape(-1, 1) if one_target else y
         rng = make_rng(self.random_state)
