@@ -52,10 +52,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, eigsh
 
 from sk_weights._least_squares import (
     OPTIMALITY_TOL,
     OVERFLOW_MESSAGE,
+    DenseQuadratic,
     _solve_one,
     combine_curves,
     least_squares_statistics,
@@ -73,6 +75,7 @@ _INITIAL_WORKING_SET = 64
 # Products with X of another dtype than float64 read it in blocks of about
 # this many bytes of float64, so that X is never copied whole.
 _BLOCK_BYTES = 2**20
+_MIN_BLOCK_BYTES = 2**15
 
 
 def data_bytes(X):
@@ -150,6 +153,7 @@ def solve_full_batch(
     x_mean, x_scale = data.moments(weights)
     if not (np.isfinite(x_mean).all() and np.isfinite(x_scale).all()):
         raise ValueError(OVERFLOW_MESSAGE)
+    del x_mean
     loss = SquaredLoss()
     n_targets, n_features = y.shape[1], X.shape[1]
     coef = np.zeros((n_targets, n_features))
@@ -195,11 +199,18 @@ class SquaredLoss:
     def value(self, y, eta, weights):
         """The weighted mean loss."""
         residual = eta - y
-        return 0.5 * float(np.sum(weights * residual * residual))
+        if np.ndim(weights) == 0:
+            return 0.5 * weights * float(residual @ residual)
+        return 0.5 * float(np.einsum("i,i,i->", weights, residual, residual))
 
-    def derivatives(self, y, eta, weights):
-        """Return ``(gradient, curvature)`` per sample (curvature may be a scalar)."""
-        return weights * (eta - y), weights
+    def derivatives(self, y, eta, weights, out=None):
+        """Return ``(gradient, curvature)`` per sample (curvature may be a scalar).
+
+        The gradient is written into ``out`` when given.
+        """
+        gradient = np.subtract(eta, y, out=out)
+        gradient *= weights
+        return gradient, weights
 
 
 class DataOperator:
@@ -224,11 +235,13 @@ class DataOperator:
             per_item = 12 * max(self.X.nnz, 1) / max(length, 1)
         else:
             per_item = 8 * self.shape[1 - self.axis]
-        size = max(1, int(_BLOCK_BYTES // max(per_item, 1)))
+        # Small blocks against X too: a pass must not double the memory.
+        budget = min(_BLOCK_BYTES, max(data_bytes(self.X) // 64, _MIN_BLOCK_BYTES))
+        size = max(1, int(budget // max(per_item, 1)))
         for start in range(0, length, size):
             part = slice(start, min(start + size, length))
             block = self.X[part] if self.axis == 0 else self.X[:, part]
-            yield part, block.astype(np.float64)
+            yield part, block.astype(np.float64, copy=False)
 
     def dot(self, v):
         """Return ``X @ v`` for v of shape (n_features,)."""
@@ -266,32 +279,67 @@ class DataOperator:
         Computed in float64 block by block, so that they cannot overflow for
         float32 X. Dense blocks are centred before squaring (two passes), so
         that large means cancel no digits; sparse X, which cannot be centred,
-        uses the raw second moment.
+        uses the raw second moment, its squares taken a slice of its stored
+        values at a time.
         """
         n_samples, n_features = self.shape
 
         def block_weights(part):
             if np.ndim(weights) == 0:
-                return np.full(n_samples, weights)[part] if self.axis == 0 else weights
+                size = part.stop - part.start if self.axis == 0 else n_samples
+                return np.full(size, weights)
             return weights[part] if self.axis == 0 else weights
 
-        def reduce(function):
-            out = np.zeros(n_features)
-            for part, block in self._blocks():
-                w = block_weights(part)
-                if self.axis == 0:
-                    out += function(block, w, slice(None))
-                else:
-                    out[part] = function(block, w, part)
-            return out
-
-        mean = reduce(lambda block, w, part: block.T @ w)
         if self.sparse:
-            second = reduce(lambda block, w, part: block.multiply(block).T @ w)
-            variance = second - mean * mean
-        else:
-            variance = reduce(lambda block, w, part: ((block - mean[part]) ** 2).T @ w)
+            mean, second = np.zeros(n_features), np.zeros(n_features)
+            for part, index, values, sample_weights in self._sparse_slices(weights):
+                size = n_features if self.axis == 0 else part.stop - part.start
+                weighted = values * sample_weights
+                sums = np.bincount(index, weights=weighted, minlength=size)
+                weighted *= values
+                squares = np.bincount(index, weights=weighted, minlength=size)
+                if self.axis == 0:
+                    mean += sums
+                    second += squares
+                else:
+                    mean[part], second[part] = sums, squares
+            return mean, np.sqrt(np.maximum(second - mean * mean, 0))
+
+        mean, variance = np.zeros(n_features), np.zeros(n_features)
+        for part, block in self._blocks():
+            mean += block.T @ block_weights(part)
+        for part, block in self._blocks():
+            variance += ((block - mean) ** 2).T @ block_weights(part)
         return mean, np.sqrt(np.maximum(variance, 0))
+
+    def _sparse_slices(self, weights):
+        """Yield slices of sparse X's stored values, a 32nd of them at a time.
+
+        Each is ``(slice of rows or columns, feature of each value, float64
+        values, weight of each value's sample)``; the features index the
+        slice's own columns for CSC.
+        """
+        X, indptr = self.X, self.X.indptr
+        length = X.shape[self.axis]
+        per_block = max(X.nnz // 32, 2**14)
+        bounds = np.searchsorted(indptr, np.arange(0, X.nnz, per_block), "right") - 1
+        bounds = np.unique(np.append(np.clip(bounds, 0, length), length))
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            first, last = indptr[start], indptr[stop]
+            values = X.data[first:last].astype(np.float64, copy=False)
+            counts = np.diff(indptr[start : stop + 1])
+            if self.axis == 0:
+                index = X.indices[first:last]
+                if np.ndim(weights) == 0:
+                    sample_weights = weights
+                else:
+                    sample_weights = np.repeat(weights[start:stop], counts)
+            else:
+                index = np.repeat(np.arange(stop - start), counts)
+                sample_weights = (
+                    weights if np.ndim(weights) == 0 else weights[X.indices[first:last]]
+                )
+            yield slice(start, stop), index, values, sample_weights
 
 
 def _total(values, n_samples):
@@ -306,15 +354,91 @@ def _column_sums(columns, values, n_samples):
     return np.asarray(columns.T @ values).ravel()
 
 
-def _weighted_gram(columns, curvature):
-    """``columns.T @ diag(curvature) @ columns`` as a dense matrix."""
-    if np.ndim(curvature) == 0:
-        product = columns.T @ columns * curvature
-    elif sp.issparse(columns):
-        product = columns.T @ columns.multiply(curvature[:, np.newaxis]).tocsr()
-    else:
-        product = columns.T @ (curvature[:, np.newaxis] * columns)
-    return product.toarray() if sp.issparse(product) else np.asarray(product)
+class ColumnsQuadratic:
+    """The model's quadratic term on a working set, from its columns of X.
+
+    ``H = Xc_W.T diag(h) Xc_W + l2 I`` with ``Xc_W`` the columns centred by
+    their curvature-weighted means (none without intercept), never formed:
+    products cost two passes over the columns, and systems on a support are
+    solved by conjugate gradients. The interface of
+    :class:`~sk_weights._least_squares.DenseQuadratic`.
+    """
+
+    #: Polish only a sign pattern that held for a few iterations: a solve
+    #: costs many products.
+    patient = True
+
+    def __init__(self, columns, curvature, means, l2):
+        self.columns, self.curvature, self.means, self.l2 = (
+            columns,
+            curvature,
+            means,
+            l2,
+        )
+        self.size = columns.shape[1]
+        # Built once: scipy builds the transposed matrix object at every ``.T``.
+        self.transposed = columns.T
+
+    def product(self, v):
+        """Return ``H @ v``."""
+        centred = np.asarray(self.columns @ v).ravel()
+        centred -= float(self.means @ v)
+        centred *= self.curvature
+        out = np.asarray(self.transposed @ centred).ravel()
+        out -= self.means * float(centred.sum())
+        out += self.l2 * v
+        return out
+
+    def diagonal(self):
+        """Return the diagonal of H."""
+        n = self.columns.shape[0]
+        squares = (
+            self.columns.multiply(self.columns)
+            if sp.issparse(self.columns)
+            else self.columns * self.columns
+        )
+        second = _column_sums(squares, self.curvature, n)
+        total = _total(self.curvature, n)
+        return second - total * self.means**2 + self.l2
+
+    def largest_eigenvalue(self):
+        """Return the largest eigenvalue of H, by Lanczos iterations."""
+        if self.size <= 8:
+            identity = np.eye(self.size)
+            matrix = np.column_stack([self.product(e) for e in identity])
+            return DenseQuadratic(matrix).largest_eigenvalue() if self.size else 0.0
+        operator = LinearOperator(
+            (self.size, self.size), matvec=self.product, dtype=np.float64
+        )
+        # Few Lanczos vectors: the memory stays O(size).
+        value = eigsh(
+            operator,
+            k=1,
+            which="LA",
+            tol=1e-4,
+            ncv=min(self.size, 8),
+            maxiter=10 * self.size,
+            v0=np.ones(self.size),
+        )[0][0]
+        # Lanczos approaches from below; a step of 1 / L must not overshoot.
+        return float(value) * (1 + 1e-3)
+
+    def solve_on(self, support, rhs, tolerance):
+        """Solve ``H[support][:, support] w = rhs`` by preconditioned CG.
+
+        The support's own columns give the products. Returns None unless
+        the residual falls to a tenth of ``tolerance`` within ``2 |S| + 50``
+        steps.
+        """
+        part = ColumnsQuadratic(
+            self.columns[:, support], self.curvature, self.means[support], self.l2
+        )
+        diagonal = part.diagonal()
+        diagonal[diagonal <= 0] = 1.0
+        solution, _, ok, _ = _conjugate_gradient(
+            part.product, rhs, diagonal, 2 * support.size + 50, 0.1 * tolerance
+        )
+        return solution if ok else None
 
 
 class _Problem:
@@ -353,11 +477,12 @@ class _Problem:
                     break
         return eta, intercept
 
-    def intercept_step(self, gradient, curvature, columns_step):
+    def intercept_step(self, gradient_total, curvature, columns_step):
         """The Newton step of the intercept once the weights move.
 
-        ``columns_step`` is ``X @ dw``; the step minimises the second-order
-        model of the loss over the intercept.
+        ``gradient_total`` is the sum of the gradient, ``columns_step`` is
+        ``X @ dw``; the step minimises the second-order model of the loss over
+        the intercept.
         """
         if not self.fit_intercept:
             return 0.0
@@ -367,7 +492,7 @@ class _Problem:
             if np.ndim(curvature) == 0
             else float(curvature @ columns_step)
         )
-        return -(_total(gradient, n) + moved) / _total(curvature, n)
+        return -(gradient_total + moved) / _total(curvature, n)
 
 
 def _violations(gradient, coef, l1):
@@ -379,7 +504,7 @@ def _violations(gradient, coef, l1):
     active = coef != 0
     gradient[active] += l1 * np.sign(coef[active])
     np.abs(gradient, out=gradient)
-    gradient[~active] -= l1
+    np.subtract(gradient, l1, out=gradient, where=~active)
     np.maximum(gradient, 0, out=gradient)
     return gradient
 
@@ -414,44 +539,52 @@ def _solve_working_sets(problem, coef, max_iter):
         support = np.flatnonzero(coef)
         size = max(_INITIAL_WORKING_SET, 2 * support.size)
         violation[support] = np.inf
-        candidates = np.flatnonzero(violation > tolerance)
-        if candidates.size > size:
-            order = np.argsort(-violation[candidates], kind="stable")
-            candidates = candidates[order[:size]]
-        work = np.sort(candidates)
-        if previous is not None and np.array_equal(work, previous):
-            # The last round solved this very set: what is left is rounding
-            # between the small model and the pass over X.
-            converged = worst <= 1e4 * tolerance
-            break
-        previous = work
+        if np.count_nonzero(violation > tolerance) > size:
+            # Keep the ``size`` worst (ties: the first features).
+            threshold = np.partition(violation, violation.size - size)[-size]
+            violation[violation < threshold] = 0.0
+        work = np.flatnonzero(violation > tolerance)[:size]
+        # Early rounds only point the way: solve them to a tenth of the
+        # largest violation, and exactly (with the polish) once it is small.
+        inner_tolerance = max(tolerance, 0.1 * worst)
+        if previous is not None and np.array_equal(work, previous[0]):
+            if previous[1] == tolerance:
+                # The last round solved this very set exactly: what is left
+                # is rounding between the small model and the pass over X.
+                converged = worst <= 1e4 * tolerance
+                break
+            inner_tolerance = tolerance
+        previous = work, inner_tolerance
         del violation
 
         columns = data.columns(work)
-        hessian = _weighted_gram(columns, curvature)
         local_gradient = _column_sums(columns, gradient, n_samples)
+        gradient_total = _total(gradient, n_samples)
+        means = np.zeros(work.size)
         if problem.fit_intercept:
             # Eliminate the intercept: centre by the curvature-weighted means.
-            total = _total(curvature, n_samples)
-            means = _column_sums(columns, curvature, n_samples) / total
-            hessian -= total * np.outer(means, means)
-            local_gradient -= means * _total(gradient, n_samples)
+            means = _column_sums(columns, curvature, n_samples)
+            means /= _total(curvature, n_samples)
+            local_gradient -= means * gradient_total
+        del gradient  # not needed on the working set: keep the memory low
+        hessian = ColumnsQuadratic(columns, curvature, means, l2)
         start = coef[work]
-        linear = hessian @ start - local_gradient
-        hessian[np.diag_indices_from(hessian)] += l2
-        solution = _solve_one(hessian, linear, l1, start, max_iter, tolerance)[0]
+        linear = hessian.product(start) - l2 * start - local_gradient
+        solution = _solve_one(hessian, linear, l1, start, max_iter, inner_tolerance)[0]
 
         step = solution - start
         columns_step = np.asarray(columns @ step).ravel()
-        intercept_step = problem.intercept_step(gradient, curvature, columns_step)
-        del gradient, columns
+        del columns, hessian
+        intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
         columns_step += intercept_step
         rate = 1.0
         if not loss.quadratic:
             rate = _line_search(problem, eta, coef, work, step, columns_step, solution)
+            columns_step *= rate
         coef[work] = start + rate * step
-        eta += rate * columns_step
+        eta += columns_step
         intercept += rate * intercept_step
+        del columns_step
     return intercept, len(curve), converged, curve
 
 
@@ -523,7 +656,8 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
         )
         n_iter += iters
         columns_step = data.dot(step)
-        intercept_step = problem.intercept_step(gradient, curvature, columns_step)
+        gradient_total = _total(gradient, n_samples)
+        intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
         columns_step += intercept_step
         rate = 1.0
         if loss.quadratic:
@@ -547,13 +681,15 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
     return intercept, n_iter, converged, curve
 
 
-def _conjugate_gradient(product, rhs, diagonal, max_iter, tolerance, value, coef):
+def _conjugate_gradient(
+    product, rhs, diagonal, max_iter, tolerance, value=None, coef=None
+):
     """Solve ``A v = rhs`` by preconditioned CG from zero, to ``tolerance``.
 
     Stops when the largest entry of the residual ``rhs - A v`` (the gradient
     of the objective at ``coef + v``) is at most ``tolerance``. ``value`` is
     the objective at ``v = 0``; the records hold the quadratic model's
-    objective at ``coef + v`` per step.
+    objective at ``coef + v`` per step (none when ``coef`` is None).
     """
     v = np.zeros_like(rhs)
     residual = rhs.copy()
@@ -569,10 +705,11 @@ def _conjugate_gradient(product, rhs, diagonal, max_iter, tolerance, value, coef
         alpha = rz / curvature
         v += alpha * direction
         residual -= alpha * a_direction
-        # With A v = rhs - residual, the model 0.5 v.A v - rhs.v is this:
-        model = value - 0.5 * float(v @ (rhs + residual))
-        current = coef + v
-        records.append((model, float(current @ current), np.count_nonzero(current)))
+        if coef is not None:
+            # With A v = rhs - residual, the model 0.5 v.A v - rhs.v is this:
+            model = value - 0.5 * float(v @ (rhs + residual))
+            current = coef + v
+            records.append((model, float(current @ current), np.count_nonzero(current)))
         if np.abs(residual).max() <= tolerance:
             return v, iteration, True, records
         z = residual / diagonal
