@@ -58,6 +58,7 @@ from sk_weights._least_squares import (
     OPTIMALITY_TOL,
     OVERFLOW_MESSAGE,
     DenseQuadratic,
+    _single_blas_thread,
     _solve_one,
     combine_curves,
     least_squares_statistics,
@@ -164,10 +165,12 @@ def solve_full_batch(
     for k in range(n_targets):
         target = np.asarray(y[:, k], dtype=np.float64)
         problem = _Problem(data, loss, target, weights, fit_intercept, penalty)
-        if penalty.l1 > 0:
-            out = _solve_working_sets(problem, coef[k], max_iter)
-        else:
-            out = _solve_newton_cg(problem, coef[k], max_iter, x_scale**2)
+        # Matrix-vector products: more BLAS threads only add synchronisation.
+        with _single_blas_thread():
+            if penalty.l1 > 0:
+                out = _solve_working_sets(problem, coef[k], max_iter)
+            else:
+                out = _solve_newton_cg(problem, coef[k], max_iter, x_scale**2)
         intercept[k], iters, ok, curve = out
         n_iter, converged = max(n_iter, iters), converged and ok
         curves.append(np.array(curve, dtype=np.float64).reshape(-1, 3))
@@ -389,6 +392,15 @@ class ColumnsQuadratic:
         out += self.l2 * v
         return out
 
+    def explicit(self):
+        """Return H as a dense matrix (for dense columns)."""
+        weighted = self.columns * np.reshape(self.curvature, (-1, 1))
+        matrix = self.columns.T @ weighted
+        total = _total(self.curvature, self.columns.shape[0])
+        matrix -= total * np.outer(self.means, self.means)
+        matrix[np.diag_indices_from(matrix)] += self.l2
+        return matrix
+
     def diagonal(self):
         """Return the diagonal of H."""
         n = self.columns.shape[0]
@@ -568,6 +580,10 @@ def _solve_working_sets(problem, coef, max_iter):
             local_gradient -= means * gradient_total
         del gradient  # not needed on the working set: keep the memory low
         hessian = ColumnsQuadratic(columns, curvature, means, l2)
+        if not sp.issparse(columns) and work.size <= n_samples:
+            # Dense columns: the set's Gram matrix is smaller than they are,
+            # and its products and solves are cheaper.
+            hessian = DenseQuadratic(hessian.explicit())
         start = coef[work]
         linear = hessian.product(start) - l2 * start - local_gradient
         solution = _solve_one(hessian, linear, l1, start, max_iter, inner_tolerance)[0]
