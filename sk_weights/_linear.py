@@ -49,10 +49,14 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     fit_intercept : bool, default=True
         Whether to fit the intercept (otherwise it is 0).
     solver : {"auto", "fista", "sgd", "adam"}, default="auto"
-        ``"fista"``: accelerated proximal gradient on the data's sufficient
-        statistics (the Gram matrix), step size from their Lipschitz constant,
+        ``"fista"``: the exact full-batch solver, accelerated proximal gradient
         finished by an exact solve on the support; reaches the optimum to
-        rounding. ``"sgd"``: mini-batch SGD with momentum and the
+        rounding. It works on the Gram matrix (the d x d sufficient
+        statistics) when there are at least two samples per feature and the
+        Gram matrix takes at most half the bytes of X; otherwise directly on
+        X, which stays sparse and is never centred or copied (working sets of
+        features for an L1 part, conjugate gradients for L2 alone).
+        ``solver_`` says which ran. ``"sgd"``: mini-batch SGD with momentum and the
         ``learning_rate`` schedule. ``"adam"``: mini-batch Adam. ``"auto"``
         uses ``"fista"`` unless ``dropout > 0`` or ``early_stopping=True``, which
         need mini-batches, and then ``"sgd"``. :meth:`partial_fit` always
@@ -75,7 +79,8 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         stopping, the validation score) has not improved by ``tol`` for
         ``n_iter_no_change`` epochs. ``"fista"`` does not use it: it stops when
         the optimality conditions hold to rounding (relative residual below
-        1e-11), which costs O(n_features**2) per iteration.
+        1e-11): an iteration costs O(n_features**2) on the Gram matrix, and
+        about one pass over X on X.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its R^2 stops
         improving and keep the best weights seen.
@@ -110,7 +115,18 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     intercept_ : float or ndarray of shape (n_targets,)
         The bias ``b``.
     n_iter_ : int
-        Iterations (``"fista"``) or epochs run.
+        Iterations (``"fista"``: on the Gram matrix, FISTA steps; on X,
+        working-set rounds or conjugate-gradient steps) or epochs run.
+    solver_ : {"gram", "x", "sgd", "adam"}
+        The solver that ran: ``"gram"`` or ``"x"`` for ``"fista"`` on the
+        Gram matrix or on X (see ``solver``), else the stochastic solver.
+    stop_reason_ : {"converged", "early_stopping", "max_iter"}
+        Why training stopped (the full-batch solver: ``"converged"`` when the
+        optimality conditions hold, else ``"max_iter"``).
+    weight_norms_curve_ : ndarray of shape (n_iter, 1)
+        The L2 norm of ``coef_`` after each full-batch iteration.
+    zero_fraction_curve_ : ndarray of shape (n_iter, 1)
+        The fraction of exact zeros in ``coef_`` after each iteration.
     loss_curve_ : list of float
         The objective after each iteration or epoch.
     best_loss_ : float

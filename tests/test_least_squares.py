@@ -374,3 +374,49 @@ def test_float32_of_huge_magnitude_gives_the_float64_model(method, penalty):
     scale = np.abs(fits[1].coef_).max()
     assert scale > 0
     np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, atol=1e-4 * scale)
+
+
+class LogisticLoss:
+    """The binary log loss, written here to plug into the solver on X."""
+
+    quadratic = False
+
+    def value(self, y, eta, weights):
+        loss = np.logaddexp(0, eta) - y * eta
+        return float(np.sum(weights * loss))
+
+    def derivatives(self, y, eta, weights, out=None):
+        p = 1 / (1 + np.exp(-eta))
+        return weights * (p - y), weights * p * (1 - p)
+
+
+def test_the_solver_on_x_takes_other_smooth_losses():
+    """Check that the working-set solver with a logistic loss object reaches
+    LogisticRegression's L1 optimum (C = 1 / (alpha * n)): no better objective,
+    the same zeros."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 40))
+    y = (X[:, :4] @ [2.0, -1.5, 1.0, 0.5] + rng.logistic(size=200) > 0).astype(float)
+    alpha = 0.02
+    data = full_batch.DataOperator(sp.csr_matrix(X))
+    problem = full_batch._Problem(
+        data, LogisticLoss(), y, 1 / 200, True, ElasticNetPenalty(l1=alpha)
+    )
+    coef = np.zeros(40)
+    intercept, _, converged, _ = full_batch._solve_working_sets(problem, coef, 200)
+    assert converged
+    reference = LogisticRegression(
+        C=1 / (alpha * 200), l1_ratio=1.0, solver="saga", tol=1e-10, max_iter=100_000
+    ).fit(X, y)
+
+    def logistic_objective(w, b):
+        eta = X @ w + b
+        return np.mean(np.logaddexp(0, eta) - y * eta) + alpha * np.abs(w).sum()
+
+    ours = logistic_objective(coef, intercept)
+    theirs = logistic_objective(reference.coef_[0], reference.intercept_[0])
+    assert ours <= theirs * (1 + 1e-8)
+    np.testing.assert_array_equal(coef == 0, reference.coef_[0] == 0)
+    assert 0 < np.count_nonzero(coef) < 40
