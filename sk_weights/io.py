@@ -606,6 +606,17 @@ def _check_linear(attributes, estimator):
     check.array("feature_std_", (n_features,), np.float64)
     check.array("feature_names_in_", (n_features,), kind="str", required=False)
     check.training_history()
+    # What the full-batch solver records (which method ran, why it stopped).
+    for name, options in [
+        ("solver_", ("gram", "x", "sgd", "adam")),
+        ("stop_reason_", ("converged", "early_stopping", "max_iter")),
+    ]:
+        if check.get(name, required=False) not in (None, *options):
+            check.fail(name, f"one of {options}")
+    for name in ("weight_norms_curve_", "zero_fraction_curve_"):
+        curve = check.get(name, required=False)
+        rows = curve.shape[0] if isinstance(curve, np.ndarray) else 0
+        check.array(name, (rows, 1), np.float64, required=False)
     check.optimizer_state(
         (n_features + 1) * n_targets, coef.dtype, ("fista", "sgd", "adam")
     )
