@@ -446,10 +446,10 @@ def l1_wide_rows(label, X, y, alpha, repeats):
     rows = make_rows(label, systems, records, quality)
     ours = rows[0]
     ours["targets"] = {
-        "time <= Lasso": rows[1]["ratio"] <= 1.0,
-        "gap <= 1e-8": ours["gap"] <= 1e-8,
-        "same zeros": ours["support_errors"] == 0,
-        "peak <= 0.2 x X": ours["peak_over_x"] <= 0.2,
+        "time <= Lasso": bool(rows[1]["ratio"] <= 1.0),
+        "gap <= 1e-8": bool(ours["gap"] <= 1e-8),
+        "same zeros": bool(ours["support_errors"] == 0),
+        "peak <= 0.2 x X": bool(ours["peak_over_x"] <= 0.2),
     }
     return rows
 
@@ -557,8 +557,8 @@ def sparse_l2_rows(n, d, density, repeats, alpha=1e-4):
     rows = make_rows(label, systems, records, quality)
     fastest = min(row["time"] for row in rows[1:])
     rows[0]["targets"] = {
-        "time <= 0.5 x fastest Ridge": rows[0]["time"] <= 0.5 * fastest,
-        "gap <= 1e-8": rows[0]["gap"] <= 1e-8,
+        "time <= 0.5 x fastest Ridge": bool(rows[0]["time"] <= 0.5 * fastest),
+        "gap <= 1e-8": bool(rows[0]["gap"] <= 1e-8),
     }
     return rows
 
