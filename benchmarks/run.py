@@ -7,6 +7,7 @@ Usage::
     python benchmarks/run.py --json out.json
     python benchmarks/run.py --only 1 3       # some workloads only
     python benchmarks/run.py --threads 1      # every system on one BLAS thread
+    python benchmarks/run.py --only 8 9 10 11 --assert-targets   # wide data
 
 Every workload fits the package and its anchors in the same process,
 *interleaved*: repeat ``r`` fits every system once, in an order rotated by
@@ -40,13 +41,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy
 import scipy.linalg as la
+import scipy.sparse as sp
 import sklearn
 from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.linear_model import ElasticNet, Lasso, Ridge, SGDRegressor
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import sk_weights
@@ -69,6 +71,15 @@ MODES = {
         "digits_epochs": 200,
         "mlp_samples": 100_000,
         "mlp_epochs": 5,
+        "wide_repeats": 3,
+        "sparse": [
+            (20_000, 5_000, 0.002),
+            (10_000, 20_000, 0.001),
+            (20_000, 50_000, 0.001),
+        ],
+        "dense_wide": (500, 20_000),
+        "one_hot": (100_000, 1_000),
+        "sparse_l2": [(20_000, 5_000, 0.002), (10_000, 20_000, 0.001)],
     },
     "quick": {
         "repeats": 3,
@@ -80,6 +91,11 @@ MODES = {
         "digits_epochs": 10,
         "mlp_samples": 2_000,
         "mlp_epochs": 1,
+        "wide_repeats": 2,
+        "sparse": [(5_000, 2_000, 0.005), (2_000, 5_000, 0.003)],
+        "dense_wide": (200, 4_000),
+        "one_hot": (10_000, 100),
+        "sparse_l2": [(5_000, 2_000, 0.005)],
     },
 }
 
@@ -338,6 +354,212 @@ def workload_scaling(mode):
         records = measure(systems, mode["repeats"])
         rows += make_rows(label, systems, records, lambda name, fitted: {}, "us/sample")
         del X, y
+    return rows
+
+
+# -- wide and sparse workloads --------------------------------------------------
+
+
+def x_bytes(X):
+    """The bytes X occupies (for sparse X: data, indices and pointers)."""
+    if sp.issparse(X):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return X.nbytes
+
+
+def planted_target(X, n_true=100, noise=0.1, seed=0):
+    """y from ``n_true`` standard-normal weights plus noise, and the L1 alpha.
+
+    ``alpha = 0.02 * max|X^T (y - mean y)| / n``: about a fiftieth of the
+    smallest alpha whose optimum is all zeros.
+    """
+    rng = np.random.default_rng(seed)
+    coef = np.zeros(X.shape[1])
+    chosen = rng.choice(X.shape[1], size=min(n_true, X.shape[1]), replace=False)
+    coef[chosen] = rng.standard_normal(chosen.size)
+    y = np.asarray(X @ coef).ravel() + noise * rng.standard_normal(X.shape[0])
+    alpha = 0.02 * np.abs(X.T @ (y - y.mean())).max() / X.shape[0]
+    return y, float(alpha)
+
+
+def sparse_data(n_samples, n_features, density, seed=0):
+    """``scipy.sparse.random`` CSR data with standard-normal values."""
+    rng = np.random.default_rng(seed)
+    return sp.random(
+        n_samples,
+        n_features,
+        density=density,
+        format="csr",
+        random_state=seed,
+        data_rvs=rng.standard_normal,
+    )
+
+
+def gap_quality(X, y, alpha, l1_ratio, reference, records):
+    """Gap to the best objective found, zeros, support errors and memory vs X."""
+    values = {
+        name: objective(
+            X, y, r["fitted"].coef_, r["fitted"].intercept_, alpha, l1_ratio
+        )
+        for name, r in records.items()
+    }
+    best = min([objective(X, y, *reference, alpha, l1_ratio), *values.values()])
+    ref_zeros = np.ravel(reference[0]) == 0
+    size = x_bytes(X)
+
+    def quality(name, fitted):
+        zeros = np.ravel(fitted.coef_) == 0
+        peak = records[name]["peak"]
+        figures = {
+            "iterations": getattr(fitted, "n_iter_", None),
+            "gap": (values[name] - best) / abs(best),
+            "x_mb": size / 1e6,
+            "peak_over_x": None if peak is None else peak / size,
+            "solver": getattr(fitted, "solver_", None),
+        }
+        if l1_ratio > 0:
+            figures["zeros"] = int(zeros.sum())
+            figures["support_errors"] = int(np.sum(zeros != ref_zeros))
+        return figures
+
+    return quality
+
+
+def tight_lasso(X, y, alpha):
+    """The L1 reference: sklearn's coordinate descent, tightly converged."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
+    return model.coef_, model.intercept_
+
+
+def l1_wide_rows(label, X, y, alpha, repeats):
+    """Ours against ``Lasso`` on X, with the targets of the wide-data work."""
+    systems = [
+        System(
+            "ours", lambda: WeightedLinearRegressor(penalty="l1", alpha=alpha).fit(X, y)
+        ),
+        System("Lasso", lambda: Lasso(alpha=alpha).fit(X, y), "ours"),
+    ]
+    records = measure(systems, repeats)
+    quality = gap_quality(X, y, alpha, 1.0, tight_lasso(X, y, alpha), records)
+    rows = make_rows(label, systems, records, quality)
+    ours = rows[0]
+    ours["targets"] = {
+        "time <= Lasso": bool(rows[1]["ratio"] <= 1.0),
+        "gap <= 1e-8": bool(ours["gap"] <= 1e-8),
+        "same zeros": bool(ours["support_errors"] == 0),
+        "peak <= 0.2 x X": bool(ours["peak_over_x"] <= 0.2),
+    }
+    return rows
+
+
+def workload_sparse_l1(mode):
+    """Workload 8: L1 on sparse X (three shapes) against Lasso."""
+    rows = []
+    for n, d, density in mode["sparse"]:
+        X = sparse_data(n, d, density)
+        y, alpha = planted_target(X)
+        label = (
+            f"8. Sparse L1: scipy.sparse.random({n}, {d}, density={density}), "
+            f"alpha={alpha:.3g}"
+        )
+        rows += l1_wide_rows(label, X, y, alpha, mode["wide_repeats"])
+    return rows
+
+
+def workload_dense_wide(mode):
+    """Workload 9: dense wide X, L1 against Lasso and L2 against Ridge."""
+    n, d = mode["dense_wide"]
+    X = np.random.default_rng(0).standard_normal((n, d))
+    y, alpha = planted_target(X)
+    rows = l1_wide_rows(
+        f"9a. Dense wide L1: normal({n}, {d}), alpha={alpha:.3g}",
+        X,
+        y,
+        alpha,
+        mode["wide_repeats"],
+    )
+    l2 = 1e-2
+    systems = [
+        System("ours", lambda: WeightedLinearRegressor(alpha=l2).fit(X, y)),
+        System("Ridge(alpha*n)", lambda: Ridge(alpha=l2 * n).fit(X, y), "ours"),
+    ]
+    records = measure(systems, mode["wide_repeats"])
+    quality = gap_quality(X, y, l2, 0.0, ridge_reference_dual(X, y, l2), records)
+    rows += make_rows(
+        f"9b. Dense wide L2: normal({n}, {d}), alpha={l2}", systems, records, quality
+    )
+    return rows
+
+
+def ridge_reference_dual(X, y, alpha):
+    """The L2 optimum of wide X through the n x n kernel system (direct solve)."""
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    Xc = X - x_mean
+    kernel = Xc @ Xc.T / len(y) + alpha * np.eye(len(y))
+    dual = la.solve(kernel, (y - y_mean) / len(y), assume_a="pos")
+    coef = Xc.T @ dual
+    return coef, y_mean - x_mean @ coef
+
+
+def workload_one_hot(mode):
+    """Workload 10: one-hot data (5 columns of many levels), L1 against Lasso."""
+    n, levels = mode["one_hot"]
+    rng = np.random.default_rng(0)
+    categories = rng.integers(levels, size=(n, 5))
+    effects = rng.standard_normal((5, levels)) * (rng.uniform(size=(5, levels)) < 0.1)
+    y = effects[np.arange(5), categories].sum(axis=1) + rng.standard_normal(n)
+    X = OneHotEncoder().fit_transform(categories).tocsr()
+    alpha = 0.02 * np.abs(X.T @ (y - y.mean())).max() / n
+    label = (
+        f"10. One-hot L1: {n} rows, 5 columns of {levels} levels "
+        f"(OneHotEncoder, {X.shape[1]} features), alpha={alpha:.3g}"
+    )
+    return l1_wide_rows(label, X, y, alpha, mode["wide_repeats"])
+
+
+def workload_sparse_l2(mode):
+    """Workload 11: L2 on sparse X against Ridge(sparse_cg) and Ridge(sag)."""
+    rows = []
+    for n, d, density in mode["sparse_l2"]:
+        rows += sparse_l2_rows(n, d, density, mode["wide_repeats"])
+    return rows
+
+
+def sparse_l2_rows(n, d, density, repeats, alpha=1e-4):
+    """One shape of workload 11."""
+    X = sparse_data(n, d, density)
+    y, _ = planted_target(X)
+    systems = [
+        System("ours", lambda: WeightedLinearRegressor(alpha=alpha).fit(X, y)),
+        System(
+            "Ridge(sparse_cg)",
+            lambda: Ridge(alpha=alpha * n, solver="sparse_cg").fit(X, y),
+            "ours",
+        ),
+        System(
+            "Ridge(sag)",
+            lambda: Ridge(alpha=alpha * n, solver="sag", random_state=0).fit(X, y),
+            "ours",
+        ),
+    ]
+    records = measure(systems, repeats)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tight = Ridge(alpha=alpha * n, solver="sparse_cg", tol=1e-14, max_iter=10**5)
+        tight.fit(X, y)
+    quality = gap_quality(X, y, alpha, 0.0, (tight.coef_, tight.intercept_), records)
+    label = (
+        f"11. Sparse L2: scipy.sparse.random({n}, {d}, density={density}), "
+        f"alpha={alpha}"
+    )
+    rows = make_rows(label, systems, records, quality)
+    fastest = min(row["time"] for row in rows[1:])
+    rows[0]["targets"] = {
+        "time <= 0.5 x fastest Ridge": bool(rows[0]["time"] <= 0.5 * fastest),
+        "gap <= 1e-8": bool(rows[0]["gap"] <= 1e-8),
+    }
     return rows
 
 
@@ -606,6 +828,10 @@ WORKLOADS = [
     workload_digits,
     workload_throughput,
     workload_overheads,
+    workload_sparse_l1,
+    workload_dense_wide,
+    workload_one_hot,
+    workload_sparse_l2,
 ]
 
 
@@ -646,6 +872,7 @@ def environment():
 COLUMNS = [
     # (header, key, format)
     ("system", "system", "{}"),
+    ("solver_", "solver", "{}"),
     ("time", "time", "{:.4g}"),
     ("min-max", None, None),
     ("n", "repeats", "{}"),
@@ -659,6 +886,8 @@ COLUMNS = [
     ("GEMM share", "gemm_share", "{:.0%}"),
     ("overhead", "overhead", "{:+.0%}"),
     ("peak MB", "peak_mb", "{:.1f}"),
+    ("X MB", "x_mb", "{:.1f}"),
+    ("peak/X", "peak_over_x", "{:.3f}"),
     ("mem ours/this", "memory_ratio", "{:.3f}"),
     ("notes", None, None),
 ]
@@ -692,6 +921,10 @@ def format_table(rows):
                     text = f"{row['min']:.4g}-{row['max']:.4g}" if "min" in row else ""
                 elif header_ == "notes":
                     text = row.get("note", "") or ", ".join(row.get("warnings", []))
+                    missed = [k for k, ok in row.get("targets", {}).items() if not ok]
+                    if row.get("targets"):
+                        verdict = "missed: " + "; ".join(missed) if missed else "met"
+                        text = f"targets {verdict}" + (f"; {text}" if text else "")
                 else:
                     text = cell(row, key, fmt)
                 cells.append(text)
@@ -730,6 +963,11 @@ def main(argv=None):
         type=int,
         help="limit BLAS (and PyTorch) to N threads for every system",
     )
+    parser.add_argument(
+        "--assert-targets",
+        action="store_true",
+        help="exit with status 1 when a wide-data target is missed",
+    )
     args = parser.parse_args(argv)
     mode = MODES["quick" if args.quick else "full"]
     with threadpool_limits(args.threads):
@@ -757,13 +995,22 @@ def run(mode, args):
         gc.collect()
     elapsed = time.perf_counter() - started
     load = os.getloadavg()[0]
+    missed = [
+        f"{row['workload']}: {target}"
+        for row in rows
+        for target, ok in row.get("targets", {}).items()
+        if not ok
+    ]
+    if any("targets" in row for row in rows):
+        print("\nTargets: " + ("all met" if not missed else "missed:"))
+        print("\n".join(f"- {line}" for line in missed))
     print(f"\nTotal {elapsed:.0f} s; load average {load:.2f} at the end.")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(
                 {"environment": env, "seconds": elapsed, "rows": rows}, f, indent=1
             )
-    return 0
+    return 1 if args.assert_targets and missed else 0
 
 
 if __name__ == "__main__":

@@ -478,7 +478,9 @@ class SolverResult:
     coef: np.ndarray  # (k, d)
     n_iter: int
     converged: bool
-    loss_curve: list
+    loss_curve: list  # the objective per iteration, summed over targets
+    weight_norms: list  # the Frobenius norm of the (k, d) weights per iteration
+    zero_fractions: list  # their fraction of exact zeros per iteration
 
 
 def solve_penalised_least_squares(stats, penalty, max_iter, coef_init=None):
@@ -498,7 +500,7 @@ def solve_penalised_least_squares(stats, penalty, max_iter, coef_init=None):
     Returns
     -------
     SolverResult
-        ``loss_curve`` holds the objective summed over targets per iteration.
+        The curves hold one entry per iteration of the longest-running target.
     """
     n_features, n_targets = stats.xy.shape
     coef = np.zeros((n_targets, n_features))
@@ -513,12 +515,27 @@ def solve_penalised_least_squares(stats, penalty, max_iter, coef_init=None):
         coef[k], iters, ok, curve = solve(stats.gram, linear, penalty, start, max_iter)
         n_iter = max(n_iter, iters)
         converged &= ok
-        curves.append(np.asarray(curve) + 0.5 * stats.yy[k])
-    # Sum the per-target curves, padding finished targets with their last value.
+        curve = np.array(curve, dtype=np.float64).reshape(-1, 3)
+        curve[:, 0] += 0.5 * stats.yy[k]
+        curves.append(curve)
+    return SolverResult(coef, n_iter, converged, *combine_curves(curves, n_features))
+
+
+def combine_curves(curves, n_features):
+    """Sum per-target records ``(objective, sum w**2, nonzeros)`` into the curves.
+
+    A target that finished early keeps its last record. Returns the objective,
+    the Frobenius norm of the weights and their zero fraction, per iteration.
+    """
     length = max(len(c) for c in curves)
-    padded = [np.pad(c, (0, length - len(c)), mode="edge") for c in curves]
-    loss_curve = [float(v) for v in np.sum(padded, axis=0)]
-    return SolverResult(coef, n_iter, converged, loss_curve)
+    total = sum(np.pad(c, ((0, length - len(c)), (0, 0)), mode="edge") for c in curves)
+    size = len(curves) * n_features
+    zero_fraction = 1.0 - total[:, 2] / size if size else np.zeros(length)
+    return (
+        [float(v) for v in total[:, 0]],
+        [float(v) for v in np.sqrt(total[:, 1])],
+        [float(v) for v in zero_fraction],
+    )
 
 
 def _tolerance(linear, l1):
@@ -532,7 +549,12 @@ def _solve_whole(gram, linear, penalty, start, max_iter):
     hessian = gram.full() + penalty.l2 * np.eye(linear.size)
     with _single_blas_thread():
         return _solve_one(
-            hessian, linear, penalty.l1, start, max_iter, _tolerance(linear, penalty.l1)
+            DenseQuadratic(hessian),
+            linear,
+            penalty.l1,
+            start,
+            max_iter,
+            _tolerance(linear, penalty.l1),
         )
 
 
@@ -556,7 +578,12 @@ def _solve_working_set(gram, linear, penalty, start, max_iter):
         hessian[np.diag_indices_from(hessian)] += l2
         with _single_blas_thread():
             solution, iters, ok, sub_curve = _solve_one(
-                hessian, linear[work], l1, coef[work], max_iter - n_iter, tolerance
+                DenseQuadratic(hessian),
+                linear[work],
+                l1,
+                coef[work],
+                max_iter - n_iter,
+                tolerance,
             )
         n_iter += iters
         curve += sub_curve
@@ -590,51 +617,91 @@ def _initial_working_set(linear, start, l1):
     return np.sort(best[score[best] > l1])
 
 
-def _largest_eigenvalue(matrix):
-    """Return the largest eigenvalue of a symmetric matrix (0 for an empty one)."""
-    n = matrix.shape[0]
-    if n == 0:
-        return 0.0
-    return float(la.eigvalsh(matrix, subset_by_index=[n - 1, n - 1])[0])
+class DenseQuadratic:
+    """The quadratic term ``H`` of the sub-problems, as an explicit matrix.
+
+    :func:`_solve_one` asks it for products, its largest eigenvalue and
+    solutions of its systems on a support; a matrix-free term (on columns of
+    X) answers the same questions.
+    """
+
+    #: Polish every new sign pattern: a solve costs little against a product.
+    patient = False
+
+    def __init__(self, matrix):
+        self.matrix = matrix
+
+    def product(self, v):
+        """Return ``H @ v``."""
+        return self.matrix @ v
+
+    def largest_eigenvalue(self):
+        """Return the largest eigenvalue of H (0 when it is empty)."""
+        n = self.matrix.shape[0]
+        if n == 0:
+            return 0.0
+        return float(la.eigvalsh(self.matrix, subset_by_index=[n - 1, n - 1])[0])
+
+    def solve_on(self, support, rhs, tolerance):
+        """Solve ``H[support][:, support] w = rhs`` (least squares if singular).
+
+        Directly, to rounding: ``tolerance`` (the caller's) is not needed.
+        """
+        system = self.matrix[np.ix_(support, support)]
+        try:
+            with warnings.catch_warnings():
+                # An ill-conditioned system is fine: the caller checks the result.
+                warnings.simplefilter("ignore", la.LinAlgWarning)
+                return la.solve(system, rhs, assume_a="pos", check_finite=False)
+        except (la.LinAlgError, ValueError):
+            return la.lstsq(system, rhs, check_finite=False)[0]
 
 
 def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
     """Minimise ``0.5 w^T H w - linear^T w + l1 * |w|_1`` by FISTA with polishing.
 
+    ``hessian`` is a :class:`DenseQuadratic` or a term with the same methods.
+    The iterate is polished on its sign pattern when the pattern is new (or,
+    for a ``patient`` term, when it is also the pattern of the previous check).
+
     The gradient is linear, so the iterate's product ``H @ x`` gives both the
     objective and the look-ahead's gradient: one matrix-vector product per
     iteration. Returns the coefficients, the iterations run, whether the
-    optimality conditions hold, and the objective (without constant) per
-    iteration.
+    optimality conditions hold, and per iteration the objective (without
+    constant), the squared norm of the weights and their number of nonzeros.
     """
-    lipschitz = _largest_eigenvalue(hessian)
+    lipschitz = hessian.largest_eigenvalue()
     if lipschitz <= 0:
         # X is constant (or no feature is left): every coefficient is 0.
-        return np.zeros_like(linear), 0, True, [0.0]
+        return np.zeros_like(linear), 0, True, [(0.0, 0.0, 0)]
     step = 1.0 / lipschitz
 
-    def value(w, hw):
-        return float(w @ (0.5 * hw - linear)) + l1 * float(np.abs(w).sum())
+    def record(w, hw):
+        # The objective (without constant), sum w**2 and the nonzeros.
+        value = float(w @ (0.5 * hw - linear)) + l1 * float(np.abs(w).sum())
+        return value, float(w @ w), np.count_nonzero(w)
 
     x = start.copy()
-    hx = hessian @ x
+    hx = hessian.product(x)
     lookahead, h_lookahead = x, hx
     t = 1.0
-    curve, tried = [], set()
+    curve, tried, last = [], set(), None
     for iteration in range(1, max_iter + 1):
         new = lookahead - step * (h_lookahead - linear)
         if l1:
             soft_threshold(new, step * l1)
-        h_new = hessian @ new
-        curve.append(value(new, h_new))
+        h_new = hessian.product(new)
+        curve.append(record(new, h_new))
         if iteration == 1 or iteration % 5 == 0:
             pattern = np.sign(new)
-            key = pattern.tobytes()
-            if key not in tried:
+            key = hash(pattern.tobytes())  # a number: patterns can be long
+            stable = key == last or iteration == 1 or not hessian.patient
+            last = key
+            if stable and key not in tried:
                 tried.add(key)
                 exact = _polish(hessian, linear, l1, pattern, tolerance)
                 if exact is not None:
-                    curve.append(value(exact, hessian @ exact))
+                    curve.append(record(exact, hessian.product(exact)))
                     return exact, iteration, True, curve
         if _optimality_residual(new, h_new - linear, l1) <= tolerance:
             return new, iteration, True, curve
@@ -676,19 +743,14 @@ def _polish(hessian, linear, l1, pattern, tolerance):
     support = np.flatnonzero(pattern)
     candidate = np.zeros_like(linear)
     if support.size:
-        system = hessian[np.ix_(support, support)]
         rhs = linear[support] - l1 * pattern[support]
-        try:
-            with warnings.catch_warnings():
-                # An ill-conditioned system is fine: the check below decides.
-                warnings.simplefilter("ignore", la.LinAlgWarning)
-                solution = la.solve(system, rhs, assume_a="pos", check_finite=False)
-        except (la.LinAlgError, ValueError):
-            solution = la.lstsq(system, rhs, check_finite=False)[0]
+        solution = hessian.solve_on(support, rhs, tolerance)
+        if solution is None:
+            return None
         if l1 and np.any(np.sign(solution) != pattern[support]):
             return None
         candidate[support] = solution
-    residual = _optimality_residual(candidate, hessian @ candidate - linear, l1)
+    residual = _optimality_residual(candidate, hessian.product(candidate) - linear, l1)
     if not np.isfinite(residual) or residual > tolerance:
         return None
     return candidate

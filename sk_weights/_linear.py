@@ -19,12 +19,9 @@ from sk_weights._base import (
     weighted_feature_std,
 )
 from sk_weights._callbacks import FitCallbacks
-from sk_weights._least_squares import (
-    least_squares_statistics,
-    solve_penalised_least_squares,
-)
+from sk_weights._full_batch import solve_full_batch
 from sk_weights._losses import LOSSES
-from sk_weights._network import FittedNetwork, Layout, predict, weight_statistics
+from sk_weights._network import FittedNetwork, Layout, predict
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
 from sk_weights._validation import validate_input
 
@@ -53,10 +50,14 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     fit_intercept : bool, default=True
         Whether to fit the intercept (otherwise it is 0).
     solver : {"auto", "fista", "sgd", "adam"}, default="auto"
-        ``"fista"``: accelerated proximal gradient on the data's sufficient
-        statistics (the Gram matrix), step size from their Lipschitz constant,
+        ``"fista"``: the exact full-batch solver, accelerated proximal gradient
         finished by an exact solve on the support; reaches the optimum to
-        rounding. ``"sgd"``: mini-batch SGD with momentum and the
+        rounding. It works on the Gram matrix (the d x d sufficient
+        statistics) when there are at least two samples per feature and the
+        Gram matrix takes at most half the bytes of X; otherwise directly on
+        X, which stays sparse and is never centred or copied (working sets of
+        features for an L1 part, conjugate gradients for L2 alone).
+        ``solver_`` says which ran. ``"sgd"``: mini-batch SGD with momentum and the
         ``learning_rate`` schedule. ``"adam"``: mini-batch Adam. ``"auto"``
         uses ``"fista"`` unless ``dropout > 0`` or ``early_stopping=True``, which
         need mini-batches, and then ``"sgd"``. :meth:`partial_fit` always
@@ -79,7 +80,8 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         stopping, the validation score) has not improved by ``tol`` for
         ``n_iter_no_change`` epochs. ``"fista"`` does not use it: it stops when
         the optimality conditions hold to rounding (relative residual below
-        1e-11), which costs O(n_features**2) per iteration.
+        1e-11): an iteration costs O(n_features**2) on the Gram matrix, and
+        about one pass over X on X.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its R^2 stops
         improving and keep the best weights seen (``best_epoch_``). A held-out
@@ -118,7 +120,11 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     intercept_ : float or ndarray of shape (n_targets,)
         The bias ``b``.
     n_iter_ : int
-        Iterations (``"fista"``) or epochs run.
+        Iterations (``"fista"``: on the Gram matrix, FISTA steps; on X,
+        working-set rounds or conjugate-gradient steps) or epochs run.
+    solver_ : {"gram", "x", "sgd", "adam"}
+        The solver that ran: ``"gram"`` or ``"x"`` for ``"fista"`` on the
+        Gram matrix or on X (see ``solver``), else the stochastic solver.
     stop_reason_ : {"converged", "early_stopping", "max_iter"}
         Why the last call stopped: ``"fista"`` met the optimality conditions,
         or the training loss of a stochastic solver stopped improving by
@@ -410,6 +416,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
                 self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
                 self._record_fit_quality(data, partial)
             else:
+                self.solver_ = solver
                 layout = Layout([X.shape[1], y2d.shape[1]])
                 data = self._train_network(
                     data,
@@ -423,34 +430,34 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         return self
 
     def _fit_full_batch(self, X, y, sample_weight):
-        """Solve exactly on the sufficient statistics (the Gram matrix)."""
-        # Raises a ValueError naming the cure if the second moments overflow.
-        stats = least_squares_statistics(
-            X, y, sample_weight, self.fit_intercept, self._penalty()
-        )
+        """Solve exactly, on the Gram matrix or on X, whichever is cheaper."""
         start = None
         if self.warm_start and hasattr(self, "coef_"):
             start = self._coef_matrix().astype(np.float64)
-        result = solve_penalised_least_squares(
-            stats, self._penalty(), self.max_iter, coef_init=start
+        # Raises a ValueError naming the cure if the statistics of X overflow.
+        result = solve_full_batch(
+            X,
+            y,
+            sample_weight,
+            self.fit_intercept,
+            self._penalty(),
+            self.max_iter,
+            coef_init=start,
         )
         self._warn_not_converged(result.converged)
+        self.solver_ = result.method
         self.stop_reason_ = "converged" if result.converged else "max_iter"
         self.best_epoch_ = None
-        # Provisional, until the solver records its iterates: the final weights.
-        self.weight_norms_curve_, self.zero_fraction_curve_ = (
-            np.array([row]) for row in weight_statistics([result.coef])
-        )
-        coef = result.coef
-        intercept = stats.y_mean - coef @ stats.x_mean
+        self.weight_norms_curve_ = np.reshape(result.weight_norms, (-1, 1))
+        self.zero_fraction_curve_ = np.reshape(result.zero_fractions, (-1, 1))
         self.n_iter_ = result.n_iter
         self.loss_curve_ = result.loss_curve
         self.best_loss_ = float(min(result.loss_curve))
         self.validation_scores_ = None
         self.best_validation_score_ = None
         self.t_ = 0
-        self.feature_std_ = stats.x_scale
-        return coef, intercept
+        self.feature_std_ = result.x_scale
+        return result.coef, result.intercept
 
     # -- what differs from the shell's training run (see _base) ---------------
 

@@ -1,0 +1,736 @@
+"""The exact full-batch solvers of the linear models: on the Gram matrix or on X.
+
+The objective is a penalised smooth loss of the linear predictor
+``eta_i = x_i @ w + b``::
+
+    (1 / sum(s)) * sum_i s_i * loss(y_i, eta_i) + l1 * |w|_1 + 0.5 * l2 * |w|**2
+
+Two methods minimise it, and :func:`choose_method` picks the cheaper one:
+
+``"gram"``
+    For the squared loss only: :mod:`sk_weights._least_squares` reads X once
+    for its sufficient statistics (the d x d centred Gram matrix) and then
+    iterates at O(d**2) per step, whatever the number of samples. It pays when
+    the data are tall and the Gram matrix is small against X.
+``"x"``
+    Works directly on X through products ``X @ v`` and ``X.T @ u``: sparse X
+    stays sparse and is never densified, nor centred (the intercept is a
+    coordinate of its own, so the centring by the weighted means is implicit),
+    and the memory beyond X is O(n_samples + n_features) plus the small
+    matrices of the working sets. The loss is an object that gives, at the
+    current predictor, its value, its gradient and its curvature per sample
+    (:class:`SquaredLoss`); the solver knows nothing else of it, so other
+    smooth losses (the logistic loss) plug in.
+
+    With an L1 part (:func:`_solve_working_sets`): each outer round reads X
+    once to score every feature's optimality violation (``X.T @ gradient``),
+    takes as *working set* the current support and the worst violators (twice
+    the support, at least 64 features), and minimises the second-order model of
+    the objective on it: the small Hessian ``X_W.T diag(h) X_W`` (the intercept
+    eliminated) is solved by the Gram path's FISTA with its exact polish on the
+    sign pattern. For the squared loss the model is the objective itself, so a
+    round ends at the exact optimum on the working set; other losses take the
+    step with a backtracking line search (proximal Newton). The rounds stop
+    when every feature satisfies its optimality condition to a relative 1e-11.
+
+    Without an L1 part (:func:`_solve_newton_cg`): Newton steps whose linear
+    system ``(Xc.T diag(h) Xc + l2 I) v = -gradient`` is solved by conjugate
+    gradients with a diagonal (Jacobi) preconditioner, two passes over X per
+    iteration. For the squared loss one Newton step is the whole solve; CG
+    stops when the gradient of the objective (its residual) is below 1e-11 of
+    the gradient at the start, the rule of the other solvers.
+
+The choice rule (:func:`choose_method`): the Gram matrix when there are at least
+``GRAM_MIN_ROWS_PER_FEATURE`` (2) samples per feature *and* its ``8 * d**2``
+bytes are at most ``GRAM_MAX_SHARE_OF_X`` (half) of the bytes X occupies (for
+sparse X: its data, indices and pointers); X otherwise. Tall dense float64 data
+thus keep the Gram path; wide data, and sparse data whose features outnumber
+the nonzeros of a column, work on X.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, eigsh
+
+from sk_weights._least_squares import (
+    OPTIMALITY_TOL,
+    OVERFLOW_MESSAGE,
+    DenseQuadratic,
+    _single_blas_thread,
+    _solve_one,
+    combine_curves,
+    least_squares_statistics,
+    solve_penalised_least_squares,
+)
+
+#: The Gram matrix needs at least this many samples per feature ...
+GRAM_MIN_ROWS_PER_FEATURE = 2
+#: ... and at most this share of the bytes of X.
+GRAM_MAX_SHARE_OF_X = 0.5
+
+# Working sets start with this many features, and hold at least twice the support.
+_INITIAL_WORKING_SET = 64
+
+# Products with X of another dtype than float64 read it in blocks of about
+# this many bytes of float64, so that X is never copied whole.
+_BLOCK_BYTES = 2**20
+_MIN_BLOCK_BYTES = 2**15
+
+
+def data_bytes(X):
+    """The bytes X occupies (for sparse X: data, indices and pointers)."""
+    if sp.issparse(X):
+        return sum(getattr(X, name).nbytes for name in ("data", "indices", "indptr"))
+    return X.nbytes
+
+
+def choose_method(X):
+    """Return ``"gram"`` or ``"x"``, the cheaper full-batch method for X."""
+    n_samples, n_features = X.shape
+    tall = n_samples >= GRAM_MIN_ROWS_PER_FEATURE * n_features
+    small = 8 * n_features**2 <= GRAM_MAX_SHARE_OF_X * data_bytes(X)
+    return "gram" if tall and small else "x"
+
+
+@dataclass
+class FullBatchResult:
+    """The weights a full-batch solver found, and how it got there."""
+
+    coef: np.ndarray  # (k, d)
+    intercept: np.ndarray  # (k,)
+    n_iter: int
+    converged: bool
+    loss_curve: list  # the objective per iteration, summed over targets
+    weight_norms: list  # the Frobenius norm of coef per iteration
+    zero_fractions: list  # the fraction of exact zeros of coef per iteration
+    x_scale: np.ndarray  # (d,) the weighted standard deviation of each feature
+    method: str  # "gram" or "x"
+
+
+def solve_full_batch(
+    X, y, sample_weight, fit_intercept, penalty, max_iter, coef_init=None, method=None
+):
+    """Minimise the penalised squared loss for every column of y, exactly.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples, n_targets)
+    sample_weight : ndarray of shape (n_samples,)
+    fit_intercept : bool
+    penalty : ElasticNetPenalty
+    max_iter : int
+        Maximum iterations per target (FISTA steps on the Gram matrix; working
+        set rounds or conjugate-gradient steps on X).
+    coef_init : ndarray of shape (n_targets, n_features), optional
+        Starting point (warm start); zeros by default.
+    method : {"gram", "x"}, optional
+        Force a method; by default :func:`choose_method` decides.
+
+    Returns
+    -------
+    FullBatchResult
+    """
+    method = method or choose_method(X)
+    if method == "gram":
+        stats = least_squares_statistics(X, y, sample_weight, fit_intercept, penalty)
+        result = solve_penalised_least_squares(stats, penalty, max_iter, coef_init)
+        intercept = stats.y_mean - result.coef @ stats.x_mean
+        return FullBatchResult(
+            result.coef,
+            intercept,
+            result.n_iter,
+            result.converged,
+            result.loss_curve,
+            result.weight_norms,
+            result.zero_fractions,
+            stats.x_scale,
+            method,
+        )
+    data = DataOperator(X)
+    weights = _normalised(sample_weight)
+    x_mean, x_scale = data.moments(weights)
+    if not (np.isfinite(x_mean).all() and np.isfinite(x_scale).all()):
+        raise ValueError(OVERFLOW_MESSAGE)
+    del x_mean
+    loss = SquaredLoss()
+    n_targets, n_features = y.shape[1], X.shape[1]
+    coef = np.zeros((n_targets, n_features))
+    if coef_init is not None:
+        coef[:] = coef_init
+    intercept = np.zeros(n_targets)
+    curves, n_iter, converged = [], 0, True
+    for k in range(n_targets):
+        target = np.asarray(y[:, k], dtype=np.float64)
+        problem = _Problem(data, loss, target, weights, fit_intercept, penalty)
+        # Matrix-vector products: more BLAS threads only add synchronisation.
+        with _single_blas_thread():
+            if penalty.l1 > 0:
+                out = _solve_working_sets(problem, coef[k], max_iter)
+            else:
+                out = _solve_newton_cg(problem, coef[k], max_iter, x_scale**2)
+        intercept[k], iters, ok, curve = out
+        n_iter, converged = max(n_iter, iters), converged and ok
+        curves.append(np.array(curve, dtype=np.float64).reshape(-1, 3))
+    loss_curve, norms, zeros = combine_curves(curves, n_features)
+    return FullBatchResult(
+        coef, intercept, n_iter, converged, loss_curve, norms, zeros, x_scale, method
+    )
+
+
+def _normalised(sample_weight):
+    """``s / sum(s)``, or the scalar ``1 / n`` for equal weights (no vector)."""
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if np.all(weights == weights[0]):
+        return 1.0 / weights.size
+    return weights / weights.sum()
+
+
+class SquaredLoss:
+    """``0.5 * (y - eta)**2`` per sample: its value, gradient and curvature.
+
+    ``weights`` are the normalised sample weights (a vector, or a scalar when
+    they are equal); the gradient and curvature are with respect to the linear
+    predictor ``eta`` and include them.
+    """
+
+    #: The second-order model is exact: one Newton step solves, no line search.
+    quadratic = True
+
+    def value(self, y, eta, weights):
+        """The weighted mean loss."""
+        residual = eta - y
+        if np.ndim(weights) == 0:
+            return 0.5 * weights * float(residual @ residual)
+        return 0.5 * float(np.einsum("i,i,i->", weights, residual, residual))
+
+    def derivatives(self, y, eta, weights, out=None):
+        """Return ``(gradient, curvature)`` per sample (curvature may be a scalar).
+
+        The gradient is written into ``out`` when given.
+        """
+        gradient = np.subtract(eta, y, out=out)
+        gradient *= weights
+        return gradient, weights
+
+
+class DataOperator:
+    """Products with X in float64, without copying X.
+
+    Float64 X (dense or sparse) is used as it is; X of another dtype is read in
+    blocks of rows (columns for CSC) converted to float64 one at a time.
+    """
+
+    def __init__(self, X):
+        self.X = X
+        self.shape = X.shape
+        self.sparse = sp.issparse(X)
+        self.axis = 1 if sp.issparse(X) and X.format == "csc" else 0
+        self.direct = X.dtype == np.float64
+
+    def _blocks(self):
+        """Yield ``(slice, float64 block)`` along rows (columns for CSC)."""
+        n_samples, n_features = self.shape
+        length = self.shape[self.axis]
+        if self.sparse:
+            per_item = 12 * max(self.X.nnz, 1) / max(length, 1)
+        else:
+            per_item = 8 * self.shape[1 - self.axis]
+        # Small blocks against X too: a pass must not double the memory.
+        budget = min(_BLOCK_BYTES, max(data_bytes(self.X) // 64, _MIN_BLOCK_BYTES))
+        size = max(1, int(budget // max(per_item, 1)))
+        for start in range(0, length, size):
+            part = slice(start, min(start + size, length))
+            block = self.X[part] if self.axis == 0 else self.X[:, part]
+            yield part, block.astype(np.float64, copy=False)
+
+    def dot(self, v):
+        """Return ``X @ v`` for v of shape (n_features,)."""
+        if self.direct:
+            return np.asarray(self.X @ v).ravel()
+        out = np.zeros(self.shape[0])
+        for part, block in self._blocks():
+            if self.axis == 0:
+                out[part] = block @ v
+            else:
+                out += block @ v[part]
+        return out
+
+    def tdot(self, u):
+        """Return ``X.T @ u`` for u of shape (n_samples,)."""
+        if self.direct:
+            return np.asarray(self.X.T @ u).ravel()
+        out = np.zeros(self.shape[1])
+        for part, block in self._blocks():
+            if self.axis == 0:
+                out += block.T @ u[part]
+            else:
+                out[part] = block.T @ u
+        return out
+
+    def columns(self, index):
+        """Return the float64 columns ``X[:, index]`` (sparse stays sparse)."""
+        if self.sparse:
+            return self.X[:, index].astype(np.float64)
+        return np.asarray(self.X[:, index], dtype=np.float64)
+
+    def moments(self, weights):
+        """Return the weighted mean and standard deviation of each feature.
+
+        Computed in float64 block by block, so that they cannot overflow for
+        float32 X. Dense blocks are centred before squaring (two passes), so
+        that large means cancel no digits; sparse X, which cannot be centred,
+        uses the raw second moment, its squares taken a slice of its stored
+        values at a time.
+        """
+        n_samples, n_features = self.shape
+
+        def block_weights(part):
+            if np.ndim(weights) == 0:
+                size = part.stop - part.start if self.axis == 0 else n_samples
+                return np.full(size, weights)
+            return weights[part] if self.axis == 0 else weights
+
+        if self.sparse:
+            mean, second = np.zeros(n_features), np.zeros(n_features)
+            for part, index, values, sample_weights in self._sparse_slices(weights):
+                size = n_features if self.axis == 0 else part.stop - part.start
+                weighted = values * sample_weights
+                sums = np.bincount(index, weights=weighted, minlength=size)
+                weighted *= values
+                squares = np.bincount(index, weights=weighted, minlength=size)
+                if self.axis == 0:
+                    mean += sums
+                    second += squares
+                else:
+                    mean[part], second[part] = sums, squares
+            return mean, np.sqrt(np.maximum(second - mean * mean, 0))
+
+        mean, variance = np.zeros(n_features), np.zeros(n_features)
+        for part, block in self._blocks():
+            mean += block.T @ block_weights(part)
+        for part, block in self._blocks():
+            variance += ((block - mean) ** 2).T @ block_weights(part)
+        return mean, np.sqrt(np.maximum(variance, 0))
+
+    def _sparse_slices(self, weights):
+        """Yield slices of sparse X's stored values, a 32nd of them at a time.
+
+        Each is ``(slice of rows or columns, feature of each value, float64
+        values, weight of each value's sample)``; the features index the
+        slice's own columns for CSC.
+        """
+        X, indptr = self.X, self.X.indptr
+        length = X.shape[self.axis]
+        per_block = max(X.nnz // 32, 2**14)
+        bounds = np.searchsorted(indptr, np.arange(0, X.nnz, per_block), "right") - 1
+        bounds = np.unique(np.append(np.clip(bounds, 0, length), length))
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            first, last = indptr[start], indptr[stop]
+            values = X.data[first:last].astype(np.float64, copy=False)
+            counts = np.diff(indptr[start : stop + 1])
+            if self.axis == 0:
+                index = X.indices[first:last]
+                if np.ndim(weights) == 0:
+                    sample_weights = weights
+                else:
+                    sample_weights = np.repeat(weights[start:stop], counts)
+            else:
+                index = np.repeat(np.arange(stop - start), counts)
+                sample_weights = (
+                    weights if np.ndim(weights) == 0 else weights[X.indices[first:last]]
+                )
+            yield slice(start, stop), index, values, sample_weights
+
+
+def _total(values, n_samples):
+    """Sum of a per-sample vector, or of a scalar repeated n_samples times."""
+    return values * n_samples if np.ndim(values) == 0 else float(values.sum())
+
+
+def _column_sums(columns, values, n_samples):
+    """``columns.T @ values`` for a per-sample vector or a scalar."""
+    if np.ndim(values) == 0:
+        return values * np.asarray(columns.sum(axis=0)).ravel()
+    return np.asarray(columns.T @ values).ravel()
+
+
+class ColumnsQuadratic:
+    """The model's quadratic term on a working set, from its columns of X.
+
+    ``H = Xc_W.T diag(h) Xc_W + l2 I`` with ``Xc_W`` the columns centred by
+    their curvature-weighted means (none without intercept), never formed:
+    products cost two passes over the columns, and systems on a support are
+    solved by conjugate gradients. The interface of
+    :class:`~sk_weights._least_squares.DenseQuadratic`.
+    """
+
+    #: Polish only a sign pattern that held for a few iterations: a solve
+    #: costs many products.
+    patient = True
+
+    def __init__(self, columns, curvature, means, l2):
+        self.columns, self.curvature, self.means, self.l2 = (
+            columns,
+            curvature,
+            means,
+            l2,
+        )
+        self.size = columns.shape[1]
+        # Built once: scipy builds the transposed matrix object at every ``.T``.
+        self.transposed = columns.T
+
+    def product(self, v):
+        """Return ``H @ v``."""
+        centred = np.asarray(self.columns @ v).ravel()
+        centred -= float(self.means @ v)
+        centred *= self.curvature
+        out = np.asarray(self.transposed @ centred).ravel()
+        out -= self.means * float(centred.sum())
+        out += self.l2 * v
+        return out
+
+    def explicit(self):
+        """Return H as a dense matrix (for dense columns)."""
+        weighted = self.columns * np.reshape(self.curvature, (-1, 1))
+        matrix = self.columns.T @ weighted
+        total = _total(self.curvature, self.columns.shape[0])
+        matrix -= total * np.outer(self.means, self.means)
+        matrix[np.diag_indices_from(matrix)] += self.l2
+        return matrix
+
+    def diagonal(self):
+        """Return the diagonal of H."""
+        n = self.columns.shape[0]
+        squares = (
+            self.columns.multiply(self.columns)
+            if sp.issparse(self.columns)
+            else self.columns * self.columns
+        )
+        second = _column_sums(squares, self.curvature, n)
+        total = _total(self.curvature, n)
+        return second - total * self.means**2 + self.l2
+
+    def largest_eigenvalue(self):
+        """Return the largest eigenvalue of H, by Lanczos iterations."""
+        if self.size <= 8:
+            identity = np.eye(self.size)
+            matrix = np.column_stack([self.product(e) for e in identity])
+            return DenseQuadratic(matrix).largest_eigenvalue() if self.size else 0.0
+        operator = LinearOperator(
+            (self.size, self.size), matvec=self.product, dtype=np.float64
+        )
+        # Few Lanczos vectors: the memory stays O(size).
+        value = eigsh(
+            operator,
+            k=1,
+            which="LA",
+            tol=1e-4,
+            ncv=min(self.size, 8),
+            maxiter=10 * self.size,
+            v0=np.ones(self.size),
+        )[0][0]
+        # Lanczos approaches from below; a step of 1 / L must not overshoot.
+        return float(value) * (1 + 1e-3)
+
+    def solve_on(self, support, rhs, tolerance):
+        """Solve ``H[support][:, support] w = rhs`` by preconditioned CG.
+
+        The support's own columns give the products. Returns None unless
+        the residual falls to a tenth of ``tolerance`` within ``2 |S| + 50``
+        steps.
+        """
+        part = ColumnsQuadratic(
+            self.columns[:, support], self.curvature, self.means[support], self.l2
+        )
+        diagonal = part.diagonal()
+        diagonal[diagonal <= 0] = 1.0
+        solution, _, ok, _ = _conjugate_gradient(
+            part.product, rhs, diagonal, 2 * support.size + 50, 0.1 * tolerance
+        )
+        return solution if ok else None
+
+
+class _Problem:
+    """One target's data, loss and penalty, and the predictor ``eta = X w + b``."""
+
+    def __init__(self, data, loss, y, weights, fit_intercept, penalty):
+        self.data, self.loss, self.y, self.weights = data, loss, y, weights
+        self.fit_intercept = fit_intercept
+        self.l1, self.l2 = penalty.l1, penalty.l2
+
+    def objective(self, eta, coef):
+        """The penalised objective at ``eta`` (which is ``X @ coef + b``)."""
+        penalty = self.l1 * float(np.abs(coef).sum())
+        penalty += 0.5 * self.l2 * float(coef @ coef)
+        return self.loss.value(self.y, eta, self.weights) + penalty
+
+    def record(self, eta, coef):
+        """The curves' entry: objective, sum of squared weights, nonzeros."""
+        return self.objective(eta, coef), float(coef @ coef), np.count_nonzero(coef)
+
+    def start(self, coef):
+        """Return ``(eta, intercept)`` at ``coef``, with the optimal intercept."""
+        eta = self.data.dot(coef)
+        intercept = 0.0
+        if self.fit_intercept:
+            # Newton steps on the intercept alone; one for the squared loss.
+            for _ in range(1 if self.loss.quadratic else 50):
+                gradient, curvature = self.loss.derivatives(self.y, eta, self.weights)
+                total = _total(curvature, eta.size)
+                if total <= 0:
+                    break
+                step = -_total(gradient, eta.size) / total
+                eta += step
+                intercept += step
+                if abs(step) <= 1e-15 * max(abs(intercept), 1.0):
+                    break
+        return eta, intercept
+
+    def intercept_step(self, gradient_total, curvature, columns_step):
+        """The Newton step of the intercept once the weights move.
+
+        ``gradient_total`` is the sum of the gradient, ``columns_step`` is
+        ``X @ dw``; the step minimises the second-order model of the loss over
+        the intercept.
+        """
+        if not self.fit_intercept:
+            return 0.0
+        n = self.y.size
+        moved = (
+            curvature * float(columns_step.sum())
+            if np.ndim(curvature) == 0
+            else float(curvature @ columns_step)
+        )
+        return -(gradient_total + moved) / _total(curvature, n)
+
+
+def _violations(gradient, coef, l1):
+    """Turn the penalised gradient into optimality violations, in place.
+
+    At an optimum ``gradient_j = -l1 * sign(w_j)`` where ``w_j != 0`` and
+    ``|gradient_j| <= l1`` where ``w_j == 0``.
+    """
+    active = coef != 0
+    gradient[active] += l1 * np.sign(coef[active])
+    np.abs(gradient, out=gradient)
+    np.subtract(gradient, l1, out=gradient, where=~active)
+    np.maximum(gradient, 0, out=gradient)
+    return gradient
+
+
+def _solve_working_sets(problem, coef, max_iter):
+    """Minimise with an L1 part on growing working sets; see the module doc.
+
+    ``coef`` (the start) is updated in place. Returns the intercept, the
+    rounds run, whether the optimality conditions hold, and the records.
+    """
+    data, loss, y, weights = problem.data, problem.loss, problem.y, problem.weights
+    l1, l2 = problem.l1, problem.l2
+    n_samples = y.size
+    eta, intercept = problem.start(coef)
+    curve, tolerance, previous, converged = [], None, None, False
+    for iteration in range(1, max_iter + 1):
+        gradient, curvature = loss.derivatives(y, eta, weights)
+        violation = data.tdot(gradient)
+        if l2:
+            violation += l2 * coef
+        if tolerance is None:
+            scale = max(np.abs(violation).max(initial=0.0), l1, np.finfo(float).tiny)
+            tolerance = OPTIMALITY_TOL * scale
+        _violations(violation, coef, l1)
+        curve.append(problem.record(eta, coef))
+        worst = float(violation.max(initial=0.0))
+        if worst <= tolerance:
+            converged = True
+            break
+        if iteration == max_iter:
+            break
+        support = np.flatnonzero(coef)
+        size = max(_INITIAL_WORKING_SET, 2 * support.size)
+        violation[support] = np.inf
+        if np.count_nonzero(violation > tolerance) > size:
+            # Keep the ``size`` worst (ties: the first features).
+            threshold = np.partition(violation, violation.size - size)[-size]
+            violation[violation < threshold] = 0.0
+        work = np.flatnonzero(violation > tolerance)[:size]
+        # Early rounds only point the way: solve them to a tenth of the
+        # largest violation, and exactly (with the polish) once it is small.
+        inner_tolerance = max(tolerance, 0.1 * worst)
+        if previous is not None and np.array_equal(work, previous[0]):
+            if previous[1] == tolerance:
+                # The last round solved this very set exactly: what is left
+                # is rounding between the small model and the pass over X.
+                converged = worst <= 1e4 * tolerance
+                break
+            inner_tolerance = tolerance
+        previous = work, inner_tolerance
+        del violation
+
+        columns = data.columns(work)
+        local_gradient = _column_sums(columns, gradient, n_samples)
+        gradient_total = _total(gradient, n_samples)
+        means = np.zeros(work.size)
+        if problem.fit_intercept:
+            # Eliminate the intercept: centre by the curvature-weighted means.
+            means = _column_sums(columns, curvature, n_samples)
+            means /= _total(curvature, n_samples)
+            local_gradient -= means * gradient_total
+        del gradient  # not needed on the working set: keep the memory low
+        hessian = ColumnsQuadratic(columns, curvature, means, l2)
+        if not sp.issparse(columns) and work.size <= n_samples:
+            # Dense columns: the set's Gram matrix is smaller than they are,
+            # and its products and solves are cheaper.
+            hessian = DenseQuadratic(hessian.explicit())
+        start = coef[work]
+        linear = hessian.product(start) - l2 * start - local_gradient
+        solution = _solve_one(hessian, linear, l1, start, max_iter, inner_tolerance)[0]
+
+        step = solution - start
+        columns_step = np.asarray(columns @ step).ravel()
+        del columns, hessian
+        intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
+        columns_step += intercept_step
+        rate = 1.0
+        if not loss.quadratic:
+            rate = _line_search(problem, eta, coef, work, step, columns_step, solution)
+            columns_step *= rate
+        coef[work] = start + rate * step
+        eta += columns_step
+        intercept += rate * intercept_step
+        del columns_step
+    return intercept, len(curve), converged, curve
+
+
+def _line_search(problem, eta, coef, work, step, eta_step, solution):
+    """Backtrack the proximal Newton step until the objective decreases enough."""
+    before = problem.objective(eta, coef)
+    trial = coef.copy()
+    old = coef[work].copy()
+    # The decrease the model promises (Armijo's condition on the composite).
+    gradient, _ = problem.loss.derivatives(problem.y, eta, problem.weights)
+    slope = float(np.sum(gradient * eta_step)) + problem.l2 * float(old @ step)
+    slope += problem.l1 * float(np.abs(solution).sum() - np.abs(old).sum())
+    rate = 1.0
+    for _ in range(30):
+        trial[work] = old + rate * step
+        if problem.objective(eta + rate * eta_step, trial) <= before + 1e-4 * rate * (
+            min(slope, 0.0)
+        ):
+            break
+        rate *= 0.5
+    return rate
+
+
+def _solve_newton_cg(problem, coef, max_iter, variance):
+    """Minimise without an L1 part: Newton steps solved by conjugate gradients.
+
+    ``variance`` (the features' weighted variances) gives the Jacobi
+    preconditioner of the squared loss; other losses compute theirs from the
+    curvature and take their steps with a line search. ``coef`` is updated in
+    place. Returns the intercept, the CG
+    steps run, whether they converged, and the records.
+    """
+    data, loss, y, weights = problem.data, problem.loss, problem.y, problem.weights
+    l2 = problem.l2
+    n_samples = y.size
+    eta, intercept = problem.start(coef)
+    curve, n_iter, converged, tolerance = [], 0, False, None
+    while n_iter < max_iter:
+        gradient, curvature = loss.derivatives(y, eta, weights)
+        total = _total(curvature, n_samples)
+        means = np.zeros(coef.size)
+        if not loss.quadratic:
+            means, scale = data.moments(curvature / total)
+            variance = total * scale**2
+        elif problem.fit_intercept:
+            means = data.tdot(np.full(n_samples, curvature / total))
+        if not problem.fit_intercept:
+            means[:] = 0
+        # The Newton system of the centred predictor (the intercept eliminated).
+        rhs = -(data.tdot(gradient) - means * _total(gradient, n_samples))
+        if l2:
+            rhs -= l2 * coef
+        if tolerance is None:
+            scale = max(np.abs(rhs).max(initial=0.0), np.finfo(float).tiny)
+            tolerance = OPTIMALITY_TOL * scale
+        elif np.abs(rhs).max(initial=0.0) <= tolerance:
+            converged = True
+            break
+        diagonal = variance + l2
+        diagonal[diagonal <= 0] = 1.0
+
+        def hessian_product(v, means=means, curvature=curvature):
+            centred = data.dot(v) - float(means @ v)
+            return data.tdot(curvature * centred) + l2 * v
+
+        value = problem.objective(eta, coef)
+        step, iters, ok, records = _conjugate_gradient(
+            hessian_product, rhs, diagonal, max_iter - n_iter, tolerance, value, coef
+        )
+        n_iter += iters
+        columns_step = data.dot(step)
+        gradient_total = _total(gradient, n_samples)
+        intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
+        columns_step += intercept_step
+        rate = 1.0
+        if loss.quadratic:
+            curve += records
+        else:
+            everything = slice(None)
+            rate = _line_search(
+                problem, eta, coef, everything, step, columns_step, coef + step
+            )
+        coef += rate * step
+        eta += rate * columns_step
+        intercept += rate * intercept_step
+        if not loss.quadratic:
+            curve.append(problem.record(eta, coef))
+        if loss.quadratic or not ok:
+            # For the squared loss the Newton step was the whole solve.
+            converged = ok
+            break
+    if not curve:
+        curve.append(problem.record(eta, coef))
+    return intercept, n_iter, converged, curve
+
+
+def _conjugate_gradient(
+    product, rhs, diagonal, max_iter, tolerance, value=None, coef=None
+):
+    """Solve ``A v = rhs`` by preconditioned CG from zero, to ``tolerance``.
+
+    Stops when the largest entry of the residual ``rhs - A v`` (the gradient
+    of the objective at ``coef + v``) is at most ``tolerance``. ``value`` is
+    the objective at ``v = 0``; the records hold the quadratic model's
+    objective at ``coef + v`` per step (none when ``coef`` is None).
+    """
+    v = np.zeros_like(rhs)
+    residual = rhs.copy()
+    z = residual / diagonal
+    direction = z.copy()
+    rz = float(residual @ z)
+    records = []
+    for iteration in range(1, max_iter + 1):
+        a_direction = product(direction)
+        curvature = float(direction @ a_direction)
+        if rz <= 0 or curvature <= 0:
+            return v, iteration - 1, True, records
+        alpha = rz / curvature
+        v += alpha * direction
+        residual -= alpha * a_direction
+        if coef is not None:
+            # With A v = rhs - residual, the model 0.5 v.A v - rhs.v is this:
+            model = value - 0.5 * float(v @ (rhs + residual))
+            current = coef + v
+            records.append((model, float(current @ current), np.count_nonzero(current)))
+        if np.abs(residual).max() <= tolerance:
+            return v, iteration, True, records
+        z = residual / diagonal
+        rz_next = float(residual @ z)
+        direction *= rz_next / rz
+        direction += z
+        rz = rz_next
+    return v, max_iter, False, records
