@@ -7,6 +7,13 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 from sk_weights._linear import WeightedLinearRegressor
 from sk_weights._mlp import MLPWeightsClassifier
 from sk_weights.exceptions import DivergenceError, PoorFitWarning
+from sk_weights.inspection import (
+    MCDropoutResult,
+    WeightsPath,
+    mc_dropout,
+    weight_stability,
+    weights_path,
+)
 from sk_weights.io import load, save
 from sk_weights.report import WeightsReport, weights_report
 
@@ -14,12 +21,17 @@ __version__ = "0.2.0"
 
 __all__ = [
     "DivergenceError",
+    "MCDropoutResult",
     "MLPWeightsClassifier",
     "PoorFitWarning",
     "WeightedLinearRegressor",
+    "WeightsPath",
     "WeightsReport",
     "__version__",
     "load",
+    "mc_dropout",
     "save",
+    "weight_stability",
+    "weights_path",
     "weights_report",
 ]
