@@ -51,6 +51,9 @@ __all__ = [
 #: How far down from ``alpha_max`` the default grid of :func:`weights_path` goes.
 PATH_EPS = 1e-3
 
+#: The default grid starts this much (relatively) above ``alpha_max``.
+ALPHA_MAX_MARGIN = 1e-10
+
 #: Default grid without a closed-form ``alpha_max`` (L2 alone, networks): from
 #: ``10**2`` to ``10**-3`` times the mean variance of the features.
 SCALE_GRID_DECADES = (2.0, -3.0)
@@ -434,7 +437,9 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
         The penalty strengths (sorted in decreasing order here). By default
         ``n_alphas`` values log-spaced over three decades: with an L1 part on a
         linear model, from ``alpha_max`` (the smallest alpha whose weights are
-        all zero, see Notes) down to ``1e-3 * alpha_max``, the grid of
+        all zero, see Notes; raised by a relative 1e-10, so that rounding in
+        the solver cannot leave a weight of 1e-15 there) down to
+        ``1e-3 * alpha_max``, the grid of
         :func:`sklearn.linear_model.enet_path`; otherwise (L2 alone, or a
         network, for which no closed form exists) from ``100 * v`` down to
         ``1e-3 * v``, with ``v`` the mean (weighted) variance of the features:
@@ -539,7 +544,9 @@ def default_alphas(estimator, X, y, sample_weight, n_alphas):
         else np.asarray(sample_weight, dtype=np.float64)
     )
     if ratio and not _is_network_estimator(estimator):
-        alpha_max = _alpha_max(estimator, X, y, weights, ratio)
+        # A hair above alpha_max: exactly at it, the solvers' own rounding of
+        # the gradient can leave one weight at 1e-15 instead of zero.
+        alpha_max = _alpha_max(estimator, X, y, weights, ratio) * (1 + ALPHA_MAX_MARGIN)
         if alpha_max > 0:
             high, low = np.log10(alpha_max), np.log10(alpha_max * PATH_EPS)
             return np.logspace(
