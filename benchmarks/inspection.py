@@ -185,6 +185,9 @@ def main(argv=None):
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args(argv)
     mode = MODES["quick" if args.quick else "full"]
+    # joblib's worker processes do not inherit the filters set below, but
+    # read this variable when they start.
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
     env = environment()
     print(format_environment(env))
     rows, started = [], time.perf_counter()

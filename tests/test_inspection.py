@@ -9,6 +9,7 @@ import tracemalloc
 import matplotlib
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from matplotlib.collections import LineCollection
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_diabetes, load_iris, make_regression
@@ -52,19 +53,28 @@ def binary_data():
     return X, y == 1
 
 
+def two_target_data():
+    X, y = regression_data()
+    return X, np.column_stack([y, X[:, 0] - y / 100])
+
+
+def linear_regressor(**kw):
+    return WeightedLinearRegressor(penalty="l1", alpha=0.5, **kw)
+
+
+def mlp_classifier(**kw):
+    return MLPWeightsClassifier(
+        hidden_layer_sizes=(6,), max_iter=40, learning_rate_init=0.02, **kw
+    )
+
+
 # Every estimator of the family, small and fast: (factory, data). A new
-# estimator is one more line.
+# estimator, or a new kind of target, is one more line.
 FAMILY = {
-    "linear_regressor": (
-        lambda **kw: WeightedLinearRegressor(penalty="l1", alpha=0.5, **kw),
-        regression_data,
-    ),
-    "mlp_classifier": (
-        lambda **kw: MLPWeightsClassifier(
-            hidden_layer_sizes=(6,), max_iter=40, learning_rate_init=0.02, **kw
-        ),
-        classification_data,
-    ),
+    "linear_regressor": (linear_regressor, regression_data),
+    "linear_two_targets": (linear_regressor, two_target_data),
+    "mlp_classifier": (mlp_classifier, classification_data),
+    "mlp_binary": (mlp_classifier, binary_data),
 }
 
 
@@ -644,3 +654,27 @@ def test_cli_failures_are_one_line(diabetes_csv, args, message):
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sparse_input_gives_the_dense_results():
+    """Check the three tools on CSR input against the same data dense."""
+    X, y = regression_data()
+    X[np.abs(X) < 0.7] = 0.0
+    Xs = sp.csr_matrix(X)
+    estimator = WeightedLinearRegressor(penalty="l1", alpha=0.5)
+    dense = weight_stability(estimator, X, y, n_resamples=3, random_state=0)
+    sparse = weight_stability(estimator, Xs, y, n_resamples=3, random_state=0)
+    for a, b in zip(dense.to_dict()["features"], sparse.to_dict()["features"]):
+        assert a["name"] == b["name"]
+        for key in ("weight", "weight_low", "weight_high", "selection_frequency"):
+            assert a[key] == pytest.approx(b[key], rel=1e-7, abs=1e-9)
+    path_dense = weights_path(estimator, X, y, n_alphas=5)
+    path_sparse = weights_path(estimator, Xs, y, n_alphas=5)
+    np.testing.assert_allclose(path_sparse.alphas, path_dense.alphas, rtol=1e-12)
+    np.testing.assert_allclose(path_sparse.coefs, path_dense.coefs, atol=1e-8)
+    model = WeightedLinearRegressor(dropout=0.2, max_iter=5, random_state=0).fit(X, y)
+    result = mc_dropout(model, Xs, n_samples=2000, random_state=0)
+    std = np.sqrt(0.2 / 0.8 * ((X * model.coef_) ** 2).sum(axis=1))
+    assert np.all(
+        np.abs(result.mean - model.predict(X)) <= 5 * std / np.sqrt(2000) + 1e-9
+    )
