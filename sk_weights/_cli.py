@@ -706,7 +706,8 @@ def _stability(model, args):
         f"refitting {type(model).__name__} on {args.n_resamples} {args.method} "
         f"resamples of {len(y)} rows"
     )
-    fitted = refit_resamples(model, X, y, seeds, args.method, n_jobs=args.n_jobs)
+    jobs = [(seed, args.method) for seed in seeds]
+    fitted = refit_resamples(model, X, y, jobs, n_jobs=args.n_jobs)
     args.progress.end()
     # The saved model's own weights, with the refits' spread around them.
     return _stability_report(fitted, args.method, reference=model, feature_names=names)

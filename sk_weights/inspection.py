@@ -176,19 +176,21 @@ def weight_stability(
     seeds = check_random_state(random_state).randint(
         np.iinfo(np.int32).max, size=n_resamples + 1
     )
-    fitted = refit_resamples(
-        estimator, X, y, seeds[1:], method, sample_weight, n_jobs=n_jobs
-    )
-    reference = _fit_resample(estimator, X, y, sample_weight, seeds[0], None, None)
+    jobs = [(seeds[0], None)] + [(seed, method) for seed in seeds[1:]]
+    reference, *fitted = refit_resamples(estimator, X, y, jobs, sample_weight, n_jobs)
     return _stability_report(fitted, method, reference=reference)
 
 
-def refit_resamples(estimator, X, y, seeds, method, sample_weight=None, n_jobs=None):
-    """Return clones of ``estimator`` fitted on the resamples that ``seeds`` draw."""
+def refit_resamples(estimator, X, y, jobs, sample_weight=None, n_jobs=None):
+    """Return clones of ``estimator`` fitted on resamples, in parallel.
+
+    ``jobs`` lists ``(seed, method)`` pairs (see :func:`resample_indices`; a
+    method of None fits on every row).
+    """
     groups = _strata(estimator, y)
     return Parallel(n_jobs=n_jobs)(
-        delayed(_fit_resample)(estimator, X, y, sample_weight, seed, method, groups)
-        for seed in seeds
+        delayed(_fit_resample)(estimator, X, y, sample_weight, seed, how, groups)
+        for seed, how in jobs
     )
 
 
