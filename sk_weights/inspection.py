@@ -16,6 +16,7 @@ package presents), so every estimator of the package is served alike.
 """
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,10 +189,28 @@ def refit_resamples(estimator, X, y, jobs, sample_weight=None, n_jobs=None):
     method of None fits on every row).
     """
     groups = _strata(estimator, y)
-    return Parallel(n_jobs=n_jobs)(
-        delayed(_fit_resample)(estimator, X, y, sample_weight, seed, how, groups)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_recording_warnings)(
+            estimator, X, y, sample_weight, seed, how, groups
+        )
         for seed, how in jobs
     )
+    # A worker process's warnings would go to its own stderr, unseen by the
+    # caller's filters: they are issued here instead, each distinct one once.
+    issued = {}
+    for _, caught in results:
+        issued.update(dict.fromkeys(caught))
+    for category, message in issued:
+        warnings.warn(message, category, stacklevel=2)
+    return [model for model, _ in results]
+
+
+def _fit_recording_warnings(*args):
+    """Run :func:`_fit_resample`; return the model and its warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = _fit_resample(*args)
+    return model, [(w.category, str(w.message)) for w in caught]
 
 
 def resample_indices(seed, n_samples, method, groups=None):

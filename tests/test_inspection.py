@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import tracemalloc
+import warnings
 
 import matplotlib
 import numpy as np
@@ -13,6 +14,7 @@ import scipy.sparse as sp
 from matplotlib.collections import LineCollection
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_diabetes, load_iris, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import enet_path
 from sklearn.model_selection import cross_validate
 from sklearn.preprocessing import StandardScaler
@@ -221,6 +223,21 @@ def test_stability_is_reproducible_and_independent_of_n_jobs(member):
     assert one == again == two
     other = weight_stability(make(), X, y, n_resamples=3, random_state=1).to_dict()
     assert other["features"] != one["features"]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_stability_reissues_the_refits_warnings_once(n_jobs):
+    """Check that the refits' warnings reach the caller, once each, with any n_jobs.
+
+    Two epochs cannot converge: every refit warns, in worker processes too.
+    """
+    X, y = classification_data()
+    estimator = MLPWeightsClassifier(hidden_layer_sizes=(3,), max_iter=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        weight_stability(estimator, X, y, n_resamples=3, n_jobs=n_jobs)
+    messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert len(messages) == len(set(messages)) >= 1
 
 
 def test_stability_carries_sample_weight_and_dataframe_names():
