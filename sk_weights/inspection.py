@@ -480,8 +480,9 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
     Raises
     ------
     ValueError
-        If the estimator has no penalty, or ``alphas`` holds a value that is
-        not a finite number >= 0.
+        If the estimator is not one of this package (a Pipeline, say) or has
+        no penalty, or ``alphas`` holds a value that is not a finite number
+        >= 0.
 
     See Also
     --------
@@ -510,7 +511,13 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
     (0, 10)
     """
     params = estimator.get_params()
-    if params.get("penalty") is None or "alpha" not in params:
+    if "alpha" not in params or "penalty" not in params:
+        raise ValueError(
+            f"weights_path varies the parameter alpha of an estimator of "
+            f"sk_weights, which {type(estimator).__name__} is not. For a "
+            "Pipeline, transform X with its first steps and pass its last step."
+        )
+    if params["penalty"] is None:
         raise ValueError(
             f"weights_path needs a penalty whose strength alpha it can vary; "
             f"{type(estimator).__name__} has penalty={params.get('penalty')!r}. "
@@ -723,7 +730,8 @@ def mc_dropout(estimator, X, *, n_samples=100, random_state=None, return_samples
     Raises
     ------
     ValueError
-        If the estimator was trained without dropout, or ``n_samples < 1``.
+        If the estimator is not one of this package (a Pipeline, say), was
+        trained without dropout, or ``n_samples < 1``.
 
     See Also
     --------
@@ -747,6 +755,12 @@ def mc_dropout(estimator, X, *, n_samples=100, random_state=None, return_samples
     >>> result.mean.shape, bool((result.std > 0).all())
     ((3,), True)
     """
+    if not hasattr(estimator, "_fitted_network"):
+        raise ValueError(
+            f"mc_dropout runs the network of an estimator of sk_weights, which "
+            f"{type(estimator).__name__} is not. For a Pipeline, transform X with "
+            "its first steps and pass its last step."
+        )
     check_is_fitted(estimator)
     if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
         raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}.")

@@ -17,6 +17,7 @@ from sklearn.datasets import load_diabetes, load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import enet_path
 from sklearn.model_selection import cross_validate
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sk_weights.inspection as inspection
@@ -570,12 +571,20 @@ def test_mc_dropout_memory_does_not_grow_with_the_passes():
     assert many < 50 * len(X) * 8  # far below the 50 passes kept
 
 
-def test_mc_dropout_needs_dropout():
-    """Check the ValueError of a model trained without dropout."""
+def test_mc_dropout_needs_dropout_and_an_estimator_of_the_package():
+    """Check the ValueErrors without dropout, for a Pipeline and bad n_samples."""
     X, y = regression_data()
     model = WeightedLinearRegressor().fit(X, y)
     with pytest.raises(ValueError, match="needs a model trained with dropout"):
         mc_dropout(model, X)
+    dropped = WeightedLinearRegressor(dropout=0.1, max_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
+        mc_dropout(dropped, X, n_samples=0)
+    pipeline = make_pipeline(StandardScaler(), dropped).fit(X, y)
+    with pytest.raises(ValueError, match="pass its last step"):
+        mc_dropout(pipeline, X)
+    with pytest.raises(ValueError, match="pass its last step"):
+        weights_path(pipeline, X, y)
 
 
 # -- the command line ---------------------------------------------------------
@@ -695,3 +704,20 @@ def test_sparse_input_gives_the_dense_results():
     assert np.all(
         np.abs(result.mean - model.predict(X)) <= 5 * std / np.sqrt(2000) + 1e-9
     )
+
+
+def test_stability_of_a_pipeline_routes_sample_weight_to_its_last_step():
+    """Check a Pipeline's stability report against a weighted refit by hand."""
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    weights = np.linspace(0.5, 2.0, len(y))
+    pipeline = make_pipeline(
+        StandardScaler(), WeightedLinearRegressor(penalty="l1", alpha=1.0)
+    )
+    report = weight_stability(
+        pipeline, X, y, sample_weight=weights, n_resamples=2, random_state=0
+    ).to_dict()
+    assert report["estimator"]["inside"] == ["Pipeline"]
+    full = clone(pipeline).fit(X, y, weightedlinearregressor__sample_weight=weights)
+    got = {row["name"]: row["weight"] for row in report["features"]}
+    for name, w in zip(X.columns, full[-1].coef_):
+        assert got[name] == pytest.approx(w, abs=1e-9)
