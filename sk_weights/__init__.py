@@ -8,6 +8,13 @@ from sk_weights._linear import WeightedLinearRegressor
 from sk_weights._mlp import MLPWeightsClassifier
 from sk_weights.exceptions import DivergenceError, PoorFitWarning
 from sk_weights.explain import Explanation, explain
+from sk_weights.inspection import (
+    MCDropoutResult,
+    WeightsPath,
+    mc_dropout,
+    weight_stability,
+    weights_path,
+)
 from sk_weights.io import load, save
 from sk_weights.report import WeightsReport, weights_report
 
@@ -16,13 +23,18 @@ __version__ = "0.2.0"
 __all__ = [
     "DivergenceError",
     "Explanation",
+    "MCDropoutResult",
     "MLPWeightsClassifier",
     "PoorFitWarning",
     "WeightedLinearRegressor",
+    "WeightsPath",
     "WeightsReport",
     "__version__",
     "explain",
     "load",
+    "mc_dropout",
     "save",
+    "weight_stability",
+    "weights_path",
     "weights_report",
 ]

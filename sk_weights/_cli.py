@@ -7,7 +7,11 @@ Subcommands:
 - ``fit DATA.csv --target COL --out MODEL.npz``: fit a model on a CSV file,
   print its training and held-out scores and save it in the package's safe
   format (with ``--standardize``, a ``Pipeline(StandardScaler, model)``);
-- ``report MODEL.npz``: print (and optionally write) a saved model's report.
+- ``report MODEL.npz``: print (and optionally write) a saved model's report;
+  with ``--stability DATA.csv --target COL``, refit the model's configuration
+  on resamples of the data and add how stable each weight is;
+- ``path DATA.csv --target COL``: fit along a grid of penalty strengths and
+  print (and optionally draw) the weights path;
 - ``explain MODEL.npz DATA.csv``: print why the model predicts what it does
   on rows of a CSV file: each feature's contribution to the output.
 
@@ -17,7 +21,10 @@ memory) ends with exactly one line on stderr and exit status 2.
 """
 
 import argparse
+import base64
 import csv
+import html
+import io
 import math
 import os
 import sys
@@ -213,8 +220,82 @@ def _parser():
     )
     report.add_argument("model", help="a .npz file written by 'sk-weights fit'")
     report.add_argument("--html", help="also write the HTML report to this file")
+    report.add_argument(
+        "--stability",
+        metavar="DATA.csv",
+        help="refit the model's configuration on resamples of this CSV file "
+        "(with the model's feature columns) and add to each feature the 95 %% "
+        "interval of its weight and how often it is selected",
+    )
+    report.add_argument("--target", help="target column of the --stability file")
+    report.add_argument(
+        "--n-resamples",
+        type=int,
+        default=30,
+        help="refits for --stability (default: %(default)s)",
+    )
+    report.add_argument(
+        "--method",
+        choices=["bootstrap", "subsample"],
+        default="bootstrap",
+        help="resampling for --stability: rows with replacement, or half the "
+        "rows without (default: %(default)s)",
+    )
+    report.add_argument(
+        "--n-jobs", type=int, help="refits run in parallel on this many cores"
+    )
+    report.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the resamples (default: %(default)s)",
+    )
     report.set_defaults(run=_report)
 
+    path = commands.add_parser(
+        "path",
+        help="fit along a grid of penalty strengths and show the weights path",
+        description=(
+            "Fit a model on the numeric columns of a CSV file for a decreasing "
+            "grid of penalty strengths alpha (each fit starting from the "
+            "previous weights) and print how many weights are nonzero, the "
+            "training score and the order in which the features enter. The "
+            "default grid starts where every weight is zero (L1 part, linear "
+            "model) or around the features' variance."
+        ),
+    )
+    path.add_argument("data", help="CSV file with a header row")
+    path.add_argument("--target", required=True, help="name of the target column")
+    path.add_argument("--model", choices=["linear", "mlp"], default="linear")
+    path.add_argument(
+        "--penalty",
+        choices=["l1", "l2", "elasticnet"],
+        default="l1",
+        help="penalty whose strength varies (default: %(default)s)",
+    )
+    path.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net")
+    path.add_argument(
+        "--n-alphas",
+        type=int,
+        default=30,
+        help="number of penalty strengths (default: %(default)s)",
+    )
+    path.add_argument("--dropout", type=float, help="dropout rate")
+    path.add_argument("--hidden", help="hidden layer sizes of the mlp, e.g. 16")
+    path.add_argument("--max-iter", type=int, help="maximum iterations / epochs")
+    path.add_argument(
+        "--standardize",
+        action="store_true",
+        help="scale each feature to mean 0 and variance 1 first",
+    )
+    path.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the model (default: %(default)s)",
+    )
+    path.add_argument("--html", help="also write the path and its plot to this file")
+    path.set_defaults(run=_path)
     explain = commands.add_parser(
         "explain",
         help="explain a saved model's outputs on the rows of a CSV file",
@@ -351,43 +432,16 @@ def _page(title, body):
 
 
 def _fit(args):
-    from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor, save
+    from sk_weights import save
 
     if not 0 <= args.test_size < 1:
         raise CommandError(f"--test-size must be in [0, 1), got {args.test_size}.")
     header, columns, lines = _read_csv(args.data)
-    if args.target not in header:
-        raise CommandError(
-            f"no column {args.target!r} in {args.data}; its columns are: "
-            + ", ".join(header)
-        )
-    names = [name for name in header if name != args.target]
-    if not names:
-        raise CommandError(f"{args.data} has no feature column besides the target.")
+    names = _feature_names(header, args)
     X = _feature_table(
         {name: _numeric(columns[name], name, args.data, lines) for name in names}
     )
-    params = {"random_state": args.random_state}
-    for option in ("alpha", "l1_ratio", "dropout", "max_iter"):
-        if getattr(args, option) is not None:
-            params[option] = getattr(args, option)
-    if args.penalty is not None:
-        params["penalty"] = None if args.penalty == "none" else args.penalty
-    if args.model == "linear":
-        if args.hidden:
-            raise CommandError("--hidden applies to --model mlp only.")
-        y = _numeric(columns[args.target], args.target, args.data, lines)
-        estimator = WeightedLinearRegressor(**params)
-        metric = "R²"
-    else:
-        y = _labels(columns[args.target], args.target, args.data, lines)
-        if args.hidden:
-            params["hidden_layer_sizes"] = _hidden_sizes(args.hidden)
-        estimator = MLPWeightsClassifier(**params)
-        metric = "accuracy"
-    estimator._validate_params()  # bad options fail before any work
-    if args.model == "mlp":
-        _check_network_size(estimator, len(names), len(np.unique(y)))
+    estimator, y, metric = _estimator(args, columns, lines, len(names))
 
     X_train, X_test, y_train, y_test = _split(X, y, args)
     model = estimator
@@ -423,6 +477,53 @@ def _fit(args):
         raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
     print(f"Saved the model to {args.out}.")
     _write_html(report, args.report)
+
+
+def _feature_names(header, args):
+    """The feature columns: every column but the target (which must exist)."""
+    _check_column(args.target, header, args.data)
+    names = [name for name in header if name != args.target]
+    if not names:
+        raise CommandError(f"{args.data} has no feature column besides the target.")
+    return names
+
+
+def _check_column(name, header, path):
+    if name not in header:
+        raise CommandError(
+            f"no column {name!r} in {path}; its columns are: " + ", ".join(header)
+        )
+
+
+def _estimator(args, columns, lines, n_features):
+    """The estimator the options describe, its target column and score name.
+
+    The options are checked (``_validate_params``) before any work is done.
+    """
+    from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
+
+    params = {"random_state": args.random_state}
+    for option in ("alpha", "l1_ratio", "dropout", "max_iter"):
+        if getattr(args, option, None) is not None:
+            params[option] = getattr(args, option)
+    if args.penalty is not None:
+        params["penalty"] = None if args.penalty == "none" else args.penalty
+    if args.model == "linear":
+        if args.hidden:
+            raise CommandError("--hidden applies to --model mlp only.")
+        y = _numeric(columns[args.target], args.target, args.data, lines)
+        estimator = WeightedLinearRegressor(**params)
+        metric = "R²"
+    else:
+        y = _labels(columns[args.target], args.target, args.data, lines)
+        if args.hidden:
+            params["hidden_layer_sizes"] = _hidden_sizes(args.hidden)
+        estimator = MLPWeightsClassifier(**params)
+        metric = "accuracy"
+    estimator._validate_params()  # bad options fail before any work
+    if args.model == "mlp":
+        _check_network_size(estimator, n_features, len(np.unique(y)))
+    return estimator, y, metric
 
 
 def _split(X, y, args):
@@ -577,7 +678,12 @@ def _hidden_sizes(text):
 
 def _report(args):
     model = _load_model(args.model)
-    report = _weights_report(model, None)
+    if args.stability is None:
+        if args.target is not None:
+            raise CommandError("--target applies with --stability DATA.csv only.")
+        report = _weights_report(model, None)
+    else:
+        report = _stability(model, args)
     print(report)
     _write_html(report, args.html)
 
@@ -595,6 +701,35 @@ def _load_model(path):
         ) from exc
 
 
+def _model_inputs(model, path, header, columns, lines, target=None):
+    """The columns of a CSV file that a saved model takes: its table and names.
+
+    By name when the model has feature names (other columns, such as the
+    target, are ignored); otherwise every column but ``target``, in order,
+    which must be as many as the model's features.
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        names = [str(name) for name in names]
+        missing = [name for name in names if name not in columns]
+        if missing:
+            raise CommandError(
+                f"{path} lacks the model's feature column(s) "
+                + ", ".join(repr(name) for name in missing)
+            )
+    else:
+        names = [name for name in header if name != target]
+        if len(names) != model.n_features_in_:
+            besides = f" besides {target!r}" if target is not None else ""
+            raise CommandError(
+                f"the model takes {model.n_features_in_} unnamed features but "
+                f"{path} has {len(names)} columns{besides}; keep exactly its "
+                "feature columns, in the order it was fitted on."
+            )
+    table = {name: _numeric(columns[name], name, path, lines) for name in names}
+    return _feature_table(table), names
+
+
 # -- explain ------------------------------------------------------------------
 
 
@@ -603,26 +738,7 @@ def _explain(args):
 
     model = _load_model(args.model)
     header, columns, lines = _read_csv(args.data)
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        names = [str(name) for name in names]
-        missing = [name for name in names if name not in columns]
-        if missing:
-            raise CommandError(
-                f"{args.data} lacks the model's feature column(s) "
-                + ", ".join(repr(name) for name in missing)
-            )
-    elif len(header) == model.n_features_in_:
-        names = header
-    else:
-        raise CommandError(
-            f"the model takes {model.n_features_in_} unnamed features but "
-            f"{args.data} has {len(header)} columns; keep exactly its feature "
-            "columns, in the order it was fitted on."
-        )
-    X = _feature_table(
-        {name: _numeric(columns[name], name, args.data, lines) for name in names}
-    )
+    X, _ = _model_inputs(model, args.data, header, columns, lines)
     rows = _row_numbers(args.rows, len(lines), args.data)
     # A DataFrame keeps the row numbers as its index, and the text shows them.
     X = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
@@ -660,13 +776,84 @@ def _row_numbers(text, n_rows, path):
     return rows
 
 
+def _stability(model, args):
+    """The model's report, with the stability of its weights over refits."""
+    from sklearn.base import is_classifier
+
+    from sk_weights.inspection import refit_resamples
+    from sk_weights.report import _stability_report
+
+    if args.target is None:
+        raise CommandError("--stability needs --target COL, the target column.")
+    if args.n_resamples < 2:
+        raise CommandError(f"--n-resamples must be at least 2, got {args.n_resamples}.")
+    header, columns, lines = _read_csv(args.stability)
+    _check_column(args.target, header, args.stability)
+    X, names = _model_inputs(model, args.stability, header, columns, lines, args.target)
+    if is_classifier(model):
+        y = _labels(columns[args.target], args.target, args.stability, lines)
+    else:
+        y = _numeric(columns[args.target], args.target, args.stability, lines)
+    seeds = np.random.RandomState(args.random_state).randint(
+        np.iinfo(np.int32).max, size=args.n_resamples
+    )
+    args.progress.begin(
+        f"refitting {type(model).__name__} on {args.n_resamples} {args.method} "
+        f"resamples of {len(y)} rows"
+    )
+    jobs = [(seed, args.method) for seed in seeds]
+    fitted = refit_resamples(model, X, y, jobs, n_jobs=args.n_jobs)
+    args.progress.end()
+    # The saved model's own weights, with the refits' spread around them.
+    return _stability_report(fitted, args.method, reference=model, feature_names=names)
+
+
+# -- path ---------------------------------------------------------------------
+
+
+def _path(args):
+    from sk_weights import weights_path
+
+    header, columns, lines = _read_csv(args.data)
+    names = _feature_names(header, args)
+    X = np.column_stack(
+        [_numeric(columns[name], name, args.data, lines) for name in names]
+    )
+    if args.standardize:
+        from sklearn.preprocessing import StandardScaler
+
+        X = StandardScaler().fit_transform(X)
+    X = _feature_table(dict(zip(names, X.T)))
+    estimator, y, _ = _estimator(args, columns, lines, len(names))
+    if args.n_alphas < 1:
+        raise CommandError(f"--n-alphas must be at least 1, got {args.n_alphas}.")
+    args.progress.begin(
+        f"fitting {type(estimator).__name__} at {args.n_alphas} penalty strengths"
+    )
+    path = weights_path(estimator, X, y, n_alphas=args.n_alphas)
+    args.progress.end()
+    print(path)
+    if args.html:
+        body = f"<pre>{html.escape(str(path))}</pre>"
+        if _can_plot():
+            buffer = io.BytesIO()
+            path.plot().savefig(buffer, format="png", dpi=90)
+            body += (
+                '<img alt="weights path" src="data:image/png;base64,'
+                + base64.b64encode(buffer.getvalue()).decode("ascii")
+                + '">'
+            )
+        _write_text(args.html, _page("Weights path", body))
+
+
 def _write_html(report, path):
-    if not path:
-        return
+    if path:
+        _write_text(path, report.to_html(include_plot=_can_plot()))
+
+
+def _write_text(path, text):
     try:
-        Path(path).write_text(
-            report.to_html(include_plot=_can_plot()), encoding="utf-8"
-        )
+        Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from exc
     print(f"Wrote {path}.")

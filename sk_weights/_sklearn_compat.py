@@ -8,8 +8,10 @@ import re
 
 import sklearn
 from sklearn.base import _fit_context  # noqa: F401  (private, stable since 1.3)
+from sklearn.utils import _safe_indexing  # noqa: F401  (rows of arrays and frames)
 from sklearn.utils.validation import (  # noqa: F401
     _check_sample_weight,
+    _num_samples,
     check_is_fitted,
     validate_data,
 )

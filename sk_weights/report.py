@@ -18,9 +18,15 @@ Importance of feature ``j``:
 
 Multi-output models sum the importance over outputs. The signed weights (the
 directions) are ``coef_``: per output, labelled by class or target index.
+
+Given several fitted models of one kind (refits on resamples, the models of a
+cross-validation), the report adds how much each feature's weight and
+importance vary across them (:func:`weights_report` of a list, and
+:func:`sk_weights.weight_stability`, which refits them).
 """
 
 import base64
+import copy
 import html
 import io
 import json
@@ -63,7 +69,7 @@ def weights_report(obj, feature_names=None):
 
     Parameters
     ----------
-    obj : estimator, Pipeline or search
+    obj : estimator, Pipeline, search or list of them
         A fitted estimator of this package, one of scikit-learn's linear models
         or multi-layer perceptrons, or a :class:`~sklearn.pipeline.Pipeline`
         ending in one (the feature names then come from the earlier steps'
@@ -73,6 +79,16 @@ def weights_report(obj, feature_names=None):
         ``best_estimator_`` is read) or a
         :class:`~sklearn.compose.TransformedTargetRegressor` (its
         ``regressor_``, whose weights predict the transformed target).
+
+        A list (or tuple) of at least two such models of one class, fitted on
+        the same features (for example
+        ``cross_validate(..., return_estimator=True)["estimator"]``), gives
+        one report of them all: each feature row's ``weight`` and
+        ``importance`` are the means over the models, and the row adds the
+        stability columns described in :func:`sk_weights.weight_stability`;
+        ``to_dict()["stability"]`` is ``{"method": "given", "n_resamples":
+        len(obj)}``. The layer table, the intercepts and the training entry
+        are those of the first model.
     feature_names : sequence of str, optional
         Names of the model's input features; by default ``feature_names_in_``
         or ``x0, x1, ...``.
@@ -87,13 +103,15 @@ def weights_report(obj, feature_names=None):
     TypeError
         If ``obj`` is not one of the supported kinds of model.
     ValueError
-        If a search was fitted with ``refit=False`` (it keeps no model), or
-        ``feature_names`` has the wrong length.
+        If a search was fitted with ``refit=False`` (it keeps no model),
+        ``feature_names`` has the wrong length, or the models of a list are
+        fewer than two or differ in class, features or outputs.
 
     See Also
     --------
     WeightsReport : The report's renderings (dict, text, HTML, frames, plot).
     WeightedLinearRegressor.weights_report : The same, as a method.
+    weight_stability : Refit on resamples and report how the weights vary.
 
     Examples
     --------
@@ -107,6 +125,8 @@ def weights_report(obj, feature_names=None):
     >>> report.to_dict()["features"][0]["weight"] > 0  # more bmi, more progression
     True
     """
+    if isinstance(obj, (list, tuple)):
+        return _stability_report(list(obj), "given", feature_names=feature_names)
     model, names, wrappers = _final_model_and_names(obj, feature_names)
     if _is_network(model):
         data = _network_report(model)
@@ -132,6 +152,109 @@ def weights_report(obj, feature_names=None):
         row["name"] = names[row["index"]]
     layer_values = data.pop("_values")
     return WeightsReport(data, layer_values)
+
+
+#: Percentiles of the weights and importances across models (a 95 % interval).
+STABILITY_PERCENTILES = (2.5, 97.5)
+
+#: Methods a stability report can name: how its models were obtained.
+STABILITY_METHODS = {
+    "bootstrap": "bootstrap refits",
+    "subsample": "refits on half the rows",
+    "given": "models",
+}
+
+
+def _stability_report(models, method, reference=None, feature_names=None):
+    """The report of several fitted models of one kind, with stability columns.
+
+    ``models`` are the fitted models to aggregate; ``reference``, if given, is
+    a model fitted on all the data whose report the rows are based on (else
+    the rows hold the means over ``models``). Reads fitted attributes only,
+    through each model's own report.
+    """
+    if len(models) < 2:
+        raise ValueError(
+            f"A stability report needs at least two fitted models, got "
+            f"{len(models)}; pass a list of models fitted on different resamples "
+            "or folds."
+        )
+    reports = [weights_report(model, feature_names) for model in models]
+    base = reports[0] if reference is None else weights_report(reference, feature_names)
+    for k, report in enumerate(reports):
+        _check_alike(base._data, report._data, k)
+    first = base._data
+    labels = first["outputs"]["labels"]
+    n_features = len(first["features"])
+    weights = np.empty((len(reports), n_features, len(labels)))
+    importance = np.empty((len(reports), n_features))
+    selected = np.empty((len(reports), n_features), dtype=bool)
+    for r, report in enumerate(reports):
+        for row in report._data["features"]:
+            j = row["index"]
+            weights[r, j] = _weight_vector(row["weight"], labels)
+            importance[r, j] = row["importance"]
+            # Linear models: not every weight of the feature is zero; networks:
+            # the input is not cut off (some first-layer weight leaves it).
+            selected[r, j] = not row["is_zero"]
+    low, high = np.percentile(weights, STABILITY_PERCENTILES, axis=0)
+    importance_low, importance_high = np.percentile(
+        importance, STABILITY_PERCENTILES, axis=0
+    )
+    columns = {
+        "weight_mean": weights.mean(axis=0),
+        "weight_std": weights.std(axis=0, ddof=1),
+        "weight_low": low,
+        "weight_high": high,
+    }
+    frequency = selected.mean(axis=0)
+    data = copy.deepcopy(first)
+    if reference is None:
+        names = {row["index"]: row["name"] for row in first["features"]}
+        data["features"] = _ranked(
+            [
+                {
+                    "importance": float(importance[:, j].mean()),
+                    "weight": _signed(columns["weight_mean"][j], first["outputs"]),
+                    "is_zero": bool(frequency[j] == 0),
+                }
+                for j in range(n_features)
+            ]
+        )
+        for row in data["features"]:
+            row["name"] = names[row["index"]]
+    for row in data["features"]:
+        j = row["index"]
+        for key, values in columns.items():
+            row[key] = _signed(values[j], first["outputs"])
+        row["importance_low"] = float(importance_low[j])
+        row["importance_high"] = float(importance_high[j])
+        row["selection_frequency"] = float(frequency[j])
+    data["stability"] = {"method": method, "n_resamples": len(models)}
+    return WeightsReport(data, base._layer_values)
+
+
+def _check_alike(expected, found, k):
+    """Raise a ValueError unless two reports describe the same kind of model."""
+    for what, key in (
+        ("class", lambda d: (d["estimator"]["class"], d["estimator"]["inside"])),
+        (
+            "features",
+            lambda d: [row["name"] for row in sorted(d["features"], key=_by_index)],
+        ),
+        ("outputs", lambda d: d["outputs"]),
+    ):
+        if key(expected) != key(found):
+            raise ValueError(
+                f"The models to aggregate must share their class, features and "
+                f"outputs, but model {k} differs in its {what}: {key(found)!r} "
+                f"instead of {key(expected)!r}. Pass models of one class fitted "
+                "on the same columns (and classes)."
+            )
+
+
+def _by_index(row):
+    return row["index"]
 
 
 class WeightsReport:
@@ -188,7 +311,9 @@ class WeightsReport:
             output's weights are for), ``"features"`` (one row per input
             feature, most important first), ``"layers"`` (one row per weight
             matrix), ``"intercepts"`` (one entry per bias vector) and
-            ``"training"``.
+            ``"training"``; a stability report also ``"stability"``
+            (``"method"``, ``"n_resamples"``), and stability columns in the
+            feature rows.
         """
         return json.loads(json.dumps(self._data))
 
@@ -210,15 +335,20 @@ class WeightsReport:
         names = [_printable(row["name"]) for row in shown]
         width = max(len(name) for name in names)
         top = shown[0]["importance"] or 1.0
+        stability = data.get("stability")
         for name, row in zip(names, shown):
             bar = "█" * round(20 * row["importance"] / top)
             weight = f"  w = {_format_weight(row['weight'])}" if single else ""
+            if stability:
+                weight += _stability_text(row, single)
             lines.append(
                 f"  {row['rank']:>3d}. {name:<{width}s} "
                 f"{row['importance']:6.1%} {bar:<20s}{weight}".rstrip()
             )
         if single and outputs["kind"] == "class":
             lines.append(f"  (w > 0 favours class {outputs['labels'][0]})")
+        if stability:
+            lines.extend(_stability_lines(data))
         if not single:
             lines.extend(_directions_lines(data))
         zeros = [row["name"] for row in data["features"] if row["is_zero"]]
@@ -269,7 +399,8 @@ class WeightsReport:
         ----------
         table : {"features", "layers"}, default="features"
             Which table. A multi-output feature table has one ``weight_<label>``
-            column per class or target.
+            column per class or target (and one ``weight_low_<label>``, ...
+            per stability column).
 
         Returns
         -------
@@ -316,7 +447,13 @@ class WeightsReport:
             f"<p><b>Objective:</b> {esc(data['objective'])}<br>"
             f"<b>Importance:</b> {esc(data['importance'])}</p>",
             "<table><thead><tr><th>rank</th><th>feature</th><th>importance</th>"
-            f"<th></th><th>{esc(_weight_heading(outputs))}</th></tr></thead><tbody>",
+            f"<th></th><th>{esc(_weight_heading(outputs))}</th>"
+            + (
+                f"<th>{esc(_interval_heading(data['stability']))}</th><th>selected</th>"
+                if data.get("stability")
+                else ""
+            )
+            + "</tr></thead><tbody>",
         ]
         top = data["features"][0]["importance"] or 1.0 if data["features"] else 1.0
         for row in data["features"]:
@@ -328,7 +465,14 @@ class WeightsReport:
                 f"<td>{row['importance']:.1%}</td>"
                 f'<td><div style="background:{colour};height:0.8em;'
                 f'width:{width:.0f}px"></div></td>'
-                f"<td>{esc(_format_weight(row['weight']))}</td></tr>"
+                f"<td>{esc(_format_weight(row['weight']))}</td>"
+                + (
+                    f"<td>{esc(_interval_text(row, len(outputs['labels']) == 1))}"
+                    f"</td><td>{_percent(row['selection_frequency'])}</td>"
+                    if data.get("stability")
+                    else ""
+                )
+                + "</tr>"
             )
         parts.append("</tbody></table>")
         parts.append(
@@ -378,7 +522,9 @@ class WeightsReport:
         output, a class-by-feature map otherwise), the training curves (loss,
         validation score, best epoch) and, when recorded, the weight norms
         per layer over the epochs; the second row one histogram per weight
-        matrix.
+        matrix. A stability report (:func:`sk_weights.weight_stability`)
+        draws the 95 % intervals of the importances and weights as error
+        bars and adds a panel of each feature's selection frequency.
 
         Parameters
         ----------
@@ -424,6 +570,8 @@ class WeightsReport:
         ]
         if training.get("weight_norms_curve"):
             top_panels.append(lambda ax: _plot_norms(ax, training, data["layers"]))
+        if data.get("stability"):
+            top_panels.insert(2, lambda ax: _plot_selection(ax, data, shown))
         rows = [len(top_panels), len(data["layers"])]
         if image_shape is not None:
             rows.append(1 + len(data["outputs"]["labels"]))
@@ -468,6 +616,12 @@ def _plot_importance(ax, data, shown):
     )
     ax.set_title("Feature importance")
     ax.set_xlabel(_plot_text(data["importance"]))
+    if data.get("stability"):
+        _plot_intervals(
+            ax,
+            [row["importance_low"] for row in shown],
+            [row["importance_high"] for row in shown],
+        )
     if len(data["outputs"]["labels"]) == 1:
         _sign_legend(ax)
 
@@ -483,6 +637,14 @@ def _plot_weights(ax, data, shown):
         ax.axvline(0.0, color="black", linewidth=0.8)
         ax.set_title(f"Signed weights ({what})")
         ax.set_xlabel("weight")
+        if data.get("stability"):
+            _plot_intervals(
+                ax,
+                [row["weight_low"] for row in shown],
+                [row["weight_high"] for row in shown],
+                label=_interval_heading(data["stability"]),
+            )
+            ax.legend(loc="lower right", fontsize="small")
         return
     labels = outputs["labels"]
     matrix = np.array([[row["weight"][label] for label in labels] for row in shown])
@@ -493,6 +655,29 @@ def _plot_weights(ax, data, shown):
     ax.set_xlabel(outputs["kind"])
     ax.set_title(f"Weights per {outputs['kind']} ({what})")
     ax.figure.colorbar(image, ax=ax, shrink=0.8)
+
+
+def _plot_intervals(ax, lows, highs, label=None):
+    """Draw each bar's interval as a horizontal error bar (bar k at height k)."""
+    positions = np.arange(len(lows))
+    ax.hlines(positions, lows, highs, color="black", linewidth=1.2, label=label)
+    for ends in (lows, highs):
+        ax.plot(ends, positions, "|", color="black", markersize=8)
+
+
+def _plot_selection(ax, data, shown):
+    """The share of the models in which each feature is selected (not zero)."""
+    stability = data["stability"]
+    ax.barh(
+        [_plot_text(row["name"]) for row in shown],
+        [row["selection_frequency"] for row in shown],
+        color="#5a8f5a",
+    )
+    ax.set_xlim(0, 1)
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    what = "input not cut off" if data["kind"] == "network" else "weight not zero"
+    ax.set_xlabel(f"share of {stability['n_resamples']} models ({what})")
+    ax.set_title(f"Selection frequency ({STABILITY_METHODS[stability['method']]})")
 
 
 def _plot_images(fig, cells, data, image_shape):
@@ -1095,6 +1280,63 @@ def _directions_lines(data):
     return lines
 
 
+def _percent(frequency):
+    return f"{100 * frequency:.0f} %"
+
+
+def _interval_heading(stability):
+    return (
+        f"{STABILITY_PERCENTILES[0]:g}-{STABILITY_PERCENTILES[1]:g} % over "
+        f"{stability['n_resamples']} {STABILITY_METHODS[stability['method']]}"
+    )
+
+
+def _interval_text(row, single):
+    """A weight's interval for one output, else the importance's."""
+    if single:
+        low, high = row["weight_low"], row["weight_high"]
+        return f"[{_format_number(low)}, {_format_number(high)}]"
+    return f"importance [{row['importance_low']:.1%}, {row['importance_high']:.1%}]"
+
+
+def _stability_text(row, single):
+    """What a top-feature line adds: the interval and the selection frequency."""
+    gap = " " if single else "  "
+    return (
+        f"{gap}{_interval_text(row, single)}, "
+        f"selected {_percent(row['selection_frequency'])}"
+    )
+
+
+def _stability_lines(data):
+    """What the intervals are, and which features are zero in some models only."""
+    stability = data["stability"]
+    what = "weight" if len(data["outputs"]["labels"]) == 1 else "importance"
+    lines = [
+        f"  [ ]: {STABILITY_PERCENTILES[0]:g} and {STABILITY_PERCENTILES[1]:g} "
+        f"percentiles of the {what} over {stability['n_resamples']} "
+        f"{STABILITY_METHODS[stability['method']]}; selected: share of them in "
+        + (
+            "which the input is not cut off"
+            if data["kind"] == "network"
+            else "which the weight is not zero"
+        )
+    ]
+    unstable = [row for row in data["features"] if 0 < row["selection_frequency"] < 1]
+    if unstable:
+        shown = unstable[:TOP_FEATURES]
+        more = len(unstable) - len(shown)
+        lines.append(
+            f"Selected in some models only ({len(unstable)} of "
+            f"{len(data['features'])}): "
+            + ", ".join(
+                f"{row['name']} {_percent(row['selection_frequency'])}" for row in shown
+            )
+            + (f", and {more} more" if more else "")
+        )
+    return lines
+
+
 def _labelled(entry, outputs):
     """An intercept entry's values as a weight: a float or a labelled dict."""
     values = entry["values"]
@@ -1154,11 +1396,16 @@ def _plot_text(text):
 
 
 def _flatten_weights(row):
-    row = {k: v for k, v in row.items() if k != "index"}
-    weight = row.get("weight")
-    if isinstance(weight, dict):
-        del row["weight"]
-        row.update({f"weight_{label}": w for label, w in weight.items()})
+    """A table row: every per-output dict (weights, intervals) as one column each."""
+    flat = {}
+    for key, value in row.items():
+        if key == "index":
+            continue
+        if isinstance(value, dict):
+            flat.update({f"{key}_{label}": w for label, w in value.items()})
+        else:
+            flat[key] = value
+    row = flat
     if "shape" in row:
         row["shape"] = tuple(row["shape"])
     return row
