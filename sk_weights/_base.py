@@ -9,7 +9,9 @@ and the fit-quality records. A concrete estimator (``_linear.py``,
 ``_mlp.py``) validates its input and states what differs through a handful
 of hooks: its network's layout, activation and loss, its starting
 parameters, its curvature bound for ``learning_rate_init="auto"``, its
-held-out score and the fitted attributes a set of parameters gives.
+held-out score and the fitted attributes a set of parameters gives. Most
+hooks are stated once per family (network, linear model) and once per task
+(regression, classification) by the bases of ``_shells``.
 
 The numerics stay in the core (``_network``, ``_training``, ``_optimizers``,
 ``_least_squares``), which knows nothing of scikit-learn.

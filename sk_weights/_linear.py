@@ -4,29 +4,24 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._base import (
     COMMON_CONSTRAINTS,
     FitData,
-    WeightsEstimatorMixin,
     check_sample_weight,
-    informative_validation,
     keeps_state_on_failure,
     silence_overflow,
-    split_rows,
     weighted_feature_std,
 )
 from sk_weights._callbacks import FitCallbacks
 from sk_weights._full_batch import solve_full_batch
-from sk_weights._losses import LOSSES
-from sk_weights._network import FittedNetwork, Layout, predict
+from sk_weights._shells import _LinearShell, _RegressorShell
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
 from sk_weights._validation import validate_input
 
 
-class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
+class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
     """Linear regression ``y = X @ coef_ + intercept_`` with readable weights.
 
     The weights minimise the weighted mean squared error plus an elastic-net
@@ -333,7 +328,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         self : WeightedLinearRegressor
             The updated estimator.
         """
-        first_call = not hasattr(self, "coef_")
+        first_call = not self._has_weights()
         X, y = self._validate_training_data(X, y, reset=first_call)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
         return self._fit(X, y, sample_weight, partial=True)
@@ -359,11 +354,10 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
         )
-        return self._linear_output(X)
+        return self._predict_values(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
 
@@ -400,7 +394,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
     def _fit(self, X, y, sample_weight, partial):
         """Fit on validated data; ``partial`` for one partial_fit epoch."""
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
-        continuing = hasattr(self, "coef_") and (partial or self.warm_start)
+        continuing = self._has_weights() and (partial or self.warm_start)
         if continuing and self._coef_matrix().shape[0] != y2d.shape[1]:
             raise ValueError(
                 f"y has {y2d.shape[1]} target(s) but the model was fitted with "
@@ -417,7 +411,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
                 self._record_fit_quality(data, partial)
             else:
                 self.solver_ = solver
-                layout = Layout([X.shape[1], y2d.shape[1]])
+                layout = self._layout(X.shape[1], y2d.shape[1])
                 data = self._train_network(
                     data,
                     layout,
@@ -461,17 +455,6 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
 
     # -- what differs from the shell's training run (see _base) ---------------
 
-    def _dropout_rates(self, n_hidden):
-        """Input dropout: the only layer that feeds the weights."""
-        return [self.dropout]
-
-    def _loss(self, n_outputs):
-        return "squared_error"
-
-    def _current_parameters(self, layout, dtype):
-        """The fitted weights as a flat parameter vector, to continue from."""
-        return layout.pack([self._coef_matrix().T], [np.ravel(self.intercept_)], dtype)
-
     def _curvature(self, squared_norm):
         """Bound on the curvature of a mini-batch loss (see ``learning_rate_init``)."""
         return (squared_norm + self.fit_intercept) / (
@@ -490,60 +473,9 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         # order 1e-19, and so must the steps be.
         return max(0.05 * y_rms / np.sqrt(curvature), np.finfo(np.float64).tiny)
 
-    def _hold_out(self, data, layout, rng):
-        """Hold out ``validation_fraction`` of the data and build its scorer.
-
-        Returns the rows kept for training, the scorer and whether the
-        held-out part is enough to stop on (see ``informative_validation``).
-        """
-        X, y, sample_weight = data.X, data.targets, data.sample_weight
-        # R^2 needs two held-out samples, whatever the fraction gives.
-        n_validation = max(2, int(np.ceil(self.validation_fraction * X.shape[0])))
-        if X.shape[0] - n_validation < 1:
-            raise ValueError(
-                f"Early stopping holds out {n_validation} samples to score, which "
-                f"leaves none to train on with n_samples={X.shape[0]}: use more "
-                "samples or early_stopping=False."
-            )
-        rows, held_out = split_rows(X.shape[0], n_validation, rng)
-        X_val, y_val, sw_val = X[held_out], y[held_out], sample_weight[held_out]
-        sw_normalised = sw_val / sw_val.sum()
-
-        def validation_score(theta):
-            coefs, intercepts = layout.unpack(theta)
-            prediction = predict(coefs, intercepts, X_val, "identity", "identity")
-            return (
-                r2_score(y_val, prediction, sample_weight=sw_val),
-                LOSSES["squared_error"](y_val, prediction, sw_normalised),
-            )
-
-        return rows, validation_score, informative_validation(sw_val)
-
-    def _linear_output(self, X):
+    def _predict_values(self, X):
         """``X @ coef_.T + intercept_`` for validated X."""
         return np.asarray(X @ self.coef_.T) + self.intercept_
-
-    def _fit_quality_terms(self, X, y):
-        """The loss, its targets and the model's outputs and predictions on X."""
-        prediction = self._linear_output(X)
-        return (
-            "squared_error",
-            y.reshape(len(y), -1).astype(np.float64),
-            prediction.reshape(len(y), -1),
-            prediction,
-        )
-
-    def _coef_matrix(self):
-        """``coef_`` as a (n_targets, n_features) matrix."""
-        return np.atleast_2d(self.coef_)
-
-    def _fitted_network(self):
-        """The fitted model as a network with no hidden layer (see FittedNetwork)."""
-        coef = self._coef_matrix()
-        intercept = np.ravel(self.intercept_).astype(coef.dtype)
-        return FittedNetwork(
-            [coef.T], [intercept], "identity", "identity", (float(self.dropout),)
-        )
 
     def _fitted_attributes(self, layout, theta, y):
         """The ``coef_`` and ``intercept_`` that ``theta`` holds, for targets ``y``."""
