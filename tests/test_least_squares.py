@@ -15,6 +15,7 @@ from sk_weights import WeightedLinearRegressor
 from sk_weights import _full_batch as full_batch
 from sk_weights import _least_squares as core
 from sk_weights._penalties import ElasticNetPenalty
+from sk_weights._sklearn_compat import SKLEARN_VERSION
 
 rng = np.random.default_rng(0)
 
@@ -407,8 +408,10 @@ def test_the_solver_on_x_takes_other_smooth_losses():
     coef = np.zeros(40)
     intercept, _, converged, _ = full_batch._solve_working_sets(problem, coef, 200)
     assert converged
+    # scikit-learn 1.8 names the penalty by l1_ratio alone; 1.6 and 1.7 by penalty.
+    l1 = {"l1_ratio": 1.0} if SKLEARN_VERSION >= (1, 8) else {"penalty": "l1"}
     reference = LogisticRegression(
-        C=1 / (alpha * 200), l1_ratio=1.0, solver="saga", tol=1e-10, max_iter=100_000
+        C=1 / (alpha * 200), solver="saga", tol=1e-10, max_iter=100_000, **l1
     ).fit(X, y)
 
     def logistic_objective(w, b):
