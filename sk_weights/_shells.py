@@ -660,7 +660,7 @@ class _ClassifierShell(WeightsEstimatorMixin):
                 "Every sample has zero weight (sample_weight times class_weight): "
                 "the model has nothing to learn from."
             )
-        self._multilabel = multilabel
+        self._multilabel = multilabel  # read by the hooks during training
         layout = self._layout(X.shape[1], n_outputs)
         callbacks = FitCallbacks(
             self,
@@ -671,14 +671,18 @@ class _ClassifierShell(WeightsEstimatorMixin):
         )
         self.classes_ = classes
         data = FitData(X, labels, targets, sample_weight, loss_weight)
-        with silence_overflow():
-            self._train_network(
-                data,
-                layout,
-                partial=partial,
-                continuing=continuing,
-                callbacks=callbacks,
-            )
+        try:
+            with silence_overflow():
+                self._train_network(
+                    data,
+                    layout,
+                    partial=partial,
+                    continuing=continuing,
+                    callbacks=callbacks,
+                )
+        finally:
+            # Fitted, the outputs tell it (out_activation_, n_outputs_).
+            del self._multilabel
         callbacks.end()
         return self
 
@@ -693,7 +697,8 @@ class _ClassifierShell(WeightsEstimatorMixin):
         """Whether the model is (being) fitted to a label-indicator matrix."""
         multilabel = getattr(self, "_multilabel", None)
         if multilabel is None:
-            # A loaded network tells it by its outputs (fit sets the flag).
+            # A fitted network tells it by its outputs (fit sets the flag
+            # while it trains).
             return (
                 getattr(self, "out_activation_", None) == "logistic"
                 and getattr(self, "n_outputs_", 1) > 1
