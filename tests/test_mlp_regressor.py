@@ -23,8 +23,6 @@ from sk_weights import (
     MLPWeightsRegressor,
     WeightedLinearRegressor,
 )
-from sk_weights._network import Layout, loss_and_gradient
-from sk_weights._penalties import ElasticNetPenalty
 
 
 def _scaled_split(X, y):
@@ -150,49 +148,6 @@ def test_early_stopping_keeps_the_best_held_out_r2():
     assert model.best_epoch_ == int(np.argmax(scores)) + 1
     assert model.best_validation_score_ == max(scores)
     assert len(scores) == model.n_iter_ > model.best_epoch_
-
-
-def _central_differences(f, theta, eps=1e-6):
-    grad = np.empty_like(theta)
-    for j in range(theta.size):
-        step = np.zeros_like(theta)
-        step[j] = eps
-        grad[j] = (f(theta + step) - f(theta - step)) / (2 * eps)
-    return grad
-
-
-@pytest.mark.parametrize("loss", ["squared_error", "binary_log_loss"])
-def test_several_outputs_gradient_matches_finite_differences(loss):
-    """Check the gradient of a hidden-layer network with three outputs.
-
-    ``squared_error``: the multi-output regressor's identity outputs;
-    ``binary_log_loss``: multilabel, one logistic output per label, the loss
-    summed over the labels.
-    """
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(9, 4))
-    if loss == "squared_error":
-        y = rng.normal(size=(9, 3))
-    else:
-        y = rng.integers(0, 2, size=(9, 3)).astype(float)
-    weights = rng.uniform(0.1, 2.0, size=9)
-    weights /= weights.sum()
-    layout = Layout([4, 5, 3])
-    theta = rng.normal(scale=0.5, size=layout.n_params)
-    penalty = ElasticNetPenalty(l2=0.3)
-
-    def objective(t):
-        value, _ = loss_and_gradient(
-            t, layout, X, y, weights, activation="tanh", loss=loss, penalty=penalty
-        )
-        w = t[: layout.n_coefs]
-        return value + 0.5 * penalty.l2 * float(w @ w)
-
-    _, analytic = loss_and_gradient(
-        theta, layout, X, y, weights, activation="tanh", loss=loss, penalty=penalty
-    )
-    numeric = _central_differences(objective, theta)
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
 
 
 # -- multilabel ---------------------------------------------------------------
