@@ -442,6 +442,7 @@ def test_running_out_of_memory_is_one_line(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "-c", script, "fit", "data.csv", "--target", "y"]
+        + ["--task", "regression"]
         + ["--out", "m.npz"],
         capture_output=True,
         text=True,
