@@ -5,7 +5,7 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 """
 
 from sk_weights._linear import WeightedLinearRegressor
-from sk_weights._mlp import MLPWeightsClassifier
+from sk_weights._mlp import MLPWeightsClassifier, MLPWeightsRegressor
 from sk_weights.exceptions import DivergenceError, PoorFitWarning
 from sk_weights.inspection import (
     Explanation,
@@ -26,6 +26,7 @@ __all__ = [
     "Explanation",
     "MCDropoutResult",
     "MLPWeightsClassifier",
+    "MLPWeightsRegressor",
     "PoorFitWarning",
     "WeightedLinearRegressor",
     "WeightsPath",

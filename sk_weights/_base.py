@@ -29,7 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from sk_weights._losses import LOSSES
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer, state_solver
@@ -59,7 +59,11 @@ COMMON_CONSTRAINTS = {
     "tol": [Interval(Real, 0, None, closed="left")],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    # numpy.inf: never stop on a plateau, as in scikit-learn.
+    "n_iter_no_change": [
+        Interval(Integral, 1, None, closed="left"),
+        Options(Real, {np.inf}),
+    ],
     "shuffle": ["boolean"],
     "warm_start": ["boolean"],
     "random_state": ["random_state"],

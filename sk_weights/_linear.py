@@ -9,16 +9,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sk_weights._base import (
     COMMON_CONSTRAINTS,
     FitData,
-    check_sample_weight,
-    keeps_state_on_failure,
     silence_overflow,
     weighted_feature_std,
 )
 from sk_weights._callbacks import FitCallbacks
 from sk_weights._full_batch import solve_full_batch
 from sk_weights._shells import _LinearShell, _RegressorShell
-from sk_weights._sklearn_compat import _fit_context, check_is_fitted
-from sk_weights._validation import validate_input
 
 
 class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
@@ -270,112 +266,7 @@ class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
-    def fit(self, X, y, sample_weight=None):
-        """Fit the weights to ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss; None weighs all
-            samples equally.
-
-        Returns
-        -------
-        self : WeightedLinearRegressor
-            The fitted estimator.
-
-        Warns
-        -----
-        PoorFitWarning
-            When the trained model fits the training data worse than the
-            constant model (``train_loss_ > baseline_loss_``).
-        ConvergenceWarning
-            When ``max_iter`` ran out before the solver's stopping rule was met.
-        """
-        X, y = self._validate_training_data(X, y, reset=True)
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y, sample_weight, partial=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
-    def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
-
-        Successive calls continue from the current weights and optimiser
-        state, so the model can learn from data that arrive in chunks.
-        ``train_loss_``, ``baseline_loss_`` and ``train_score_`` describe the
-        chunk just seen; no :class:`~sk_weights.PoorFitWarning` is emitted,
-        since the first chunks of a stream are expected to fit poorly: compare
-        the two losses once the stream is done.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A chunk of training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Its target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the loss.
-
-        Returns
-        -------
-        self : WeightedLinearRegressor
-            The updated estimator.
-        """
-        first_call = not self._has_weights()
-        X, y = self._validate_training_data(X, y, reset=first_call)
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y, sample_weight, partial=True)
-
-    def predict(self, X):
-        """Predict ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predicted values.
-        """
-        check_is_fitted(self)
-        X = validate_input(
-            self,
-            X,
-            reset=False,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-        )
-        return self._predict_values(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
-
     # -- the work -----------------------------------------------------------
-
-    def _validate_training_data(self, X, y, reset):
-        """Validate X and y; y becomes a float array of X's dtype."""
-        X, y = validate_input(
-            self,
-            X,
-            y,
-            reset=reset,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
-        )
-        return X, y.astype(X.dtype, copy=False)
 
     def _solver_name(self, partial=False):
         """Resolve ``solver="auto"`` (and the full-batch solver in partial_fit)."""

@@ -2,12 +2,18 @@
 
 from numbers import Integral, Real
 
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._activations import HIDDEN_ACTIVATIONS
-from sk_weights._base import COMMON_CONSTRAINTS
-from sk_weights._shells import _ClassifierShell, _NetworkShell
+from sk_weights._base import COMMON_CONSTRAINTS, FitData, silence_overflow
+from sk_weights._callbacks import FitCallbacks
+from sk_weights._network import predict
+from sk_weights._shells import (
+    _ClassifierShell,
+    _NetworkShell,
+    _RegressorShell,
+)
 
 
 class MLPWeightsClassifier(ClassifierMixin, _NetworkShell, _ClassifierShell):
@@ -240,6 +246,8 @@ class MLPWeightsClassifier(ClassifierMixin, _NetworkShell, _ClassifierShell):
     True
     """
 
+    _supports_multilabel = True
+
     _parameter_constraints = {
         **COMMON_CONSTRAINTS,
         "hidden_layer_sizes": [
@@ -308,3 +316,284 @@ class MLPWeightsClassifier(ClassifierMixin, _NetworkShell, _ClassifierShell):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPWeightsRegressor(RegressorMixin, _NetworkShell, _RegressorShell):
+    """Feed-forward network regressor with penalised, readable weights.
+
+    The network of :class:`MLPWeightsClassifier` with the squared loss and an
+    identity output: one output per target. It is trained by
+    backpropagation and mini-batch gradient descent (Adam or SGD with
+    momentum), with an L1, L2 or elastic-net penalty on its weight matrices
+    and (inverted) dropout on its hidden units.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or int, default=(100,)
+        Units of each hidden layer; ``()`` gives no hidden layer, i.e. a
+        linear model.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden units.
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        Penalty on the weight matrices (never on the biases). ``"l1"`` sets
+        weights to exactly zero; ``None`` disables the penalty.
+    alpha : float, default=1e-4
+        Strength of the penalty; ignored when ``penalty=None``. It is added as
+        it is to the weighted *mean* loss, whereas
+        :class:`~sklearn.neural_network.MLPRegressor` divides its L2 term by
+        the number of samples: ``alpha`` here matches ``alpha / n_samples``
+        there.
+    l1_ratio : float, default=0.15
+        Share of L1 in the ``"elasticnet"`` penalty, in [0, 1].
+    dropout : float or array-like of float, default=0.0
+        Probability of dropping each hidden unit during training, one rate
+        for all hidden layers or one per hidden layer (inverted dropout).
+        The input features are never dropped; prediction never drops.
+    solver : {"adam", "sgd"}, default="adam"
+        ``"adam"``: Adam. ``"sgd"``: stochastic gradient descent with
+        ``momentum`` (Nesterov's if ``nesterovs_momentum``) and the
+        ``learning_rate`` schedule.
+    learning_rate_init : float or "auto", default=0.001
+        Initial step size; ``"auto"`` as in :class:`MLPWeightsClassifier`.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of ``"sgd"``, as in :class:`MLPWeightsClassifier`.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the data).
+    tol : float, default=1e-4
+        Training stops when the loss (or, with early stopping, the validation
+        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when its R^2 stops
+        improving and keep the best weights seen (``best_epoch_``). A held-out
+        part of fewer than 10 samples, counted by their sample weights as
+        ``sum(w)**2 / sum(w**2)``, is too small to judge: its scores are
+        recorded, but the training loss decides when to stop and the last
+        weights are kept. :meth:`partial_fit` ignores it.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping (at least two
+        samples, so that R^2 is defined).
+    n_iter_no_change : int or numpy.inf, default=10
+        Epochs without improvement before stopping; ``numpy.inf`` never
+        stops on a plateau.
+    shuffle : bool, default=True
+        Whether to visit the samples in a new random order each epoch.
+    warm_start : bool, default=False
+        Start :meth:`fit` from the previous weights instead of a new random
+        initialisation.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the shuffling, the dropout masks and the
+        validation split, all drawn from one generator.
+    verbose : int, default=0
+        Print one line per epoch (loss, validation score, seconds).
+    momentum : float, default=0.9
+        Momentum of ``"sgd"``.
+    nesterovs_momentum : bool, default=True
+        Whether ``"sgd"`` uses Nesterov's momentum.
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray of shape (n_in, n_out)
+        Weight matrix of each layer, inputs first (sklearn's convention).
+    intercepts_ : list of ndarray of shape (n_out,)
+        Bias vector of each layer.
+    coef_ : ndarray of shape (n_features_in_,) or (n_outputs_, n_features_in_)
+        Effective input weights ``(coefs_[0] @ ... @ coefs_[-1]).T`` (Olden's
+        connection weights, see :class:`MLPWeightsClassifier`): exact for
+        ``activation="identity"``, a summary otherwise. One dimension when
+        the network has one output, as ``predict`` then returns one.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        ``|coef_|`` summed over the outputs and normalised to sum to 1.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of outputs: the number of targets.
+    out_activation_ : str
+        ``"identity"``.
+    loss_curve_ : list of float
+        Objective (weighted mean loss plus penalty) after each epoch.
+    best_loss_ : float
+        Smallest value in ``loss_curve_``.
+    validation_scores_ : list of float or None
+        Held-out R^2 per epoch with early stopping, else None.
+    best_validation_score_ : float or None
+        Best held-out R^2 with early stopping, else None.
+    n_iter_ : int
+        Epochs run by the last :meth:`fit` (summed over :meth:`partial_fit`
+        calls).
+    stop_reason_ : {"converged", "early_stopping", "max_iter"}
+        Why the last call stopped, as in :class:`MLPWeightsClassifier`.
+    best_epoch_ : int or None
+        With early stopping, the epoch whose weights are kept, counted from 1
+        along ``loss_curve_``; else None.
+    train_loss_ : float
+        Weighted mean of ``0.5 * (y - prediction)**2`` (summed over targets)
+        of the final weights on the data trained on (with early stopping,
+        without the held-out part), without penalty or dropout.
+    baseline_loss_ : float
+        The same loss for the constant model that predicts the weighted mean
+        of ``y``. ``train_loss_ > baseline_loss_`` means training failed: see
+        :class:`~sk_weights.PoorFitWarning`.
+    train_score_ : float
+        R^2 on the same data, weighted by ``sample_weight``.
+    weight_norms_curve_ : ndarray of shape (n_epochs, n_layers_ - 1)
+        L2 (Frobenius) norm of each weight matrix at the end of each epoch.
+    zero_fraction_curve_ : ndarray of shape (n_epochs, n_layers_ - 1)
+        Fraction of exactly zero weights of each weight matrix at the end of
+        each epoch.
+    t_ : int
+        Training samples seen by the optimiser.
+    feature_mean_ : ndarray of shape (n_features,)
+        Weighted mean of each feature over the rows trained on, in float64:
+        the default baseline of :func:`~sk_weights.explain`.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string column names.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The same network, penalised by L2 only.
+    MLPWeightsClassifier : The same network for classes.
+    WeightedLinearRegressor : A linear model with the same penalties.
+
+    Notes
+    -----
+    The network minimises, with ``s_i`` the sample weights and ``W`` all
+    entries of the weight matrices,
+
+    .. math::
+
+        \\frac{1}{\\sum_i s_i} \\sum_i s_i \\, \\tfrac12 \\lVert y_i - f(x_i)
+        \\rVert^2 + \\alpha \\left(\\rho \\lVert W \\rVert_1
+        + \\tfrac12 (1 - \\rho) \\lVert W \\rVert_2^2\\right)
+
+    with ``rho = l1_ratio`` (1 for ``"l1"``, 0 for ``"l2"``), the L1 part
+    applied by soft-thresholding after each step, so its zeros are exact.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sk_weights import MLPWeightsRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = MLPWeightsRegressor(
+    ...     hidden_layer_sizes=(16,),
+    ...     learning_rate_init=0.01,
+    ...     max_iter=300,
+    ...     random_state=0,
+    ... ).fit(X, (y - y.mean()) / y.std())
+    >>> model.coef_.shape
+    (10,)
+    >>> bool(model.score(X, (y - y.mean()) / y.std()) > 0.5)
+    True
+    """
+
+    _parameter_constraints = {
+        key: value
+        for key, value in MLPWeightsClassifier._parameter_constraints.items()
+        if key != "class_weight"
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="relu",
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        dropout=0.0,
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        power_t=0.5,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.dropout = dropout
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.power_t = power_t
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    @property
+    def coef_(self):
+        """Effective input weights: ``(n_features_in_,)`` for one output.
+
+        ``(coefs_[0] @ ... @ coefs_[-1]).T``, shape ``(n_outputs_,
+        n_features_in_)`` for several targets (see the class docstring).
+        """
+        coef = _NetworkShell.coef_.fget(self)
+        return coef[0] if coef.shape[0] == 1 else coef
+
+    def _fit(self, X, y, sample_weight, partial):
+        """Train on validated data; ``partial`` for one partial_fit epoch."""
+        targets = y.reshape(-1, 1) if y.ndim == 1 else y
+        continuing = self._has_weights() and (partial or self.warm_start)
+        layout = self._layout(X.shape[1], targets.shape[1])
+        callbacks = FitCallbacks(
+            self, X, y, sample_weight, max_epochs=1 if partial else self.max_iter
+        )
+        data = FitData(X, y, targets, sample_weight, sample_weight)
+        with silence_overflow():
+            self._train_network(
+                data,
+                layout,
+                partial=partial,
+                continuing=continuing,
+                callbacks=callbacks,
+            )
+        callbacks.end()
+        return self
+
+    def _predict_values(self, X):
+        """The network's output on validated X; one dimension for one output."""
+        output = predict(self.coefs_, self.intercepts_, X, self.activation, "identity")
+        return output[:, 0] if output.shape[1] == 1 else output

@@ -20,9 +20,11 @@ the family base stands left of the task mixin, and both left of the shell.
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
 
 from sk_weights._base import (
     FitData,
@@ -208,6 +210,113 @@ class _LinearShell(WeightsEstimatorMixin):
 class _RegressorShell(WeightsEstimatorMixin):
     """Regression: the squared loss, an identity output, R^2 on held-out rows."""
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
+    def fit(self, X, y, sample_weight=None):
+        """Fit the weights to ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss; None weighs all
+            samples equally.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Warns
+        -----
+        PoorFitWarning
+            When the trained model fits the training data worse than the
+            constant model (``train_loss_ > baseline_loss_``).
+        ConvergenceWarning
+            When ``max_iter`` ran out before the solver's stopping rule was met.
+        """
+        X, y = self._validate_training_data(X, y, reset=True)
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        return self._fit(X, y, sample_weight, partial=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
+
+        Successive calls continue from the current weights and optimiser
+        state, so the model can learn from data that arrive in chunks.
+        ``train_loss_``, ``baseline_loss_`` and ``train_score_`` describe the
+        chunk just seen; no :class:`~sk_weights.PoorFitWarning` is emitted,
+        since the first chunks of a stream are expected to fit poorly: compare
+        the two losses once the stream is done.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first_call = not self._has_weights()
+        X, y = self._validate_training_data(X, y, reset=first_call)
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        return self._fit(X, y, sample_weight, partial=True)
+
+    def predict(self, X):
+        """Predict the target values of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values.
+        """
+        check_is_fitted(self)
+        X = validate_input(
+            self,
+            X,
+            reset=False,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+        )
+        return self._predict_values(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    # -- the work -----------------------------------------------------------
+
+    def _validate_training_data(self, X, y, reset):
+        """Validate X and y; y becomes a float array of X's dtype."""
+        X, y = validate_input(
+            self,
+            X,
+            y,
+            reset=reset,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+        )
+        return X, y.astype(X.dtype, copy=False)
+
     def _loss(self, n_outputs):
         return "squared_error"
 
@@ -262,9 +371,15 @@ class _RegressorShell(WeightsEstimatorMixin):
 class _ClassifierShell(WeightsEstimatorMixin):
     """Classification: classes and class weights, the log loss, probabilities.
 
-    Two classes get one logistic output, more a softmax layer. The concrete
-    class validates y (:meth:`_validate_training_data`).
+    Two classes get one logistic output, more a softmax layer. A class that
+    sets ``_supports_multilabel`` also takes a label-indicator matrix y, as
+    :class:`~sklearn.neural_network.MLPClassifier` does: one logistic output
+    per label, the binary log loss summed over the labels, ``classes_`` the
+    label indices and ``predict`` the indicator matrix.
     """
+
+    #: Whether y may be a label-indicator matrix.
+    _supports_multilabel = False
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
@@ -275,8 +390,9 @@ class _ClassifierShell(WeightsEstimatorMixin):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Class labels (numbers or strings).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (numbers or strings), or a label-indicator matrix
+            where the estimator supports multilabel targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample in the loss (multiplied by its
             class weight); None weighs all samples equally.
@@ -295,7 +411,11 @@ class _ClassifierShell(WeightsEstimatorMixin):
             When ``max_iter`` epochs ran out before a stopping rule was met.
         """
         X, y = self._validate_training_data(X, y, reset=True)
-        classes, y_index = np.unique(y, return_inverse=True)
+        if y.ndim == 2:
+            # Multilabel: the classes are the label indices, as in scikit-learn.
+            classes, y_index = np.arange(y.shape[1]), y
+        else:
+            classes, y_index = np.unique(y, return_inverse=True)
         if classes.size < 2:
             raise ValueError(
                 "The training data need samples of at least two classes; got "
@@ -329,8 +449,9 @@ class _ClassifierShell(WeightsEstimatorMixin):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A chunk of training data.
-        y : array-like of shape (n_samples,)
-            Its class labels, all in ``classes``.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Its class labels, all in ``classes`` (or a label-indicator
+            matrix, whose ``classes`` are the label indices).
         classes : array-like of shape (n_classes,), default=None
             Every class the model will ever see. Required on the first call
             (a chunk may lack some classes); on later calls it must be the
@@ -368,13 +489,22 @@ class _ClassifierShell(WeightsEstimatorMixin):
                 )
         else:
             classes = self.classes_
-        unknown = np.setdiff1d(y, classes)
-        if unknown.size:
-            raise ValueError(
-                f"y contains labels that are not in classes: {unknown.tolist()} "
-                f"(classes are {classes.tolist()})."
-            )
-        y_index = np.searchsorted(classes, y)
+        if y.ndim == 2:
+            if not np.array_equal(classes, np.arange(y.shape[1])):
+                raise ValueError(
+                    f"With a label-indicator y of {y.shape[1]} labels, classes "
+                    f"must be the label indices {list(range(y.shape[1]))}, got "
+                    f"{classes.tolist()}."
+                )
+            y_index = y
+        else:
+            unknown = np.setdiff1d(y, classes)
+            if unknown.size:
+                raise ValueError(
+                    f"y contains labels that are not in classes: {unknown.tolist()} "
+                    f"(classes are {classes.tolist()})."
+                )
+            y_index = np.searchsorted(classes, y)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
         return self._fit(
             X, y_index, classes, sample_weight, partial=True, continuing=not first_call
@@ -392,7 +522,8 @@ class _ClassifierShell(WeightsEstimatorMixin):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities in the order of ``classes_``, in the dtype of
-            the weights.
+            the weights; for multilabel targets, the probability of each
+            label (the rows need not sum to 1).
         """
         check_is_fitted(self)
         network = self._fitted_network()
@@ -427,11 +558,11 @@ class _ClassifierShell(WeightsEstimatorMixin):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels, from ``classes_``.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels, from ``classes_``; for multilabel targets, the
+            label-indicator matrix (probability above 0.5).
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self._decide_labels(self.predict_proba(X))
 
     # -- the work -----------------------------------------------------------
 
@@ -444,13 +575,23 @@ class _ClassifierShell(WeightsEstimatorMixin):
             reset=reset,
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
+            multi_output=self._supports_multilabel,
         )
         check_classification_targets(y)
-        if type_of_target(y) not in ("binary", "multiclass"):
+        target_type = type_of_target(y)
+        supported = ["binary", "multiclass"]
+        if self._supports_multilabel:
+            supported.append("multilabel-indicator")
+            if target_type != "multilabel-indicator" and y.ndim == 2:
+                y = column_or_1d(y, warn=True)
+        if target_type not in supported:
             raise ValueError(
-                f"{type(self).__name__} supports binary and multiclass targets, "
-                f"got {type_of_target(y)!r}."
+                f"{type(self).__name__} supports {', '.join(supported)} targets, "
+                f"got {target_type!r}."
             )
+        if target_type == "multilabel-indicator":
+            y = y.toarray() if sp.issparse(y) else y
+            y = (np.asarray(y) > 0).astype(np.intp)
         return X, y
 
     def _class_weights(self, classes, y_index, sample_weight):
@@ -495,35 +636,53 @@ class _ClassifierShell(WeightsEstimatorMixin):
     def _fit(self, X, y_index, classes, sample_weight, partial, continuing):
         """Train on validated data; assign the fitted attributes only on success."""
         dtype = X.dtype
-        n_outputs = 1 if classes.size == 2 else classes.size
-        layout = self._layout(X.shape[1], n_outputs)
-
-        # Each sample's weight in the objective: sample weight times class weight.
-        class_weights = self._class_weights(classes, y_index, sample_weight)
-        loss_weight = sample_weight * class_weights.astype(dtype)[y_index]
+        multilabel = y_index.ndim == 2
+        if multilabel:
+            # One logistic output per label; y is the indicator matrix itself.
+            if self.class_weight is not None:
+                raise ValueError(
+                    "class_weight is not supported with multilabel targets (a "
+                    "sample belongs to several classes): weigh the samples with "
+                    "sample_weight instead."
+                )
+            n_outputs, labels, loss_weight = classes.size, y_index, sample_weight
+            targets = y_index.astype(dtype)
+        else:
+            n_outputs = 1 if classes.size == 2 else classes.size
+            labels = classes[y_index]
+            # Each sample's weight in the objective: sample weight times class
+            # weight.
+            class_weights = self._class_weights(classes, y_index, sample_weight)
+            loss_weight = sample_weight * class_weights.astype(dtype)[y_index]
+            targets = _encode_targets(y_index, n_outputs, dtype)
         if not np.any(loss_weight > 0):
             raise ValueError(
                 "Every sample has zero weight (sample_weight times class_weight): "
                 "the model has nothing to learn from."
             )
-        targets = _encode_targets(y_index, n_outputs, dtype)
+        self._multilabel = multilabel  # read by the hooks during training
+        layout = self._layout(X.shape[1], n_outputs)
         callbacks = FitCallbacks(
             self,
             X,
-            lambda: classes[y_index],
+            lambda: labels,
             sample_weight,
             max_epochs=1 if partial else self.max_iter,
         )
         self.classes_ = classes
-        data = FitData(X, classes[y_index], targets, sample_weight, loss_weight)
-        with silence_overflow():
-            self._train_network(
-                data,
-                layout,
-                partial=partial,
-                continuing=continuing,
-                callbacks=callbacks,
-            )
+        data = FitData(X, labels, targets, sample_weight, loss_weight)
+        try:
+            with silence_overflow():
+                self._train_network(
+                    data,
+                    layout,
+                    partial=partial,
+                    continuing=continuing,
+                    callbacks=callbacks,
+                )
+        finally:
+            # Fitted, the outputs tell it (out_activation_, n_outputs_).
+            del self._multilabel
         callbacks.end()
         return self
 
@@ -531,8 +690,26 @@ class _ClassifierShell(WeightsEstimatorMixin):
         return _OUTPUT_LOSSES[self._output_activation(n_outputs)]
 
     def _output_activation(self, n_outputs):
-        """One logistic output for two classes, else a softmax layer."""
-        return "logistic" if n_outputs == 1 else "softmax"
+        """One logistic output for two classes or per label, else a softmax layer."""
+        return "logistic" if n_outputs == 1 or self._is_multilabel() else "softmax"
+
+    def _is_multilabel(self):
+        """Whether the model is (being) fitted to a label-indicator matrix."""
+        multilabel = getattr(self, "_multilabel", None)
+        if multilabel is None:
+            # A fitted network tells it by its outputs (fit sets the flag
+            # while it trains).
+            return (
+                getattr(self, "out_activation_", None) == "logistic"
+                and getattr(self, "n_outputs_", 1) > 1
+            )
+        return multilabel
+
+    def _decide_labels(self, proba):
+        """Predicted labels from probabilities (an indicator matrix if multilabel)."""
+        if self._is_multilabel():
+            return (proba > 0.5).astype(np.intp)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def _fitted_attributes(self, layout, theta, y):
         return {"classes_": self.classes_}
@@ -543,6 +720,8 @@ class _ClassifierShell(WeightsEstimatorMixin):
         Returns the rows kept for training, the scorer of the held-out rows
         and whether they are enough to stop on (see ``informative_validation``).
         """
+        if self._is_multilabel():
+            return self._hold_out_multilabel(data, layout, rng)
         X, loss_weight = data.X, data.loss_weight
         y_index = np.searchsorted(self.classes_, data.y)
         n_samples = X.shape[0]
@@ -581,15 +760,47 @@ class _ClassifierShell(WeightsEstimatorMixin):
 
         return train_rows, validation_score, informative
 
+    def _hold_out_multilabel(self, data, layout, rng):
+        """Hold out ``validation_fraction`` of multilabel data, not stratified.
+
+        The score is the subset accuracy (every label right), at equal
+        accuracy the held-out binary log loss summed over the labels decides.
+        """
+        n_samples = data.X.shape[0]
+        n_validation = max(2, int(np.ceil(self.validation_fraction * n_samples)))
+        if n_samples - n_validation < 1:
+            raise ValueError(
+                f"Early stopping holds out {n_validation} samples to score, which "
+                f"leaves none to train on with n_samples={n_samples}: use more "
+                "samples or early_stopping=False."
+            )
+        train_rows, validation_rows = split_rows(n_samples, n_validation, rng)
+        X_val, y_val = data.X[validation_rows], data.y[validation_rows]
+        sw_val = data.loss_weight[validation_rows].astype(np.float64)
+        if sw_val.sum() == 0:
+            sw_val = np.ones_like(sw_val)
+        informative = informative_validation(sw_val)
+        sw_val /= sw_val.sum()
+        targets_val = y_val.astype(np.float64)
+        activation = self._hidden_activation()
+
+        def validation_score(theta):
+            coefs, intercepts = layout.unpack(theta)
+            output = predict(coefs, intercepts, X_val, activation, "logistic")
+            accuracy = float(sw_val @ np.all((output > 0.5) == y_val, axis=1))
+            return accuracy, LOSSES["binary_log_loss"](targets_val, output, sw_val)
+
+        return train_rows, validation_score, informative
+
     def _fit_quality_terms(self, X, y):
         """The loss, its targets and the model's outputs and predictions on X."""
         proba = self._probabilities(X)
-        return (
-            "log_loss",
-            (y[:, np.newaxis] == self.classes_).astype(np.float64),
-            proba,
-            self.classes_[np.argmax(proba, axis=1)],
-        )
+        if self._is_multilabel():
+            targets, loss = y.astype(np.float64), "binary_log_loss"
+        else:
+            targets = (y[:, np.newaxis] == self.classes_).astype(np.float64)
+            loss = "log_loss"
+        return loss, targets, proba, self._decide_labels(proba)
 
     def _probabilities(self, X):
         """Class probabilities of validated X, in the order of ``classes_``."""
@@ -601,7 +812,7 @@ class _ClassifierShell(WeightsEstimatorMixin):
             network.activation,
             network.output_activation,
         )
-        if output.shape[1] == 1:
+        if output.shape[1] == 1 and not self._is_multilabel():
             # The single logistic output is the probability of classes_[1].
             return np.hstack([1 - output, output])
         return output

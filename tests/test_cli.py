@@ -318,6 +318,9 @@ def test_fit_prints_training_and_held_out_scores(model, tmp_path):
     X, y = _small_table(50)
     _write_csv(tmp_path / "data.csv", _table_csv(X, y))
     options = ["--model", model, "--test-size", "0.3", "--random-state", "7"]
+    if model == "linear":
+        # y holds three whole numbers: classes unless regression is asked for.
+        options += ["--task", "regression"]
     if model == "mlp":
         options += ["--hidden", "6", "--max-iter", "200", "--standardize"]
     result = _run(
@@ -355,6 +358,8 @@ def test_standardize_saves_a_pipeline(tmp_path):
         "data.csv",
         "--target",
         "y",
+        "--task",
+        "regression",
         "--standardize",
         "--out",
         "m.npz",
@@ -385,6 +390,8 @@ def test_long_work_says_what_it_is_doing(tmp_path):
         "data.csv",
         "--target",
         "y",
+        "--task",
+        "regression",
         "--test-size",
         "0",
         "--max-iter",
@@ -401,7 +408,17 @@ def test_long_work_says_what_it_is_doing(tmp_path):
     # A narrow table is quick: nothing is said.
     X, y = _small_table()
     _write_csv(tmp_path / "small.csv", _table_csv(X, y))
-    result = _run("fit", "small.csv", "--target", "y", "--out", "s.npz", cwd=tmp_path)
+    result = _run(
+        "fit",
+        "small.csv",
+        "--target",
+        "y",
+        "--task",
+        "regression",
+        "--out",
+        "s.npz",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0 and "fitting" not in result.stderr
 
 
@@ -425,6 +442,7 @@ def test_running_out_of_memory_is_one_line(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "-c", script, "fit", "data.csv", "--target", "y"]
+        + ["--task", "regression"]
         + ["--out", "m.npz"],
         capture_output=True,
         text=True,
@@ -451,7 +469,8 @@ def test_multi_line_errors_are_collapsed(tmp_path):
         "def fit(self, X, y):\n"
         "    check_array(np.array([[np.nan]]), estimator=self, input_name='X')\n"
         "sk_weights.WeightedLinearRegressor.fit = fit\n"
-        "sys.argv = ['sk_weights', 'fit', 'data.csv', '--target', 'y', '--out', 'm']\n"
+        "sys.argv = ['sk_weights', 'fit', 'data.csv', '--target', 'y',\n"
+        "            '--task', 'regression', '--out', 'm']\n"
         "runpy.run_module('sk_weights', run_name='__main__')\n"
     )
     result = subprocess.run(
@@ -469,7 +488,15 @@ def test_report_on_hostile_files_is_one_line(tmp_path):
     _write_csv(tmp_path / "data.csv", _table_csv(X, y))
     assert (
         _run(
-            "fit", "data.csv", "--target", "y", "--out", "m.npz", cwd=tmp_path
+            "fit",
+            "data.csv",
+            "--target",
+            "y",
+            "--task",
+            "regression",
+            "--out",
+            "m.npz",
+            cwd=tmp_path,
         ).returncode
         == 0
     )
@@ -505,7 +532,17 @@ def test_report_escapes_control_characters_in_names(tmp_path):
     names = ("a\x1b[31mRED", "b\nFAKE LINE", "y")
     frame = pd.DataFrame({names[0]: X[:, 0], names[1]: X[:, 1], "y": y})
     frame.to_csv(tmp_path / "data.csv", index=False)
-    fitted = _run("fit", "data.csv", "--target", "y", "--out", "m.npz", cwd=tmp_path)
+    fitted = _run(
+        "fit",
+        "data.csv",
+        "--target",
+        "y",
+        "--task",
+        "regression",
+        "--out",
+        "m.npz",
+        cwd=tmp_path,
+    )
     assert fitted.returncode == 0, fitted.stderr
     assert list(load(tmp_path / "m.npz").feature_names_in_) == list(names[:2])
     for result in (fitted, _run("report", "m.npz", cwd=tmp_path)):
@@ -516,3 +553,31 @@ def test_report_escapes_control_characters_in_names(tmp_path):
         assert not any(
             line.startswith("FAKE LINE") for line in result.stdout.splitlines()
         )
+
+
+@pytest.mark.parametrize(
+    "target, options, expected",
+    [
+        # Whole numbers, three of them: classes.
+        (lambda y: y, ["--model", "mlp"], "MLPWeightsClassifier"),
+        # A value that is not whole: a measurement.
+        (lambda y: y + 0.25, ["--model", "mlp"], "MLPWeightsRegressor"),
+        # Whole numbers, more distinct values than MAX_CLASSES: regression.
+        (lambda y: np.arange(len(y)), ["--model", "mlp"], "MLPWeightsRegressor"),
+        (
+            lambda y: y,
+            ["--model", "mlp", "--task", "regression"],
+            "MLPWeightsRegressor",
+        ),
+        (lambda y: y, ["--task", "regression"], "WeightedLinearRegressor"),
+    ],
+)
+def test_model_and_target_pick_the_estimator(target, options, expected, tmp_path):
+    """Check the documented rule: --model and the target (or --task) pick the class."""
+    X, y = _small_table(50)
+    _write_csv(tmp_path / "data.csv", _table_csv(X, target(y)))
+    result = _run(
+        "fit", "data.csv", "--target", "y", *options, "--out", "m.npz", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert type(load(tmp_path / "m.npz")).__name__ == expected
