@@ -4,7 +4,7 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 ``coefs_``) and a learned-weights report.
 """
 
-from sk_weights._linear import WeightedLinearRegressor
+from sk_weights._linear import WeightedLinearClassifier, WeightedLinearRegressor
 from sk_weights._mlp import MLPWeightsClassifier
 from sk_weights.exceptions import DivergenceError, PoorFitWarning
 from sk_weights.explain import Explanation, explain
@@ -26,6 +26,7 @@ __all__ = [
     "MCDropoutResult",
     "MLPWeightsClassifier",
     "PoorFitWarning",
+    "WeightedLinearClassifier",
     "WeightedLinearRegressor",
     "WeightsPath",
     "WeightsReport",
