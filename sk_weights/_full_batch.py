@@ -378,9 +378,10 @@ def _polish_on_support(data, targets, weights, fit_intercept, penalty, coef, int
 
     The quasi-Newton solver on bounds slows down near the optimum; on the
     support, with the signs fixed, the objective is smooth, and Newton's
-    method with the exact Hessian reaches its optimum to rounding. A step
-    that would change a sign is shortened; the support is never grown (the
-    optimality check afterwards says whether it was right).
+    method with the exact Hessian reaches its optimum to rounding. Weights
+    that a full step takes through zero are set to zero and the polish starts
+    again on the rest; the support never grows (the optimality check
+    afterwards says whether it was right).
     """
     n_outputs, n_features = coef.shape
     support = np.flatnonzero(coef)
@@ -423,6 +424,16 @@ def _polish_on_support(data, targets, weights, fit_intercept, penalty, coef, int
         hessian[np.diag_indices_from(hessian)] += penalty.l2 * penalised
         # Least squares: without penalty the softmax leaves a direction free.
         step = -np.linalg.lstsq(hessian, gradient)[0]
+        full = values + step
+        crossing = np.flatnonzero(penalty.l1 and np.sign(full[penalised]) != signs)
+        if crossing.size:
+            # Newton's step takes these weights through zero: the optimum
+            # has them at zero. Drop them and start again on the rest.
+            values[crossing] = 0.0
+            state(values)
+            return _polish_on_support(
+                data, targets, weights, fit_intercept, penalty, coef, intercept
+            )
         rate, accepted = 1.0, False
         for _ in range(30):
             trial = values + rate * step

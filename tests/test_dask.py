@@ -22,7 +22,11 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import StandardScaler
 
-from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
+from sk_weights import (
+    MLPWeightsClassifier,
+    WeightedLinearClassifier,
+    WeightedLinearRegressor,
+)
 from sk_weights._sklearn_compat import HAS_CALLBACKS
 
 da = pytest.importorskip("dask.array")
@@ -53,6 +57,11 @@ STREAMING = {
         lambda: WeightedLinearRegressor(random_state=0),
         _regression,
         {},
+    ),
+    "linear-classifier": (
+        lambda: WeightedLinearClassifier(random_state=0),
+        _classification,
+        {"classes": [0, 1, 2]},
     ),
     "mlp": (
         lambda: MLPWeightsClassifier(hidden_layer_sizes=(8,), random_state=0),

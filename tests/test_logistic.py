@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import scale
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_weights import WeightedLinearClassifier
+from sk_weights import WeightedLinearClassifier, weights_path
 from sk_weights import _full_batch as full_batch
 from sk_weights._penalties import ElasticNetPenalty
 from sk_weights._sklearn_compat import SKLEARN_VERSION
@@ -354,3 +354,18 @@ def test_warm_start_from_the_optimum_stays_there():
 def test_sklearn_compatible_estimator(estimator, check):
     """Check that every configuration passes scikit-learn's estimator checks."""
     check(estimator)
+
+
+@pytest.mark.parametrize("data", [cancer, iris])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_weights_path_starts_where_the_optimality_conditions_say(data, fit_intercept):
+    """Check that weights_path's alpha_max is the smallest alpha whose L1
+    optimum is all zeros: the first alpha of the path (a hair above it) gives
+    all zeros, and a fit just below it does not."""
+    X, y = data()
+    estimator = WeightedLinearClassifier(penalty="l1", fit_intercept=fit_intercept)
+    path = weights_path(estimator, X, y, n_alphas=3)
+    alpha_max = path.alphas[0]
+    assert np.all(path.coefs[0] == 0)
+    below = estimator.set_params(alpha=0.99 * alpha_max).fit(X, y)
+    assert np.any(below.coef_ != 0)
