@@ -5,12 +5,13 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 """
 
 from sk_weights._linear import WeightedLinearClassifier, WeightedLinearRegressor
-from sk_weights._mlp import MLPWeightsClassifier
+from sk_weights._mlp import MLPWeightsClassifier, MLPWeightsRegressor
 from sk_weights.exceptions import DivergenceError, PoorFitWarning
-from sk_weights.explain import Explanation, explain
 from sk_weights.inspection import (
+    Explanation,
     MCDropoutResult,
     WeightsPath,
+    explain,
     mc_dropout,
     weight_stability,
     weights_path,
@@ -25,6 +26,7 @@ __all__ = [
     "Explanation",
     "MCDropoutResult",
     "MLPWeightsClassifier",
+    "MLPWeightsRegressor",
     "PoorFitWarning",
     "WeightedLinearClassifier",
     "WeightedLinearRegressor",

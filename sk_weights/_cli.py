@@ -36,6 +36,19 @@ import numpy as np
 
 __all__ = ["main"]
 
+#: A target of whole numbers with more distinct values than this is
+#: regressed, one with at most this many (or of text) classified; any other
+#: number means regression.
+MAX_CLASSES = 20
+
+#: The ``--task`` option of ``fit`` and ``path``.
+_TASK_OPTION = dict(
+    choices=["regression", "classification"],
+    help="regression or classification; by default regression when the target "
+    "is numeric and holds a value that is not a whole number or more than "
+    f"{MAX_CLASSES} distinct values, else classification",
+)
+
 #: Share of the rows held out to score the model (``fit --test-size``).
 TEST_SIZE = 0.2
 #: Largest network ``fit --model mlp`` builds (weights and biases); its
@@ -173,15 +186,17 @@ def _parser():
             "Fit a model on the numeric columns of a CSV file (header row "
             "required; UTF-8, a byte-order mark is fine) and save it in the "
             "pickle-free .npz format. A share of the rows (--test-size) is held "
-            "out, stratified by class for the mlp, and the model is fitted on "
-            "the rest: both scores are printed (R² for linear, accuracy for "
-            "mlp). Empty cells and NA / NaN are missing values, which are "
-            "refused: fill or drop them first."
+            "out, stratified by class for a classifier, and the model is fitted "
+            "on the rest: both scores are printed (R² for a regressor, accuracy "
+            "for a classifier). The target decides between regression and "
+            "classification (see --task). Empty cells and NA / NaN are missing "
+            "values, which are refused: fill or drop them first."
         ),
     )
     fit.add_argument("data", help="CSV file with a header row")
     fit.add_argument("--target", required=True, help="name of the target column")
     fit.add_argument("--model", choices=["linear", "mlp"], default="linear")
+    fit.add_argument("--task", **_TASK_OPTION)
     fit.add_argument("--penalty", choices=["l1", "l2", "elasticnet", "none"])
     fit.add_argument("--alpha", type=float, help="penalty strength")
     fit.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net")
@@ -267,6 +282,7 @@ def _parser():
     path.add_argument("data", help="CSV file with a header row")
     path.add_argument("--target", required=True, help="name of the target column")
     path.add_argument("--model", choices=["linear", "mlp"], default="linear")
+    path.add_argument("--task", **_TASK_OPTION)
     path.add_argument(
         "--penalty",
         choices=["l1", "l2", "elasticnet"],
@@ -443,7 +459,7 @@ def _fit(args):
     )
     estimator, y, metric = _estimator(args, columns, lines, len(names))
 
-    X_train, X_test, y_train, y_test = _split(X, y, args)
+    X_train, X_test, y_train, y_test = _split(X, y, args, estimator)
     model = estimator
     if args.standardize:
         from sklearn.pipeline import make_pipeline
@@ -495,45 +511,86 @@ def _check_column(name, header, path):
         )
 
 
+def _estimators():
+    """The class of each ``(--model, task)``."""
+    from sk_weights import (
+        MLPWeightsClassifier,
+        MLPWeightsRegressor,
+        WeightedLinearClassifier,
+        WeightedLinearRegressor,
+    )
+
+    return {
+        ("linear", "regression"): WeightedLinearRegressor,
+        ("linear", "classification"): WeightedLinearClassifier,
+        ("mlp", "regression"): MLPWeightsRegressor,
+        ("mlp", "classification"): MLPWeightsClassifier,
+    }
+
+
+def _task(args, column, lines):
+    """``--task``, or the target's: regression if numeric with many values.
+
+    A numeric target with a value that is not a whole number, or with more
+    than ``MAX_CLASSES`` distinct whole numbers, is regressed; text, or at
+    most ``MAX_CLASSES`` distinct whole numbers, make classes.
+    """
+    if getattr(args, "task", None) is not None:
+        return args.task
+    labels = _labels(column, args.target, args.data, lines)
+    if labels.dtype.kind == "f":  # a number that is not whole: a measurement
+        return "regression"
+    many = labels.dtype.kind == "i" and np.unique(labels).size > MAX_CLASSES
+    return "regression" if many else "classification"
+
+
 def _estimator(args, columns, lines, n_features):
     """The estimator the options describe, its target column and score name.
 
-    The options are checked (``_validate_params``) before any work is done.
+    ``--model`` and the task (:func:`_task`) pick the class. The options are
+    checked (``_validate_params``) before any work is done.
     """
-    from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
-
     params = {"random_state": args.random_state}
     for option in ("alpha", "l1_ratio", "dropout", "max_iter"):
         if getattr(args, option, None) is not None:
             params[option] = getattr(args, option)
     if args.penalty is not None:
         params["penalty"] = None if args.penalty == "none" else args.penalty
-    if args.model == "linear":
-        if args.hidden:
-            raise CommandError("--hidden applies to --model mlp only.")
+    if args.model == "linear" and getattr(args, "hidden", None):
+        raise CommandError("--hidden applies to --model mlp only.")
+    if getattr(args, "hidden", None):
+        params["hidden_layer_sizes"] = _hidden_sizes(args.hidden)
+    task = _task(args, columns[args.target], lines)
+    cls = _estimators().get((args.model, task))
+    if cls is None:
+        raise CommandError(
+            f"--model {args.model} has no {task} estimator; choose another "
+            "--model or --task."
+        )
+    if task == "regression":
         y = _numeric(columns[args.target], args.target, args.data, lines)
-        estimator = WeightedLinearRegressor(**params)
         metric = "R²"
     else:
         y = _labels(columns[args.target], args.target, args.data, lines)
-        if args.hidden:
-            params["hidden_layer_sizes"] = _hidden_sizes(args.hidden)
-        estimator = MLPWeightsClassifier(**params)
         metric = "accuracy"
+    estimator = cls(**params)
     estimator._validate_params()  # bad options fail before any work
     if args.model == "mlp":
-        _check_network_size(estimator, n_features, len(np.unique(y)))
+        n_outputs = 1 if task == "regression" else len(np.unique(y))
+        _check_network_size(estimator, n_features, n_outputs)
     return estimator, y, metric
 
 
-def _split(X, y, args):
+def _split(X, y, args, estimator):
     """Hold out ``--test-size`` of the rows (stratified for classification)."""
     if args.test_size == 0:
         return X, None, y, None
     from sklearn.model_selection import train_test_split
 
     n_test = math.ceil(args.test_size * len(y))
-    stratify = y if args.model == "mlp" else None
+    from sklearn.base import is_classifier
+
+    stratify = y if is_classifier(estimator) else None
     try:
         return train_test_split(
             X,
@@ -555,7 +612,7 @@ def _check_network_size(estimator, n_features, n_classes):
     """Refuse a network too large to allocate, before allocating it."""
     from sk_weights._network import Layout
 
-    n_outputs = 1 if n_classes <= 2 else n_classes
+    n_outputs = 1 if n_classes <= 2 else n_classes  # a regressor passes 1
     layout = Layout([n_features, *estimator._hidden_sizes(), n_outputs])
     if layout.n_params > MAX_NETWORK_PARAMETERS:
         raise CommandError(

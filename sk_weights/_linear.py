@@ -5,30 +5,26 @@ from numbers import Real
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._base import (
     COMMON_CONSTRAINTS,
     FitData,
-    WeightsEstimatorMixin,
-    check_sample_weight,
-    informative_validation,
-    keeps_state_on_failure,
     silence_overflow,
-    split_rows,
-    weighted_feature_std,
 )
 from sk_weights._callbacks import FitCallbacks
 from sk_weights._full_batch import solve_full_batch, solve_logistic
-from sk_weights._losses import LOSSES
-from sk_weights._mlp import MLPWeightsClassifier, _encode_targets
-from sk_weights._network import FittedNetwork, Layout, predict
-from sk_weights._sklearn_compat import _fit_context, check_is_fitted
+from sk_weights._shells import (
+    _ClassifierShell,
+    _encode_targets,
+    _LinearShell,
+    _RegressorShell,
+)
+from sk_weights._sklearn_compat import check_is_fitted
 from sk_weights._validation import validate_input
 
 
-class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
+class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
     """Linear regression ``y = X @ coef_ + intercept_`` with readable weights.
 
     The weights minimise the weighted mean squared error plus an elastic-net
@@ -277,132 +273,12 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
-    def fit(self, X, y, sample_weight=None):
-        """Fit the weights to ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss; None weighs all
-            samples equally.
-
-        Returns
-        -------
-        self : WeightedLinearRegressor
-            The fitted estimator.
-
-        Warns
-        -----
-        PoorFitWarning
-            When the trained model fits the training data worse than the
-            constant model (``train_loss_ > baseline_loss_``).
-        ConvergenceWarning
-            When ``max_iter`` ran out before the solver's stopping rule was met.
-        """
-        X, y = self._validate_training_data(X, y, reset=True)
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y, sample_weight, partial=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
-    def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
-
-        Successive calls continue from the current weights and optimiser
-        state, so the model can learn from data that arrive in chunks.
-        ``train_loss_``, ``baseline_loss_`` and ``train_score_`` describe the
-        chunk just seen; no :class:`~sk_weights.PoorFitWarning` is emitted,
-        since the first chunks of a stream are expected to fit poorly: compare
-        the two losses once the stream is done.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A chunk of training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Its target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the loss.
-
-        Returns
-        -------
-        self : WeightedLinearRegressor
-            The updated estimator.
-        """
-        first_call = not hasattr(self, "coef_")
-        X, y = self._validate_training_data(X, y, reset=first_call)
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y, sample_weight, partial=True)
-
-    def predict(self, X):
-        """Predict ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predicted values.
-        """
-        check_is_fitted(self)
-        X = validate_input(
-            self,
-            X,
-            reset=False,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-        )
-        return self._linear_output(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        return tags
-
     # -- the work -----------------------------------------------------------
-
-    def _validate_training_data(self, X, y, reset):
-        """Validate X and y; y becomes a float array of X's dtype."""
-        X, y = validate_input(
-            self,
-            X,
-            y,
-            reset=reset,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
-        )
-        return X, y.astype(X.dtype, copy=False)
-
-    def _solver_name(self, partial=False):
-        """Resolve ``solver="auto"`` (and the full-batch solver in partial_fit)."""
-        stochastic = partial or self.dropout > 0 or self.early_stopping
-        if self.solver == "auto":
-            return "sgd" if stochastic else "fista"
-        if self.solver == "fista" and stochastic:
-            if partial:
-                return "sgd"
-            raise ValueError(
-                "solver='fista' is a full-batch method and cannot use dropout or "
-                "early stopping; use solver='sgd' or 'adam' (or 'auto')."
-            )
-        return self.solver
 
     def _fit(self, X, y, sample_weight, partial):
         """Fit on validated data; ``partial`` for one partial_fit epoch."""
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
-        continuing = hasattr(self, "coef_") and (partial or self.warm_start)
+        continuing = self._has_weights() and (partial or self.warm_start)
         if continuing and self._coef_matrix().shape[0] != y2d.shape[1]:
             raise ValueError(
                 f"y has {y2d.shape[1]} target(s) but the model was fitted with "
@@ -418,16 +294,13 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
                 self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
                 self._record_fit_quality(data, partial)
             else:
-                self.solver_ = solver
-                layout = Layout([X.shape[1], y2d.shape[1]])
-                data = self._train_network(
+                self._train_network(
                     data,
-                    layout,
+                    self._layout(X.shape[1], y2d.shape[1]),
                     partial=partial,
                     continuing=continuing,
                     callbacks=callbacks,
                 )
-                self.feature_std_ = weighted_feature_std(data.X, data.sample_weight)
         callbacks.end()
         return self
 
@@ -446,27 +319,10 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             self.max_iter,
             coef_init=start,
         )
-        _record_full_batch(self, result)
+        self._record_full_batch(result)
         return result.coef, result.intercept
 
     # -- what differs from the shell's training run (see _base) ---------------
-
-    def _dropout_rates(self, n_hidden):
-        """Input dropout: the only layer that feeds the weights."""
-        return [self.dropout]
-
-    def _loss(self, n_outputs):
-        return "squared_error"
-
-    def _current_parameters(self, layout, dtype):
-        """The fitted weights as a flat parameter vector, to continue from."""
-        return layout.pack([self._coef_matrix().T], [np.ravel(self.intercept_)], dtype)
-
-    def _curvature(self, squared_norm):
-        """Bound on the curvature of a mini-batch loss (see ``learning_rate_init``)."""
-        return (squared_norm + self.fit_intercept) / (
-            1.0 - self.dropout
-        ) + self._penalty().l2
 
     def _adam_learning_rate(self, y, sample_weight, curvature):
         """Adam's ``"auto"`` step: a share of the weights' expected magnitude."""
@@ -480,60 +336,9 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
         # order 1e-19, and so must the steps be.
         return max(0.05 * y_rms / np.sqrt(curvature), np.finfo(np.float64).tiny)
 
-    def _hold_out(self, data, layout, rng):
-        """Hold out ``validation_fraction`` of the data and build its scorer.
-
-        Returns the rows kept for training, the scorer and whether the
-        held-out part is enough to stop on (see ``informative_validation``).
-        """
-        X, y, sample_weight = data.X, data.targets, data.sample_weight
-        # R^2 needs two held-out samples, whatever the fraction gives.
-        n_validation = max(2, int(np.ceil(self.validation_fraction * X.shape[0])))
-        if X.shape[0] - n_validation < 1:
-            raise ValueError(
-                f"Early stopping holds out {n_validation} samples to score, which "
-                f"leaves none to train on with n_samples={X.shape[0]}: use more "
-                "samples or early_stopping=False."
-            )
-        rows, held_out = split_rows(X.shape[0], n_validation, rng)
-        X_val, y_val, sw_val = X[held_out], y[held_out], sample_weight[held_out]
-        sw_normalised = sw_val / sw_val.sum()
-
-        def validation_score(theta):
-            coefs, intercepts = layout.unpack(theta)
-            prediction = predict(coefs, intercepts, X_val, "identity", "identity")
-            return (
-                r2_score(y_val, prediction, sample_weight=sw_val),
-                LOSSES["squared_error"](y_val, prediction, sw_normalised),
-            )
-
-        return rows, validation_score, informative_validation(sw_val)
-
-    def _linear_output(self, X):
+    def _predict_values(self, X):
         """``X @ coef_.T + intercept_`` for validated X."""
         return np.asarray(X @ self.coef_.T) + self.intercept_
-
-    def _fit_quality_terms(self, X, y):
-        """The loss, its targets and the model's outputs and predictions on X."""
-        prediction = self._linear_output(X)
-        return (
-            "squared_error",
-            y.reshape(len(y), -1).astype(np.float64),
-            prediction.reshape(len(y), -1),
-            prediction,
-        )
-
-    def _coef_matrix(self):
-        """``coef_`` as a (n_targets, n_features) matrix."""
-        return np.atleast_2d(self.coef_)
-
-    def _fitted_network(self):
-        """The fitted model as a network with no hidden layer (see FittedNetwork)."""
-        coef = self._coef_matrix()
-        intercept = np.ravel(self.intercept_).astype(coef.dtype)
-        return FittedNetwork(
-            [coef.T], [intercept], "identity", "identity", (float(self.dropout),)
-        )
 
     def _fitted_attributes(self, layout, theta, y):
         """The ``coef_`` and ``intercept_`` that ``theta`` holds, for targets ``y``."""
@@ -557,24 +362,7 @@ class WeightedLinearRegressor(RegressorMixin, WeightsEstimatorMixin):
             self.intercept_ = intercept
 
 
-def _record_full_batch(estimator, result):
-    """Set the training records of a full-batch solve (a ``FullBatchResult``)."""
-    estimator._warn_not_converged(result.converged)
-    estimator.solver_ = result.method
-    estimator.stop_reason_ = "converged" if result.converged else "max_iter"
-    estimator.best_epoch_ = None
-    estimator.weight_norms_curve_ = np.reshape(result.weight_norms, (-1, 1))
-    estimator.zero_fraction_curve_ = np.reshape(result.zero_fractions, (-1, 1))
-    estimator.n_iter_ = result.n_iter
-    estimator.loss_curve_ = result.loss_curve
-    estimator.best_loss_ = float(min(result.loss_curve))
-    estimator.validation_scores_ = None
-    estimator.best_validation_score_ = None
-    estimator.t_ = 0
-    estimator.feature_std_ = result.x_scale
-
-
-class WeightedLinearClassifier(ClassifierMixin, WeightsEstimatorMixin):
+class WeightedLinearClassifier(ClassifierMixin, _LinearShell, _ClassifierShell):
     """Logistic regression with penalised, readable weights.
 
     Two classes: the probability of ``classes_[1]`` is the sigmoid of
@@ -795,96 +583,6 @@ class WeightedLinearClassifier(ClassifierMixin, WeightsEstimatorMixin):
         self.epsilon = epsilon
         self.class_weight = class_weight
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
-    def fit(self, X, y, sample_weight=None):
-        """Fit the weights to ``X`` and the class labels ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels (numbers or strings).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss (multiplied by its
-            class weight); None weighs all samples equally.
-
-        Returns
-        -------
-        self : WeightedLinearClassifier
-            The fitted estimator.
-        """
-        X, y = self._validate_training_data(X, y, reset=True)
-        classes, y_index = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                "The training data need samples of at least two classes; got "
-                f"only one class: {classes[0]!r}."
-            )
-        continuing = self.warm_start and hasattr(self, "coef_")
-        if continuing and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"warm_start=True needs the same classes as before ("
-                f"{self.classes_.tolist()}), got {classes.tolist()}; refit with "
-                "warm_start=False."
-            )
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y_index, classes, sample_weight, False, continuing)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A chunk of training data.
-        y : array-like of shape (n_samples,)
-            Its class labels, all in ``classes``.
-        classes : array-like of shape (n_classes,), default=None
-            Every class the model will ever see; required on the first call,
-            the same or None later.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the loss.
-
-        Returns
-        -------
-        self : WeightedLinearClassifier
-            The updated estimator.
-        """
-        first_call = not hasattr(self, "coef_")
-        if self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' is not supported by partial_fit: a chunk "
-                "does not tell the class frequencies. Pass the class weights as a "
-                "dict {label: weight}, e.g. from sklearn.utils.compute_class_weight "
-                "on a representative sample of labels."
-            )
-        if first_call and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        X, y = self._validate_training_data(X, y, reset=first_call)
-        classes = self.classes_ if classes is None else np.unique(np.asarray(classes))
-        if not first_call and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"classes={classes.tolist()} is not the same as on the previous "
-                f"call to partial_fit ({self.classes_.tolist()})."
-            )
-        if classes.size < 2:
-            raise ValueError(
-                f"classes must hold at least two labels, got {classes.tolist()}."
-            )
-        unknown = np.setdiff1d(y, classes)
-        if unknown.size:
-            raise ValueError(
-                f"y contains labels that are not in classes: {unknown.tolist()} "
-                f"(classes are {classes.tolist()})."
-            )
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        y_index = np.searchsorted(classes, y)
-        return self._fit(X, y_index, classes, sample_weight, True, not first_call)
-
     def decision_function(self, X):
         """Return the linear outputs ``X @ coef_.T + intercept_``.
 
@@ -903,27 +601,8 @@ class WeightedLinearClassifier(ClassifierMixin, WeightsEstimatorMixin):
         X = validate_input(
             self, X, reset=False, accept_sparse=["csr", "csc"], dtype=self.coef_.dtype
         )
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        scores = self._decision_values(X)
         return scores.ravel() if scores.shape[1] == 1 else scores
-
-    def predict_proba(self, X):
-        """Return the probability of each class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities in the order of ``classes_``.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            # expit(-s), not 1 - expit(s): small probabilities keep their digits.
-            return np.column_stack([expit(-scores), expit(scores)])
-        return softmax(scores, axis=1)
 
     def predict_log_proba(self, X):
         """Return the logarithm of the probability of each class.
@@ -943,33 +622,10 @@ class WeightedLinearClassifier(ClassifierMixin, WeightsEstimatorMixin):
             scores = np.column_stack([np.zeros_like(scores), scores])
         return log_softmax(scores, axis=1)
 
-    def predict(self, X):
-        """Predict the most probable class of each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels, from ``classes_``.
-        """
-        scores = self.decision_function(X)
-        index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(1)
-        return self.classes_[index]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
     # -- the work -----------------------------------------------------------
 
     def _fit(self, X, y_index, classes, sample_weight, partial, continuing):
-        """Fit on validated labels; ``partial`` for one partial_fit epoch."""
-        n_outputs = 1 if classes.size == 2 else classes.size
+        """Solve the full-batch problem exactly, or train as the shell does."""
         class_weights = self._class_weights(classes, y_index, sample_weight)
         loss_weight = sample_weight * class_weights.astype(X.dtype)[y_index]
         if not partial and np.count_nonzero(np.bincount(y_index, loss_weight)) < 2:
@@ -978,72 +634,46 @@ class WeightedLinearClassifier(ClassifierMixin, WeightsEstimatorMixin):
                 "belong to fewer than two classes: the model has nothing to tell "
                 "apart. Give samples of at least two classes a positive weight."
             )
-        if not np.any(loss_weight > 0):
-            raise ValueError(
-                "Every sample has zero weight (sample_weight times class_weight): "
-                "the model has nothing to learn from."
-            )
-        solver = self._solver_name(partial)
-        max_epochs = 0 if solver == "fista" else 1 if partial else self.max_iter
+        if self._solver_name(partial) != "fista":
+            return super()._fit(X, y_index, classes, sample_weight, partial, continuing)
         callbacks = FitCallbacks(
-            self, X, lambda: classes[y_index], sample_weight, max_epochs=max_epochs
+            self, X, lambda: classes[y_index], sample_weight, max_epochs=0
         )
-        self.classes_ = classes
+        n_outputs = 1 if classes.size == 2 else classes.size
         targets = _encode_targets(y_index, n_outputs, X.dtype)
         data = FitData(X, classes[y_index], targets, sample_weight, loss_weight)
         with silence_overflow():
-            if solver == "fista":
-                start = self._coef_matrix() if continuing else None
-                result = solve_logistic(
-                    X,
-                    y_index,
-                    classes.size,
-                    loss_weight,
-                    self.fit_intercept,
-                    self._penalty(),
-                    self.max_iter,
-                    coef_init=start,
-                )
-                _record_full_batch(self, result)
-                self.coef_ = result.coef.astype(X.dtype)
-                self.intercept_ = (result.intercept * self.fit_intercept).astype(
-                    X.dtype
-                )
-                self._record_fit_quality(data, partial)
-            else:
-                self.solver_ = solver
-                layout = Layout([X.shape[1], n_outputs])
-                data = self._train_network(
-                    data,
-                    layout,
-                    partial=partial,
-                    continuing=continuing,
-                    callbacks=callbacks,
-                )
-                self.feature_std_ = weighted_feature_std(data.X, data.sample_weight)
+            result = solve_logistic(
+                X,
+                y_index,
+                classes.size,
+                loss_weight,
+                self.fit_intercept,
+                self._penalty(),
+                self.max_iter,
+                coef_init=self._coef_matrix() if continuing else None,
+            )
+            self._record_full_batch(result)
+            self.classes_ = classes
+            self.coef_ = result.coef.astype(X.dtype)
+            self.intercept_ = (result.intercept * self.fit_intercept).astype(X.dtype)
+            self._record_fit_quality(data, partial)
         callbacks.end()
         return self
 
     # -- what differs from the shell's training run (see _base) ---------------
 
-    # The hooks the linear regressor and the MLP classifier already state.
-    _validate_training_data = MLPWeightsClassifier._validate_training_data
-    _class_weights = MLPWeightsClassifier._class_weights
-    _loss = MLPWeightsClassifier._loss
-    _adam_learning_rate = MLPWeightsClassifier._adam_learning_rate
-    _hold_out = MLPWeightsClassifier._hold_out
-    _fit_quality_terms = MLPWeightsClassifier._fit_quality_terms
-    _solver_name = WeightedLinearRegressor._solver_name
-    _dropout_rates = WeightedLinearRegressor._dropout_rates
-    _current_parameters = WeightedLinearRegressor._current_parameters
-    _curvature = WeightedLinearRegressor._curvature
-    _coef_matrix = WeightedLinearRegressor._coef_matrix
-    #: Read by the borrowed ``_hold_out``: no hidden layer to activate.
-    activation = "identity"
+    def _decision_values(self, X):
+        """``X @ coef_.T + intercept_`` for validated X, one column per output."""
+        return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def _probabilities(self, X):
         """Class probabilities of validated X, in the order of ``classes_``."""
-        return self.predict_proba(X)
+        scores = self._decision_values(X)
+        if scores.shape[1] == 1:
+            # expit(-s), not 1 - expit(s): small probabilities keep their digits.
+            return np.column_stack([expit(-scores[:, 0]), expit(scores[:, 0])])
+        return softmax(scores, axis=1)
 
     def _fitted_attributes(self, layout, theta, y):
         """The ``coef_`` and ``intercept_`` that ``theta`` holds."""
@@ -1053,14 +683,3 @@ class WeightedLinearClassifier(ClassifierMixin, WeightsEstimatorMixin):
             "coef_": np.array(coefs[0].T),
             "intercept_": np.array(intercepts[0]) * self.fit_intercept,
         }
-
-    def _fitted_network(self):
-        """The fitted model as a network with no hidden layer (see FittedNetwork)."""
-        out_activation = "logistic" if self.coef_.shape[0] == 1 else "softmax"
-        return FittedNetwork(
-            [self.coef_.T],
-            [self.intercept_.astype(self.coef_.dtype)],
-            "identity",
-            out_activation,
-            (float(self.dropout),),
-        )

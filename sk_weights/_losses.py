@@ -29,10 +29,13 @@ def _clipped_log(p):
 
 
 def binary_log_loss(y, prediction, sample_weight):
-    """Return the weighted logistic loss of probabilities of shape (n, 1)."""
-    p = prediction[:, 0]
-    per_sample = -(y[:, 0] * _clipped_log(p) + (1 - y[:, 0]) * _clipped_log(1 - p))
-    return float(sample_weight @ per_sample)
+    """Return the weighted logistic loss, summed over the columns (labels).
+
+    One column for a binary problem; one per label for multilabel targets,
+    each an independent logistic output.
+    """
+    per_entry = y * _clipped_log(prediction) + (1 - y) * _clipped_log(1 - prediction)
+    return -float(sample_weight @ per_entry.sum(axis=1))
 
 
 def log_loss(y, prediction, sample_weight):

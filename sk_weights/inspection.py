@@ -1,6 +1,6 @@
-"""How sure are the weights: stability across resamples, the path, MC dropout.
+"""Inspection of fitted models: how sure the weights are, why a prediction.
 
-A weight read from one fit is one draw. The tools here look at many:
+A weight read from one fit is one draw. Three tools here look at many:
 
 - :func:`weight_stability` refits clones of an estimator on bootstrap
   resamples (or half-samples) of the data and reports how each feature's
@@ -13,6 +13,10 @@ A weight read from one fit is one draw. The tools here look at many:
 They work through the estimator API (``clone``, ``set_params``, ``fit``,
 ``coef_``, ``score``, and the fitted network that every estimator of the
 package presents), so every estimator of the package is served alike.
+
+A fourth answers a question about one row rather than the whole model:
+:func:`explain` splits a prediction into one contribution per feature
+(implemented in ``sk_weights._explain``).
 """
 
 import numbers
@@ -30,6 +34,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_consistent_length
 
 from sk_weights._base import make_rng, weighted_feature_std
+from sk_weights._explain import Explanation, explain
 from sk_weights._network import Workspace, forward
 from sk_weights._sklearn_compat import _num_samples, _safe_indexing, check_is_fitted
 from sk_weights._training import _dropout_masks, _mask_buffers
@@ -42,8 +47,10 @@ from sk_weights.report import (
 )
 
 __all__ = [
+    "Explanation",
     "MCDropoutResult",
     "WeightsPath",
+    "explain",
     "mc_dropout",
     "weight_stability",
     "weights_path",

@@ -1226,25 +1226,51 @@ def _linear_classifier_dims(context, estimator, table):
 
 
 def _network_dims(context, estimator, table):
-    """Sizes of a network: its Layout from n_features_in_, the parameters, classes_."""
-    n_features = context.get("n_features_in_", table["n_features_in_"])
+    """Sizes of a network classifier: its outputs from classes_, then its Layout.
+
+    Multilabel (one logistic output per label) is told by the declared
+    ``out_activation_`` and ``n_outputs_``, which must then agree with classes_.
+    """
     n_classes = context.get("classes_", table["classes_"]).shape[0]
-    n_outputs = 1 if n_classes == 2 else n_classes
-    try:  # the checks fit makes beyond the parameter constraints
-        hidden = estimator._hidden_sizes()
-        estimator._dropout_rates(len(hidden))
-    except ValueError as exc:
-        _fail(f"invalid parameter: {exc}")
+    declared = (
+        context.attributes.get("out_activation_"),
+        context.attributes.get("n_outputs_"),
+    )
+    if declared == ("logistic", n_classes):
+        n_outputs, out_activation = n_classes, "logistic"
+    else:
+        n_outputs = 1 if n_classes == 2 else n_classes
+        out_activation = "logistic" if n_outputs == 1 else "softmax"
     weights = estimator.class_weight
     if isinstance(weights, dict) and not all(
         _is_number(w) and 0 <= w < float("inf") for w in weights.values()
     ):
         _fail(f"invalid parameter: class_weight {weights!r} is not finite and >= 0")
+    _layout_dims(context, estimator, table, n_outputs, out_activation)
+
+
+def _network_regressor_dims(context, estimator, table):
+    """Sizes of a network regressor: its outputs from the last bias vector."""
+    intercepts = context.attributes.get("intercepts_")
+    last = intercepts[-1] if isinstance(intercepts, list) and intercepts else None
+    if getattr(last, "ndim", None) != 1 or last.shape[0] < 1:
+        context.fail("intercepts_", "a list of non-empty bias vectors")
+    _layout_dims(context, estimator, table, last.shape[0], "identity")
+
+
+def _layout_dims(context, estimator, table, n_outputs, out_activation):
+    """Sizes of a network of ``n_outputs`` outputs: its Layout from the parameters."""
+    n_features = context.get("n_features_in_", table["n_features_in_"])
+    try:  # the checks fit makes beyond the parameter constraints
+        hidden = estimator._hidden_sizes()
+        estimator._dropout_rates(len(hidden))
+    except ValueError as exc:
+        _fail(f"invalid parameter: {exc}")
     layout = Layout([n_features, *hidden, n_outputs])
     context.dims.update(
         n_features=n_features,
         n_outputs=n_outputs,
-        out_activation="logistic" if n_outputs == 1 else "softmax",
+        out_activation=out_activation,
         n_layers=layout.n_layers,
         n_layers_attribute=layout.n_layers + 1,
         coef_shapes=layout.coef_shapes,
@@ -1311,13 +1337,14 @@ _LINEAR_CLASSIFIER = {
 }
 
 _NETWORK = {
-    "classes_": _Classes(),
     "n_outputs_": _Equal("n_outputs"),
     "out_activation_": _Equal("out_activation"),
     "n_layers_": _Equal("n_layers_attribute"),
     "coefs_": _Arrays("coef_shapes", group="weights"),
     "intercepts_": _Arrays("intercept_shapes", group="weights"),
 }
+
+_CLASSES = {"classes_": _Classes()}
 
 _STANDARD_SCALER = {
     "n_features_in_": _Int(low=1),
@@ -1338,7 +1365,10 @@ _ESTIMATORS = {
         "sk_weights._linear", _linear_classifier_dims, _LINEAR_CLASSIFIER, _COMMON
     ),
     "MLPWeightsClassifier": _Schema(
-        "sk_weights._mlp", _network_dims, _NETWORK, _COMMON
+        "sk_weights._mlp", _network_dims, _CLASSES, _NETWORK, _COMMON
+    ),
+    "MLPWeightsRegressor": _Schema(
+        "sk_weights._mlp", _network_regressor_dims, _NETWORK, _COMMON
     ),
     "StandardScaler": _Schema("sklearn.preprocessing", _scaler_dims, _STANDARD_SCALER),
 }

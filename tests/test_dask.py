@@ -24,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_weights import (
     MLPWeightsClassifier,
+    MLPWeightsRegressor,
     WeightedLinearClassifier,
     WeightedLinearRegressor,
 )
@@ -67,6 +68,11 @@ STREAMING = {
         lambda: MLPWeightsClassifier(hidden_layer_sizes=(8,), random_state=0),
         _classification,
         {"classes": [0, 1, 2]},
+    ),
+    "mlp_regressor": (
+        lambda: MLPWeightsRegressor(hidden_layer_sizes=(8,), random_state=0),
+        _regression,
+        {},
     ),
 }
 

@@ -35,6 +35,7 @@ import sk_weights
 from sk_weights import (
     Explanation,
     MLPWeightsClassifier,
+    MLPWeightsRegressor,
     WeightedLinearRegressor,
     explain,
 )
@@ -63,6 +64,10 @@ def _network(**params):
 ESTIMATORS = {
     "WeightedLinearRegressor": (lambda: WeightedLinearRegressor(alpha=0.01), "reg"),
     "MLPWeightsClassifier": (_network, "clf"),
+    "MLPWeightsRegressor": (
+        lambda: MLPWeightsRegressor((8,), learning_rate_init=0.02, max_iter=40),
+        "reg",
+    ),
 }
 
 

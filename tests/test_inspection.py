@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 import sk_weights.inspection as inspection
 from sk_weights import (
     MLPWeightsClassifier,
+    MLPWeightsRegressor,
     WeightedLinearRegressor,
     mc_dropout,
     save,
@@ -78,6 +79,10 @@ FAMILY = {
     "linear_two_targets": (linear_regressor, two_target_data),
     "mlp_classifier": (mlp_classifier, classification_data),
     "mlp_binary": (mlp_classifier, binary_data),
+    "mlp_regressor": (
+        lambda **kw: MLPWeightsRegressor((6,), learning_rate_init=0.02, **kw),
+        two_target_data,
+    ),
 }
 
 

@@ -30,6 +30,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 import sk_weights
 from sk_weights import (
     MLPWeightsClassifier,
+    MLPWeightsRegressor,
     WeightedLinearClassifier,
     WeightedLinearRegressor,
 )
@@ -585,6 +586,12 @@ def _fit_mlp(config):
         return model.fit(X32, y == 1), X32
     if config == "float-labels":
         return MLPWeightsClassifier(**small).fit(X, y * 2.0), X
+    if config == "multilabel":
+        labels = np.column_stack([y == 0, y == 1, y != 2]).astype(int)
+        return MLPWeightsClassifier(**small).fit(X, labels), X
+    if config == "multilabel":
+        labels = np.column_stack([y == 0, y == 1, y != 2]).astype(int)
+        return MLPWeightsClassifier(**small).fit(X, labels), X
     if config == "partial-fit-frame":
         frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
         model = MLPWeightsClassifier(**small, activation="tanh")
@@ -599,6 +606,7 @@ MLP_CONFIGS = [
     "binary-float32-class-weight",
     "float-labels",
     "partial-fit-frame",
+    "multilabel",
 ]
 
 
@@ -641,6 +649,51 @@ def test_linear_classifier_round_trip_is_exact(config, tmp_path):
         expected, got = getattr(model, method)(X), getattr(loaded, method)(X)
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+def _fit_mlp_regressor(config):
+    """Fit an MLPWeightsRegressor in one of the configurations under test."""
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    y = (y - y.mean()) / y.std()
+    small = {"hidden_layer_sizes": (6,), "max_iter": 5, "random_state": 0}
+    if config == "one-target":
+        return MLPWeightsRegressor(**small).fit(X, y), X
+    if config == "two-targets-sgd-l1-dropout-early-stopping":
+        model = MLPWeightsRegressor(
+            hidden_layer_sizes=[5, 4],
+            dropout=0.1,
+            penalty="l1",
+            solver="sgd",
+            early_stopping=True,
+            n_iter_no_change=np.inf,
+            max_iter=6,
+            random_state=0,
+        )
+        return model.fit(X, np.column_stack([y, -y])), X
+    if config == "partial-fit-float32":
+        X32 = X.astype(np.float32)
+        model = MLPWeightsRegressor(**small).partial_fit(X32, y).partial_fit(X32, y)
+        return model, X32
+    raise AssertionError(config)
+
+
+MLP_REGRESSOR_CONFIGS = [
+    "one-target",
+    "two-targets-sgd-l1-dropout-early-stopping",
+    "partial-fit-float32",
+]
+
+
+@pytest.mark.parametrize("config", MLP_REGRESSOR_CONFIGS)
+def test_mlp_regressor_round_trip(config, tmp_path):
+    """Check that a saved MLPWeightsRegressor loads with the same state and output."""
+    model, X = _fit_mlp_regressor(config)
+    sk_weights.save(model, tmp_path / "m.npz")
+    loaded = sk_weights.load(tmp_path / "m.npz")
+    _assert_same_state(model, loaded)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)
 
 
 @pytest.mark.parametrize("config", MLP_CONFIGS)
@@ -1304,6 +1357,7 @@ def fuzz_corpus(diabetes, run_models):
     models = [_fit_linear(config, X, y) for config in LINEAR_CONFIGS]
     models += [_fit_mlp(config)[0] for config in MLP_CONFIGS]
     models += [_fit_linear_classifier(c)[0] for c in LINEAR_CLASSIFIER_CONFIGS]
+    models += [_fit_mlp_regressor(config)[0] for config in MLP_REGRESSOR_CONFIGS]
     models += [pipeline for pipeline, _ in _pipelines().values()]
     models += list(run_models.values())
     corpus = _Corpus()

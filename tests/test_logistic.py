@@ -267,6 +267,50 @@ def test_records_of_a_full_batch_fit():
     assert model.loss_curve_[-1] == pytest.approx(min(model.loss_curve_))
 
 
+@pytest.mark.parametrize("solver", ["fista", "sgd"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_baseline_without_intercept_is_the_zero_output(solver, n_classes):
+    """Check that without an intercept the constant model is the zero raw
+    output: probability 1/2 per logistic output, 1/K per softmax output, so on
+    balanced classes the baseline loss is log(K) (not the log loss of zero
+    probabilities)."""
+    X, y = make_classification(
+        n_samples=60,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        weights=None,
+        random_state=0,
+    )
+    # Balanced: the same number of samples in each class.
+    keep = np.concatenate([np.flatnonzero(y == c)[:18] for c in range(n_classes)])
+    X, y = X[keep], y[keep]
+    model = WeightedLinearClassifier(
+        fit_intercept=False, solver=solver, max_iter=5, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    assert model.baseline_loss_ == pytest.approx(np.log(n_classes), rel=1e-12)
+
+
+def test_mlp_baseline_is_still_the_class_priors():
+    """Check that the MLP classifier, which always has biases, keeps the log
+    loss of the class priors as its baseline (written out here)."""
+    from sk_weights import MLPWeightsClassifier
+
+    X, y = iris()
+    X, y = X[:80], y[:80]  # 50 of class 0, 30 of class 1
+    model = MLPWeightsClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    priors = np.bincount(y) / y.size
+    assert model.baseline_loss_ == pytest.approx(-np.mean(np.log(priors[y])))
+
+
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_stochastic_solvers_approach_the_optimum(solver):
     """Check that the stochastic solvers come close to the exact optimum's

@@ -336,3 +336,31 @@ def test_input_gradient_matches_finite_differences(activation):
                 raw_output(X + step)[:, k] - raw_output(X - step)[:, k]
             ) / (2 * eps)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "binary_log_loss"])
+def test_several_outputs_gradient_matches_finite_differences(loss):
+    """Check the gradient of a hidden-layer network with three outputs.
+
+    ``squared_error``: the multi-output regressor's identity outputs;
+    ``binary_log_loss``: multilabel, one logistic output per label, the loss
+    summed over the labels.
+    """
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(9, 4))
+    if loss == "squared_error":
+        y = rng.normal(size=(9, 3))
+    else:
+        y = rng.integers(0, 2, size=(9, 3)).astype(float)
+    weights = rng.uniform(0.1, 2.0, size=9)
+    weights /= weights.sum()
+    layout = Layout([4, 5, 3])
+    theta = rng.normal(scale=0.5, size=layout.n_params)
+    penalty = PENALTIES["l2"]
+
+    _, analytic = loss_and_gradient(
+        theta, layout, X, y, weights, activation="tanh", loss=loss, penalty=penalty
+    )
+    args = (layout, X, y, weights, "tanh", loss, penalty)
+    numeric = _central_differences(lambda t: _objective(t, *args), theta)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
