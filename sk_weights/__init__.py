@@ -4,7 +4,7 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 ``coefs_``) and a learned-weights report.
 """
 
-from sk_weights._linear import WeightedLinearRegressor
+from sk_weights._linear import WeightedLinearClassifier, WeightedLinearRegressor
 from sk_weights._mlp import MLPWeightsClassifier, MLPWeightsRegressor
 from sk_weights.exceptions import DivergenceError, PoorFitWarning
 from sk_weights.inspection import (
@@ -28,6 +28,7 @@ __all__ = [
     "MLPWeightsClassifier",
     "MLPWeightsRegressor",
     "PoorFitWarning",
+    "WeightedLinearClassifier",
     "WeightedLinearRegressor",
     "WeightsPath",
     "WeightsReport",

@@ -31,6 +31,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
+from sk_weights._activations import ACTIVATIONS
 from sk_weights._losses import LOSSES
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer, state_solver
 from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
@@ -404,12 +405,16 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         loss_weight = np.asarray(data.loss_weight, dtype=np.float64)
         loss_weight = loss_weight / loss_weight.sum()
         # The best constant model the estimator can represent: the weighted
-        # mean of the targets (the class priors for one-hot targets), or 0
-        # when it fits no intercept.
+        # mean of the targets (the class priors for one-hot targets), or,
+        # without an intercept, the output activation of a zero raw output
+        # (0 for a regressor, 1/2 per logistic output, uniform for softmax;
+        # over two classes the softmax of zeros equals the logistic one).
         if getattr(self, "fit_intercept", True):
             constant = loss_weight @ targets
         else:
-            constant = np.zeros(targets.shape[1])
+            n_columns = targets.shape[1]
+            activation = self._output_activation(n_columns)
+            constant = ACTIVATIONS[activation](np.zeros((1, n_columns)))[0]
         constant = np.broadcast_to(constant, targets.shape)
         # + 0.0 turns the -0.0 of a perfect log loss into 0.0.
         self.train_loss_ = LOSSES[loss](targets, output, loss_weight) + 0.0

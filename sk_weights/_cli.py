@@ -516,11 +516,13 @@ def _estimators():
     from sk_weights import (
         MLPWeightsClassifier,
         MLPWeightsRegressor,
+        WeightedLinearClassifier,
         WeightedLinearRegressor,
     )
 
     return {
         ("linear", "regression"): WeightedLinearRegressor,
+        ("linear", "classification"): WeightedLinearClassifier,
         ("mlp", "regression"): MLPWeightsRegressor,
         ("mlp", "classification"): MLPWeightsClassifier,
     }

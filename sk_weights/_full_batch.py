@@ -52,7 +52,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.optimize import minimize
 from scipy.sparse.linalg import LinearOperator, eigsh
+from scipy.special import expit, logsumexp
 
 from sk_weights._least_squares import (
     OPTIMALITY_TOL,
@@ -149,13 +151,7 @@ def solve_full_batch(
             stats.x_scale,
             method,
         )
-    data = DataOperator(X)
-    weights = _normalised(sample_weight)
-    x_mean, x_scale = data.moments(weights)
-    if not (np.isfinite(x_mean).all() and np.isfinite(x_scale).all()):
-        raise ValueError(OVERFLOW_MESSAGE)
-    del x_mean
-    loss = SquaredLoss()
+    data, weights, x_scale = _prepare(X, sample_weight)
     n_targets, n_features = y.shape[1], X.shape[1]
     coef = np.zeros((n_targets, n_features))
     if coef_init is not None:
@@ -164,13 +160,19 @@ def solve_full_batch(
     curves, n_iter, converged = [], 0, True
     for k in range(n_targets):
         target = np.asarray(y[:, k], dtype=np.float64)
-        problem = _Problem(data, loss, target, weights, fit_intercept, penalty)
         # Matrix-vector products: more BLAS threads only add synchronisation.
         with _single_blas_thread():
-            if penalty.l1 > 0:
-                out = _solve_working_sets(problem, coef[k], max_iter)
-            else:
-                out = _solve_newton_cg(problem, coef[k], max_iter, x_scale**2)
+            out = _solve_one_output(
+                data,
+                SquaredLoss(),
+                target,
+                weights,
+                fit_intercept,
+                penalty,
+                coef[k],
+                max_iter,
+                x_scale,
+            )
         intercept[k], iters, ok, curve = out
         n_iter, converged = max(n_iter, iters), converged and ok
         curves.append(np.array(curve, dtype=np.float64).reshape(-1, 3))
@@ -178,6 +180,320 @@ def solve_full_batch(
     return FullBatchResult(
         coef, intercept, n_iter, converged, loss_curve, norms, zeros, x_scale, method
     )
+
+
+#: The multinomial solver stops when the gradient of its smooth form holds
+#: to this share of the largest at the start.
+MULTINOMIAL_TOL = 1e-11
+
+
+def solve_logistic(
+    X,
+    y_index,
+    n_classes,
+    sample_weight,
+    fit_intercept,
+    penalty,
+    max_iter,
+    coef_init=None,
+):
+    """Minimise the penalised log loss of a linear classifier, exactly, on X.
+
+    Two classes: one logistic output (``coef`` of shape (1, d), the logit of
+    class 1), minimised by the solver on X with :class:`LogisticLoss` (its
+    exact curvature ``p (1 - p)``): working sets of features with proximal
+    Newton steps and a line search for an L1 part, Newton steps solved by
+    conjugate gradients otherwise. More classes: a softmax over ``n_classes``
+    outputs, minimised jointly over all classes (:func:`_solve_multinomial`).
+    With a penalty the optimum is unique. The softmax is unchanged by adding
+    the same vector to every class: the intercepts (never penalised) are
+    returned centred to sum 0, and without any penalty the weights of each
+    feature too (the optimum of least norm).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    y_index : ndarray of int of shape (n_samples,)
+        The class index of each sample, in ``range(n_classes)``.
+    n_classes : int
+    sample_weight : ndarray of shape (n_samples,)
+    fit_intercept : bool
+    penalty : ElasticNetPenalty
+    max_iter : int
+        Maximum rounds per solve of one output (and sweeps over the classes).
+    coef_init : ndarray of shape (n_outputs, n_features), optional
+        Starting point (warm start); zeros by default.
+
+    Returns
+    -------
+    FullBatchResult
+        ``method`` is ``"x"``.
+    """
+    data, weights, x_scale = _prepare(X, sample_weight)
+    n_outputs = 1 if n_classes == 2 else n_classes
+    n_features = X.shape[1]
+    coef = np.zeros((n_outputs, n_features))
+    if coef_init is not None:
+        coef[:] = coef_init
+    targets = (y_index[:, np.newaxis] == np.arange(n_classes)[-n_outputs:]).astype(
+        np.float64
+    )
+    if n_outputs == 1:
+        with _single_blas_thread():
+            intercept, n_iter, converged, curve = _solve_one_output(
+                data,
+                LogisticLoss(),
+                targets[:, 0],
+                weights,
+                fit_intercept,
+                penalty,
+                coef[0],
+                max_iter,
+                x_scale,
+            )
+        loss_curve, norms, zeros = combine_curves(
+            [np.array(curve, dtype=np.float64).reshape(-1, 3)], n_features
+        )
+        return FullBatchResult(
+            coef,
+            np.array([intercept]),
+            n_iter,
+            converged,
+            loss_curve,
+            norms,
+            zeros,
+            x_scale,
+            "x",
+        )
+
+    with _single_blas_thread():
+        coef, intercept, n_iter, converged, records = _solve_multinomial(
+            data, targets, weights, fit_intercept, penalty, coef, max_iter
+        )
+    if fit_intercept:
+        intercept -= intercept.mean()
+    if penalty.l1 == 0 and penalty.l2 == 0:
+        coef -= coef.mean(axis=0)
+    curve = np.array(records, dtype=np.float64).reshape(-1, 3)
+    loss_curve = [float(v) for v in curve[:, 0]]
+    norms = [float(v) for v in np.sqrt(curve[:, 1])]
+    zeros = [float(v) for v in 1.0 - curve[:, 2] / coef.size]
+    return FullBatchResult(
+        coef, intercept, n_iter, converged, loss_curve, norms, zeros, x_scale, "x"
+    )
+
+
+def _solve_multinomial(data, targets, weights, fit_intercept, penalty, coef, max_iter):
+    """Minimise the penalised softmax log loss jointly over every class.
+
+    Quasi-Newton (L-BFGS-B) on all the weights at once: the classes are
+    coupled through the softmax, so one class at a time converges slowly.
+    An L1 part is made smooth by writing ``W = W+ - W-`` with both parts
+    non-negative: the penalty is then linear, and a weight is exactly zero
+    when both parts rest on their bound. The last class's intercept is held
+    at 0 (the softmax does not change when all move alike). Returns the
+    weights, the intercepts, the iterations, whether the optimality
+    conditions hold to ``MULTINOMIAL_TOL`` and the records.
+    """
+    n_outputs, n_features = coef.shape
+    size = coef.size
+    split = penalty.l1 > 0
+    n_parts = 2 if split else 1
+
+    def unpack(z):
+        parts = z[: n_parts * size].reshape(n_parts, n_outputs, n_features)
+        weights_now = parts[0] - parts[1] if split else parts[0]
+        return weights_now, z[n_parts * size :]
+
+    def evaluate(z):
+        coef_now, intercept_now = unpack(z)
+        eta = np.column_stack([data.dot(c) for c in coef_now]) + intercept_now
+        norm = logsumexp(eta, axis=1, keepdims=True)
+        loss = _multinomial_loss(eta, targets, weights)
+        residual = np.exp(eta - norm) - targets
+        residual *= np.reshape(weights, (-1, 1)) if np.ndim(weights) else weights
+        gradient = np.array([data.tdot(r) for r in residual.T])
+        gradient += penalty.l2 * coef_now
+        value = loss + 0.5 * penalty.l2 * float(np.sum(coef_now**2))
+        parts = [gradient]
+        if split:
+            value += penalty.l1 * float(z[: 2 * size].sum())
+            parts = [gradient + penalty.l1, penalty.l1 - gradient]
+        return value, np.concatenate([p.ravel() for p in parts] + [residual.sum(0)])
+
+    start = np.concatenate(
+        [np.maximum(coef, 0).ravel(), np.maximum(-coef, 0).ravel()]
+        if split
+        else [coef.ravel()]
+    )
+    start = np.concatenate([start, np.zeros(n_outputs)])
+    bounds = [(0, None) if split else (None, None)] * (n_parts * size)
+    bounds += [(None, None) if fit_intercept else (0, 0)] * (n_outputs - 1)
+    bounds += [(0, 0)]
+    records = []
+
+    def record(z):
+        coef_now, _ = unpack(z)
+        value = evaluate(z)[0]
+        records.append((value, float(np.sum(coef_now**2)), np.count_nonzero(coef_now)))
+
+    record(start)
+    scale = max(np.abs(evaluate(start)[1]).max(), penalty.l1, np.finfo(float).tiny)
+    result = minimize(
+        evaluate,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        callback=record,
+        options={
+            "maxiter": max_iter,
+            "maxcor": 20,
+            "ftol": 0.0,
+            "gtol": MULTINOMIAL_TOL * scale,
+            "maxls": 50,
+        },
+    )
+    coef_out, intercept_out = unpack(result.x)
+    coef_out, intercept_out = coef_out.copy(), intercept_out.copy()
+    _polish_on_support(
+        data, targets, weights, fit_intercept, penalty, coef_out, intercept_out
+    )
+    # The optimality conditions of the original problem, checked here.
+    eta = np.column_stack([data.dot(c) for c in coef_out]) + intercept_out
+    worst, _ = _multinomial_violation(
+        data, eta, targets, weights, coef_out, fit_intercept, penalty
+    )
+    converged = worst <= 1e3 * MULTINOMIAL_TOL * scale
+    return coef_out, intercept_out, result.nit, converged, records
+
+
+#: Newton's polish of the multinomial L1 solution needs a dense Hessian of
+#: the support's size: only up to this many weights.
+_MAX_POLISH_SIZE = 1000
+
+
+def _polish_on_support(data, targets, weights, fit_intercept, penalty, coef, intercept):
+    """Newton steps on the nonzero weights, with their signs held under L1 (in place).
+
+    The quasi-Newton solver on bounds slows down near the optimum; on the
+    support, with the signs fixed, the objective is smooth, and Newton's
+    method with the exact Hessian reaches its optimum to rounding. Weights
+    that a full step takes through zero are set to zero and the polish starts
+    again on the rest; the support never grows (the optimality check
+    afterwards says whether it was right).
+    """
+    n_outputs, n_features = coef.shape
+    support = np.flatnonzero(coef)
+    n_free = n_outputs - 1 if fit_intercept else 0
+    if support.size == 0 or support.size + n_free > _MAX_POLISH_SIZE:
+        return
+    classes, features = np.divmod(support, n_features)
+    columns = data.columns(features)
+    columns = columns.toarray() if sp.issparse(columns) else columns
+    design = np.hstack([columns, np.ones((columns.shape[0], n_free))])
+    owner = np.concatenate([classes, np.arange(n_free)])
+    same = owner[:, np.newaxis] == owner
+    signs = np.sign(coef.flat[support])
+    sample = np.full(design.shape[0], weights) if np.ndim(weights) == 0 else weights
+    penalised = np.arange(owner.size) < support.size
+
+    def state(values):
+        coef.flat[support] = values[: support.size]
+        intercept[:n_free] = values[support.size :]
+        eta = np.column_stack([data.dot(c) for c in coef]) + intercept
+        value = _multinomial_loss(eta, targets, weights)
+        value += penalty.l1 * float(np.abs(coef).sum())
+        value += 0.5 * penalty.l2 * float(np.sum(coef * coef))
+        return value, eta
+
+    values = np.concatenate([coef.flat[support], intercept[:n_free]])
+    value, eta = state(values)
+    for _ in range(20):
+        proba = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+        mine = proba[:, owner]
+        gradient = np.einsum(
+            "ij,ij->j", design, (mine - targets[:, owner]) * sample[:, np.newaxis]
+        )
+        gradient[penalised] += penalty.l1 * signs + penalty.l2 * values[penalised]
+        if np.abs(gradient).max() <= 1e-15:
+            break
+        scaled = design * mine
+        hessian = (design.T @ (scaled * sample[:, np.newaxis])) * same
+        hessian -= scaled.T @ (scaled * sample[:, np.newaxis])
+        hessian[np.diag_indices_from(hessian)] += penalty.l2 * penalised
+        # Least squares: without penalty the softmax leaves a direction free.
+        step = -np.linalg.lstsq(hessian, gradient)[0]
+        full = values + step
+        crossing = np.flatnonzero(penalty.l1 and np.sign(full[penalised]) != signs)
+        if crossing.size:
+            # Newton's step takes these weights through zero: the optimum
+            # has them at zero. Drop them and start again on the rest.
+            values[crossing] = 0.0
+            state(values)
+            return _polish_on_support(
+                data, targets, weights, fit_intercept, penalty, coef, intercept
+            )
+        rate, accepted = 1.0, False
+        for _ in range(30):
+            trial = values + rate * step
+            if not penalty.l1 or np.all(np.sign(trial[penalised]) == signs):
+                trial_value, trial_eta = state(trial)
+                # Near the optimum the objective changes below its rounding
+                # while the weights still move: allow for that rounding.
+                if trial_value <= value + 1e-14 * abs(value):
+                    accepted = True
+                    break
+            rate *= 0.5
+        if not accepted:
+            break
+        values, value, eta = trial, trial_value, trial_eta
+    state(values)
+
+
+def _prepare(X, sample_weight):
+    """The operator on X, the normalised weights and the features' scales."""
+    data = DataOperator(X)
+    weights = _normalised(sample_weight)
+    x_mean, x_scale = data.moments(weights)
+    if not (np.isfinite(x_mean).all() and np.isfinite(x_scale).all()):
+        raise ValueError(OVERFLOW_MESSAGE)
+    return data, weights, x_scale
+
+
+def _solve_one_output(
+    data, loss, target, weights, fit_intercept, penalty, coef, max_iter, x_scale
+):
+    """Minimise for one output column (``coef`` updated in place)."""
+    problem = _Problem(data, loss, target, weights, fit_intercept, penalty)
+    if penalty.l1 > 0:
+        return _solve_working_sets(problem, coef, max_iter)
+    return _solve_newton_cg(problem, coef, max_iter, x_scale**2)
+
+
+def _multinomial_loss(eta, targets, weights):
+    """The weighted mean multinomial log loss of the logits ``eta``."""
+    per_sample = logsumexp(eta, axis=1) - np.einsum("ik,ik->i", targets, eta)
+    if np.ndim(weights) == 0:
+        return weights * float(per_sample.sum())
+    return float(weights @ per_sample)
+
+
+def _multinomial_violation(data, eta, targets, weights, coef, fit_intercept, penalty):
+    """The largest optimality violation of the multinomial problem, and a scale.
+
+    The scale is the largest entry of the smooth gradient (or ``l1``).
+    """
+    residual = np.exp(eta - logsumexp(eta, axis=1, keepdims=True)) - targets
+    residual *= np.reshape(weights, (-1, 1)) if np.ndim(weights) else weights
+    worst, scale = 0.0, penalty.l1
+    for k in range(coef.shape[0]):
+        gradient = data.tdot(residual[:, k]) + penalty.l2 * coef[k]
+        scale = max(scale, float(np.abs(gradient).max(initial=0.0)))
+        worst = max(worst, float(_violations(gradient, coef[k], penalty.l1).max()))
+        if fit_intercept:
+            worst = max(worst, abs(float(residual[:, k].sum())))
+    return worst, max(scale, np.finfo(float).tiny)
 
 
 def _normalised(sample_weight):
@@ -214,6 +530,38 @@ class SquaredLoss:
         gradient = np.subtract(eta, y, out=out)
         gradient *= weights
         return gradient, weights
+
+
+class LogisticLoss:
+    """The log loss of a logistic output, ``log(exp(c) + exp(eta)) - y * eta``.
+
+    ``y`` is 0 or 1. The offset ``c`` (per sample, 0 by default) is the
+    log-sum-exp of the other classes' logits when one class of a softmax is
+    fitted with the others held (see :func:`solve_logistic`). ``weights`` are
+    the normalised sample weights, as for :class:`SquaredLoss`.
+    """
+
+    #: Newton steps need a line search.
+    quadratic = False
+
+    def __init__(self, offset=0.0):
+        self.offset = offset
+
+    def value(self, y, eta, weights):
+        """The weighted mean loss."""
+        loss = np.logaddexp(self.offset, eta) - y * eta
+        if np.ndim(weights) == 0:
+            return weights * float(loss.sum())
+        return float(weights @ loss)
+
+    def derivatives(self, y, eta, weights, out=None):
+        """Return ``(gradient, curvature)`` per sample."""
+        probability = expit(np.subtract(eta, self.offset))
+        curvature = probability * (1.0 - probability)
+        curvature *= weights
+        gradient = np.subtract(probability, y, out=out)
+        gradient *= weights
+        return gradient, curvature
 
 
 class DataOperator:
@@ -560,7 +908,10 @@ def _solve_working_sets(problem, coef, max_iter):
         # largest violation, and exactly (with the polish) once it is small.
         inner_tolerance = max(tolerance, 0.1 * worst)
         if previous is not None and np.array_equal(work, previous[0]):
-            if previous[1] == tolerance:
+            # Other losses need more Newton steps on the same set, until
+            # a step no longer lowers the objective.
+            stalled = loss.quadratic or curve[-1][0] >= curve[-2][0]
+            if previous[1] == tolerance and stalled:
                 # The last round solved this very set exactly: what is left
                 # is rounding between the small model and the pass over X.
                 converged = worst <= 1e4 * tolerance

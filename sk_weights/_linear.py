@@ -1,20 +1,27 @@
-"""WeightedLinearRegressor: linear regression with penalised, readable weights."""
+"""The linear models: WeightedLinearRegressor and WeightedLinearClassifier."""
 
 from numbers import Real
 
 import numpy as np
-from sklearn.base import RegressorMixin
+from scipy.special import expit, log_softmax, softmax
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._base import (
     COMMON_CONSTRAINTS,
     FitData,
     silence_overflow,
-    weighted_feature_std,
 )
 from sk_weights._callbacks import FitCallbacks
-from sk_weights._full_batch import solve_full_batch
-from sk_weights._shells import _LinearShell, _RegressorShell
+from sk_weights._full_batch import solve_full_batch, solve_logistic
+from sk_weights._shells import (
+    _ClassifierShell,
+    _encode_targets,
+    _LinearShell,
+    _RegressorShell,
+)
+from sk_weights._sklearn_compat import check_is_fitted
+from sk_weights._validation import validate_input
 
 
 class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
@@ -268,20 +275,6 @@ class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
 
     # -- the work -----------------------------------------------------------
 
-    def _solver_name(self, partial=False):
-        """Resolve ``solver="auto"`` (and the full-batch solver in partial_fit)."""
-        stochastic = partial or self.dropout > 0 or self.early_stopping
-        if self.solver == "auto":
-            return "sgd" if stochastic else "fista"
-        if self.solver == "fista" and stochastic:
-            if partial:
-                return "sgd"
-            raise ValueError(
-                "solver='fista' is a full-batch method and cannot use dropout or "
-                "early stopping; use solver='sgd' or 'adam' (or 'auto')."
-            )
-        return self.solver
-
     def _fit(self, X, y, sample_weight, partial):
         """Fit on validated data; ``partial`` for one partial_fit epoch."""
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
@@ -301,16 +294,13 @@ class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
                 self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
                 self._record_fit_quality(data, partial)
             else:
-                self.solver_ = solver
-                layout = self._layout(X.shape[1], y2d.shape[1])
-                data = self._train_network(
+                self._train_network(
                     data,
-                    layout,
+                    self._layout(X.shape[1], y2d.shape[1]),
                     partial=partial,
                     continuing=continuing,
                     callbacks=callbacks,
                 )
-                self.feature_std_ = weighted_feature_std(data.X, data.sample_weight)
         callbacks.end()
         return self
 
@@ -329,28 +319,10 @@ class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
             self.max_iter,
             coef_init=start,
         )
-        self._warn_not_converged(result.converged)
-        self.solver_ = result.method
-        self.stop_reason_ = "converged" if result.converged else "max_iter"
-        self.best_epoch_ = None
-        self.weight_norms_curve_ = np.reshape(result.weight_norms, (-1, 1))
-        self.zero_fraction_curve_ = np.reshape(result.zero_fractions, (-1, 1))
-        self.n_iter_ = result.n_iter
-        self.loss_curve_ = result.loss_curve
-        self.best_loss_ = float(min(result.loss_curve))
-        self.validation_scores_ = None
-        self.best_validation_score_ = None
-        self.t_ = 0
-        self.feature_std_ = result.x_scale
+        self._record_full_batch(result)
         return result.coef, result.intercept
 
     # -- what differs from the shell's training run (see _base) ---------------
-
-    def _curvature(self, squared_norm):
-        """Bound on the curvature of a mini-batch loss (see ``learning_rate_init``)."""
-        return (squared_norm + self.fit_intercept) / (
-            1.0 - self.dropout
-        ) + self._penalty().l2
 
     def _adam_learning_rate(self, y, sample_weight, curvature):
         """Adam's ``"auto"`` step: a share of the weights' expected magnitude."""
@@ -388,3 +360,326 @@ class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
         else:
             self.coef_ = coef
             self.intercept_ = intercept
+
+
+class WeightedLinearClassifier(ClassifierMixin, _LinearShell, _ClassifierShell):
+    """Logistic regression with penalised, readable weights.
+
+    Two classes: the probability of ``classes_[1]`` is the sigmoid of
+    ``X @ coef_.T + intercept_`` (``coef_`` of shape ``(1, n_features)``);
+    more: a softmax over one linear output per class (``coef_`` of shape
+    ``(n_classes, n_features)``), as :class:`~sklearn.linear_model.LogisticRegression`.
+    The weights minimise the weighted mean log loss plus an elastic-net
+    penalty (see Notes). By default a deterministic full-batch solver finds the
+    exact optimum; with ``dropout`` or ``early_stopping`` the model is trained
+    by mini-batch gradient descent instead, one epoch at a time.
+
+    Parameters
+    ----------
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        Penalty on the coefficients (never on the intercept). ``"l1"`` sets
+        weights to exactly zero.
+    alpha : float, default=1e-4
+        Strength of the penalty; ignored when ``penalty=None``.
+        ``LogisticRegression(C=1 / (alpha * sum(sample_weight)))`` has the
+        same optimum.
+    l1_ratio : float, default=0.15
+        Share of L1 in the ``"elasticnet"`` penalty, in [0, 1].
+    dropout : float, default=0.0
+        Probability of dropping each input feature of each sample during
+        training (inverted dropout). A positive value needs a stochastic
+        solver. Prediction never drops.
+    fit_intercept : bool, default=True
+        Whether to fit the intercepts (otherwise they are 0).
+    solver : {"auto", "fista", "sgd", "adam"}, default="auto"
+        ``"fista"``: the exact full-batch solver on X (``solver_="x"``):
+        working sets of features with proximal Newton steps for an L1 part,
+        Newton steps solved by conjugate gradients otherwise, each with a line
+        search; for more than two classes, block coordinate descent over the
+        classes. It stops when the optimality conditions hold to rounding.
+        ``"sgd"``, ``"adam"`` and ``"auto"`` as in
+        :class:`WeightedLinearRegressor`; :meth:`partial_fit` always takes
+        mini-batch steps.
+    learning_rate_init : "auto" or float, default="auto"
+        Step size of the stochastic solvers. ``"auto"``: for ``"sgd"`` as in
+        :class:`WeightedLinearRegressor` (the log loss curves less than the
+        squared loss, so the bound holds); for ``"adam"``, 1e-3.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of ``"sgd"``.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    max_iter : int, default=1000
+        Maximum number of iterations (``"fista"``) or epochs (stochastic solvers).
+    tol : float, default=1e-4
+        Tolerance of the stochastic solvers' stopping rule (``"fista"`` stops
+        on the optimality conditions instead).
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction``, stop when its accuracy
+        stops improving and keep the best weights seen (``best_epoch_``).
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    shuffle : bool, default=True
+        Whether to shuffle the samples each epoch.
+    warm_start : bool, default=False
+        Start from the previous solution instead of zeros.
+    random_state : int, RandomState instance or None, default=None
+        Seeds shuffling, dropout and the validation split.
+    verbose : int, default=0
+        Print one line per epoch.
+    momentum : float, default=0.9
+        Momentum of ``"sgd"``.
+    nesterovs_momentum : bool, default=True
+        Whether ``"sgd"`` uses Nesterov's momentum.
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+    class_weight : dict, "balanced" or None, default=None
+        Weight of each class's samples in the loss (multiplied by
+        ``sample_weight``), as in :class:`MLPWeightsClassifier`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        The learned weights.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        The biases. For more than two classes the softmax does not change when
+        the same number is added to every intercept: they are centred to sum
+        0 (and, without penalty, so are the weights of each feature).
+    n_iter_ : int
+        Iterations (``"fista"``: two classes, working-set rounds or
+        conjugate-gradient steps; more, sweeps over the classes) or epochs.
+    solver_ : {"x", "sgd", "adam"}
+        The solver that ran.
+    stop_reason_ : {"converged", "early_stopping", "max_iter"}
+        Why the last call stopped, as in :class:`WeightedLinearRegressor`.
+    best_epoch_ : int or None
+        With early stopping, the epoch whose weights are kept; else None.
+    train_loss_ : float
+        Weighted mean log loss of the final weights on the data trained on.
+    baseline_loss_ : float
+        The same loss for the weighted class priors.
+    train_score_ : float
+        Accuracy on the same data, weighted by ``sample_weight``.
+    loss_curve_ : list of float
+        The objective after each iteration or epoch.
+    weight_norms_curve_ : ndarray of shape (n_epochs, 1)
+        L2 (Frobenius) norm of ``coef_`` after each epoch or iteration.
+    zero_fraction_curve_ : ndarray of shape (n_epochs, 1)
+        Fraction of exactly zero entries of ``coef_`` at the same times.
+    best_loss_ : float
+        Smallest value in ``loss_curve_``.
+    validation_scores_ : list of float or None
+        Held-out accuracy per epoch with early stopping, else None.
+    best_validation_score_ : float or None
+        Best held-out accuracy with early stopping, else None.
+    t_ : int
+        Samples seen by the stochastic solvers.
+    feature_std_ : ndarray of shape (n_features,)
+        Weighted standard deviation of each feature seen in ``fit``.
+    feature_mean_ : ndarray of shape (n_features,)
+        Weighted mean of each feature over the rows trained on.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same optimum.
+    WeightedLinearRegressor : The linear regressor on the same shell.
+
+    Notes
+    -----
+    The objective, with ``s_i`` the sample weights times the class weights,
+    ``p`` the model's probabilities and ``rho = l1_ratio``, is
+
+    .. math::
+
+        -\\frac{1}{\\sum_i s_i} \\sum_i s_i \\log p_{y_i}(x_i)
+        + \\alpha \\left(\\rho \\lVert W \\rVert_1
+        + \\tfrac12 (1 - \\rho) \\lVert W \\rVert_2^2\\right)
+
+    It is :class:`~sklearn.linear_model.LogisticRegression`'s objective
+    divided by ``C * sum(s)``, so both have the same optimum when
+    ``C = 1 / (alpha * sum(s))``; the L1 zeros are exact.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import scale
+    >>> from sk_weights import WeightedLinearClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> model = WeightedLinearClassifier(penalty="l1", alpha=0.01).fit(scale(X), y)
+    >>> model.coef_.shape
+    (1, 30)
+    >>> bool((model.coef_ == 0).any())
+    True
+    """
+
+    _parameter_constraints = {
+        **WeightedLinearRegressor._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        dropout=0.0,
+        fit_intercept=True,
+        solver="auto",
+        learning_rate_init="auto",
+        learning_rate="constant",
+        batch_size="auto",
+        max_iter=1000,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        power_t=0.5,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        class_weight=None,
+    ):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.dropout = dropout
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.power_t = power_t
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.class_weight = class_weight
+
+    def decision_function(self, X):
+        """Return the linear outputs ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes the log-odds of ``classes_[1]``, else one score
+            per class.
+        """
+        check_is_fitted(self)
+        X = validate_input(
+            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=self.coef_.dtype
+        )
+        scores = self._decision_values(X)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict_log_proba(self, X):
+        """Return the logarithm of the probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``, computed without underflow.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            scores = np.column_stack([np.zeros_like(scores), scores])
+        return log_softmax(scores, axis=1)
+
+    # -- the work -----------------------------------------------------------
+
+    def _fit(self, X, y_index, classes, sample_weight, partial, continuing):
+        """Solve the full-batch problem exactly, or train as the shell does."""
+        class_weights = self._class_weights(classes, y_index, sample_weight)
+        loss_weight = sample_weight * class_weights.astype(X.dtype)[y_index]
+        if not partial and np.count_nonzero(np.bincount(y_index, loss_weight)) < 2:
+            raise ValueError(
+                "The samples of positive weight (sample_weight times class_weight) "
+                "belong to fewer than two classes: the model has nothing to tell "
+                "apart. Give samples of at least two classes a positive weight."
+            )
+        if self._solver_name(partial) != "fista":
+            return super()._fit(X, y_index, classes, sample_weight, partial, continuing)
+        callbacks = FitCallbacks(
+            self, X, lambda: classes[y_index], sample_weight, max_epochs=0
+        )
+        n_outputs = 1 if classes.size == 2 else classes.size
+        targets = _encode_targets(y_index, n_outputs, X.dtype)
+        data = FitData(X, classes[y_index], targets, sample_weight, loss_weight)
+        with silence_overflow():
+            result = solve_logistic(
+                X,
+                y_index,
+                classes.size,
+                loss_weight,
+                self.fit_intercept,
+                self._penalty(),
+                self.max_iter,
+                coef_init=self._coef_matrix() if continuing else None,
+            )
+            self._record_full_batch(result)
+            self.classes_ = classes
+            self.coef_ = result.coef.astype(X.dtype)
+            self.intercept_ = (result.intercept * self.fit_intercept).astype(X.dtype)
+            self._record_fit_quality(data, partial)
+        callbacks.end()
+        return self
+
+    # -- what differs from the shell's training run (see _base) ---------------
+
+    def _decision_values(self, X):
+        """``X @ coef_.T + intercept_`` for validated X, one column per output."""
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def _probabilities(self, X):
+        """Class probabilities of validated X, in the order of ``classes_``."""
+        scores = self._decision_values(X)
+        if scores.shape[1] == 1:
+            # expit(-s), not 1 - expit(s): small probabilities keep their digits.
+            return np.column_stack([expit(-scores[:, 0]), expit(scores[:, 0])])
+        return softmax(scores, axis=1)
+
+    def _fitted_attributes(self, layout, theta, y):
+        """The ``coef_`` and ``intercept_`` that ``theta`` holds."""
+        coefs, intercepts = layout.unpack(theta)
+        return {
+            "classes_": self.classes_,
+            "coef_": np.array(coefs[0].T),
+            "intercept_": np.array(intercepts[0]) * self.fit_intercept,
+        }

@@ -34,6 +34,7 @@ from sk_weights._base import (
     keeps_state_on_failure,
     silence_overflow,
     split_rows,
+    weighted_feature_std,
 )
 from sk_weights._callbacks import FitCallbacks
 from sk_weights._losses import LOSSES
@@ -180,6 +181,49 @@ class _LinearShell(WeightsEstimatorMixin):
     def _dropout_rates(self, n_hidden):
         """Input dropout: the only layer that feeds the weights."""
         return [self.dropout]
+
+    def _solver_name(self, partial=False):
+        """Resolve ``solver="auto"`` (and the full-batch solver in partial_fit)."""
+        stochastic = partial or self.dropout > 0 or self.early_stopping
+        if self.solver == "auto":
+            return "sgd" if stochastic else "fista"
+        if self.solver == "fista" and stochastic:
+            if partial:
+                return "sgd"
+            raise ValueError(
+                "solver='fista' is a full-batch method and cannot use dropout or "
+                "early stopping; use solver='sgd' or 'adam' (or 'auto')."
+            )
+        return self.solver
+
+    def _curvature(self, squared_norm):
+        """Bound on the curvature of a mini-batch loss (see ``learning_rate_init``)."""
+        return (squared_norm + self.fit_intercept) / (
+            1.0 - self.dropout
+        ) + self._penalty().l2
+
+    def _train_network(self, data, layout, **kwargs):
+        """The shell's stochastic run, recording ``solver_`` and ``feature_std_``."""
+        self.solver_ = self._solver_name(kwargs["partial"])
+        data = super()._train_network(data, layout, **kwargs)
+        self.feature_std_ = weighted_feature_std(data.X, data.sample_weight)
+        return data
+
+    def _record_full_batch(self, result):
+        """Set the training records of a full-batch solve (a ``FullBatchResult``)."""
+        self._warn_not_converged(result.converged)
+        self.solver_ = result.method
+        self.stop_reason_ = "converged" if result.converged else "max_iter"
+        self.best_epoch_ = None
+        self.weight_norms_curve_ = np.reshape(result.weight_norms, (-1, 1))
+        self.zero_fraction_curve_ = np.reshape(result.zero_fractions, (-1, 1))
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = result.loss_curve
+        self.best_loss_ = float(min(result.loss_curve))
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+        self.t_ = 0
+        self.feature_std_ = result.x_scale
 
     def _current_parameters(self, layout, dtype):
         """The fitted weights as a flat parameter vector, to continue from."""
@@ -688,6 +732,10 @@ class _ClassifierShell(WeightsEstimatorMixin):
 
     def _loss(self, n_outputs):
         return _OUTPUT_LOSSES[self._output_activation(n_outputs)]
+
+    def _adam_learning_rate(self, targets, sample_weight, curvature):
+        """Adam's ``"auto"`` step: the targets are 0/1, so a fixed one."""
+        return _ADAM_AUTO_LEARNING_RATE
 
     def _output_activation(self, n_outputs):
         """One logistic output for two classes or per label, else a softmax layer."""

@@ -1208,6 +1208,23 @@ def _linear_dims(context, estimator, table):
     _training_dims(context, table, stochastic=solver in ("sgd", "adam"))
 
 
+def _linear_classifier_dims(context, estimator, table):
+    """Sizes of a linear classifier: n_features_in_ and the number of classes."""
+    n_features = context.get("n_features_in_", table["n_features_in_"])
+    n_classes = context.get("classes_", table["classes_"]).shape[0]
+    n_outputs = 1 if n_classes == 2 else n_classes
+    layout = Layout([n_features, n_outputs])
+    context.dims.update(
+        n_features=n_features,
+        n_outputs=n_outputs,
+        coef_shape=(n_outputs, n_features),
+        n_layers=layout.n_layers,
+        n_params=layout.n_params,
+    )
+    solver = context.get("solver_", table["solver_"])
+    _training_dims(context, table, stochastic=solver in ("sgd", "adam"))
+
+
 def _network_dims(context, estimator, table):
     """Sizes of a network classifier: its outputs from classes_, then its Layout.
 
@@ -1312,6 +1329,13 @@ _LINEAR = {
     "solver_": _Choice("gram", "x", "sgd", "adam", required=False),
 }
 
+_LINEAR_CLASSIFIER = {
+    **_LINEAR,
+    "classes_": _Classes(),
+    "intercept_": _Array(("n_outputs",), group="weights"),
+    "solver_": _Choice("x", "sgd", "adam", required=False),
+}
+
 _NETWORK = {
     "n_outputs_": _Equal("n_outputs"),
     "out_activation_": _Equal("out_activation"),
@@ -1336,6 +1360,9 @@ _STANDARD_SCALER = {
 _ESTIMATORS = {
     "WeightedLinearRegressor": _Schema(
         "sk_weights._linear", _linear_dims, _LINEAR, _COMMON
+    ),
+    "WeightedLinearClassifier": _Schema(
+        "sk_weights._linear", _linear_classifier_dims, _LINEAR_CLASSIFIER, _COMMON
     ),
     "MLPWeightsClassifier": _Schema(
         "sk_weights._mlp", _network_dims, _CLASSES, _NETWORK, _COMMON

@@ -570,6 +570,7 @@ def test_report_escapes_control_characters_in_names(tmp_path):
             "MLPWeightsRegressor",
         ),
         (lambda y: y, ["--task", "regression"], "WeightedLinearRegressor"),
+        (lambda y: y, ["--model", "linear"], "WeightedLinearClassifier"),
     ],
 )
 def test_model_and_target_pick_the_estimator(target, options, expected, tmp_path):

@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sk_weights import (
     MLPWeightsClassifier,
     MLPWeightsRegressor,
+    WeightedLinearClassifier,
     WeightedLinearRegressor,
 )
 from sk_weights._sklearn_compat import HAS_CALLBACKS
@@ -57,6 +58,11 @@ STREAMING = {
         lambda: WeightedLinearRegressor(random_state=0),
         _regression,
         {},
+    ),
+    "linear-classifier": (
+        lambda: WeightedLinearClassifier(random_state=0),
+        _classification,
+        {"classes": [0, 1, 2]},
     ),
     "mlp": (
         lambda: MLPWeightsClassifier(hidden_layer_sizes=(8,), random_state=0),

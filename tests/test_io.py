@@ -31,6 +31,7 @@ import sk_weights
 from sk_weights import (
     MLPWeightsClassifier,
     MLPWeightsRegressor,
+    WeightedLinearClassifier,
     WeightedLinearRegressor,
 )
 from sk_weights.io import FORMAT_VERSION
@@ -607,6 +608,47 @@ MLP_CONFIGS = [
     "partial-fit-frame",
     "multilabel",
 ]
+
+
+def _fit_linear_classifier(config):
+    """Fit a WeightedLinearClassifier in one of the configurations under test."""
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    if config == "fista-multiclass-l1":
+        return WeightedLinearClassifier(penalty="l1", alpha=0.05).fit(X, y), X
+    if config == "fista-binary-float32-class-weight":
+        X = X.astype(np.float32)
+        model = WeightedLinearClassifier(class_weight={"a": 2.0})
+        return model.fit(X, np.array(["a", "b"])[(y > 0).astype(int)]), X
+    if config == "sgd-dropout-early-stopping":
+        model = WeightedLinearClassifier(
+            dropout=0.1, early_stopping=True, max_iter=5, random_state=0
+        )
+        return model.fit(X, y), X
+    if config == "adam-partial-fit":
+        model = WeightedLinearClassifier(solver="adam", random_state=0)
+        return model.partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y), X
+    raise AssertionError(config)
+
+
+LINEAR_CLASSIFIER_CONFIGS = [
+    "fista-multiclass-l1",
+    "fista-binary-float32-class-weight",
+    "sgd-dropout-early-stopping",
+    "adam-partial-fit",
+]
+
+
+@pytest.mark.parametrize("config", LINEAR_CLASSIFIER_CONFIGS)
+def test_linear_classifier_round_trip_is_exact(config, tmp_path):
+    """Check that a loaded linear classifier has the same state and output."""
+    model, X = _fit_linear_classifier(config)
+    loaded = _round_trip(model, tmp_path)
+    _assert_same_state(model, loaded)
+    for method in ("predict_proba", "decision_function", "predict"):
+        expected, got = getattr(model, method)(X), getattr(loaded, method)(X)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
 
 
 def _fit_mlp_regressor(config):
@@ -1314,6 +1356,7 @@ def fuzz_corpus(diabetes, run_models):
     X, y = diabetes
     models = [_fit_linear(config, X, y) for config in LINEAR_CONFIGS]
     models += [_fit_mlp(config)[0] for config in MLP_CONFIGS]
+    models += [_fit_linear_classifier(c)[0] for c in LINEAR_CLASSIFIER_CONFIGS]
     models += [_fit_mlp_regressor(config)[0] for config in MLP_REGRESSOR_CONFIGS]
     models += [pipeline for pipeline, _ in _pipelines().values()]
     models += list(run_models.values())
