@@ -423,7 +423,7 @@ def _polish_on_support(data, targets, weights, fit_intercept, penalty, coef, int
         hessian -= scaled.T @ (scaled * sample[:, np.newaxis])
         hessian[np.diag_indices_from(hessian)] += penalty.l2 * penalised
         # Least squares: without penalty the softmax leaves a direction free.
-        step = -np.linalg.lstsq(hessian, gradient)[0]
+        step = -np.linalg.lstsq(hessian, gradient, rcond=None)[0]
         full = values + step
         crossing = np.flatnonzero(penalty.l1 and np.sign(full[penalised]) != signs)
         if crossing.size:
