@@ -665,7 +665,13 @@ def _plan_estimator(node, plan, where, scaler=False):
 
 def _build(cls, params):
     """Instantiate ``cls`` with ``params`` after checking them like fit does."""
-    expected = set(cls().get_params(deep=False))
+    defaults = cls().get_params(deep=False)
+    expected = set(defaults)
+    # A file written before a parameter existed lacks it: the default gives
+    # the model it describes (the option did not exist, so it was not used).
+    for name in _ADDED_PARAMETERS.get(cls.__name__, ()):
+        if name not in params:
+            params = {**params, name: defaults[name]}
     if set(params) != expected:
         unexpected = sorted(set(params) - expected)
         missing = sorted(expected - set(params))
@@ -1371,6 +1377,12 @@ _ESTIMATORS = {
         "sk_weights._mlp", _network_regressor_dims, _NETWORK, _COMMON
     ),
     "StandardScaler": _Schema("sklearn.preprocessing", _scaler_dims, _STANDARD_SCALER),
+}
+#: Parameters each class gained after the format's first version: files
+#: written before lack them and load with their defaults.
+_ADDED_PARAMETERS = {
+    "MLPWeightsClassifier": ("max_fun",),
+    "MLPWeightsRegressor": ("max_fun",),
 }
 #: The first step of a saved Pipeline.
 _STEP_CLASSES = {"StandardScaler"}
