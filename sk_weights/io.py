@@ -670,7 +670,7 @@ def _build(cls, params):
     # A file written before a parameter existed lacks it: the default gives
     # the model it describes (the option did not exist, so it was not used).
     for name in _ADDED_PARAMETERS.get(cls.__name__, ()):
-        if name not in params:
+        if name in defaults and name not in params:
             params = {**params, name: defaults[name]}
     if set(params) != expected:
         unexpected = sorted(set(params) - expected)
