@@ -79,7 +79,8 @@ class QuasiNewtonResult:
     (``max_fun`` evaluations ran out), ``"line_search"`` (the line search
     found no decrease: the objective is flat to the precision of its
     arithmetic) or ``"callback"`` (the iteration callback stopped the run).
-    ``history`` holds one record per iteration, as the epoch loop's.
+    ``history`` holds one record per iteration, as the epoch loop's (one
+    record of the returned point when no iteration was taken).
     """
 
     theta: np.ndarray
@@ -261,8 +262,8 @@ def minimize_lbfgs(
     best = {"z": objective.to_variables(theta), "value": np.inf}
     start_time = [time.perf_counter()]
 
-    def on_iteration(z):
-        """Record the iteration that scipy just accepted; maybe stop."""
+    def record_at(z, epoch):
+        """The history record of the point ``z``; its objective and parameters."""
         current = objective.to_theta(z)
         # The objective of section 2 at the iterate (with sum|w|, which the
         # split form equals once the halves no longer overlap).
@@ -270,15 +271,20 @@ def minimize_lbfgs(
         loss = data_loss + config.penalty.value(current[: layout.n_coefs])
         norms, zero_fractions = weight_statistics(layout.unpack(current)[0])
         record = {
-            "epoch": len(history) + 1,
+            "epoch": epoch,
             "loss": float(loss),
             "weight_norms": norms,
             "zero_fractions": zero_fractions,
             "seconds": time.perf_counter() - start_time[0],
         }
+        start_time[0] = time.perf_counter()
+        return record, value, current
+
+    def on_iteration(z):
+        """Record the iteration that scipy just accepted; maybe stop."""
+        record, value, current = record_at(z, len(history) + 1)
         history.append(record)
         best["z"], best["value"] = z.copy(), value
-        start_time[0] = time.perf_counter()
         if config.verbose:
             print(f"Iteration {record['epoch']:4d}: loss {record['loss']:.6g}")
         if iteration_callback is not None and iteration_callback(record, current):
@@ -307,11 +313,17 @@ def minimize_lbfgs(
         # its last trial point: keep it only if it is better than the last
         # iterate.
         z = result.x if float(result.fun) <= best["value"] else best["z"]
-    theta = objective.to_theta(np.asarray(z, dtype=np.float64))
+    z = np.asarray(z, dtype=np.float64)
+    theta = objective.to_theta(z)
     _check_finite(theta, layout, X, config)
+    n_iter = len(history)
+    if not history:
+        # No step taken (the start was optimal, or max_fun allowed one
+        # evaluation): the history still records the weights returned.
+        history.append(record_at(z, 0)[0])
     return QuasiNewtonResult(
         theta=theta,
-        n_iter=len(history),
+        n_iter=n_iter,
         n_fun=objective.n_fun,
         stop_reason=stop_reason,
         message=message,

@@ -252,6 +252,28 @@ def test_limits_stop_the_run():
     assert by_fun.n_fun <= 6
 
 
+def test_a_run_without_a_step_records_its_point():
+    """Check that a run that takes no step keeps its start and records it.
+
+    From an optimum the projected gradient is already below ``tol``: no
+    iteration, and the history holds the one point (what a warm start of a
+    converged network does).
+    """
+    X, y = _iris()
+    layout = Layout([4, 3])
+    penalty = ElasticNetPenalty(l2=0.1)
+    optimum = minimize_lbfgs(
+        np.zeros(layout.n_params), layout, X, y, np.ones(150), _config(penalty)
+    )
+    result = minimize_lbfgs(
+        optimum.theta, layout, X, y, np.ones(150), _config(penalty, tol=1e-5)
+    )
+    assert result.n_iter == 0 and result.stop_reason == "converged"
+    np.testing.assert_array_equal(result.theta, optimum.theta)
+    assert len(result.history) == 1 and result.history[0]["epoch"] == 0
+    assert result.history[0]["loss"] == optimum.history[-1]["loss"]
+
+
 def test_callback_stops_the_run_and_keeps_its_iterate():
     """Check that an iteration callback returning True ends the run there."""
     X, y = _iris()
