@@ -901,12 +901,14 @@ def _line_search(problem, eta, coef, work, step, eta_step, solution):
     gradient, _ = problem.loss.derivatives(problem.y, eta, problem.weights)
     slope = float(np.sum(gradient * eta_step)) + problem.l2 * float(old @ step)
     slope += problem.l1 * float(np.abs(solution).sum() - np.abs(old).sum())
+    # Near the optimum the decrease falls below the objective's rounding while
+    # the gradient still shrinks: allow for that rounding.
+    rounding = 8 * np.finfo(float).eps * abs(before)
     rate = 1.0
     for _ in range(30):
         trial[work] = old + rate * step
-        if problem.objective(eta + rate * eta_step, trial) <= before + 1e-4 * rate * (
-            min(slope, 0.0)
-        ):
+        sufficient = before + 1e-4 * rate * min(slope, 0.0) + rounding
+        if problem.objective(eta + rate * eta_step, trial) <= sufficient:
             break
         rate *= 0.5
     return rate
