@@ -92,12 +92,17 @@ class Datafit:
     link = "identity"
     #: Whether the loss is quadratic in the raw output (Gram path, one Newton step).
     is_quadratic = False
-    #: Whether the value is a (half) deviance, whose share explained is D².
+    #: Whether the value is zero at a perfect fit (a deviance, up to a factor):
+    #: then ``1 - value / value of the constant model`` is the share explained.
     deviance = False
+    #: The name of that share in the report, for losses whose R² does not
+    #: already say it (None: not reported).
+    d2_name = None
     #: The report's name of the loss and its per-sample formula.
     title = ""
     formula = ""
-    #: How a weight is read on the prediction's scale (None: additively).
+    #: How a weight is read on the prediction's scale (None: additively), in
+    #: words for the report.
     weight_reading = None
     #: What y must be, for the error message of :meth:`check_y`.
     domain = "finite numbers"
@@ -134,6 +139,10 @@ class Datafit:
     def inverse_link(self, eta):
         """The prediction of the raw output ``eta`` (a new array)."""
         return np.array(eta, dtype=np.float64)
+
+    def raw_output(self, prediction):
+        """The raw output of a prediction: the link, inverse of :meth:`inverse_link`."""
+        return np.array(prediction, dtype=np.float64)
 
     def best_offset(self, y, eta, weights):
         """The constant ``b`` minimising ``value(y, eta + b)`` (the intercept).
@@ -182,6 +191,11 @@ class Datafit:
         stays zero is its largest magnitude (``alpha_max``).
         """
         y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2:  # one independent output per column
+            columns = [
+                self.gradient_at_constant(t, weights, fit_intercept) for t in y.T
+            ]
+            return np.column_stack(columns)
         level = self.constant(y, weights) if fit_intercept else 0.0
         return self.derivatives(y, np.full(y.shape, level), weights)[0]
 
@@ -290,6 +304,7 @@ class Huber(Datafit):
 
     name = "huber"
     title = "Huber loss"
+    d2_name = "Huber loss explained"
     domain = "finite numbers"
     deviance = True
 
@@ -307,10 +322,7 @@ class Huber(Datafit):
     @property
     def formula(self):
         """The per-sample loss, with this delta."""
-        return (
-            f"½r² for |r| ≤ {self.delta:g}, else {self.delta:g}·(|r| − "
-            f"{self.delta:g}/2), r = y − ŷ"
-        )
+        return f"Huber loss (huber_delta={self.delta:g}) of y − ŷ"
 
     def _pointwise(self, y, eta):
         r = np.abs(eta - y)
@@ -354,8 +366,12 @@ class Poisson(Datafit):
     link = "log"
     deviance = True
     title = "half Poisson deviance"
-    formula = "y·log(y/ŷ) − y + ŷ"
-    weight_reading = "a factor exp(w) on the prediction per unit of the input"
+    d2_name = "Poisson deviance explained"
+    formula = "½ Poisson deviance, y·log(y/ŷ) − y + ŷ"
+    weight_reading = (
+        "log link: the raw output X·w + b is log(ŷ), so a weight w multiplies "
+        "the prediction by exp(w) per unit of its input"
+    )
     domain = "non-negative values with a positive sum (counts or rates)"
 
     def _pointwise(self, y, eta):
@@ -368,6 +384,11 @@ class Poisson(Datafit):
     def inverse_link(self, eta):
         """``exp(eta)``."""
         return np.exp(eta)
+
+    def raw_output(self, prediction):
+        """``log(prediction)``."""
+        with np.errstate(divide="ignore"):
+            return np.log(np.asarray(prediction, dtype=np.float64))
 
     def best_offset(self, y, eta, weights):
         """``log(sum s y / sum s exp(eta))``, in closed form."""
@@ -409,8 +430,11 @@ class BinaryLogLoss(Datafit):
     link = "logit"
     deviance = True
     title = "log loss"
-    formula = "−y·log(p) − (1 − y)·log(1 − p)"
-    weight_reading = "a factor exp(w) on the odds per unit of the input"
+    formula = "log loss"
+    weight_reading = (
+        "logit link: the raw output X·w + b is the log-odds, so a weight w "
+        "multiplies the odds by exp(w) per unit of its input"
+    )
     domain = "0 or 1"
 
     def _pointwise(self, y, eta):
@@ -446,8 +470,12 @@ class MultinomialLogLoss(Datafit):
     link = "softmax"
     deviance = True
     title = "log loss"
-    formula = "−log p(true class)"
-    weight_reading = "a factor exp(w) on the odds against the reference class"
+    formula = "log loss"
+    weight_reading = (
+        "softmax: the raw outputs are log-odds up to a common constant, so "
+        "w_a − w_b multiplies the odds of class a against b by exp(w_a − w_b) "
+        "per unit of the input"
+    )
     domain = "class labels"
 
     def value(self, y, eta, weights):
@@ -506,3 +534,18 @@ def regression_losses():
 def make_datafit(name, **options):
     """Build the datafit named ``name`` from the estimator's options."""
     return DATAFITS[name].from_options(**options)
+
+
+def datafit_of(model):
+    """The datafit of a fitted estimator of this package (None for other models)."""
+    hook = getattr(model, "_datafit", None)
+    if hook is None:
+        return None
+    coef = getattr(model, "coef_", None)
+    n_outputs = 1 if coef is None else np.atleast_2d(coef).shape[0]
+    return hook(n_outputs)
+
+
+def as_datafit(loss):
+    """The datafit ``loss`` is: the object itself, or the default one of a name."""
+    return make_datafit(loss) if isinstance(loss, str) else loss
