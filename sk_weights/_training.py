@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sk_weights._activations import ACTIVATIONS
+from sk_weights._datafits import as_datafit
 from sk_weights._network import (
     Workspace,
     dropout_mask,
@@ -45,9 +46,9 @@ class TrainingConfig:
     ----------
     activation : str
         Hidden activation (a key of ``_activations.ACTIVATIONS``).
-    loss : Datafit
-        The loss (see ``_datafits``); it fixes the output activation and
-        gives the gradient at the output.
+    loss : Datafit or str
+        The loss (see ``_datafits``; a name is looked up there): it fixes
+        the output activation and gives the gradient at the output.
     penalty : ElasticNetPenalty
         Penalty on the weight matrices.
     batch_size : int
@@ -89,6 +90,10 @@ class TrainingConfig:
     early_stopping: bool = True
     monitor_validation: bool = True
     verbose: bool = False
+
+    def __post_init__(self):
+        # A loss given by its name is the registry's datafit of that name.
+        object.__setattr__(self, "loss", as_datafit(self.loss))
 
 
 @dataclass
