@@ -106,6 +106,13 @@ class Datafit:
     weight_reading = None
     #: What y must be, for the error message of :meth:`check_y`.
     domain = "finite numbers"
+    #: Whether y must be positive (scikit-learn's ``positive_only`` target tag).
+    positive_only = False
+    #: Whether the stochastic solvers start the output bias at the constant
+    #: model (a log link: a zero raw output predicts 1, far from most data).
+    starts_at_constant = False
+    #: Whether a network regressor may use it (``MLPWeightsRegressor(loss=)``).
+    in_networks = True
 
     @classmethod
     def from_options(cls, **options):
@@ -137,8 +144,8 @@ class Datafit:
         return gradient, curvature
 
     def inverse_link(self, eta):
-        """The prediction of the raw output ``eta`` (a new array)."""
-        return np.array(eta, dtype=np.float64)
+        """The prediction of the raw output ``eta`` (the identity: ``eta`` itself)."""
+        return eta
 
     def raw_output(self, prediction):
         """The raw output of a prediction: the link, inverse of :meth:`inverse_link`."""
@@ -182,6 +189,18 @@ class Datafit:
         """The raw output of the best constant model (intercept only)."""
         y = np.asarray(y, dtype=np.float64)
         return self.best_offset(y, np.zeros_like(y), weights)
+
+    def constant_output(self, targets, weights, fit_intercept=True):
+        """The prediction of the best constant model, one per column of ``targets``.
+
+        Without an intercept the raw output is 0 (a regressor predicts 0, or
+        1 on a log link; a logistic output 1/2).
+        """
+        targets = np.asarray(targets, dtype=np.float64)
+        raw = np.zeros(targets.shape[1])
+        if fit_intercept:
+            raw[:] = [self.constant(t, weights) for t in targets.T]
+        return self.inverse_link(raw)
 
     def gradient_at_constant(self, y, weights, fit_intercept=True):
         """The per-sample gradient at the best constant model (0 without intercept).
@@ -304,6 +323,8 @@ class Huber(Datafit):
 
     name = "huber"
     title = "Huber loss"
+    # huber_delta is a parameter of the linear regressor only.
+    in_networks = False
     d2_name = "Huber loss explained"
     domain = "finite numbers"
     deviance = True
@@ -373,6 +394,8 @@ class Poisson(Datafit):
         "the prediction by exp(w) per unit of its input"
     )
     domain = "non-negative values with a positive sum (counts or rates)"
+    positive_only = True
+    starts_at_constant = True
 
     def _pointwise(self, y, eta):
         return np.exp(eta) - y * eta + (xlogy(y, y) - y)
@@ -503,6 +526,13 @@ class MultinomialLogLoss(Datafit):
         logits = _clipped_log(priors / priors.sum())
         return logits - logits.mean()
 
+    def constant_output(self, targets, weights, fit_intercept=True):
+        """The class priors (uniform without intercept)."""
+        n_classes = targets.shape[1]
+        if not fit_intercept:
+            return np.full(n_classes, 1.0 / n_classes)
+        return self.inverse_link(self.constant(targets, weights)[np.newaxis])[0]
+
     def gradient_at_constant(self, y, weights, fit_intercept=True):
         """The per-sample gradient at the class priors (uniform without intercept)."""
         level = self.constant(y, weights) if fit_intercept else np.zeros(y.shape[1])
@@ -526,9 +556,13 @@ DATAFITS = {
 }
 
 
-def regression_losses():
-    """The names of the datafits a regressor may use."""
-    return {name for name, fit in DATAFITS.items() if fit.task == "regression"}
+def regression_losses(networks=False):
+    """The names of the datafits a regressor (a network regressor) may use."""
+    return {
+        name
+        for name, fit in DATAFITS.items()
+        if fit.task == "regression" and (fit.in_networks or not networks)
+    }
 
 
 def make_datafit(name, **options):

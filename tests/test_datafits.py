@@ -1,15 +1,11 @@
 """Tests of the datafits: one object per loss (sk_weights._datafits)."""
 
-import ast
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, logsumexp
 from sklearn.metrics import mean_poisson_deviance
 
-from sk_weights import _datafits
 from sk_weights._activations import ACTIVATIONS
 from sk_weights._datafits import DATAFITS, HUBER_CURVATURE_FLOOR, make_datafit
 
@@ -221,30 +217,3 @@ def test_registry_keys_are_the_names():
         assert datafit.output_activation in ACTIVATIONS
         assert datafit.title
         assert (datafit.link == "identity") == (datafit.weight_reading is None)
-
-
-CORE = [
-    "_activations",
-    "_penalties",
-    "_optimizers",
-    "_network",
-    "_training",
-    "_full_batch",
-    "_least_squares",
-    "_datafits",
-]
-
-
-@pytest.mark.parametrize("module", CORE)
-def test_the_core_imports_no_scikit_learn(module):
-    """Check that no module of the numerical core imports scikit-learn."""
-    path = Path(_datafits.__file__).with_name(f"{module}.py")
-    tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
-        else:
-            continue
-        assert not any(n.split(".")[0] == "sklearn" for n in names), (module, names)
