@@ -462,14 +462,22 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         return result.theta, record, data
 
     def _start_at_constant(self, theta, layout, data, datafit):
-        """Set the output biases to the constant model, if the datafit asks it."""
-        if not datafit.starts_at_constant or not getattr(self, "fit_intercept", True):
+        """Start at the constant model, if the datafit asks it (a log link).
+
+        The last weight matrix starts at zero and the output biases at the
+        constant model's raw output: a random start would put the outputs at
+        ``exp`` of whatever the first layers give, which overflows on unscaled
+        data before the first step.
+        """
+        if not datafit.starts_at_constant:
             return
-        weights = np.asarray(data.loss_weight, dtype=np.float64)
-        weights = weights / weights.sum()
-        targets = np.asarray(data.targets, dtype=np.float64)
-        _, intercepts = layout.unpack(theta)
-        intercepts[-1][:] = [datafit.constant(t, weights) for t in targets.T]
+        coefs, intercepts = layout.unpack(theta)
+        coefs[-1][...] = 0
+        if getattr(self, "fit_intercept", True):
+            weights = np.asarray(data.loss_weight, dtype=np.float64)
+            weights = weights / weights.sum()
+            targets = np.asarray(data.targets, dtype=np.float64)
+            intercepts[-1][:] = [datafit.constant(t, weights) for t in targets.T]
 
     def _training_config(self, layout, n_samples, partial, monitor_validation):
         """The settings of the epoch loop that the parameters describe."""

@@ -5,7 +5,9 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.linear_model import ElasticNet, Lasso, PoissonRegressor
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sk_weights import MLPWeightsRegressor, WeightedLinearRegressor
 from sk_weights._datafits import make_datafit
 from sk_weights._full_batch import solve_full_batch
 from sk_weights._penalties import ElasticNetPenalty
@@ -240,3 +242,33 @@ def test_positive_without_l1_holds_the_constraint(method):
             "squared_error", X, y, s, coef, intercept, 0.0, l2, positive=True
         )
         assert violation < 1e-9
+
+
+# -- the estimators -------------------------------------------------------------
+
+
+@parametrize_with_checks(
+    [
+        WeightedLinearRegressor(loss="huber"),
+        WeightedLinearRegressor(loss="poisson"),
+        WeightedLinearRegressor(loss="poisson", penalty="l1", alpha=0.01),
+        WeightedLinearRegressor(positive=True),
+        WeightedLinearRegressor(positive=True, penalty="l1"),
+        WeightedLinearRegressor(loss="huber", solver="sgd", random_state=0),
+        WeightedLinearRegressor(loss="poisson", solver="adam", random_state=0),
+        WeightedLinearRegressor(positive=True, solver="sgd", random_state=0),
+        MLPWeightsRegressor(
+            loss="poisson", hidden_layer_sizes=(8,), max_iter=100, random_state=0
+        ),
+    ],
+    expected_failed_checks=lambda est: (
+        # This check fits negative targets whatever the positive_only tag
+        # says, and a count loss refuses them (as PoissonRegressor would).
+        {"check_regressor_multioutput": "negative targets for a count loss"}
+        if est.loss == "poisson"
+        else {}
+    ),
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    """Check that every loss, and positive weights, pass scikit-learn's checks."""
+    check(estimator)
