@@ -1,10 +1,15 @@
 """The GLM family and positive weights: exact optima against independent solvers."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Lasso, PoissonRegressor
+from sklearn.metrics import d2_tweedie_score, mean_poisson_deviance, r2_score
+from sklearn.neural_network import MLPRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_weights import MLPWeightsRegressor, WeightedLinearRegressor
@@ -272,3 +277,122 @@ def test_positive_without_l1_holds_the_constraint(method):
 def test_sklearn_compatible_estimator(estimator, check):
     """Check that every loss, and positive weights, pass scikit-learn's checks."""
     check(estimator)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_poisson_regressor_estimator_matches_poisson_regressor(sparse, weighted):
+    """Check that WeightedLinearRegressor(loss="poisson", penalty="l2") has the
+    weights and predictions of PoissonRegressor(alpha), dense and sparse X,
+    with and without sample weights."""
+    X, y, s = _poisson_data(sparse=sparse)
+    s = s if weighted else None
+    alpha = 0.01
+    model = WeightedLinearRegressor(loss="poisson", alpha=alpha).fit(
+        sp.csr_matrix(X) if sparse else X, y, sample_weight=s
+    )
+    reference = PoissonRegressor(alpha=alpha, tol=1e-12, max_iter=10000).fit(
+        X, y, sample_weight=s
+    )
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-7)
+    np.testing.assert_allclose(
+        model.predict(X), np.exp(X @ model.coef_ + model.intercept_)
+    )
+    # score stays R² (as SGDRegressor's); the D² is 1 - train / baseline loss.
+    assert model.score(X, y) == pytest.approx(r2_score(y, model.predict(X)), rel=1e-12)
+    d2 = 1 - model.train_loss_ / model.baseline_loss_
+    assert d2 == pytest.approx(
+        d2_tweedie_score(y, model.predict(X), sample_weight=s, power=1), rel=1e-9
+    )
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_positive_estimator_matches_elastic_net(l1_ratio):
+    """Check that WeightedLinearRegressor(positive=True) has the weights and
+    zeros of ElasticNet(positive=True)."""
+    X, y = _regression(seed=3)
+    model = WeightedLinearRegressor(
+        positive=True, penalty="elasticnet", alpha=0.05, l1_ratio=l1_ratio
+    ).fit(X, y)
+    reference = ElasticNet(
+        alpha=0.05, l1_ratio=l1_ratio, positive=True, tol=1e-14, max_iter=100000
+    ).fit(X, y)
+    np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-8)
+
+
+def _exact_and_stochastic_objectives(loss, positive, solver):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    coef = np.array([0.5, -0.3, 0.2, 0.0, 0.1])
+    y = {
+        "poisson": rng.poisson(np.exp(1 + X @ coef)).astype(float),
+        "huber": 3 * X @ coef + rng.standard_t(2, size=300),
+        "squared_error": 3 * X @ coef + rng.normal(size=300),
+    }[loss]
+    params = dict(loss=loss, positive=positive, penalty="l1", alpha=0.01)
+    exact = WeightedLinearRegressor(**params).fit(X, y)
+    stochastic = WeightedLinearRegressor(
+        **params, solver=solver, max_iter=50, tol=0, random_state=0
+    ).fit(X, y)
+    s = np.ones_like(y)
+    values = [
+        _objective(loss, X, y, s, m.coef_, m.intercept_, 0.01, 0.0)
+        for m in (exact, stochastic)
+    ]
+    return values, stochastic
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "poisson"])
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_stochastic_solvers_reach_the_exact_objective(loss, positive, solver):
+    """Check that 50 epochs of SGD or Adam come within 2 % of the exact
+    optimum's objective for every loss, and keep positive weights >= 0."""
+    (exact, stochastic), model = _exact_and_stochastic_objectives(
+        loss, positive, solver
+    )
+    assert exact <= stochastic <= 1.02 * exact
+    if positive:
+        assert np.all(model.coef_ >= 0)
+
+
+def test_positive_weights_under_partial_fit_and_dropout():
+    """Check that the projected prox step keeps every weight >= 0 in
+    partial_fit and with dropout, where unconstrained weights go negative."""
+    X, y = _regression(seed=4)
+    free = WeightedLinearRegressor(dropout=0.1, random_state=0).fit(X, y)
+    assert np.any(free.coef_ < 0)
+    model = WeightedLinearRegressor(positive=True, dropout=0.1, random_state=0)
+    assert np.all(model.fit(X, y).coef_ >= 0)
+    streamed = WeightedLinearRegressor(positive=True, random_state=0)
+    for rows in np.array_split(np.arange(len(y)), 5):
+        streamed.partial_fit(X[rows], y[rows])
+        assert np.all(streamed.coef_ >= 0)
+
+
+def test_mlp_poisson_as_good_as_scikit_learn():
+    """Check that MLPWeightsRegressor(loss="poisson") predicts held-out counts
+    at least as well as MLPRegressor(loss="poisson") (mean Poisson deviance
+    over three seeds, within 5 %), and far better than the constant model."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(800, 4))
+    mu = np.exp(0.5 + 0.6 * np.sin(1.5 * X[:, 0]) + 0.4 * X[:, 1] * X[:, 2])
+    y = rng.poisson(mu).astype(float)
+    train, test = slice(0, 600), slice(600, None)
+    ours, theirs = [], []
+    for seed in range(3):
+        params = dict(hidden_layer_sizes=(32,), max_iter=100, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = MLPWeightsRegressor(loss="poisson", alpha=1e-7, **params)
+            reference = MLPRegressor(loss="poisson", alpha=1e-4, **params)
+            model.fit(X[train], y[train])
+            reference.fit(X[train], y[train])
+        assert model.out_activation_ == "exp"
+        ours.append(mean_poisson_deviance(y[test], model.predict(X[test])))
+        theirs.append(mean_poisson_deviance(y[test], reference.predict(X[test])))
+    constant = mean_poisson_deviance(y[test], np.full(200, y[train].mean()))
+    assert np.mean(ours) <= 1.05 * np.mean(theirs)
+    assert np.mean(ours) < 0.8 * constant
