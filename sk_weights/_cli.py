@@ -535,12 +535,16 @@ def _estimators():
 def _task(args, column, lines):
     """``--task``, or the target's: regression if numeric with many values.
 
+    ``--loss`` (a regressor's loss, counts included) means regression.
+
     A numeric target with a value that is not a whole number, or with more
     than ``MAX_CLASSES`` distinct whole numbers, is regressed; text, or at
     most ``MAX_CLASSES`` distinct whole numbers, make classes.
     """
     if getattr(args, "task", None) is not None:
         return args.task
+    if getattr(args, "loss", None) is not None:  # a loss of the regressors
+        return "regression"
     labels = _labels(column, args.target, args.data, lines)
     if labels.dtype.kind == "f":  # a number that is not whole: a measurement
         return "regression"
