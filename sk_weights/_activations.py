@@ -47,7 +47,7 @@ def softmax(X):
 
 
 def exp(X):
-    """Apply ``exp(x)`` in place: the output of a log link (Poisson, Gamma)."""
+    """Apply ``exp(x)`` in place: the output of a log link."""
     return np.exp(X, out=X)
 
 

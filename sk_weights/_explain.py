@@ -82,7 +82,7 @@ def explain(estimator, X, *, baseline=None, n_steps=64, batch_size=BATCH_SIZE):
     """Split a model's raw output on each row of X into feature contributions.
 
     What is explained is the raw output: the prediction of a regressor (for
-    a log link, ``loss="poisson"`` or ``"gamma"``, the log of the prediction,
+    a log link, e.g. ``loss="poisson"``, the log of the prediction,
     on which the weights add up), the decision function of a classifier (for
     logistic models and networks, the logits, before the sigmoid or softmax).
     For each row ``x``, ``contributions.sum(-1) + baseline_output == output``:

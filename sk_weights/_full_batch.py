@@ -21,7 +21,7 @@ Two methods minimise it, and :func:`choose_method` picks the cheaper one:
     (:mod:`sk_weights._datafits`) that gives, at the current predictor, its
     value, its gradient and its curvature per sample, and the best intercept
     for fixed weights; the solver knows nothing else of it, so every smooth
-    loss (squared, Huber, Poisson, Gamma, logistic) plugs in.
+    loss of :mod:`sk_weights._datafits` plugs in.
 
     With an L1 part or ``positive`` weights (:func:`_solve_working_sets`): each
     outer round reads X once to score every feature's optimality violation
