@@ -375,34 +375,18 @@ class Huber(Datafit):
 HUBER_CURVATURE_FLOOR = 1e-3
 
 
-class Poisson(Datafit):
-    """Half the Poisson deviance, ``y log(y / mu) - y + mu``, with a log link.
+class LogLinkDatafit(Datafit):
+    """The base of the losses with a log link: ``prediction = exp(eta)``."""
 
-    ``mu = exp(eta)``; in the raw output the loss is ``exp(eta) - y eta`` plus
-    a constant of y that makes it zero at ``mu = y``.
-    """
-
-    name = "poisson"
     output_activation = "exp"
     link = "log"
     deviance = True
-    title = "half Poisson deviance"
-    d2_name = "Poisson deviance explained"
-    formula = "½ Poisson deviance, y·log(y/ŷ) − y + ŷ"
     weight_reading = (
         "log link: the raw output X·w + b is log(ŷ), so a weight w multiplies "
         "the prediction by exp(w) per unit of its input"
     )
-    domain = "non-negative values with a positive sum (counts or rates)"
     positive_only = True
     starts_at_constant = True
-
-    def _pointwise(self, y, eta):
-        return np.exp(eta) - y * eta + (xlogy(y, y) - y)
-
-    def _pointwise_derivatives(self, y, eta):
-        mu = np.exp(eta)
-        return mu - y, mu
 
     def inverse_link(self, eta):
         """``exp(eta)``."""
@@ -412,6 +396,27 @@ class Poisson(Datafit):
         """``log(prediction)``."""
         with np.errstate(divide="ignore"):
             return np.log(np.asarray(prediction, dtype=np.float64))
+
+
+class Poisson(LogLinkDatafit):
+    """Half the Poisson deviance, ``y log(y / mu) - y + mu``, with a log link.
+
+    ``mu = exp(eta)``; in the raw output the loss is ``exp(eta) - y eta`` plus
+    a constant of y that makes it zero at ``mu = y``.
+    """
+
+    name = "poisson"
+    title = "half Poisson deviance"
+    d2_name = "Poisson deviance explained"
+    formula = "½ Poisson deviance, y·log(y/ŷ) − y + ŷ"
+    domain = "non-negative values with a positive sum (counts or rates)"
+
+    def _pointwise(self, y, eta):
+        return np.exp(eta) - y * eta + (xlogy(y, y) - y)
+
+    def _pointwise_derivatives(self, y, eta):
+        mu = np.exp(eta)
+        return mu - y, mu
 
     def best_offset(self, y, eta, weights):
         """``log(sum s y / sum s exp(eta))``, in closed form."""
