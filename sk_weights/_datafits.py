@@ -445,6 +445,50 @@ class Poisson(LogLinkDatafit):
         np.subtract(prediction, y, out=out)
 
 
+class Gamma(LogLinkDatafit):
+    """Half the Gamma deviance, ``log(mu / y) + y / mu - 1``, with a log link.
+
+    ``mu = exp(eta)``; in the raw output the loss is ``eta + y exp(-eta)``
+    plus a constant of y that makes it zero at ``mu = y``: for positive
+    amounts whose noise grows with their size (a constant coefficient of
+    variation).
+    """
+
+    name = "gamma"
+    title = "half Gamma deviance"
+    d2_name = "Gamma deviance explained"
+    formula = "½ Gamma deviance, log(ŷ/y) + y/ŷ − 1"
+    domain = "positive values (amounts)"
+    # scikit-learn's networks have no Gamma loss either.
+    in_networks = False
+
+    def _pointwise(self, y, eta):
+        return eta - np.log(y) + y * np.exp(-eta) - 1.0
+
+    def _pointwise_derivatives(self, y, eta):
+        ratio = y * np.exp(-eta)
+        return 1.0 - ratio, ratio
+
+    def best_offset(self, y, eta, weights):
+        """``log(sum s y exp(-eta) / sum s)``, in closed form."""
+        shift = float(np.min(eta)) if np.size(eta) else 0.0
+        top = _total(np.multiply(weights, y * np.exp(shift - eta)), y.size)
+        return float(np.log(top / _total(weights, y.size)) - shift)
+
+    def _check_domain(self, y):
+        if np.any(y <= 0):
+            self._raise_domain(y, y <= 0, "at or below 0")
+
+    def _pointwise_prediction(self, y, prediction):
+        ratio = y / np.maximum(prediction, np.finfo(prediction.dtype).tiny)
+        return ratio - np.log(ratio) - 1.0
+
+    def _prediction_gradient(self, y, prediction, out):
+        tiny = np.finfo(prediction.dtype).tiny
+        np.divide(y, np.maximum(prediction, tiny), out=out)
+        np.subtract(1.0, out, out=out)
+
+
 class BinaryLogLoss(Datafit):
     """The log loss of a logistic output, ``log(1 + exp(eta)) - y eta``, y in {0, 1}.
 
@@ -557,7 +601,14 @@ class MultinomialLogLoss(Datafit):
 #: Every datafit, by the name the ``loss`` parameter gives it.
 DATAFITS = {
     datafit.name: datafit
-    for datafit in (SquaredError, Huber, Poisson, BinaryLogLoss, MultinomialLogLoss)
+    for datafit in (
+        SquaredError,
+        Huber,
+        Poisson,
+        Gamma,
+        BinaryLogLoss,
+        MultinomialLogLoss,
+    )
 }
 
 

@@ -27,7 +27,7 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
 
     Parameters
     ----------
-    loss : {"squared_error", "huber", "poisson"}, default="squared_error"
+    loss : {"squared_error", "huber", "poisson", "gamma"}, default="squared_error"
         The data term. ``"squared_error"``: ``0.5 * (y - prediction)**2``.
         ``"huber"``: ``0.5 * r**2`` for ``|r| <= huber_delta``, else
         ``huber_delta * (|r| - 0.5 * huber_delta)`` (``r`` the residual), as
@@ -36,8 +36,10 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
         ``predict`` returning ``exp(X @ coef_ + intercept_)``, for counts and
         rates (y >= 0, not all 0): ``penalty="l2"`` has the optimum of
         ``PoissonRegressor(alpha=alpha)``, and each weight is read as a factor
-        ``exp(w)`` on the prediction per unit of its input. A target outside
-        the loss's range raises a ValueError before any work.
+        ``exp(w)`` on the prediction per unit of its input. ``"gamma"``: half
+        the Gamma deviance with a log link, for positive amounts (y > 0), the
+        optimum of ``GammaRegressor(alpha=alpha)``. A target outside the
+        loss's range raises a ValueError before any work.
     huber_delta : float, default=1.35
         Where Huber's loss turns from quadratic to linear, in units of y
         (1.35 is :class:`~sklearn.linear_model.HuberRegressor`'s ``epsilon``,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, logsumexp
-from sklearn.metrics import mean_poisson_deviance
+from sklearn.metrics import mean_gamma_deviance, mean_poisson_deviance
 
 from sk_weights._activations import ACTIVATIONS
 from sk_weights._datafits import DATAFITS, HUBER_CURVATURE_FLOOR, make_datafit
@@ -166,6 +166,19 @@ def test_poisson_value_is_half_the_mean_deviance():
     assert value == pytest.approx(0.5 * deviance, rel=1e-12)
 
 
+def test_gamma_value_is_half_the_mean_deviance():
+    """Check that the Gamma datafit is half scikit-learn's mean Gamma deviance
+    (with sample weights), so that its optimum is GammaRegressor's."""
+    rng = np.random.default_rng(7)
+    y = rng.gamma(2.0, 1.5, size=40)
+    eta = rng.normal(size=40)
+    sample_weight = rng.uniform(0.2, 3.0, size=40)
+    value = DATAFITS["gamma"]().value(y, eta, sample_weight / sample_weight.sum())
+    deviance = mean_gamma_deviance(y, np.exp(eta), sample_weight=sample_weight)
+    assert value == pytest.approx(0.5 * deviance, rel=1e-12)
+    assert DATAFITS["gamma"]().constant(y, 1 / 40) == pytest.approx(np.log(y.mean()))
+
+
 def test_huber_value_is_sgd_regressors_huber():
     """Check the Huber value against its two-branch definition."""
     y = np.array([0.0, 1.0, -2.0, 5.0])
@@ -199,6 +212,7 @@ def test_gradient_at_constant_gives_alpha_max():
         ("poisson", [0.0, 0.0], "0 everywhere"),
         ("squared_error", [1.0, np.nan], "NaN"),
         ("huber", [np.inf, 1.0], "NaN or infinity"),
+        ("gamma", [1.0, 0.0, 2.0], "loss='gamma'"),
     ],
 )
 def test_check_y_names_y_and_the_loss(name, y, match):

@@ -7,9 +7,10 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import ElasticNet, Lasso, PoissonRegressor
+from sklearn.linear_model import ElasticNet, GammaRegressor, Lasso, PoissonRegressor
 from sklearn.metrics import d2_tweedie_score, mean_poisson_deviance, r2_score
 from sklearn.neural_network import MLPRegressor
+from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_weights import MLPWeightsRegressor, WeightedLinearRegressor
@@ -101,6 +102,14 @@ def _poisson_data(n=200, d=6, seed=0, sparse=False):
     return X, y, rng.uniform(0.2, 3.0, size=n)
 
 
+def _gamma_data(n=200, d=6, seed=2):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * 0.5
+    mu = np.exp(1.0 + X @ np.array([0.5, -0.3, 0.0, 0.4, 0.0, -0.2])[:d])
+    y = rng.gamma(2.0, mu / 2.0)  # shape 2: a coefficient of variation of 0.7
+    return X, y, rng.uniform(0.2, 3.0, size=n)
+
+
 def _huber_data(n=200, d=6, seed=1):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))
@@ -147,7 +156,7 @@ def test_poisson_l2_reaches_poisson_regressor(weighted, alpha):
     assert intercept == pytest.approx(reference.intercept_, rel=1e-7)
 
 
-@pytest.mark.parametrize("name", ["poisson", "huber"])
+@pytest.mark.parametrize("name", ["poisson", "huber", "gamma"])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5, 0.0])
 @pytest.mark.parametrize("positive", [False, True])
 def test_glm_optimum_by_its_optimality_conditions(name, l1_ratio, positive):
@@ -155,8 +164,8 @@ def test_glm_optimum_by_its_optimality_conditions(name, l1_ratio, positive):
     datafits (positive or not) by their optimality conditions (to 1e-7,
     relative) and against L-BFGS-B on split variables (no better objective,
     the same zeros)."""
-    X, y, s = _poisson_data() if name == "poisson" else _huber_data()
-    alpha = 0.02 if name == "poisson" else 0.1
+    X, y, s = {"poisson": _poisson_data, "huber": _huber_data}.get(name, _gamma_data)()
+    alpha = 0.1 if name == "huber" else 0.02
     l1, l2 = alpha * l1_ratio, alpha * (1 - l1_ratio)
     coef, intercept, _ = _solve(name, X, y, s, l1, l2, positive)
     assert _kkt_violation(name, X, y, s, coef, intercept, l1, l2, True, positive) < (
@@ -257,6 +266,8 @@ def test_positive_without_l1_holds_the_constraint(method):
         WeightedLinearRegressor(loss="huber"),
         WeightedLinearRegressor(loss="poisson"),
         WeightedLinearRegressor(loss="poisson", penalty="l1", alpha=0.01),
+        WeightedLinearRegressor(loss="gamma"),
+        WeightedLinearRegressor(loss="gamma", solver="sgd", random_state=0),
         WeightedLinearRegressor(positive=True),
         WeightedLinearRegressor(positive=True, penalty="l1"),
         WeightedLinearRegressor(loss="huber", solver="sgd", random_state=0),
@@ -270,7 +281,7 @@ def test_positive_without_l1_holds_the_constraint(method):
         # This check fits negative targets whatever the positive_only tag
         # says, and a count loss refuses them (as PoissonRegressor would).
         {"check_regressor_multioutput": "negative targets for a count loss"}
-        if est.loss == "poisson"
+        if get_tags(est).target_tags.positive_only
         else {}
     ),
 )
@@ -307,6 +318,30 @@ def test_poisson_regressor_estimator_matches_poisson_regressor(sparse, weighted)
     )
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("alpha", [1e-3, 0.1])
+def test_gamma_reaches_gamma_regressor(weighted, alpha):
+    """Check that loss="gamma" with an L2 penalty reaches the optimum of
+    GammaRegressor(alpha), in the solver (relative objective gap <= 1e-8) and
+    through the estimator (the same weights and predictions)."""
+    X, y, s = _gamma_data()
+    s = s if weighted else np.ones_like(y)
+    coef, intercept, _ = _solve("gamma", X, y, s, 0.0, alpha)
+    reference = GammaRegressor(alpha=alpha, tol=1e-12, max_iter=10000).fit(
+        X, y, sample_weight=s
+    )
+    ours = _objective("gamma", X, y, s, coef, intercept, 0.0, alpha)
+    theirs = _objective(
+        "gamma", X, y, s, reference.coef_, reference.intercept_, 0.0, alpha
+    )
+    assert ours <= theirs * (1 + 1e-8)
+    model = WeightedLinearRegressor(loss="gamma", alpha=alpha).fit(
+        sp.csr_matrix(X), y, sample_weight=s
+    )
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-7)
+
+
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
 def test_positive_estimator_matches_elastic_net(l1_ratio):
     """Check that WeightedLinearRegressor(positive=True) has the weights and
@@ -330,6 +365,7 @@ def _exact_and_stochastic_objectives(loss, positive, solver):
         "poisson": rng.poisson(np.exp(1 + X @ coef)).astype(float),
         "huber": 3 * X @ coef + rng.standard_t(2, size=300),
         "squared_error": 3 * X @ coef + rng.normal(size=300),
+        "gamma": rng.gamma(2.0, np.exp(1 + X @ coef) / 2.0),
     }[loss]
     params = dict(loss=loss, positive=positive, penalty="l1", alpha=0.01)
     exact = WeightedLinearRegressor(**params).fit(X, y)
@@ -344,7 +380,7 @@ def _exact_and_stochastic_objectives(loss, positive, solver):
     return values, stochastic
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "huber", "poisson"])
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "poisson", "gamma"])
 @pytest.mark.parametrize("positive", [False, True])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_stochastic_solvers_reach_the_exact_objective(loss, positive, solver):

@@ -42,6 +42,7 @@ LINEAR_CONFIGS = {
     "poisson": (dict(loss="poisson"), _counts),
     "positive": (dict(positive=True), _outliers),
     "positive-poisson": (dict(loss="poisson", positive=True), _counts),
+    "gamma": (dict(loss="gamma"), lambda: (_counts()[0], _counts()[1] + 0.5)),
 }
 
 
@@ -159,6 +160,7 @@ CONFIGS = [
     MLPWeightsRegressor(
         loss="poisson", hidden_layer_sizes=(4,), max_iter=5, random_state=0
     ),
+    WeightedLinearRegressor(loss="gamma", penalty="elasticnet"),
 ]
 
 
@@ -168,7 +170,7 @@ def test_save_and_load_every_loss(model):
     """Check that save/load keeps the loss, huber_delta and positive, and the
     predictions, for linear models and networks."""
     X, y = _counts()
-    model.fit(X, y)
+    model.fit(X, y + 0.5)  # positive amounts, for the Gamma loss too
     buffer = io.BytesIO()
     sk_weights.save(model, buffer)
     loaded = sk_weights.load(io.BytesIO(buffer.getvalue()))
@@ -284,6 +286,14 @@ def test_poisson_refuses_y_outside_its_domain_before_any_work(
         np.testing.assert_array_equal(getattr(model, key), value)
 
 
+@pytest.mark.parametrize("shift", [0.0, -1.0])
+def test_gamma_refuses_y_at_or_below_zero(shift):
+    """Check that y <= 0 is refused for the Gamma loss, naming y and the loss."""
+    X, y = _counts()
+    with pytest.raises(ValueError, match="y has .* at or below 0.*loss='gamma'"):
+        WeightedLinearRegressor(loss="gamma").fit(X, y + shift)
+
+
 def test_mlp_poisson_refuses_negative_y():
     """Check that the Poisson network refuses negative targets, naming the loss."""
     X, y = _counts()
@@ -314,6 +324,7 @@ def test_huber_delta_must_be_positive(delta):
         lambda: WeightedLinearRegressor(loss="hinge"),
         lambda: WeightedLinearRegressor(loss="log_loss"),
         lambda: MLPWeightsRegressor(loss="huber"),
+        lambda: MLPWeightsRegressor(loss="gamma"),
         lambda: WeightedLinearRegressor(positive="yes"),
     ],
 )
