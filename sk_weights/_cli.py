@@ -557,8 +557,8 @@ def _add_loss_options(parser):
     parser.add_argument(
         "--loss",
         choices=sorted(regression_losses()),
-        help="loss of a regressor (default squared_error); poisson needs a "
-        "target >= 0, and predicts exp(X @ w + b)",
+        help="loss of a regressor (default squared_error); the target must "
+        "lie in the loss's range",
     )
     parser.add_argument(
         "--huber-delta", type=float, help="where the huber loss turns linear"
