@@ -334,3 +334,48 @@ def test_unknown_losses_are_refused(make):
     X, y = _outliers()
     with pytest.raises(InvalidParameterError):
         make().fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("loss", ["huber", "poisson", "gamma"])
+def test_every_loss_trains_with_dropout_and_partial_fit(loss):
+    """Check that dropout and partial_fit train every loss: the deviance
+    explained comes near that of the exact fit."""
+    X, y = _counts(n=600)
+    y = y + 0.5 if loss == "gamma" else y
+    exact = WeightedLinearRegressor(loss=loss).fit(X, y)
+    exact_d2 = 1 - exact.train_loss_ / exact.baseline_loss_
+    dropped = WeightedLinearRegressor(loss=loss, dropout=0.1, random_state=0)
+    dropped.fit(X, y)
+    streamed = WeightedLinearRegressor(loss=loss, batch_size=20, random_state=0)
+    for _ in range(5):
+        for rows in np.array_split(np.arange(len(y)), 3):
+            streamed.partial_fit(X[rows], y[rows])
+    for model in (dropped, streamed):
+        model_d2 = 1 - _data_loss(loss, X, y, model) / exact.baseline_loss_
+        assert 0.8 * exact_d2 < model_d2 <= exact_d2 + 1e-12
+
+
+def _data_loss(loss, X, y, model):
+    """The model's mean loss on (X, y), from the loss's definition."""
+    eta = X @ model.coef_ + model.intercept_
+    if loss == "huber":
+        r = np.abs(y - eta)
+        return float(np.mean(np.where(r <= 1.35, 0.5 * r**2, 1.35 * (r - 0.675))))
+    if loss == "poisson":
+        y_log_y = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+        return float(np.mean(y_log_y - y * eta - y + np.exp(eta)))
+    return float(np.mean(eta - np.log(y) + y * np.exp(-eta) - 1))
+
+
+@pytest.mark.parametrize("loss", ["poisson", "gamma"])
+def test_two_targets_are_two_independent_fits(loss):
+    """Check that a 2-D y fits one independent model per column."""
+    X, y = _counts()
+    Y = np.column_stack([y + 0.5, y[::-1] + 1.0])
+    both = WeightedLinearRegressor(loss=loss, penalty="l1", alpha=0.01).fit(X, Y)
+    for k in range(2):
+        one = WeightedLinearRegressor(loss=loss, penalty="l1", alpha=0.01)
+        one.fit(X, Y[:, k])
+        np.testing.assert_allclose(both.coef_[k], one.coef_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(both.predict(X)[:, k], one.predict(X), rtol=1e-9)
