@@ -533,12 +533,13 @@ class Explanation:
 
     # -- plots --------------------------------------------------------------
 
-    def plot(self, row=0, output=None, top=10):
+    def plot(self, row=0, output=None, top=10, image_shape=None):
         """Draw a waterfall from the baseline output to the row's output.
 
         Each bar is one feature's contribution, starting where the previous
         one ended, the largest first; the rest are summed in one bar. Bars
-        are coloured by sign.
+        are coloured by sign. With ``image_shape``, the contributions are
+        drawn as an image instead, beside the row itself.
 
         Parameters
         ----------
@@ -549,11 +550,22 @@ class Explanation:
             classifier's largest (its prediction), a regressor's first.
         top : int, default=10
             Number of features drawn as their own bar.
+        image_shape : tuple of (int, int), optional
+            When the features are the pixels of an image (the 8x8 digits),
+            draw the row's pixels and its contributions as ``image_shape``
+            images: the contributions on a diverging colour map centred on 0
+            (blue raises the output, red lowers it, as in the bars), with a colour bar.
 
         Returns
         -------
         matplotlib.figure.Figure
             The figure (not shown; call ``fig.savefig`` or display it).
+
+        Raises
+        ------
+        ValueError
+            If ``row`` is not the position of an explained row, or
+            ``image_shape`` does not hold exactly the features.
         """
         try:
             from matplotlib.figure import Figure
@@ -574,6 +586,8 @@ class Explanation:
         else:
             k = int(output)
         contributions, value, start, _ = self._of(row, k)
+        if image_shape is not None:
+            return self._plot_image(row, k, contributions, value, start, image_shape)
         order = np.argsort(-np.abs(contributions), kind="stable")
         labels = [
             f"{_plot_text(self.feature_names[j])} = {self.data[row, j]:.3g}"
@@ -618,6 +632,40 @@ class Explanation:
         low, high = ends.min(), ends.max()
         pad = 0.15 * (high - low) or 1.0
         ax.set_xlim(low - pad, high + pad)
+        return fig
+
+    def _plot_image(self, row, k, contributions, value, start, image_shape):
+        """The row's pixels and its contributions, as two images."""
+        from matplotlib.figure import Figure
+
+        n_features = contributions.size
+        shape = tuple(int(n) for n in np.ravel(image_shape))
+        if len(shape) != 2 or shape[0] * shape[1] != n_features:
+            raise ValueError(
+                f"image_shape={image_shape!r} does not hold the {n_features} "
+                f"features; pass (height, width) with height * width == "
+                f"{n_features}."
+            )
+        fig = Figure(figsize=(8.0, 4.0), layout="constrained")
+        pixels_ax, contributions_ax = fig.subplots(1, 2)
+        pixels = pixels_ax.imshow(self.data[row].reshape(shape), cmap="gray_r")
+        pixels_ax.set_title("the row's values")
+        fig.colorbar(pixels, ax=pixels_ax, shrink=0.8)
+        limit = float(np.abs(contributions).max()) or 1.0
+        image = contributions_ax.imshow(
+            contributions.reshape(shape), cmap="RdBu", vmin=-limit, vmax=limit
+        )
+        contributions_ax.set_title(
+            f"contributions to {_plot_text(self._output_label(k))}"
+        )
+        fig.colorbar(image, ax=contributions_ax, shrink=0.8, label="contribution")
+        for ax in (pixels_ax, contributions_ax):
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(
+            f"{_plot_text(self.estimator_name)}, row {_plot_text(self.index[row])}: "
+            f"baseline {start:.4g} → {value:.4g}"
+        )
         return fig
 
 

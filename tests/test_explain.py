@@ -535,6 +535,56 @@ def test_plot_is_a_waterfall_from_baseline_to_output(diabetes_model):
         explanation.plot(1)
 
 
+def test_plot_draws_image_contributions_centred_on_zero():
+    """Check the image plot of a digits row against the contributions.
+
+    The second image holds the contributions in the shape asked for, on a
+    diverging colour map whose limits are symmetric about 0, with a colour bar.
+    """
+    pytest.importorskip("matplotlib")
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    model = _network(hidden_layer_sizes=(8,), max_iter=20).fit(X[:300] / 16, y[:300])
+    explanation = explain(model, X[:2] / 16)
+    fig = explanation.plot(1, image_shape=(8, 8))
+    pixels_ax, contributions_ax = fig.axes[:2]
+    k = int(np.argmax(explanation.output[1]))  # the predicted class, by default
+    shown = contributions_ax.get_images()[0]
+    np.testing.assert_allclose(
+        shown.get_array(), explanation.contributions[1, k].reshape(8, 8)
+    )
+    np.testing.assert_allclose(
+        pixels_ax.get_images()[0].get_array(), X[1].reshape(8, 8) / 16
+    )
+    low, high = shown.get_clim()
+    assert low == -high == -np.abs(explanation.contributions[1, k]).max()
+    assert shown.get_cmap().name == "RdBu"
+    assert len(fig.axes) == 4  # two images and their colour bars
+    with pytest.raises(ValueError, match="height \\* width == 64"):
+        explanation.plot(0, image_shape=(8, 7))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_decision_function_of_a_network_is_the_logit_that_explain_explains(
+    n_classes, data
+):
+    """Check decision_function against the weights, explain and predict_proba."""
+    X, y = data["clf"]
+    keep = y < n_classes
+    X, y = X[keep], y[keep]
+    model = _network().fit(X, y)
+    scores = model.decision_function(X)
+    assert scores.shape == ((len(X),) if n_classes == 2 else (len(X), n_classes))
+    np.testing.assert_allclose(scores, _raw_output(model, X), rtol=1e-10)
+    np.testing.assert_allclose(explain(model, X[:5]).output, scores[:5], rtol=1e-10)
+    proba = model.predict_proba(X)
+    if n_classes == 2:
+        np.testing.assert_allclose(proba[:, 1], expit(scores), rtol=1e-10)
+    else:
+        np.testing.assert_allclose(proba, softmax(scores, axis=1), rtol=1e-10)
+
+
 def test_explanation_is_public():
     """Check that explain and Explanation are part of the package's API."""
     assert sk_weights.explain is explain
