@@ -67,6 +67,10 @@ ALPHA_MAX_MARGIN = 1e-10
 #: ``10**2`` to ``10**-3`` times the mean variance of the features.
 SCALE_GRID_DECADES = (2.0, -3.0)
 
+#: Colours of the labelled weights of :meth:`WeightsPath.plot`: matplotlib's
+#: ten, with black for its grey (the colour of the unlabelled weights).
+PATH_COLOURS = [f"C{k}" for k in range(7)] + ["black", "C8", "C9"]
+
 #: Rows per forward pass of :func:`mc_dropout` (bounds its working memory).
 MC_DROPOUT_BATCH = 1024
 
@@ -423,14 +427,21 @@ class WeightsPath:
         )
         flat = self._flat_coefs()
         names = self._columns()
-        labelled = set(np.argsort(-np.abs(flat[-1]))[:top])
+        # The largest weights at the weak end get a colour of their own and a
+        # legend entry; the others are drawn thin and grey, so that no two
+        # legend entries share a colour.
+        labelled = {
+            int(k): rank for rank, k in enumerate(np.argsort(-np.abs(flat[-1]))[:top])
+        }
         for k in range(flat.shape[1]):
+            rank = labelled.get(k)
             path_ax.plot(
                 self.alphas,
                 flat[:, k],
-                color=f"C{k % 10}",
-                linewidth=1.6 if k in labelled else 0.8,
-                label=_plot_text(names[k]) if k in labelled else None,
+                color="#bbbbbb" if rank is None else PATH_COLOURS[rank % 10],
+                linewidth=0.8 if rank is None else 1.6,
+                label=None if rank is None else _plot_text(names[k]),
+                zorder=1 if rank is None else 2,
             )
         path_ax.axhline(0.0, color="black", linewidth=0.6)
         path_ax.set_xscale("log")
