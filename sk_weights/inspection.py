@@ -39,13 +39,9 @@ from sk_weights._network import Workspace, forward
 from sk_weights._sklearn_compat import _num_samples, _safe_indexing, check_is_fitted
 from sk_weights._training import _dropout_masks, _mask_buffers
 from sk_weights._validation import validate_input
+from sk_weights._views import plot_text, printable, wrap
 from sk_weights.exceptions import PoorFitWarning
-from sk_weights.report import (
-    _final_model_and_names,
-    _plot_text,
-    _printable,
-    _stability_report,
-)
+from sk_weights.report import _final_model_and_names, _stability_report
 
 __all__ = [
     "Explanation",
@@ -397,7 +393,10 @@ class WeightsPath:
         never = [names[k] for k in range(flat.shape[1]) if not nonzero[:, k].any()]
         if never:
             lines.append(f"Zero all along ({len(never)}): " + ", ".join(never))
-        return "\n".join(_printable(line) for line in lines)
+        # Long lists are wrapped, so that the text fits a terminal or a page.
+        return "\n".join(
+            part for line in lines for part in wrap(printable(line), indent="  ")
+        )
 
     def plot(self, top=10):
         """Draw the classic coefficient path against alpha (log scale).
@@ -440,14 +439,14 @@ class WeightsPath:
                 flat[:, k],
                 color="#bbbbbb" if rank is None else PATH_COLOURS[rank % 10],
                 linewidth=0.8 if rank is None else 1.6,
-                label=None if rank is None else _plot_text(names[k]),
+                label=None if rank is None else plot_text(names[k]),
                 zorder=1 if rank is None else 2,
             )
         path_ax.axhline(0.0, color="black", linewidth=0.6)
         path_ax.set_xscale("log")
         path_ax.invert_xaxis()  # strong penalty (all zero) on the left
         path_ax.set_ylabel("weight")
-        path_ax.set_title(_plot_text(f"Weights path: {self.estimator}"))
+        path_ax.set_title(plot_text(f"Weights path: {self.estimator}"))
         path_ax.legend(loc="upper left", fontsize="small", ncols=2)
         count_ax.step(self.alphas, self.n_nonzero, where="mid", color="black")
         count_ax.set_ylabel("nonzero weights")
