@@ -34,6 +34,8 @@ CSS = (
     "border-bottom:1px solid #ddd;text-align:right}"
     ".sk-weights-report td.heat{padding:0;width:1.4em;min-width:1.4em;"
     "border:1px solid #fff}"
+    ".sk-weights-report td.num{padding:2px 5px;white-space:nowrap;"
+    "font-variant-numeric:tabular-nums}"
     ".sk-weights-report img{max-width:100%}"
 )
 
@@ -69,6 +71,27 @@ def format_weight(weight):
     if isinstance(weight, dict):
         return ", ".join(f"{label}: {format_number(w)}" for label, w in weight.items())
     return format_number(weight)
+
+
+def table_decimals(limit):
+    """Decimals that give the largest magnitude ``limit`` three significant digits."""
+    if not limit > 0:
+        return 2
+    return int(max(0, 2 - np.floor(np.log10(limit))))
+
+
+def format_fixed(value, decimals):
+    """A signed number with ``decimals`` decimals, for columns that align.
+
+    An exact zero is "0"; a weight that rounds to zero but is not zero keeps
+    its decimals and drops its sign ("0.00"), so the two stay apart.
+    """
+    if value == 0:
+        return "0"
+    text = f"{value:+.{decimals}f}"
+    if float(text) == 0:
+        return text[1:]
+    return text
 
 
 def format_value(value):
@@ -128,23 +151,25 @@ def heat_colour(value, limit):
 def weight_cells(values, limit, numbers=True):
     """HTML cells for one row of per-output weights, shaded by value.
 
-    With ``numbers``, each cell shows its weight on a light shade; otherwise
-    the cells are a heatmap whose values show on hover.
+    With ``numbers``, each cell shows its weight (fixed decimals, three
+    significant digits at ``limit``) on a light shade; otherwise the cells are
+    a heatmap. Either way the full value shows on hover.
     """
+    decimals = table_decimals(limit)
     cells = []
     for value in values:
         # Under a number the shade goes to half strength, so the text stays
         # readable.
         colour = heat_colour(value, 2 * limit if numbers else limit)
+        title = escape_html(format_number(value))
         if numbers:
             cells.append(
-                f'<td style="background:{colour}">{escape_html(format_number(value))}'
-                "</td>"
+                f'<td class="num" style="background:{colour}" title="{title}">'
+                f"{format_fixed(value, decimals)}</td>"
             )
         else:
             cells.append(
-                f'<td class="heat" style="background:{colour}" '
-                f'title="{escape_html(format_number(value))}"></td>'
+                f'<td class="heat" style="background:{colour}" title="{title}"></td>'
             )
     return "".join(cells)
 

@@ -42,6 +42,7 @@ from sk_weights._views import (
     MAX_OUTPUT_COLUMNS,
     colour_bar,
     escape_html,
+    format_fixed,
     format_number,
     format_value,
     format_weight,
@@ -51,6 +52,7 @@ from sk_weights._views import (
     sign_colour,
     sign_legend,
     symmetric_limit,
+    table_decimals,
     weight_cells,
     wrap,
 )
@@ -1426,13 +1428,9 @@ def _weight_columns(rows, outputs):
     labels = outputs["labels"]
     if not 1 < len(labels) <= MAX_OUTPUT_COLUMNS:
         return None
-    cells = [
-        [
-            format_number(float(f"{w:.3g}"))
-            for w in _weight_vector(row["weight"], labels)
-        ]
-        for row in rows
-    ]
+    vectors = [_weight_vector(row["weight"], labels) for row in rows]
+    decimals = table_decimals(symmetric_limit(vectors))
+    cells = [[format_fixed(w, decimals) for w in vector] for vector in vectors]
     widths = [
         1 + max([len(printable(label))] + [len(row[k]) for row in cells])
         for k, label in enumerate(labels)

@@ -452,13 +452,16 @@ def test_per_class_weights_take_one_column_each():
     names = ["sl", "sw", "pl", "pw"]
     report = weights_report(model, feature_names=names)
     effective = model.coef_  # (classes, features)
+    # Fixed decimals: three significant digits for the largest weight.
+    decimals = 2 - int(np.floor(np.log10(np.abs(effective).max())))
+    rounding = 0.51 * 10.0**-decimals
     text = str(report).splitlines()
     heading = next(line for line in text if "← weight per class" in line)
     assert heading.split()[:3] == ["0", "1", "2"]
     for j, name in enumerate(names):
         line = next(line for line in text if f". {name} " in line)
         numbers = [float(cell) for cell in line.split()[-3:]]
-        np.testing.assert_allclose(numbers, effective[:, j], rtol=6e-3, atol=1e-12)
+        np.testing.assert_allclose(numbers, effective[:, j], rtol=0, atol=rounding)
     page = report.to_html(full_page=False)
     assert (
         "".join(f'<th title="weight for class {k}">{k}</th>' for k in range(3)) in page
@@ -466,8 +469,9 @@ def test_per_class_weights_take_one_column_each():
     for j, name in enumerate(names):
         cells = _cells(page, name)[4:7]
         np.testing.assert_allclose(
-            [float(c) for c in cells], effective[:, j], rtol=6e-4, atol=1e-12
+            [float(c) for c in cells], effective[:, j], rtol=0, atol=rounding
         )
+        assert f'title="{effective[0, j]:+.4g}"' in page  # the full value on hover
     frame = report.to_frame()
     np.testing.assert_allclose(
         frame.loc[names, ["weight_0", "weight_1", "weight_2"]].to_numpy(),
