@@ -7,14 +7,13 @@ tanh network's gradient written out by hand, and the models' own outputs.
 """
 
 import copy
-import subprocess
-import sys
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import run_command_line
 from scipy.special import expit, softmax
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import (
@@ -600,16 +599,6 @@ def _tiny():
 # -- the command line ------------------------------------------------------------------
 
 
-def _run(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "sk_weights", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, diabetes_model):
     """A saved linear model and its data as CSV (with the target column)."""
@@ -622,7 +611,7 @@ def saved(tmp_path_factory, diabetes_model):
 
 def test_command_line_explains_chosen_rows(saved, diabetes_model):
     """Check ``explain MODEL DATA --rows --html``: the rows' text and an HTML file."""
-    result = _run(
+    result = run_command_line(
         "explain",
         "model.npz",
         "diabetes.csv",
@@ -649,7 +638,7 @@ def test_command_line_explains_chosen_rows(saved, diabetes_model):
 )
 def test_command_line_errors_are_one_line(saved, args, message):
     """Check that a bad row ends with status 2 and one line on stderr."""
-    result = _run("explain", "model.npz", "diabetes.csv", *args, cwd=saved)
+    result = run_command_line("explain", "model.npz", "diabetes.csv", *args, cwd=saved)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
@@ -661,7 +650,7 @@ def test_command_line_needs_the_models_columns(saved):
     pd.read_csv(saved / "diabetes.csv").drop(columns="bmi").to_csv(
         saved / "no_bmi.csv", index=False
     )
-    result = _run("explain", "model.npz", "no_bmi.csv", cwd=saved)
+    result = run_command_line("explain", "model.npz", "no_bmi.csv", cwd=saved)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "sk-weights explain: error: no_bmi.csv lacks the model's feature "

@@ -2,8 +2,6 @@
 
 import json
 import re
-import subprocess
-import sys
 import tracemalloc
 import warnings
 
@@ -11,9 +9,10 @@ import matplotlib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import iris_data, run_command_line
 from matplotlib.collections import LineCollection
 from sklearn.base import clone, is_classifier
-from sklearn.datasets import load_diabetes, load_iris, load_wine, make_regression
+from sklearn.datasets import load_diabetes, load_wine, make_regression
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge, enet_path
@@ -49,9 +48,7 @@ def regression_data():
     return StandardScaler().fit_transform(X), y
 
 
-def classification_data():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+classification_data = iris_data
 
 
 def binary_data():
@@ -677,23 +674,6 @@ def test_mc_dropout_needs_dropout_and_an_estimator_of_the_package():
 # -- the command line ---------------------------------------------------------
 
 
-def _run(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "sk_weights", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
-@pytest.fixture
-def diabetes_csv(tmp_path):
-    X, y = load_diabetes(return_X_y=True, as_frame=True)
-    X.assign(target=y).to_csv(tmp_path / "diabetes.csv", index=False)
-    return tmp_path
-
-
 def test_cli_report_with_stability(diabetes_csv):
     """Check report MODEL --stability DATA --target COL end to end."""
     X, y = load_diabetes(return_X_y=True, as_frame=True)
@@ -701,7 +681,7 @@ def test_cli_report_with_stability(diabetes_csv):
         WeightedLinearRegressor(penalty="l1", alpha=0.5).fit(X, y),
         diabetes_csv / "m.npz",
     )
-    result = _run(
+    result = run_command_line(
         "report",
         "m.npz",
         "--stability",
@@ -723,7 +703,7 @@ def test_cli_report_with_stability(diabetes_csv):
 
 def test_cli_path_prints_and_draws_the_path(diabetes_csv):
     """Check path DATA --target COL --html end to end."""
-    result = _run(
+    result = run_command_line(
         "path",
         "diabetes.csv",
         "--target",
@@ -762,7 +742,7 @@ def test_cli_failures_are_one_line(diabetes_csv, args, message):
     """Check exit status 2 and exactly one stderr line for a bad command."""
     X, y = load_diabetes(return_X_y=True, as_frame=True)
     save(WeightedLinearRegressor().fit(X, y), diabetes_csv / "m.npz")
-    result = _run(*args, cwd=diabetes_csv)
+    result = run_command_line(*args, cwd=diabetes_csv)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
