@@ -8,6 +8,7 @@ helpers, so that a weight looks the same wherever it is shown.
 
 import html
 import io
+import re
 import textwrap
 
 import numpy as np
@@ -102,18 +103,30 @@ def format_value(value):
 
 
 def wrap(line, width=LINE_WIDTH, indent="    "):
-    """Split a long line at spaces; the continuation lines are indented."""
+    """Split a long line; the continuation lines are indented.
+
+    A list (items joined by ", ") is split only between its items, so that
+    an item ("s4 50 %", "x0 (0.187)") stays on one line; other text at spaces.
+    """
     if len(line) <= width:
         return [line]
-    lead = line[: len(line) - len(line.lstrip(" "))]
-    return textwrap.wrap(
-        line,
-        width=width,
-        initial_indent="",
-        subsequent_indent=lead + indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    lead = line[: len(line) - len(line.lstrip(" "))] + indent
+    if ", " not in line:
+        return textwrap.wrap(
+            line,
+            width=width,
+            subsequent_indent=lead,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    lines, current = [], ""
+    for piece in re.split(r"(?<=,) ", line):
+        candidate = f"{current} {piece}" if current else piece
+        if current and len(candidate) > width:
+            lines.append(current)
+            candidate = lead + piece
+        current = candidate
+    return lines + [current]
 
 
 def sign_colour(weight):
