@@ -102,16 +102,18 @@ def format_value(value):
     return str(value)
 
 
-def wrap(line, width=LINE_WIDTH, indent="    "):
+def wrap(line, width=LINE_WIDTH, indent="    ", items=False):
     """Split a long line; the continuation lines are indented.
 
-    A list (items joined by ", ") is split only between its items, so that
-    an item ("s4 50 %", "x0 (0.187)") stays on one line; other text at spaces.
+    With ``items``, the line is a list (items joined by ", ", after a heading
+    that ends in ":"), split between its items, so that an item ("s4 50 %",
+    "x0 (0.187)") stays on one line. Other text, and an item too long for a
+    line, is split at spaces.
     """
     if len(line) <= width:
         return [line]
     lead = line[: len(line) - len(line.lstrip(" "))] + indent
-    if ", " not in line:
+    if not items:
         return textwrap.wrap(
             line,
             width=width,
@@ -119,14 +121,34 @@ def wrap(line, width=LINE_WIDTH, indent="    "):
             break_long_words=False,
             break_on_hyphens=False,
         )
+    # The heading (up to the first ": ") is one piece, then each item.
+    head, colon, rest = line.partition(": ")
+    pieces = [head + ":"] if colon else []
+    pieces += re.split(r"(?<=,) ", rest if colon else line)
     lines, current = [], ""
-    for piece in re.split(r"(?<=,) ", line):
+    for piece in pieces:
         candidate = f"{current} {piece}" if current else piece
         if current and len(candidate) > width:
             lines.append(current)
             candidate = lead + piece
         current = candidate
-    return lines + [current]
+    lines.append(current)
+    # An item longer than a line on its own is split at its spaces.
+    return [
+        part
+        for text in lines
+        for part in (
+            [text]
+            if len(text) <= width
+            else textwrap.wrap(
+                text,
+                width=width,
+                subsequent_indent=lead,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    ]
 
 
 def sign_colour(weight):

@@ -393,9 +393,12 @@ class WeightsPath:
         never = [names[k] for k in range(flat.shape[1]) if not nonzero[:, k].any()]
         if never:
             lines.append(f"Zero all along ({len(never)}): " + ", ".join(never))
-        # Long lists are wrapped, so that the text fits a terminal or a page.
+        # Long lines are wrapped, so that the text fits a terminal or a page;
+        # the lists (from the third line on) between their items.
         return "\n".join(
-            part for line in lines for part in wrap(printable(line), indent="  ")
+            part
+            for k, line in enumerate(lines)
+            for part in wrap(printable(line), indent="  ", items=k > 1)
         )
 
     def plot(self, top=10):

@@ -394,12 +394,16 @@ class WeightsReport:
                 if data["kind"] == "network"
                 else "Weights set to exactly zero"
             )
-            lines.extend(wrap(f"{what} ({len(zeros)}): " + ", ".join(zeros)))
+            lines.extend(
+                wrap(f"{what} ({len(zeros)}): " + ", ".join(zeros), items=True)
+            )
         if data["kind"] == "linear":
             for entry in data["intercepts"]:
                 value = _labelled(entry, outputs)
                 per = f" per {outputs['kind']} —" if isinstance(value, dict) else ":"
-                lines.extend(wrap(f"{entry['name']}{per} {format_weight(value)}"))
+                lines.extend(
+                    wrap(f"{entry['name']}{per} {format_weight(value)}", items=True)
+                )
         lines.append("")
         lines.append("Layers:")
         lines.append(
@@ -1345,6 +1349,7 @@ def _directions_lines(data):
                 f"  {outputs['kind']} {printable(label):<{width}s}: "
                 f"{text or 'all zero'}",
                 indent=" " * (len(outputs["kind"]) + width + 2),
+                items=True,
             )
         )
     return lines
@@ -1404,7 +1409,8 @@ def _stability_lines(data):
                     f"{row['name']} {_percent(row['selection_frequency'])}"
                     for row in shown
                 )
-                + (f", and {more} more" if more else "")
+                + (f", and {more} more" if more else ""),
+                items=True,
             )
         )
     return lines
