@@ -71,6 +71,6 @@ network = MLPWeightsClassifier(
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
-    network_path = weights_path(network, Xi, yi, alphas=np.logspace(-1, -4, 10))
+    network_path = weights_path(network, Xi, yi, alphas=np.logspace(0, -4, 13))
 print(network_path)
 fig_network = network_path.plot(top=6)
