@@ -8,7 +8,9 @@ functions, imported by the modules that use them (``from conftest import
 exists.
 """
 
+import contextlib
 import functools
+import io
 import os
 import subprocess
 import sys
@@ -67,7 +69,10 @@ def enet_objective(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None):
 
 
 def run_command_line(*args, cwd, timeout=120):
-    """Run ``python -m sk_weights ARGS`` in ``cwd``; return the completed process."""
+    """Run ``python -m sk_weights ARGS`` in ``cwd``; return the completed process.
+
+    A new process: for exit codes, encodings and what a user's shell sees.
+    """
     return subprocess.run(
         [sys.executable, "-m", "sk_weights", *args],
         capture_output=True,
@@ -75,6 +80,38 @@ def run_command_line(*args, cwd, timeout=120):
         cwd=cwd,
         timeout=timeout,
     )
+
+
+def run_main(*args, cwd):
+    """Run the command line's ``main(ARGS)`` in this process, in ``cwd``.
+
+    Returns what :func:`run_command_line` returns (``returncode``, ``stdout``,
+    ``stderr``), without the second or so that starting Python and importing
+    scikit-learn cost a new process.
+    """
+    from sk_weights._cli import main
+
+    streams = [io.TextIOWrapper(io.BytesIO(), encoding="utf-8") for _ in range(2)]
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with (
+            contextlib.redirect_stdout(streams[0]),
+            contextlib.redirect_stderr(streams[1]),
+        ):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's errors
+                code = exc.code
+    finally:
+        os.chdir(previous)
+    out, err = (_read(stream) for stream in streams)
+    return subprocess.CompletedProcess(list(args), code or 0, out, err)
+
+
+def _read(stream):
+    stream.flush()
+    return stream.buffer.getvalue().decode("utf-8")
 
 
 @pytest.fixture

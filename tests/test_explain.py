@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import run_command_line
+from conftest import run_command_line, run_main
 from scipy.special import expit, softmax
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import (
@@ -611,7 +611,7 @@ def saved(tmp_path_factory, diabetes_model):
 
 def test_command_line_explains_chosen_rows(saved, diabetes_model):
     """Check ``explain MODEL DATA --rows --html``: the rows' text and an HTML file."""
-    result = run_command_line(
+    result = run_main(
         "explain",
         "model.npz",
         "diabetes.csv",
@@ -650,7 +650,7 @@ def test_command_line_needs_the_models_columns(saved):
     pd.read_csv(saved / "diabetes.csv").drop(columns="bmi").to_csv(
         saved / "no_bmi.csv", index=False
     )
-    result = run_command_line("explain", "model.npz", "no_bmi.csv", cwd=saved)
+    result = run_main("explain", "model.npz", "no_bmi.csv", cwd=saved)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "sk-weights explain: error: no_bmi.csv lacks the model's feature "

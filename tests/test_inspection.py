@@ -9,7 +9,7 @@ import matplotlib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import iris_data, run_command_line
+from conftest import iris_data, run_command_line, run_main
 from matplotlib.collections import LineCollection
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_diabetes, load_wine, make_regression
@@ -681,7 +681,7 @@ def test_cli_report_with_stability(diabetes_csv):
         WeightedLinearRegressor(penalty="l1", alpha=0.5).fit(X, y),
         diabetes_csv / "m.npz",
     )
-    result = run_command_line(
+    result = run_main(
         "report",
         "m.npz",
         "--stability",
@@ -703,7 +703,7 @@ def test_cli_report_with_stability(diabetes_csv):
 
 def test_cli_path_prints_and_draws_the_path(diabetes_csv):
     """Check path DATA --target COL --html end to end."""
-    result = run_command_line(
+    result = run_main(
         "path",
         "diabetes.csv",
         "--target",
