@@ -1,9 +1,10 @@
 """Presentation: how weights and numbers are written, in text, HTML and plots.
 
 The report (:mod:`sk_weights.report`), the explanations
-(:mod:`sk_weights._explain`), the path (:mod:`sk_weights.inspection`) and the
-command line compute their content elsewhere and render it with these
-helpers, so that a weight looks the same wherever it is shown.
+(:mod:`sk_weights._explain`) and the path (:mod:`sk_weights.inspection`)
+compute their content elsewhere and render it with these helpers, so that a
+weight looks the same wherever it is shown; the command line's pages take
+their style, :data:`CSS`, from here too.
 """
 
 import html
