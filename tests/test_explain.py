@@ -559,6 +559,7 @@ def test_plot_draws_image_contributions_centred_on_zero():
     low, high = shown.get_clim()
     assert low == -high == -np.abs(explanation.contributions[1, k]).max()
     assert shown.get_cmap().name == "RdBu"
+    assert shown.colorbar is not None
     assert len(fig.axes) == 4  # two images and their colour bars
     with pytest.raises(ValueError, match="height \\* width == 64"):
         explanation.plot(0, image_shape=(8, 7))

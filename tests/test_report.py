@@ -424,15 +424,19 @@ def test_small_models_get_no_weight_histogram():
 def test_image_panels_have_colour_bars_centred_on_zero():
     """Check the colour bars of the image panels and the symmetric weight scale."""
     model = small_digits_network()
-    fig = weights_report(model).plot(image_shape=(8, 8))
-    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
-    # The class-by-feature map, the importance image and the weight images.
-    assert len(bars) == 3
-    assert any(ax.get_ylabel() == "weight" for ax in bars)
+    panels = titled(weights_report(model).plot(image_shape=(8, 8)))
+    assert panels["importance"].images[0].colorbar is not None
+    # One colour bar for the ten class images, which share their scale.
+    last = panels["class 9"].images[0]
+    assert last.colorbar is not None
+    assert last.colorbar.ax.get_ylabel() == "weight"
+    map_ = panels["Weights per class (effective, coef_)"].images[0]
+    assert map_.colorbar is not None
     limit = np.abs(model.coefs_[0] @ model.coefs_[1]).max()
-    image = titled(fig)["class 3"].images[0]
-    assert image.get_clim() == pytest.approx((-limit, limit))
-    assert image.get_cmap().name == "RdBu"
+    for k in range(10):
+        image = panels[f"class {k}"].images[0]
+        assert image.get_clim() == pytest.approx((-limit, limit))
+        assert image.get_cmap().name == "RdBu"
 
 
 def _cells(html_text, row_name):
