@@ -364,10 +364,9 @@ class WeightsReport:
                 f"{printable(label):>{size}s}"
                 for label, size in zip(outputs["labels"], columns[1])
             )
-            lines.append(
-                f"  {'':>3s}  {'':<{width}s} {'':>6s} {'':<{bar_width}s}  "
-                f"{cells}  ← weight per {outputs['kind']}".rstrip()
-            )
+            # Right-aligned over the rows' rank, name, importance and bar.
+            what = f"weight per {outputs['kind']}:"
+            lines.append(f"{what:>{width + bar_width + 17}s}{cells}")
         for k, (name, row) in enumerate(zip(names, shown)):
             bar = "█" * round(bar_width * row["importance"] / top)
             weight = f"  w = {format_weight(row['weight'])}" if single else ""
