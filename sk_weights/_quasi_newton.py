@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
-from sk_weights._losses import OUTPUT_ACTIVATIONS
+from sk_weights._datafits import as_datafit
 from sk_weights._network import (
     Workspace,
     loss_and_gradient,
@@ -39,8 +39,11 @@ class QuasiNewtonConfig:
 
     Parameters
     ----------
-    activation, loss : str
-        Hidden activation and loss (see ``_activations`` and ``_losses``).
+    activation : str
+        Hidden activation (see ``_activations``).
+    loss : Datafit or str
+        The loss (see ``_datafits``; a name is looked up there): it fixes the
+        output activation.
     penalty : ElasticNetPenalty
         Penalty on the weight matrices.
     max_iter : int
@@ -67,6 +70,10 @@ class QuasiNewtonConfig:
     tol: float
     ftol: float = None
     verbose: bool = False
+
+    def __post_init__(self):
+        # A loss given by its name is the registry's datafit of that name.
+        object.__setattr__(self, "loss", as_datafit(self.loss))
 
 
 @dataclass
@@ -352,7 +359,7 @@ def _check_finite(theta, layout, X, config):
     else:
         coefs, intercepts = layout.unpack(theta)
         output = predict(
-            coefs, intercepts, X, config.activation, OUTPUT_ACTIVATIONS[config.loss]
+            coefs, intercepts, X, config.activation, config.loss.output_activation
         )
         if not np.isfinite(output).all():
             what = "the trained weights overflow the network's outputs"
