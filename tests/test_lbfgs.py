@@ -14,7 +14,7 @@ from sklearn.datasets import (
     make_friedman1,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, PoissonRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
@@ -542,3 +542,29 @@ def test_lbfgs_model_saves_and_files_without_max_fun_load(tmp_path):
     old = sk_weights.load(io.BytesIO(buffer.getvalue()))
     assert old.max_fun == 15000 and old.solver == "adam"
     np.testing.assert_array_equal(old.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01])
+def test_lbfgs_poisson_network_without_hidden_layer_is_poisson_regression(alpha):
+    """Check that a Poisson network with no hidden layer reaches PoissonRegressor.
+
+    With the log link and half the Poisson deviance it is a Poisson GLM; at
+    ``penalty="l2"`` the objective is that of ``PoissonRegressor(alpha)``.
+    """
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = rng.poisson(np.exp(X @ np.array([0.5, -0.3, 0.0]) + 1.0))
+    reference = PoissonRegressor(alpha=alpha, tol=1e-12, max_iter=1000).fit(X, y)
+    model = MLPWeightsRegressor(
+        hidden_layer_sizes=(),
+        loss="poisson",
+        solver="lbfgs",
+        alpha=alpha,
+        tol=1e-9,
+        max_iter=1000,
+        random_state=0,
+    ).fit(X, y)
+    assert model.stop_reason_ == "converged"
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+    np.testing.assert_allclose(model.intercepts_[0][0], reference.intercept_, atol=1e-6)
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-5)
