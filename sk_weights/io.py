@@ -399,11 +399,11 @@ def load(file, *, max_bytes=MAX_BYTES):
         raise ValueError(str(exc)) from exc.__cause__
 
 
-def _too_large(declared, max_bytes):
+def _too_large(declared, max_bytes, what="its arrays and header"):
     raise ValueError(
-        f"The model file declares {declared:,} bytes of arrays and header, more "
-        f"than max_bytes={max_bytes:,}; if you trust the file and have the "
-        "memory, load it with a larger max_bytes."
+        f"The model file declares {declared:,} bytes for {what}, more than "
+        f"max_bytes={max_bytes:,}; if you trust the file and have the memory, "
+        "load it with a larger max_bytes."
     )
 
 
@@ -443,7 +443,7 @@ def _load_archive(handle, max_bytes):
         infos = _check_directory(archive)
         header_info = infos[_member_name(_HEADER_KEY)]
         if header_info.file_size > max_bytes:
-            _too_large(header_info.file_size, max_bytes)
+            _too_large(header_info.file_size, max_bytes, "its header alone")
         header = _read_header(archive, header_info)
         plan = _Plan(infos, header_info.file_size)
         if header["class"] == "Pipeline":

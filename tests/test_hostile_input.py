@@ -170,9 +170,7 @@ def test_sizes_within_the_budget_run(diabetes_models):
         (lambda m, X, y: _report([[m, m], [m]]), TypeError, "item 0 is a list"),
     ],
 )
-def test_arguments_of_the_wrong_type_are_refused(
-    diabetes_models, call, error, message
-):
+def test_arguments_of_the_wrong_type_are_refused(diabetes_models, call, error, message):
     """Check scalars for sequences, floats and booleans for counts, nested lists."""
     X, y, linear, _ = diabetes_models
     with pytest.raises(error, match=message):

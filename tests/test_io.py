@@ -1759,9 +1759,7 @@ def test_class_weight_for_a_class_the_model_lacks_is_refused(cls):
     buffer = io.BytesIO()
     sk_weights.save(model, buffer)
     header, members = _members(buffer.getvalue())
-    assert sk_weights.load(io.BytesIO(_write(header, members))).class_weight == {
-        0: 2.0
-    }
+    assert sk_weights.load(io.BytesIO(_write(header, members))).class_weight == {0: 2.0}
     with pytest.raises(ValueError, match="not classes"):
         cls(class_weight={7: 2.0}).fit(X, y)
     entry = header["params"]["class_weight"]
