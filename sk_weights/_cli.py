@@ -107,7 +107,8 @@ def main(argv=None):
     Returns
     -------
     int
-        The exit status: 0 on success, 2 on any failure (130 if interrupted).
+        The exit status: 0 on success, 2 on any failure, 130 if interrupted,
+        141 if stdout was closed early (``| head``).
     """
     _tolerant_stdout()
     parser = _parser()
