@@ -67,8 +67,11 @@ def _assert_fails_in_one_line(result, message):
     assert message in lines[0], lines[0]
 
 
-def test_demo_prints_both_reports_and_writes_html(workdir, capsys):
-    """Check that demo trains both models, prints their reports and writes the HTML."""
+def test_demo_prints_both_reports_and_writes_html(workdir, capsys, no_pandas):
+    """Check that demo trains both models, prints their reports and writes the HTML.
+
+    pandas is hidden: the demo needs the core dependencies only.
+    """
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "WeightedLinearRegressor — learned weights" in out
@@ -621,14 +624,6 @@ def test_without_pandas_the_csv_names_are_kept(tmp_path, run, no_pandas):
     code, out, err = run("path", "d.csv", "--target", "target", "--n-alphas", "5")
     assert code == 0 and "warning" not in err and "error" not in err, err
     assert "bmi" in out and " x2 " not in out
-
-
-def test_demo_needs_no_pandas(tmp_path, run, no_pandas):
-    """Check that the demo runs with pandas unavailable (core dependencies only)."""
-    code, out, err = run("demo", "--out", "demo")
-    assert code == 0, err
-    assert "bmi" in out and "pixel_" in out
-    assert (tmp_path / "demo" / "report.html").exists()
 
 
 # -- what is read is bounded --------------------------------------------------------
