@@ -9,16 +9,17 @@ process shows: the exit status seen by a shell, Ctrl-C, a closed pipe and the
 terminal's encoding.
 """
 
+import csv
 import importlib.abc
 import io
 import os
 import signal
 import subprocess
 import sys
+import warnings
 import zipfile
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.model_selection import train_test_split
@@ -35,12 +36,39 @@ from sk_weights._cli import main
 def workdir(tmp_path, monkeypatch):
     """A temporary current folder holding a regression and a classification CSV."""
     monkeypatch.chdir(tmp_path)
-    X, y = load_diabetes(return_X_y=True, as_frame=True)
-    X.assign(target=y).to_csv(tmp_path / "diabetes.csv", index=False)
-    X, y = load_iris(return_X_y=True, as_frame=True)
-    species = np.array(["setosa", "versicolor", "virginica"])[y]
-    X.assign(species=species).to_csv(tmp_path / "iris.csv", index=False)
+    diabetes = load_diabetes()
+    _write_rows(
+        tmp_path / "diabetes.csv",
+        [*diabetes.feature_names, "target"],
+        np.column_stack([diabetes.data, diabetes.target]).tolist(),
+    )
+    iris = load_iris()
+    species = np.array(["setosa", "versicolor", "virginica"])[iris.target]
+    _write_rows(
+        tmp_path / "iris.csv",
+        [*iris.feature_names, "species"],
+        [[*map(float, x), label] for x, label in zip(iris.data, species)],
+    )
     return tmp_path
+
+
+def _write_rows(path, header, rows):
+    """Write a CSV file with the csv module (no pandas needed)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _score(model, X, y):
+    """The model's score on an array, in the CSV's column order.
+
+    The model keeps the CSV's column names; scikit-learn warns that an array
+    has none, which is expected here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature")
+        return model.score(X, y)
 
 
 @pytest.fixture
@@ -296,8 +324,7 @@ def test_numeric_labels_stay_numeric(tmp_path, run):
     model = load(tmp_path / "m.npz")
     assert model.classes_.dtype.kind == "i"
     np.testing.assert_array_equal(model.classes_, [0, 1, 2])
-    frame = pd.DataFrame(X, columns=["a", "b"])
-    assert model.score(frame, y) > 0.5  # numeric y: no "Mix of label input types"
+    assert _score(model, X, y) > 0.5  # numeric y: no "Mix of label input types"
 
 
 def _printed_score(out, which):
@@ -324,10 +351,9 @@ def test_fit_prints_training_and_held_out_scores(model, tmp_path, run):
     result = run("fit", "data.csv", "--target", "y", *options, "--out", "m.npz")
     assert result[0] == 0, result[2]
     fitted = load(tmp_path / "m.npz")
-    frame = pd.DataFrame(X, columns=["a", "b"])
     target = y if model == "mlp" else y.astype(float)
     X_train, X_test, y_train, y_test = train_test_split(
-        frame,
+        X,
         target,
         test_size=15,
         random_state=7,
@@ -336,10 +362,10 @@ def test_fit_prints_training_and_held_out_scores(model, tmp_path, run):
     metric = "accuracy" if model == "mlp" else "R²"
     assert len(y_test) == 15  # ceil(0.3 * 50)
     assert _printed_score(result[1], f"Training {metric}") == pytest.approx(
-        fitted.score(X_train, y_train), abs=1e-4
+        _score(fitted, X_train, y_train), abs=1e-4
     )
     assert _printed_score(result[1], f"Held-out {metric}") == pytest.approx(
-        fitted.score(X_test, y_test), abs=1e-4
+        _score(fitted, X_test, y_test), abs=1e-4
     )
     assert f"({len(y_test)} rows, --test-size 0.3)" in result[1]
 
@@ -506,8 +532,7 @@ def test_report_escapes_control_characters_in_names(tmp_path, run):
     """
     X, y = _small_table()
     names = ("a\x1b[31mRED", "b\nFAKE LINE", "y")
-    frame = pd.DataFrame({names[0]: X[:, 0], names[1]: X[:, 1], "y": y})
-    frame.to_csv(tmp_path / "data.csv", index=False)
+    _write_rows(tmp_path / "data.csv", names, np.column_stack([X, y]).tolist())
     fitted = run(
         "fit",
         "data.csv",
