@@ -621,6 +621,15 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
                 f"by tol={self.tol} (stop_reason_={self.stop_reason_!r}): raise "
                 "n_iter_no_change or lower tol"
             )
+        elif self._solver_name() == "lbfgs":
+            # A converged quasi-Newton run on a network's non-convex objective
+            # can stop at a poor stationary point (relu units dead on every
+            # sample, saturated units on features far from zero).
+            causes.append(
+                "lbfgs converged to a poor stationary point of the network's "
+                "objective: centre and scale the features (e.g. StandardScaler), "
+                "or try another random_state or activation='tanh'"
+            )
         message += " Likely causes, first the most likely: " + "; ".join(causes) + "."
         return message
 

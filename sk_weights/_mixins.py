@@ -23,12 +23,15 @@ the family mixin stands left of the task mixin, so that its hooks (e.g.
 ``_fitted_attributes``) can extend the task's through ``super()``.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
@@ -48,20 +51,121 @@ from sk_weights._network import (
     init_parameters,
     predict,
 )
+from sk_weights._quasi_newton import QuasiNewtonConfig, minimize_lbfgs
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
-from sk_weights._training import TrainingRecord
+from sk_weights._training import TrainingRecord, TrainingResult, record_run
 from sk_weights._validation import validate_input
 
 #: A classifier's losses: one logistic output per class pair or label, or a softmax.
 _BINARY, _MULTINOMIAL = DATAFITS["binary_log_loss"](), DATAFITS["log_loss"]()
+
+#: Solvers that use the whole data at every step: no partial_fit with them.
+FULL_BATCH_ONLY_SOLVERS = ("lbfgs",)
+
+
+def _learns_in_chunks(estimator):
+    """Whether ``partial_fit`` is available: not with a full-batch-only solver.
+
+    Raises AttributeError (which ``available_if`` turns into a missing
+    attribute, as scikit-learn's lbfgs networks have no ``partial_fit``) with
+    the reason and the cure.
+    """
+    solver = getattr(estimator, "solver", None)
+    if solver in FULL_BATCH_ONLY_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is not available with solver={solver!r}, which uses "
+            "the whole data at every step; use solver='adam' or 'sgd' to learn "
+            "from data in chunks."
+        )
+    return True
 
 
 class NetworkMixin(BaseWeightsEstimator):
     """A feed-forward network: ``hidden_layer_sizes``, ``activation``, ``dropout``."""
 
     def _solver_name(self, partial=False):
-        """The optimiser to train with (the same for fit and partial_fit)."""
+        """The solver to train with (the same for fit and partial_fit).
+
+        ``"lbfgs"`` takes the whole batch at every step: dropout, a random
+        mask per step, and early stopping, a held-out share watched epoch by
+        epoch, have no place in it.
+        """
+        if self.solver == "lbfgs":
+            dropping = any(
+                r > 0 for r in self._dropout_rates(len(self._hidden_sizes()))
+            )
+            if dropping or self.early_stopping:
+                raise ValueError(
+                    "solver='lbfgs' trains on the whole data at every step and "
+                    "supports neither dropout nor early stopping (got "
+                    f"dropout={self.dropout!r}, early_stopping="
+                    f"{self.early_stopping!r}): set dropout=0 and "
+                    "early_stopping=False, or use solver='adam' or 'sgd'."
+                )
         return self.solver
+
+    def _solve_full_batch(self, data, layout, start):
+        """Train by L-BFGS-B on the whole batch (``solver="lbfgs"``).
+
+        A new fit starts from Glorot's initialisation, a warm start from the
+        fitted weights; the curves of a warm start extend the earlier ones.
+        """
+        dtype = data.X.dtype
+        if start is None:
+            theta = self._initial_parameters(layout, self._rng(False, False), dtype)
+        else:
+            theta = start.astype(dtype)
+        config = QuasiNewtonConfig(
+            activation=self._hidden_activation(),
+            loss=self._datafit(layout.layer_sizes[-1]),
+            penalty=self._penalty(),
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            verbose=bool(self.verbose),
+        )
+        result = minimize_lbfgs(
+            theta, layout, data.X, data.targets, data.loss_weight, config
+        )
+        self._warn_lbfgs(result)
+        run = TrainingResult(
+            theta=result.theta,
+            n_epochs=result.n_iter,
+            n_samples_seen=0,
+            stop_reason="converged" if result.converged else "max_iter",
+            history=result.history,
+        )
+        record = record_run(run, vars(self) if start is not None else None)
+        return result.theta, record
+
+    def _warn_lbfgs(self, result):
+        """Emit a ConvergenceWarning that says which limit stopped L-BFGS-B."""
+        if result.converged:
+            return
+        if result.stop_reason == "max_iter":
+            what = f"the maximum number of iterations (max_iter={self.max_iter})"
+            cure = "Increase max_iter"
+        elif result.stop_reason == "max_fun":
+            what = (
+                "the maximum number of evaluations of the objective "
+                f"(max_fun={self.max_fun})"
+            )
+            cure = "Increase max_fun"
+        else:
+            what = (
+                "a point where its line search finds no decrease (scipy: "
+                f"{result.message}): the objective is flat to the precision of "
+                "its arithmetic"
+            )
+            cure = "Pass X as float64, raise tol"
+        warnings.warn(
+            f"{type(self).__name__}: lbfgs reached {what} after "
+            f"{result.n_iter} iterations, before the largest entry of the "
+            f"projected gradient fell below tol={self.tol}. {cure}, or scale "
+            "the data (e.g. with StandardScaler).",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
     def _hidden_sizes(self):
         """Validate ``hidden_layer_sizes`` and return it as a list of ints."""
@@ -278,6 +382,7 @@ class RegressorTaskMixin(BaseWeightsEstimator):
         """
         return self._fit_template(X, y, sample_weight, partial=False)
 
+    @available_if(_learns_in_chunks)
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
     def partial_fit(self, X, y, sample_weight=None):
@@ -459,6 +564,7 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
         """
         return self._fit_template(X, y, sample_weight, partial=False)
 
+    @available_if(_learns_in_chunks)
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):

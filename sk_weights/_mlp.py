@@ -45,10 +45,15 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         for all hidden layers or one per hidden layer. Survivors are scaled by
         ``1 / (1 - p)`` (inverted dropout), so prediction, which never drops
         anything, needs no rescaling. The input features are never dropped.
-    solver : {"adam", "sgd"}, default="adam"
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
         ``"adam"``: Adam. ``"sgd"``: stochastic gradient descent with
         ``momentum`` (Nesterov's if ``nesterovs_momentum``) and the
-        ``learning_rate`` schedule.
+        ``learning_rate`` schedule. ``"lbfgs"``: scipy's L-BFGS-B on the
+        whole data at every step (often the best choice for small data
+        sets), the L1 part through split non-negative halves of each weight
+        so that its zeros are exact; it takes neither dropout nor early
+        stopping (a ValueError), ignores the mini-batch and learning-rate
+        parameters, and has no :meth:`partial_fit`.
     learning_rate_init : float or "auto", default=0.001
         Initial step size. ``"auto"`` gives 0.001 for ``"adam"`` (its steps do
         not depend on the scale of the gradient) and, for ``"sgd"``,
@@ -62,10 +67,13 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
     max_iter : int, default=200
-        Maximum number of epochs (passes over the data).
+        Maximum number of epochs (passes over the data); for ``"lbfgs"``,
+        of iterations.
     tol : float, default=1e-4
         Training stops when the loss (or, with early stopping, the validation
-        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+        ``"lbfgs"`` stops when the largest entry of the (projected) gradient
+        of the objective is at most ``tol``.
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction`` of the data, stop when
         its accuracy (weighted by the sample and class weights) stops improving
@@ -108,6 +116,11 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         Decay rates of Adam's moment estimates.
     epsilon : float, default=1e-8
         Adam's numerical-stability constant.
+    max_fun : int, default=15000
+        Maximum number of evaluations of the objective (and its gradient) by
+        ``"lbfgs"``, which may stop on it before ``max_iter`` iterations (its
+        line searches evaluate the objective one or more times per
+        iteration); ignored by the other solvers.
 
     Attributes
     ----------
@@ -139,7 +152,8 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
     out_activation_ : str
         ``"logistic"`` (binary) or ``"softmax"``.
     loss_curve_ : list of float
-        Objective (weighted mean loss plus penalty) after each epoch.
+        Objective (weighted mean loss plus penalty) after each epoch (each
+        iteration for ``"lbfgs"``).
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -147,14 +161,19 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
     best_validation_score_ : float or None
         Best held-out accuracy with early stopping, else None.
     n_iter_ : int
-        Epochs run by the last :meth:`fit` (summed over :meth:`partial_fit`
-        calls).
+        Epochs (``"lbfgs"``: iterations) run by the last :meth:`fit` (summed
+        over :meth:`partial_fit` calls).
     stop_reason_ : {"converged", "early_stopping", "max_iter"}
         Why the last call stopped: the training loss stopped improving by
         ``tol`` for ``n_iter_no_change`` epochs; the validation score did (or a
         callback stopped training); or ``max_iter`` epochs ran out (with a
         :class:`~sklearn.exceptions.ConvergenceWarning`). ``"max_iter"`` after
-        :meth:`partial_fit`, whose single epoch has no stopping rule.
+        :meth:`partial_fit`, whose single epoch has no stopping rule. For
+        ``"lbfgs"``: ``"converged"`` when the projected gradient fell below
+        ``tol`` (or an iteration barely lowered the objective, scipy's
+        relative rule), else ``"max_iter"``, whichever limit (``max_iter``,
+        ``max_fun``) or line-search failure stopped it, with a
+        ``ConvergenceWarning`` that says which.
     best_epoch_ : int or None
         With early stopping, the epoch whose weights are kept, counted from 1
         along ``loss_curve_``; else None.
@@ -254,7 +273,8 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         ],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "solver": [StrOptions({"adam", "sgd"})],
+        "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
 
@@ -287,6 +307,7 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        max_fun=15000,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -314,6 +335,7 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.max_fun = max_fun
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -402,10 +424,15 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         Probability of dropping each hidden unit during training, one rate
         for all hidden layers or one per hidden layer (inverted dropout).
         The input features are never dropped; prediction never drops.
-    solver : {"adam", "sgd"}, default="adam"
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
         ``"adam"``: Adam. ``"sgd"``: stochastic gradient descent with
         ``momentum`` (Nesterov's if ``nesterovs_momentum``) and the
-        ``learning_rate`` schedule.
+        ``learning_rate`` schedule. ``"lbfgs"``: scipy's L-BFGS-B on the
+        whole data at every step (often the best choice for small data
+        sets), the L1 part through split non-negative halves of each weight
+        so that its zeros are exact; it takes neither dropout nor early
+        stopping (a ValueError), ignores the mini-batch and learning-rate
+        parameters, and has no :meth:`partial_fit`.
     learning_rate_init : float or "auto", default=0.001
         Initial step size; ``"auto"`` as in :class:`MLPWeightsClassifier`.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
@@ -413,10 +440,13 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
     max_iter : int, default=200
-        Maximum number of epochs (passes over the data).
+        Maximum number of epochs (passes over the data); for ``"lbfgs"``,
+        of iterations.
     tol : float, default=1e-4
         Training stops when the loss (or, with early stopping, the validation
-        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+        ``"lbfgs"`` stops when the largest entry of the (projected) gradient
+        of the objective is at most ``tol``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its R^2 stops
         improving and keep the best weights seen (``best_epoch_``). A held-out
@@ -450,6 +480,11 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         Decay rates of Adam's moment estimates.
     epsilon : float, default=1e-8
         Adam's numerical-stability constant.
+    max_fun : int, default=15000
+        Maximum number of evaluations of the objective (and its gradient) by
+        ``"lbfgs"``, which may stop on it before ``max_iter`` iterations (its
+        line searches evaluate the objective one or more times per
+        iteration); ignored by the other solvers.
 
     Attributes
     ----------
@@ -471,7 +506,8 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     out_activation_ : str
         ``"identity"``, or ``"exp"`` for ``loss="poisson"``.
     loss_curve_ : list of float
-        Objective (weighted mean loss plus penalty) after each epoch.
+        Objective (weighted mean loss plus penalty) after each epoch (each
+        iteration for ``"lbfgs"``).
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -479,8 +515,8 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     best_validation_score_ : float or None
         Best held-out R^2 with early stopping, else None.
     n_iter_ : int
-        Epochs run by the last :meth:`fit` (summed over :meth:`partial_fit`
-        calls).
+        Epochs (``"lbfgs"``: iterations) run by the last :meth:`fit` (summed
+        over :meth:`partial_fit` calls).
     stop_reason_ : {"converged", "early_stopping", "max_iter"}
         Why the last call stopped, as in :class:`MLPWeightsClassifier`.
     best_epoch_ : int or None
@@ -588,6 +624,7 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        max_fun=15000,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -615,6 +652,7 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.max_fun = max_fun
 
     @property
     def coef_(self):

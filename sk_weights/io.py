@@ -726,7 +726,7 @@ def _plan_estimator(node, plan, where, scaler=False):
 
 #: Parameters added after the first file format: a file written before them
 #: may lack them, and then gets their defaults (the models it saved had them).
-_ADDED_PARAMS = {"loss", "huber_delta", "positive"}
+_ADDED_PARAMS = {"loss", "huber_delta", "positive", "max_fun"}
 
 
 def _build(cls, params):
