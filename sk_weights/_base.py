@@ -29,6 +29,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -44,6 +45,7 @@ from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
 from sk_weights._sklearn_compat import (
     CallbackSupportMixin,
     _check_sample_weight,
+    _fit_context,
     check_is_fitted,
 )
 from sk_weights._training import TrainingConfig, record_run, train
@@ -620,6 +622,30 @@ class FitData:
             self.loss_weight[rows],
             self.n_outputs,
         )
+
+
+def training_method(method):
+    """Decorate ``fit`` and ``partial_fit`` of an estimator of the package.
+
+    The call runs in scikit-learn's fit context (parameter validation,
+    callbacks), validates the parameters on every call, ``partial_fit``'s
+    included, and changes nothing when it fails (see
+    :func:`keeps_state_on_failure`).
+    """
+    fitted_in_context = _fit_context(prefer_skip_nested_validation=True)(
+        keeps_state_on_failure(method)
+    )
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        # scikit-learn validates a fitted estimator's partial_fit parameters
+        # only once, but set_params may have changed them since: a negative
+        # alpha or a dropout rate of 2 would train, or fail obscurely.
+        if not get_config()["skip_parameter_validation"]:
+            self._validate_params()
+        return fitted_in_context(self, *args, **kwargs)
+
+    return wrapper
 
 
 def keeps_state_on_failure(method):

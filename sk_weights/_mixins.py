@@ -35,8 +35,8 @@ from sk_weights._base import (
     BaseWeightsEstimator,
     FitData,
     informative_validation,
-    keeps_state_on_failure,
     split_rows,
+    training_method,
     weighted_feature_std,
 )
 from sk_weights._losses import LOSSES
@@ -47,7 +47,7 @@ from sk_weights._network import (
     init_parameters,
     predict,
 )
-from sk_weights._sklearn_compat import _fit_context, check_is_fitted
+from sk_weights._sklearn_compat import check_is_fitted
 from sk_weights._training import TrainingRecord
 from sk_weights._validation import validate_input
 
@@ -247,8 +247,7 @@ class LinearMixin(BaseWeightsEstimator):
 class RegressorTaskMixin(BaseWeightsEstimator):
     """Regression: the squared loss, an identity output, R^2 on held-out rows."""
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
+    @training_method
     def fit(self, X, y, sample_weight=None):
         """Fit the weights to ``X`` and ``y``.
 
@@ -277,8 +276,7 @@ class RegressorTaskMixin(BaseWeightsEstimator):
         """
         return self._fit_template(X, y, sample_weight, partial=False)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
+    @training_method
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
 
@@ -420,8 +418,7 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
     #: Whether y may be a label-indicator matrix.
     _supports_multilabel = False
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
+    @training_method
     def fit(self, X, y, sample_weight=None):
         """Train the model on ``X`` and ``y``.
 
@@ -451,8 +448,7 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
         """
         return self._fit_template(X, y, sample_weight, partial=False)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
+    @training_method
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
 

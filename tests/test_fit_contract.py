@@ -1,0 +1,61 @@
+"""Tests of the contract of every fit and partial_fit: checked input, clear errors."""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_iris
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sk_weights import (
+    MLPWeightsClassifier,
+    MLPWeightsRegressor,
+    WeightedLinearClassifier,
+    WeightedLinearRegressor,
+)
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+X_IRIS = StandardScaler().fit_transform(X_IRIS)
+
+#: One small instance of each estimator, with the partial_fit arguments it needs.
+ESTIMATORS = {
+    "linear_regressor": (WeightedLinearRegressor(max_iter=20, random_state=0), {}),
+    "linear_classifier": (
+        WeightedLinearClassifier(max_iter=20, random_state=0),
+        {"classes": [0, 1, 2]},
+    ),
+    "mlp_regressor": (MLPWeightsRegressor((4,), max_iter=5, random_state=0), {}),
+    "mlp_classifier": (
+        MLPWeightsClassifier((4,), max_iter=5, random_state=0),
+        {"classes": [0, 1, 2]},
+    ),
+}
+
+
+def quiet(call, *args, **kwargs):
+    """Run ``call`` with the warnings of short training runs silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return call(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params",
+    [{"alpha": -5}, {"learning_rate_init": 0}, {"dropout": 2.0}, {"tol": -1.0}],
+    ids=["alpha", "learning_rate_init", "dropout", "tol"],
+)
+def test_partial_fit_validates_parameters_as_fit_does(name, params):
+    """Check that partial_fit after set_params raises fit's InvalidParameterError."""
+    estimator, kwargs = ESTIMATORS[name]
+    with pytest.raises(InvalidParameterError) as from_fit:
+        clone(estimator).set_params(**params).fit(X_IRIS, Y_IRIS)
+    model = quiet(clone(estimator).fit, X_IRIS, Y_IRIS)
+    coef = np.copy(model.coef_)
+    model.set_params(**params)
+    with pytest.raises(InvalidParameterError, match=re.escape(str(from_fit.value))):
+        model.partial_fit(X_IRIS, Y_IRIS, **kwargs)
+    np.testing.assert_array_equal(model.coef_, coef)
