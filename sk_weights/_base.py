@@ -291,14 +291,34 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _current_parameters(self, layout, dtype):
-        """The fitted weights as a parameter vector of ``layout``, to continue from."""
+        """The fitted weights as a parameter vector of ``layout``, to continue from.
+
+        Raises a ValueError that names what changed (the features, the
+        outputs or the hidden layers) when they no longer fit ``layout``.
+        """
         coefs, intercepts = self._fitted_weights()
         fitted = [np.shape(c) for c in coefs]
         if fitted != layout.coef_shapes:
+            n_features, n_outputs = fitted[0][0], fitted[-1][1]
+            if n_features != layout.layer_sizes[0]:
+                what = (
+                    f"X has {layout.layer_sizes[0]} features, but the model was "
+                    f"fitted on {n_features}"
+                )
+            elif n_outputs != layout.layer_sizes[-1]:
+                what = (
+                    f"y needs {layout.layer_sizes[-1]} outputs, but the model "
+                    f"has {n_outputs}"
+                )
+            else:
+                what = (
+                    f"the parameters ask for weight matrices of shapes "
+                    f"{layout.coef_shapes}, but the model has {fitted}"
+                )
             raise ValueError(
-                f"The fitted model has weight matrices of shapes {fitted} but "
-                f"the data and parameters ask for {layout.coef_shapes}; refit "
-                "with warm_start=False."
+                f"{type(self).__name__} cannot continue from its fitted weights: "
+                f"{what}. Pass data of the same shape, or refit from scratch "
+                "(warm_start=False)."
             )
         return layout.pack(coefs, intercepts, dtype)
 

@@ -624,6 +624,15 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
             classes, y_index = self._fit_classes(y, continuing)
         dtype = X.dtype
         multilabel = y_index.ndim == 2
+        if continuing and multilabel != self._is_multilabel():
+            fitted, given = "1-D class labels", "a label-indicator matrix"
+            if multilabel:
+                fitted, given = given, fitted
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {fitted} and cannot continue "
+                f"on {given}: the kind of target fixes the outputs. Pass y as "
+                f"{fitted}, or refit with fit (warm_start=False)."
+            )
         if multilabel:
             # One logistic output per label; y is the indicator matrix itself.
             if self.class_weight is not None:

@@ -59,3 +59,37 @@ def test_partial_fit_validates_parameters_as_fit_does(name, params):
     with pytest.raises(InvalidParameterError, match=re.escape(str(from_fit.value))):
         model.partial_fit(X_IRIS, Y_IRIS, **kwargs)
     np.testing.assert_array_equal(model.coef_, coef)
+
+
+def test_multilabel_network_refuses_one_dimensional_labels():
+    """Check that a multilabel network refuses to go on with 1-D labels."""
+    indicator = np.eye(3, dtype=int)[Y_IRIS]
+    model = quiet(
+        MLPWeightsClassifier((4,), max_iter=5, random_state=0).fit, X_IRIS, indicator
+    )
+    before = model.predict(X_IRIS)
+    assert before.shape == indicator.shape
+    with pytest.raises(ValueError, match="label-indicator matrix"):
+        model.partial_fit(X_IRIS, Y_IRIS)
+    with pytest.raises(ValueError, match="label-indicator matrix"):
+        model.set_params(warm_start=True).fit(X_IRIS, Y_IRIS)
+    np.testing.assert_array_equal(model.predict(X_IRIS), before)
+    # And a multiclass network refuses an indicator matrix of as many labels.
+    multiclass = quiet(clone(model).set_params(warm_start=False).fit, X_IRIS, Y_IRIS)
+    with pytest.raises(ValueError, match="1-D class labels"):
+        multiclass.partial_fit(X_IRIS, indicator)
+    assert multiclass.predict(X_IRIS).shape == Y_IRIS.shape
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_continuing_on_other_features_names_them(name):
+    """Check that a warm start or partial_fit on other features says so clearly."""
+    estimator, kwargs = ESTIMATORS[name]
+    model = quiet(clone(estimator).set_params(warm_start=True).fit, X_IRIS, Y_IRIS)
+    coef = np.copy(model.coef_)
+    with pytest.raises(ValueError, match="X has 3 features, but .* 4"):
+        model.fit(X_IRIS[:, :3], Y_IRIS)
+    with pytest.raises(ValueError, match="X has 3 features, but .* 4"):
+        model.partial_fit(X_IRIS[:, :3], Y_IRIS, **kwargs)
+    np.testing.assert_array_equal(model.coef_, coef)
+    assert model.n_features_in_ == 4
