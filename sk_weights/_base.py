@@ -668,23 +668,36 @@ def training_method(method):
     return wrapper
 
 
-def keeps_state_on_failure(method):
-    """Decorate ``fit`` / ``partial_fit`` so that a failed call changes nothing.
+#: What scikit-learn's callbacks API keeps on the estimator during a call, and
+#: tears down from it afterwards.
+_CALLBACK_CONTEXT = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
-    Validation records ``n_features_in_`` before training starts; if training
-    then fails (divergence, a bad label), every attribute is put back as it
-    was, so the estimator stays consistent and usable.
+
+def keeps_state_on_failure(method):
+    """Decorate ``fit`` / ``partial_fit``: the new state arrives whole, or nothing.
+
+    The call trains a shallow copy of the estimator (the same parameters and
+    fitted attributes; training never changes a fitted array in place), then
+    swaps the copy's attributes in with one assignment of ``__dict__``. Another
+    thread sees the old fitted model or the new one, never a half-made or
+    emptied one; a failed call (divergence, a bad label) leaves the estimator
+    as it was.
     """
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        saved = dict(vars(self))
+        work = object.__new__(type(self))
+        work.__dict__ = dict(vars(self))
         try:
-            return method(self, *args, **kwargs)
+            method(work, *args, **kwargs)
         except BaseException:
-            vars(self).clear()
-            vars(self).update(saved)
+            # scikit-learn tears the callbacks down from this estimator.
+            for name in _CALLBACK_CONTEXT:
+                if name in vars(work):
+                    setattr(self, name, getattr(work, name))
             raise
+        self.__dict__ = vars(work)
+        return self
 
     return wrapper
 

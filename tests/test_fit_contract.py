@@ -1,6 +1,7 @@
 """Tests of the contract of every fit and partial_fit: checked input, clear errors."""
 
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -93,3 +94,55 @@ def test_continuing_on_other_features_names_them(name):
         model.partial_fit(X_IRIS[:, :3], Y_IRIS, **kwargs)
     np.testing.assert_array_equal(model.coef_, coef)
     assert model.n_features_in_ == 4
+
+
+def test_failing_calls_never_expose_a_partial_state_to_other_threads():
+    """Check that predict in other threads never fails nor changes while fits fail.
+
+    The failing calls diverge after validating data of other features and
+    classes: nothing of them may be seen before or after they fail.
+    """
+    model = quiet(
+        MLPWeightsClassifier((8,), max_iter=20, random_state=0).fit, X_IRIS, Y_IRIS
+    )
+    expected = model.predict(X_IRIS)
+    model.set_params(learning_rate_init=1e3)
+    X_other = X_IRIS[:, :3] * 1e3
+    failing_calls = [
+        lambda: model.fit(X_other, Y_IRIS + 10),
+        lambda: model.partial_fit(X_IRIS * 1e3, Y_IRIS),
+        lambda: model.partial_fit(X_IRIS, np.where(Y_IRIS == 2, 7, Y_IRIS)),
+    ]
+    for call in failing_calls:
+        with pytest.raises(ValueError):
+            quiet(call)
+    stop = threading.Event()
+    errors, failures = [], [0]
+
+    def fail_repeatedly():
+        while not stop.is_set():
+            for call in failing_calls:
+                try:
+                    quiet(call)
+                except ValueError:
+                    failures[0] += 1
+
+    def predict_repeatedly():
+        while not stop.is_set():
+            try:
+                np.testing.assert_array_equal(model.predict(X_IRIS), expected)
+            except Exception as error:  # noqa: BLE001 - every failure counts
+                errors.append(error)
+
+    threads = [threading.Thread(target=fail_repeatedly)] + [
+        threading.Thread(target=predict_repeatedly) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    stop.wait(1.0)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert failures[0] > 0
+    assert errors == []
+    np.testing.assert_array_equal(model.predict(X_IRIS), expected)
