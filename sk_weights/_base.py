@@ -35,7 +35,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 
 from sk_weights._activations import ACTIVATIONS
 from sk_weights._callbacks import FitCallbacks
@@ -84,6 +89,10 @@ COMMON_CONSTRAINTS = {
     "beta_2": [Interval(Real, 0, 1, closed="left")],
     "epsilon": [Interval(Real, 0, None, closed="neither")],
 }
+
+#: The parameters that count something: a bool, which Python counts as an
+#: integer (True == 1), is refused in them, or in their entries.
+COUNT_PARAMETERS = ("batch_size", "max_iter", "n_iter_no_change", "hidden_layer_sizes")
 
 #: Mini-batch size used by ``batch_size="auto"`` (capped by the sample count).
 AUTO_BATCH_SIZE = 200
@@ -134,6 +143,20 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return weights_report(self, feature_names)
+
+    def _validate_params(self):
+        """Validate the parameters by their constraints, and refuse bools as counts."""
+        super()._validate_params()
+        for name in COUNT_PARAMETERS:
+            value = getattr(self, name, None)
+            entries = (
+                value if np.iterable(value) and not isinstance(value, str) else [value]
+            )
+            if any(isinstance(entry, (bool, np.bool_)) for entry in entries):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be a "
+                    f"count, an int, got {value!r}: True and False are not counts."
+                )
 
     # -- the fit template ------------------------------------------------------
 

@@ -146,3 +146,33 @@ def test_failing_calls_never_expose_a_partial_state_to_other_threads():
     assert failures[0] > 0
     assert errors == []
     np.testing.assert_array_equal(model.predict(X_IRIS), expected)
+
+
+#: Each count parameter set to a bool, for each estimator that has it.
+BOOL_COUNTS = [
+    pytest.param(name, {parameter: value}, id=f"{name}-{parameter}-{value!r}")
+    for name, (estimator, _) in ESTIMATORS.items()
+    for parameter, value in [
+        ("batch_size", True),
+        ("max_iter", True),
+        ("n_iter_no_change", True),
+        ("hidden_layer_sizes", True),
+        ("hidden_layer_sizes", (True, 3)),
+    ]
+    if parameter in estimator.get_params()
+]
+
+
+@pytest.mark.parametrize("name, params", BOOL_COUNTS)
+def test_a_bool_is_no_count(name, params):
+    """Check that True or False as a count fails validation, as a float would."""
+    estimator, kwargs = ESTIMATORS[name]
+    parameter = next(iter(params))
+    # The independent truth: the constraint refuses the same count as a float.
+    with pytest.raises(InvalidParameterError, match=parameter):
+        clone(estimator).set_params(**{parameter: 1.5}).fit(X_IRIS, Y_IRIS)
+    with pytest.raises(InvalidParameterError, match=f"{parameter}.*True and False"):
+        clone(estimator).set_params(**params).fit(X_IRIS, Y_IRIS)
+    model = quiet(clone(estimator).fit, X_IRIS, Y_IRIS).set_params(**params)
+    with pytest.raises(InvalidParameterError, match=parameter):
+        model.partial_fit(X_IRIS, Y_IRIS, **kwargs)
