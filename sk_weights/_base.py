@@ -94,6 +94,11 @@ COMMON_CONSTRAINTS = {
 #: integer (True == 1), is refused in them, or in their entries.
 COUNT_PARAMETERS = ("batch_size", "max_iter", "n_iter_no_change", "hidden_layer_sizes")
 
+#: The largest network (weights and biases) an estimator or the command line
+#: builds: its optimiser keeps two more vectors of that size, and training one
+#: by NumPy would take days.
+MAX_NETWORK_PARAMETERS = 20_000_000
+
 #: Mini-batch size used by ``batch_size="auto"`` (capped by the sample count).
 AUTO_BATCH_SIZE = 200
 
@@ -723,6 +728,23 @@ def keeps_state_on_failure(method):
         return self
 
     return wrapper
+
+
+def check_network_size(layout, limit=MAX_NETWORK_PARAMETERS):
+    """Refuse a network of more than ``limit`` parameters, before allocating it.
+
+    Raises a ValueError that names ``hidden_layer_sizes`` and the number of
+    weights and biases the layout would hold.
+    """
+    if layout.n_params > limit:
+        sizes = layout.layer_sizes
+        raise ValueError(
+            f"hidden_layer_sizes={tuple(sizes[1:-1])} makes a network of "
+            f"{layout.n_params:,} weights and biases on {sizes[0]} features and "
+            f"{sizes[-1]} outputs, more than the {limit:,} a network may hold; "
+            "use fewer hidden units."
+        )
+    return layout
 
 
 def split_rows(n_samples, n_validation, rng, stratify=None):

@@ -34,6 +34,7 @@ from sklearn.utils.validation import column_or_1d
 from sk_weights._base import (
     BaseWeightsEstimator,
     FitData,
+    check_network_size,
     informative_validation,
     split_rows,
     training_method,
@@ -75,7 +76,9 @@ class NetworkMixin(BaseWeightsEstimator):
 
     def _layout(self, n_features, n_outputs):
         """The network's shapes: the input, the hidden layers, the outputs."""
-        return Layout([n_features, *self._hidden_sizes(), n_outputs])
+        return check_network_size(
+            Layout([n_features, *self._hidden_sizes(), n_outputs])
+        )
 
     def _has_weights(self):
         """Whether a fitted network exists to continue from."""

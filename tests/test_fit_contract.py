@@ -176,3 +176,23 @@ def test_a_bool_is_no_count(name, params):
     model = quiet(clone(estimator).fit, X_IRIS, Y_IRIS).set_params(**params)
     with pytest.raises(InvalidParameterError, match=parameter):
         model.partial_fit(X_IRIS, Y_IRIS, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["mlp_regressor", "mlp_classifier"])
+def test_a_network_too_large_is_refused_before_allocation(name, monkeypatch):
+    """Check that a huge hidden layer is refused, naming it and its weight count."""
+    estimator, kwargs = ESTIMATORS[name]
+    model = clone(estimator).set_params(hidden_layer_sizes=(10**9,))
+    n_outputs = 1 if name == "mlp_regressor" else 3
+    # The count by hand: 4 inputs to 10**9 units to the outputs, and the biases.
+    n_params = 4 * 10**9 + 10**9 * n_outputs + 10**9 + n_outputs
+
+    def no_allocation(*args, **kwargs):
+        raise AssertionError("allocated parameters")
+
+    monkeypatch.setattr("sk_weights._mixins.init_parameters", no_allocation)
+    with pytest.raises(ValueError, match=rf"hidden_layer_sizes.*{n_params:,}"):
+        model.fit(X_IRIS, Y_IRIS)
+    with pytest.raises(ValueError, match=rf"hidden_layer_sizes.*{n_params:,}"):
+        model.partial_fit(X_IRIS, Y_IRIS, **kwargs)
+    assert not hasattr(model, "coefs_")
