@@ -486,6 +486,7 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
             result,
             vars(self) if continuing else None,
             partial=partial,
+            held_out=validation_score is not None,
             # Labelled by the optimiser that ran, whatever solver="auto"
             # resolves to in a later call.
             optimizer_state=optimizer.state(),

@@ -137,8 +137,10 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         ``"logistic"`` (binary) or ``"softmax"``.
     loss_curve_ : list of float
         Objective (weighted mean loss plus penalty) after each epoch.
-    best_loss_ : float
-        Smallest value in ``loss_curve_``.
+    best_loss_ : float or None
+        Smallest value in ``loss_curve_``; None with early stopping, whose
+        held-out scores judge the run (see ``best_validation_score_``), as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Held-out accuracy per epoch with early stopping, else None.
     best_validation_score_ : float or None
@@ -419,8 +421,10 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         ``"identity"``.
     loss_curve_ : list of float
         Objective (weighted mean loss plus penalty) after each epoch.
-    best_loss_ : float
-        Smallest value in ``loss_curve_``.
+    best_loss_ : float or None
+        Smallest value in ``loss_curve_``; None with early stopping, whose
+        held-out scores judge the run (see ``best_validation_score_``), as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Held-out R^2 per epoch with early stopping, else None.
     best_validation_score_ : float or None

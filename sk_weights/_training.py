@@ -190,7 +190,7 @@ class TrainingRecord:
         )
 
 
-def record_run(result, previous=None, *, partial=False, **family):
+def record_run(result, previous=None, *, partial=False, held_out=False, **family):
     """The :class:`TrainingRecord` of a run of :func:`train`.
 
     Parameters
@@ -203,6 +203,10 @@ def record_run(result, previous=None, *, partial=False, **family):
     partial : bool, default=False
         The run was a ``partial_fit`` epoch: the epoch count is cumulative
         too, and, with no stopping rule, it stopped on ``"max_iter"``.
+    held_out : bool, default=False
+        The run held out a validation part (early stopping), whose scores
+        judge it: ``best_loss`` is None, as in scikit-learn's networks, and
+        ``best_validation_score`` tells the best.
     **family
         The optional records (see :data:`OPTIONAL_RECORDS`).
     """
@@ -237,7 +241,7 @@ def record_run(result, previous=None, *, partial=False, **family):
         n_iter=(earlier("n_iter", 0) if partial else 0) + result.n_epochs,
         t=int(result.n_samples_seen),
         loss_curve=loss_curve,
-        best_loss=float(min(loss_curve)) if loss_curve else None,
+        best_loss=float(min(loss_curve)) if loss_curve and not held_out else None,
         validation_scores=validation_scores,
         best_validation_score=max(validation_scores) if validation_scores else None,
         # partial_fit runs one epoch and no stopping rule: it ran out.

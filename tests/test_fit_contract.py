@@ -196,3 +196,27 @@ def test_a_network_too_large_is_refused_before_allocation(name, monkeypatch):
     with pytest.raises(ValueError, match=rf"hidden_layer_sizes.*{n_params:,}"):
         model.partial_fit(X_IRIS, Y_IRIS, **kwargs)
     assert not hasattr(model, "coefs_")
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_best_loss_is_none_under_early_stopping_as_in_scikit_learn(name):
+    """Check that best_loss_ is None with early stopping, as MLPClassifier's is."""
+    from sklearn.neural_network import MLPClassifier
+
+    reference = quiet(
+        MLPClassifier((4,), early_stopping=True, max_iter=20, random_state=0).fit,
+        X_IRIS,
+        Y_IRIS,
+    )
+    assert reference.best_loss_ is None
+    assert reference.best_validation_score_ == max(reference.validation_scores_)
+    estimator, kwargs = ESTIMATORS[name]
+    params = {"early_stopping": True}
+    if "solver" in estimator.get_params() and name.startswith("linear"):
+        params["solver"] = "sgd"
+    model = quiet(clone(estimator).set_params(**params).fit, X_IRIS, Y_IRIS)
+    assert model.best_loss_ is None
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    # Without a held-out part (partial_fit), the loss curve tells the best.
+    quiet(model.partial_fit, X_IRIS, Y_IRIS, **kwargs)
+    assert model.best_loss_ == min(model.loss_curve_)
