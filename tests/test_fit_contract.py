@@ -220,3 +220,40 @@ def test_best_loss_is_none_under_early_stopping_as_in_scikit_learn(name):
     # Without a held-out part (partial_fit), the loss curve tells the best.
     quiet(model.partial_fit, X_IRIS, Y_IRIS, **kwargs)
     assert model.best_loss_ == min(model.loss_curve_)
+
+
+@pytest.mark.parametrize("level", [0.0, 1e-4])
+def test_a_target_of_no_spread_fits_as_in_scikit_learn(level):
+    """Check that a constant target trains, as MLPRegressor's does, without warning.
+
+    Its constant model has a loss of (nearly) 0: neither the divergence guard
+    nor the poor-fit rule may take the trained network's small loss for a
+    failure.
+    """
+    from sklearn.datasets import load_diabetes
+    from sklearn.neural_network import MLPRegressor
+
+    from sk_weights import PoorFitWarning
+
+    X, _ = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    y = np.full(len(X), level)
+    reference = quiet(MLPRegressor(hidden_layer_sizes=(16,), random_state=0).fit, X, y)
+    reference_rmse = np.sqrt(np.mean((reference.predict(X) - y) ** 2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = MLPWeightsRegressor((16,), random_state=0).fit(X, y)
+    assert not [w for w in caught if issubclass(w.category, PoorFitWarning)]
+    rmse = np.sqrt(np.mean((model.predict(X) - y) ** 2))
+    assert rmse <= 1.5 * reference_rmse
+    assert model.baseline_loss_ < 1e-8 < model.train_loss_
+
+
+def test_poor_fit_rule_has_an_absolute_floor():
+    """Check that a small loss over a perfect constant model is no poor fit."""
+    from sk_weights.exceptions import is_poor_fit
+
+    assert not is_poor_fit(1e-3, 0.0)
+    assert is_poor_fit(0.1, 0.0)
+    assert is_poor_fit(0.6, 0.5)
+    assert not is_poor_fit(0.5, 0.5)
