@@ -560,6 +560,17 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
             dtype=[np.float64, np.float32],
             multi_output=self._supports_multilabel,
         )
+        if y.dtype == object:
+            labels = np.ravel(y)
+            is_str = np.array([isinstance(label, str) for label in labels])
+            if 0 < is_str.sum() < is_str.size:
+                # The wording of scikit-learn's unique_labels; sorting the
+                # labels would fail on "'<' not supported" instead.
+                raise ValueError(
+                    "Mix of label input types (string and number) in y, e.g. "
+                    f"{labels[is_str][0]!r} and {labels[~is_str][0]!r}: give "
+                    "every label the same type, e.g. with y.astype(str)."
+                )
         check_classification_targets(y)
         target_type = type_of_target(y)
         supported = ["binary", "multiclass"]

@@ -257,3 +257,20 @@ def test_poor_fit_rule_has_an_absolute_floor():
     assert is_poor_fit(0.1, 0.0)
     assert is_poor_fit(0.6, 0.5)
     assert not is_poor_fit(0.5, 0.5)
+
+
+@pytest.mark.parametrize("name", ["linear_classifier", "mlp_classifier"])
+def test_mixed_label_types_get_scikit_learn_s_error(name):
+    """Check that string and number labels together get unique_labels' ValueError."""
+    from sklearn.utils.multiclass import unique_labels
+
+    mixed = np.array(["a", 1, "b"] * 50, dtype=object)
+    # scikit-learn words it so when the types come in separate arrays.
+    with pytest.raises(ValueError, match="Mix of label input types") as reference:
+        unique_labels(np.array(["a", "b"]), np.array([1]))
+    message = re.escape(str(reference.value).split(";")[0])
+    estimator, _ = ESTIMATORS[name]
+    with pytest.raises(ValueError, match=message):
+        clone(estimator).fit(X_IRIS, mixed)
+    with pytest.raises(ValueError, match=message):
+        clone(estimator).partial_fit(X_IRIS, mixed, classes=["a", "b", "c"])
