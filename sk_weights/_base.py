@@ -193,10 +193,11 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
             # The full-batch solvers start from float64 weights.
             dtype = X.dtype if stochastic else np.float64
             start = self._current_parameters(layout, dtype) if continuing else None
+            labels = data.y  # all of them: the callbacks score the model on X
             callbacks = FitCallbacks(
                 self,
                 X,
-                lambda: data.y,
+                lambda: labels,
                 sample_weight,
                 max_epochs=(1 if partial else self.max_iter) if stochastic else 0,
             )
