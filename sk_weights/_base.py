@@ -29,12 +29,18 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 
 from sk_weights._callbacks import FitCallbacks
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer, state_solver
@@ -42,6 +48,7 @@ from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
 from sk_weights._sklearn_compat import (
     CallbackSupportMixin,
     _check_sample_weight,
+    _fit_context,
     check_is_fitted,
 )
 from sk_weights._training import TrainingConfig, record_run, train
@@ -80,6 +87,15 @@ COMMON_CONSTRAINTS = {
     "beta_2": [Interval(Real, 0, 1, closed="left")],
     "epsilon": [Interval(Real, 0, None, closed="neither")],
 }
+
+#: The parameters that count something: a bool, which Python counts as an
+#: integer (True == 1), is refused in them, or in their entries.
+COUNT_PARAMETERS = ("batch_size", "max_iter", "n_iter_no_change", "hidden_layer_sizes")
+
+#: The largest network (weights and biases) an estimator or the command line
+#: builds: its optimiser keeps two more vectors of that size, and training one
+#: by NumPy would take days.
+MAX_NETWORK_PARAMETERS = 20_000_000
 
 #: Mini-batch size used by ``batch_size="auto"`` (capped by the sample count).
 AUTO_BATCH_SIZE = 200
@@ -131,6 +147,20 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         check_is_fitted(self)
         return weights_report(self, feature_names)
 
+    def _validate_params(self):
+        """Validate the parameters by their constraints, and refuse bools as counts."""
+        super()._validate_params()
+        for name in COUNT_PARAMETERS:
+            value = getattr(self, name, None)
+            entries = (
+                value if np.iterable(value) and not isinstance(value, str) else [value]
+            )
+            if any(isinstance(entry, (bool, np.bool_)) for entry in entries):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be a "
+                    f"count, an int, got {value!r}: True and False are not counts."
+                )
+
     # -- the fit template ------------------------------------------------------
 
     def _fit_template(self, X, y, sample_weight, *, partial, classes=None):
@@ -161,10 +191,11 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
             # The full-batch solvers start from float64 weights.
             dtype = X.dtype if stochastic else np.float64
             start = self._current_parameters(layout, dtype) if continuing else None
+            labels = data.y  # all of them: the callbacks score the model on X
             callbacks = FitCallbacks(
                 self,
                 X,
-                lambda: data.y,
+                lambda: labels,
                 sample_weight,
                 max_epochs=(1 if partial else self.max_iter) if stochastic else 0,
             )
@@ -293,14 +324,34 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _current_parameters(self, layout, dtype):
-        """The fitted weights as a parameter vector of ``layout``, to continue from."""
+        """The fitted weights as a parameter vector of ``layout``, to continue from.
+
+        Raises a ValueError that names what changed (the features, the
+        outputs or the hidden layers) when they no longer fit ``layout``.
+        """
         coefs, intercepts = self._fitted_weights()
         fitted = [np.shape(c) for c in coefs]
         if fitted != layout.coef_shapes:
+            n_features, n_outputs = fitted[0][0], fitted[-1][1]
+            if n_features != layout.layer_sizes[0]:
+                what = (
+                    f"X has {layout.layer_sizes[0]} features, but the model was "
+                    f"fitted on {n_features}"
+                )
+            elif n_outputs != layout.layer_sizes[-1]:
+                what = (
+                    f"y needs {layout.layer_sizes[-1]} outputs, but the model "
+                    f"has {n_outputs}"
+                )
+            else:
+                what = (
+                    f"the parameters ask for weight matrices of shapes "
+                    f"{layout.coef_shapes}, but the model has {fitted}"
+                )
             raise ValueError(
-                f"The fitted model has weight matrices of shapes {fitted} but "
-                f"the data and parameters ask for {layout.coef_shapes}; refit "
-                "with warm_start=False."
+                f"{type(self).__name__} cannot continue from its fitted weights: "
+                f"{what}. Pass data of the same shape, or refit from scratch "
+                "(warm_start=False)."
             )
         return layout.pack(coefs, intercepts, dtype)
 
@@ -454,6 +505,7 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
             result,
             vars(self) if continuing else None,
             partial=partial,
+            held_out=validation_score is not None,
             # Labelled by the optimiser that ran, whatever solver="auto"
             # resolves to in a later call.
             optimizer_state=optimizer.state(),
@@ -664,25 +716,79 @@ class FitData:
         )
 
 
-def keeps_state_on_failure(method):
-    """Decorate ``fit`` / ``partial_fit`` so that a failed call changes nothing.
+def training_method(method):
+    """Decorate ``fit`` and ``partial_fit`` of an estimator of the package.
 
-    Validation records ``n_features_in_`` before training starts; if training
-    then fails (divergence, a bad label), every attribute is put back as it
-    was, so the estimator stays consistent and usable.
+    The call runs in scikit-learn's fit context (parameter validation,
+    callbacks), validates the parameters on every call, ``partial_fit``'s
+    included, and changes nothing when it fails (see
+    :func:`keeps_state_on_failure`).
+    """
+    fitted_in_context = _fit_context(prefer_skip_nested_validation=True)(
+        keeps_state_on_failure(method)
+    )
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        # scikit-learn validates a fitted estimator's partial_fit parameters
+        # only once, but set_params may have changed them since: a negative
+        # alpha or a dropout rate of 2 would train, or fail obscurely.
+        if not get_config()["skip_parameter_validation"]:
+            self._validate_params()
+        return fitted_in_context(self, *args, **kwargs)
+
+    return wrapper
+
+
+#: What scikit-learn's callbacks API keeps on the estimator during a call, and
+#: tears down from it afterwards.
+_CALLBACK_CONTEXT = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
+
+def keeps_state_on_failure(method):
+    """Decorate ``fit`` / ``partial_fit``: the new state arrives whole, or nothing.
+
+    The call trains a shallow copy of the estimator (the same parameters and
+    fitted attributes; training never changes a fitted array in place), then
+    swaps the copy's attributes in with one assignment of ``__dict__``. Another
+    thread sees the old fitted model or the new one, never a half-made or
+    emptied one; a failed call (divergence, a bad label) leaves the estimator
+    as it was.
     """
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        saved = dict(vars(self))
+        work = object.__new__(type(self))
+        work.__dict__ = dict(vars(self))
         try:
-            return method(self, *args, **kwargs)
+            method(work, *args, **kwargs)
         except BaseException:
-            vars(self).clear()
-            vars(self).update(saved)
+            # scikit-learn tears the callbacks down from this estimator.
+            for name in _CALLBACK_CONTEXT:
+                if name in vars(work):
+                    setattr(self, name, getattr(work, name))
             raise
+        self.__dict__ = vars(work)
+        return self
 
     return wrapper
+
+
+def check_network_size(layout, limit=MAX_NETWORK_PARAMETERS):
+    """Refuse a network of more than ``limit`` parameters, before allocating it.
+
+    Raises a ValueError that names ``hidden_layer_sizes`` and the number of
+    weights and biases the layout would hold.
+    """
+    if layout.n_params > limit:
+        sizes = layout.layer_sizes
+        raise ValueError(
+            f"hidden_layer_sizes={tuple(sizes[1:-1])} makes a network of "
+            f"{layout.n_params:,} weights and biases on {sizes[0]} features and "
+            f"{sizes[-1]} outputs, more than the {limit:,} a network may hold; "
+            "use fewer hidden units."
+        )
+    return layout
 
 
 def split_rows(n_samples, n_validation, rng, stratify=None):

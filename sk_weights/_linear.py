@@ -169,8 +169,10 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
         solver or iteration of ``"fista"``, extended like ``loss_curve_``.
     zero_fraction_curve_ : ndarray of shape (n_epochs, 1)
         Fraction of exactly zero entries of ``coef_`` at the same times.
-    best_loss_ : float
-        Smallest value in ``loss_curve_``.
+    best_loss_ : float or None
+        Smallest value in ``loss_curve_``; None with early stopping, whose
+        held-out scores judge the run (see ``best_validation_score_``), as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Held-out R^2 per epoch with early stopping, else None.
     best_validation_score_ : float or None
@@ -460,8 +462,10 @@ class WeightedLinearClassifier(ClassifierMixin, LinearMixin, ClassifierTaskMixin
         L2 (Frobenius) norm of ``coef_`` after each epoch or iteration.
     zero_fraction_curve_ : ndarray of shape (n_epochs, 1)
         Fraction of exactly zero entries of ``coef_`` at the same times.
-    best_loss_ : float
-        Smallest value in ``loss_curve_``.
+    best_loss_ : float or None
+        Smallest value in ``loss_curve_``; None with early stopping, whose
+        held-out scores judge the run (see ``best_validation_score_``), as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Held-out accuracy per epoch with early stopping, else None.
     best_validation_score_ : float or None

@@ -38,9 +38,10 @@ from sklearn.utils.validation import column_or_1d
 from sk_weights._base import (
     BaseWeightsEstimator,
     FitData,
+    check_network_size,
     informative_validation,
-    keeps_state_on_failure,
     split_rows,
+    training_method,
     weighted_feature_std,
 )
 from sk_weights._datafits import DATAFITS, make_datafit
@@ -52,7 +53,7 @@ from sk_weights._network import (
     predict,
 )
 from sk_weights._quasi_newton import QuasiNewtonConfig, minimize_lbfgs
-from sk_weights._sklearn_compat import _fit_context, check_is_fitted
+from sk_weights._sklearn_compat import check_is_fitted
 from sk_weights._training import TrainingRecord, TrainingResult, record_run
 from sk_weights._validation import validate_input
 
@@ -180,7 +181,9 @@ class NetworkMixin(BaseWeightsEstimator):
 
     def _layout(self, n_features, n_outputs):
         """The network's shapes: the input, the hidden layers, the outputs."""
-        return Layout([n_features, *self._hidden_sizes(), n_outputs])
+        return check_network_size(
+            Layout([n_features, *self._hidden_sizes(), n_outputs])
+        )
 
     def _has_weights(self):
         """Whether a fitted network exists to continue from."""
@@ -352,8 +355,7 @@ class LinearMixin(BaseWeightsEstimator):
 class RegressorTaskMixin(BaseWeightsEstimator):
     """Regression: the ``loss`` parameter's datafit, R^2 on held-out rows."""
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
+    @training_method
     def fit(self, X, y, sample_weight=None):
         """Fit the weights to ``X`` and ``y``.
 
@@ -383,8 +385,7 @@ class RegressorTaskMixin(BaseWeightsEstimator):
         return self._fit_template(X, y, sample_weight, partial=False)
 
     @available_if(_learns_in_chunks)
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
+    @training_method
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
 
@@ -533,8 +534,7 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
     #: Whether y may be a label-indicator matrix.
     _supports_multilabel = False
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
+    @training_method
     def fit(self, X, y, sample_weight=None):
         """Train the model on ``X`` and ``y``.
 
@@ -565,8 +565,7 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
         return self._fit_template(X, y, sample_weight, partial=False)
 
     @available_if(_learns_in_chunks)
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
+    @training_method
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of mini-batch gradient descent on ``X`` and ``y``.
 
@@ -675,6 +674,17 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
             dtype=[np.float64, np.float32],
             multi_output=self._supports_multilabel,
         )
+        if y.dtype == object:
+            labels = np.ravel(y)
+            is_str = np.array([isinstance(label, str) for label in labels])
+            if 0 < is_str.sum() < is_str.size:
+                # The wording of scikit-learn's unique_labels; sorting the
+                # labels would fail on "'<' not supported" instead.
+                raise ValueError(
+                    "Mix of label input types (string and number) in y, e.g. "
+                    f"{labels[is_str][0]!r} and {labels[~is_str][0]!r}: give "
+                    "every label the same type, e.g. with y.astype(str)."
+                )
         check_classification_targets(y)
         target_type = type_of_target(y)
         supported = ["binary", "multiclass"]
@@ -742,6 +752,15 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
             classes, y_index = self._fit_classes(y, continuing)
         dtype = X.dtype
         multilabel = y_index.ndim == 2
+        if continuing and multilabel != self._is_multilabel():
+            fitted, given = "1-D class labels", "a label-indicator matrix"
+            if multilabel:
+                fitted, given = given, fitted
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {fitted} and cannot continue "
+                f"on {given}: the kind of target fixes the outputs. Pass y as "
+                f"{fitted}, or refit with fit (warm_start=False)."
+            )
         if multilabel:
             # One logistic output per label; y is the indicator matrix itself.
             if self.class_weight is not None:

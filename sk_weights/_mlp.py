@@ -154,8 +154,10 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
     loss_curve_ : list of float
         Objective (weighted mean loss plus penalty) after each epoch (each
         iteration for ``"lbfgs"``).
-    best_loss_ : float
-        Smallest value in ``loss_curve_``.
+    best_loss_ : float or None
+        Smallest value in ``loss_curve_``; None with early stopping, whose
+        held-out scores judge the run (see ``best_validation_score_``), as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Held-out accuracy per epoch with early stopping, else None.
     best_validation_score_ : float or None
@@ -508,8 +510,10 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     loss_curve_ : list of float
         Objective (weighted mean loss plus penalty) after each epoch (each
         iteration for ``"lbfgs"``).
-    best_loss_ : float
-        Smallest value in ``loss_curve_``.
+    best_loss_ : float or None
+        Smallest value in ``loss_curve_``; None with early stopping, whose
+        held-out scores judge the run (see ``best_validation_score_``), as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
     validation_scores_ : list of float or None
         Held-out R^2 per epoch with early stopping, else None.
     best_validation_score_ : float or None

@@ -196,7 +196,7 @@ class TrainingRecord:
         )
 
 
-def record_run(result, previous=None, *, partial=False, **family):
+def record_run(result, previous=None, *, partial=False, held_out=False, **family):
     """The :class:`TrainingRecord` of a run of :func:`train`.
 
     Parameters
@@ -209,6 +209,10 @@ def record_run(result, previous=None, *, partial=False, **family):
     partial : bool, default=False
         The run was a ``partial_fit`` epoch: the epoch count is cumulative
         too, and, with no stopping rule, it stopped on ``"max_iter"``.
+    held_out : bool, default=False
+        The run held out a validation part (early stopping), whose scores
+        judge it: ``best_loss`` is None, as in scikit-learn's networks, and
+        ``best_validation_score`` tells the best.
     **family
         The optional records (see :data:`OPTIONAL_RECORDS`).
     """
@@ -243,7 +247,7 @@ def record_run(result, previous=None, *, partial=False, **family):
         n_iter=(earlier("n_iter", 0) if partial else 0) + result.n_epochs,
         t=int(result.n_samples_seen),
         loss_curve=loss_curve,
-        best_loss=float(min(loss_curve)) if loss_curve else None,
+        best_loss=float(min(loss_curve)) if loss_curve and not held_out else None,
         validation_scores=validation_scores,
         best_validation_score=max(validation_scores) if validation_scores else None,
         # partial_fit runs one epoch and no stopping rule: it ran out.
@@ -260,6 +264,11 @@ def record_run(result, previous=None, *, partial=False, **family):
 #: regression and uniform probabilities for a classification) means the
 #: iterates are running away, even while every number is still finite.
 EXPLOSION_FACTOR = 1e6
+
+#: The least loss the explosion rule compares with: the all-zero model of a
+#: target of no spread (all zero, or tiny) has a loss near 0, which a network
+#: at its random start exceeds a million times without diverging.
+EXPLOSION_FLOOR = 1.0
 
 #: Training that ends with an objective this many times both its starting
 #: objective and the all-zero model's has failed: the optimum is never worse
@@ -494,8 +503,7 @@ class DivergenceGuard:
     def __init__(self, zero_loss, start_penalty, optimizer, dtype):
         self.zero_loss, self.start_penalty = zero_loss, start_penalty
         self.optimizer, self.dtype = optimizer, dtype
-        eps = np.finfo(dtype).eps
-        self.loss_limit = EXPLOSION_FACTOR * max(zero_loss, eps)
+        self.loss_limit = EXPLOSION_FACTOR * max(zero_loss, EXPLOSION_FLOOR)
         # The objective at the starting weights: the first batch's loss
         # estimates the data part. The all-zero model's objective is its loss.
         self.start_objective = None
@@ -728,9 +736,15 @@ def _zero_model_loss(loss, y, sample_weight, dtype, layout):
 def _explosion(value, zero_loss, start_objective=None):
     """Describe a loss (or, given ``start_objective``, an objective) that exploded."""
     if start_objective is None:
+        compared = (
+            f"the {zero_loss:.3g} of a model with all weights at zero"
+            if zero_loss >= EXPLOSION_FLOOR
+            else f"{EXPLOSION_FLOOR:g} (a model with all weights at zero has "
+            f"{zero_loss:.3g})"
+        )
         return (
-            f"the loss reached {value:.3g}, over {EXPLOSION_FACTOR:.0e} times the "
-            f"{zero_loss:.3g} of a model with all weights at zero"
+            f"the loss reached {value:.3g}, over {EXPLOSION_FACTOR:.0e} times "
+            + compared
         )
     return (
         f"the objective reached {value:.3g}, over {EXPLOSION_FACTOR:.0e} times "

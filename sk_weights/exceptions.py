@@ -5,13 +5,19 @@
 #: model itself (a penalty strong enough to zero every weight).
 POOR_FIT_MARGIN = 1e-3
 
+#: And by more than this much: a constant target has a constant model of loss
+#: 0, which a trained model approaches but need not reach (a squared loss of
+#: 0.01 is a root mean square error of 0.14, within a stochastic solver's reach
+#: of a target of no spread).
+POOR_FIT_FLOOR = 1e-2
+
 
 def is_poor_fit(train_loss, baseline_loss):
     """Whether ``train_loss`` is worse than the constant model's, beyond rounding.
 
     The one rule behind :class:`PoorFitWarning` and the report's verdict.
     """
-    return train_loss > baseline_loss * (1 + POOR_FIT_MARGIN)
+    return train_loss > baseline_loss * (1 + POOR_FIT_MARGIN) + POOR_FIT_FLOOR
 
 
 class DivergenceError(ValueError):

@@ -1,8 +1,10 @@
 """Tests of the shell every estimator shares: partial_fit's continuation."""
 
+import warnings
+
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.preprocessing import StandardScaler
 
@@ -135,3 +137,28 @@ def test_a_new_solver_starts_a_fresh_optimiser():
     assert model._optimizer_state["t"] == 3
     model.partial_fit(X, y)
     assert model._optimizer_state["t"] == 6
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MLPWeightsClassifier((4,), early_stopping=True, max_iter=3, tol=0),
+        lambda: WeightedLinearRegressor(early_stopping=True, max_iter=3, tol=0),
+    ],
+    ids=["mlp", "linear"],
+)
+def test_callbacks_score_on_all_the_data_under_early_stopping(make):
+    """Check that a ScoringMonitor scores on X and all of y when rows are held out."""
+    callback = pytest.importorskip("sklearn.callback")
+    X, y = _classification()
+    model = make().set_params(random_state=0)
+    metric = "accuracy" if is_classifier(model) else "r2"
+    monitor = callback.ScoringMonitor(scoring=metric)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # three epochs: no convergence, poor fit
+        model.set_callbacks(monitor).fit(X, y)
+    rows = [row for row in monitor.get_logs().data if row["task_name"] == "epoch"]
+    assert len(rows) == model.n_iter_
+    # The truth: the weights kept are the best epoch's; scikit-learn scores
+    # them on the same data.
+    assert rows[model.best_epoch_ - 1][metric] == pytest.approx(model.score(X, y))
