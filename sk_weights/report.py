@@ -313,7 +313,9 @@ class WeightsReport:
             matrix), ``"intercepts"`` (one entry per bias vector) and
             ``"training"``; a stability report also ``"stability"``
             (``"method"``, ``"n_resamples"``), and stability columns in the
-            feature rows.
+            feature rows; an inference report
+            (:func:`sk_weights.weight_inference`) ``"inference"``, and
+            inference columns in the feature rows.
         """
         return json.loads(json.dumps(self._data))
 
@@ -336,11 +338,16 @@ class WeightsReport:
         width = max(len(name) for name in names)
         top = shown[0]["importance"] or 1.0
         stability = data.get("stability")
+        inference = data.get("inference")
+        if inference:
+            lines.append(f"  {_inference_note(data)}")
         for name, row in zip(names, shown):
             bar = "█" * round(20 * row["importance"] / top)
             weight = f"  w = {_format_weight(row['weight'])}" if single else ""
             if stability:
                 weight += _stability_text(row, single)
+            if inference:
+                weight += _inference_text(row)
             lines.append(
                 f"  {row['rank']:>3d}. {name:<{width}s} "
                 f"{row['importance']:6.1%} {bar:<20s}{weight}".rstrip()
@@ -363,7 +370,10 @@ class WeightsReport:
             for entry in data["intercepts"]:
                 value = _labelled(entry, outputs)
                 per = f" per {outputs['kind']} —" if isinstance(value, dict) else ":"
-                lines.append(f"{entry['name']}{per} {_format_weight(value)}")
+                extra = ""
+                if inference and inference["intercept"] is not None:
+                    extra = _inference_text(inference["intercept"])
+                lines.append(f"{entry['name']}{per} {_format_weight(value)}{extra}")
         lines.append("")
         lines.append("Layers:")
         lines.append(
@@ -453,6 +463,7 @@ class WeightsReport:
                 if data.get("stability")
                 else ""
             )
+            + (_INFERENCE_HEADINGS if data.get("inference") else "")
             + "</tr></thead><tbody>",
         ]
         top = data["features"][0]["importance"] or 1.0 if data["features"] else 1.0
@@ -472,9 +483,12 @@ class WeightsReport:
                     if data.get("stability")
                     else ""
                 )
+                + (_inference_cells(row) if data.get("inference") else "")
                 + "</tr>"
             )
         parts.append("</tbody></table>")
+        if data.get("inference"):
+            parts.append(f"<p>{esc(_inference_note(data))}</p>")
         parts.append(
             "<table><thead><tr><th>layer</th><th>shape</th><th>params</th>"
             "<th>mean</th><th>std</th><th>min</th><th>max</th><th>L1 norm</th>"
@@ -1335,6 +1349,59 @@ def _stability_lines(data):
             + (f", and {more} more" if more else "")
         )
     return lines
+
+
+#: The HTML feature table's columns of an inference report.
+_INFERENCE_HEADINGS = (
+    "<th>± standard error</th><th>statistic</th><th>p-value</th><th>interval</th>"
+)
+
+
+def _format_p(p_value):
+    """A p-value as a statistician writes it: "p < 0.001" or "p = 0.042"."""
+    if p_value != p_value:  # NaN: the weight is not identified
+        return "not identified"
+    if p_value < 0.001:
+        return "p < 0.001"
+    return f"p = {p_value:.3f}"
+
+
+def _format_se(se):
+    return f"{se:.3g}"
+
+
+def _inference_text(row):
+    """What a weight's line adds: ``± standard error (p-value)``."""
+    return f" ± {_format_se(row['weight_se'])} ({_format_p(row['p_value'])})"
+
+
+def _inference_note(data):
+    """What the ± and the p-values of an inference report are."""
+    inference = data["inference"]
+    law = (
+        f"t({inference['df_resid']})"
+        if inference["distribution"] == "t"
+        else "the normal distribution"
+    )
+    note = (
+        f"± standard error ({inference['cov_type']} covariance, "
+        f"{inference['nobs']} rows); p-value two-sided from {law}; "
+        f"{inference['confidence']:.0%} interval in to_frame()"
+    )
+    if inference["not_identified"]:
+        note += "; not identified (collinear): " + ", ".join(
+            inference["not_identified"]
+        )
+    return note
+
+
+def _inference_cells(row):
+    return (
+        f"<td>{_format_se(row['weight_se'])}</td><td>{row['statistic']:.3g}</td>"
+        f"<td>{_html(_format_p(row['p_value']))}</td>"
+        f"<td>[{_format_number(row['weight_low'])}, "
+        f"{_format_number(row['weight_high'])}]</td>"
+    )
 
 
 def _labelled(entry, outputs):

@@ -1,0 +1,586 @@
+"""Classical inference for the weights of an unpenalised linear model.
+
+An unpenalised linear model is a generalised linear model fitted by maximum
+likelihood (least squares is the Gaussian case), so each weight has a
+standard error, a test statistic and a p-value in closed form. The same code
+serves every loss: a loss contributes, through a :class:`_Family`, the mean
+from the raw output, the score and the curvature of the log-likelihood in the
+raw output, and whether its dispersion (the *scale*) is fixed or estimated
+from Pearson's chi² over the residual degrees of freedom (for least squares:
+the residual sum of squares over the degrees of freedom).
+
+With ``D`` the design matrix (a column of ones first when the model has an
+intercept), ``s`` the sample weights and ``phi`` the scale:
+
+- the Fisher information is ``D^T diag(s * fisher) D / phi``; its inverse is
+  the ``"nonrobust"`` covariance;
+- the sandwich ``B (sum_i u_i^2 d_i d_i^T) B``, with ``B`` the inverse of
+  ``D^T diag(s * observed) D`` and ``u_i = s_i * score_i``, is HC0 (the scale
+  cancels); least squares adds HC1 (times ``n / df``), HC2 and HC3 (each
+  ``u_i^2`` divided by ``1 - h_i`` or its square, ``h_i`` the leverage).
+
+Statistics use Student's t with the residual degrees of freedom for least
+squares with the ``"nonrobust"`` covariance, else the normal distribution.
+"""
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import stats
+from scipy.special import expit
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_array
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
+
+from sk_weights._linear import WeightedLinearClassifier, WeightedLinearRegressor
+
+__all__ = ["weight_inference"]
+
+#: The covariances of the weights that :func:`weight_inference` computes.
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+
+#: Covariances defined for least squares only (small-sample corrections
+#: that use the leverage or the residual degrees of freedom).
+LEAST_SQUARES_COV_TYPES = ("HC1", "HC2", "HC3")
+
+#: A fitted model whose Newton step on the data is larger than this many
+#: standard errors is not at the optimum on that data.
+OPTIMUM_TOLERANCE = 1e-3
+
+#: A column of a null vector of the (column-scaled) information matrix larger
+#: than this in absolute value makes the column's weight not identified.
+NULL_VECTOR_TOLERANCE = 1e-6
+
+_STABILITY_HINT = (
+    "sk_weights.weight_stability (refits on resamples) is the tool for them"
+)
+
+
+@dataclass(frozen=True)
+class _Family:
+    """What the inference needs from a loss, in the raw output ``eta``.
+
+    ``score(y, mu)`` is the derivative of the log-likelihood with respect to
+    ``eta`` (times the scale); ``fisher(mu)`` is its expected curvature and
+    ``observed(y, mu)`` its observed one, which is the same for a canonical
+    link (None); ``pearson(y, mu)`` is a row's Pearson chi² term;
+    ``scale_fixed`` says whether the scale is 1.
+    """
+
+    name: str
+    mean: Callable
+    score: Callable
+    fisher: Callable
+    pearson: Callable
+    scale_fixed: bool
+    observed: Callable | None = None
+
+
+def _ones(mu):
+    return np.ones_like(mu)
+
+
+GAUSSIAN = _Family(
+    "gaussian",
+    mean=lambda eta: eta,
+    score=lambda y, mu: y - mu,
+    fisher=_ones,
+    pearson=lambda y, mu: (y - mu) ** 2,
+    scale_fixed=False,
+)
+
+BINOMIAL = _Family(
+    "binomial",
+    mean=expit,
+    score=lambda y, mu: y - mu,
+    fisher=lambda mu: mu * (1 - mu),
+    pearson=lambda y, mu: (y - mu) ** 2 / (mu * (1 - mu)),
+    scale_fixed=True,
+)
+
+POISSON = _Family(
+    "poisson",
+    mean=np.exp,
+    score=lambda y, mu: y - mu,
+    fisher=lambda mu: mu,
+    pearson=lambda y, mu: (y - mu) ** 2 / mu,
+    scale_fixed=True,
+)
+
+# The log link is not the Gamma's canonical link: the expected curvature
+# (1) and the observed one (y / mu) differ. The "nonrobust" covariance uses
+# the expected one (Fisher scoring), the sandwich's bread the observed one.
+GAMMA = _Family(
+    "gamma",
+    mean=np.exp,
+    score=lambda y, mu: (y - mu) / mu,
+    fisher=_ones,
+    pearson=lambda y, mu: ((y - mu) / mu) ** 2,
+    scale_fixed=False,
+    observed=lambda y, mu: y / mu,
+)
+
+#: The family of each loss of WeightedLinearRegressor that has inference.
+REGRESSION_FAMILIES = {"squared_error": GAUSSIAN, "poisson": POISSON, "gamma": GAMMA}
+
+
+@dataclass
+class InferenceTable:
+    """The inference of every weight, the intercept's first when there is one."""
+
+    weight: np.ndarray
+    se: np.ndarray
+    statistic: np.ndarray
+    p_value: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    identified: np.ndarray
+    distribution: str
+    df_resid: int
+    nobs: int
+    scale: float
+    newton_step: np.ndarray
+
+
+def weight_inference(
+    estimator,
+    X,
+    y,
+    *,
+    sample_weight=None,
+    cov_type="nonrobust",
+    confidence=0.95,
+):
+    """Report each weight with its standard error, p-value and interval.
+
+    For an unpenalised linear model the classical answer to "how sure is this
+    weight?" is in closed form: least squares (ordinary or weighted), logistic
+    regression and the other generalised linear models give each weight a
+    standard error, a test statistic for "the weight is zero", its p-value and
+    a confidence interval, computed here at the estimator's own fitted weights
+    from the information matrix ``X^T W X`` and, for the robust covariances,
+    the scores of the rows. The numbers are those of statsmodels' ``OLS``,
+    ``WLS``, ``Logit`` and ``GLM`` on the same data.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A :class:`~sk_weights.WeightedLinearRegressor` (squared error) or a
+        two-class :class:`~sk_weights.WeightedLinearClassifier` without penalty
+        (``penalty=None``, or ``alpha=0``) and without dropout or early
+        stopping, or a :class:`~sklearn.pipeline.Pipeline` ending in one (the
+        data go through the first steps, which are taken as fixed; the names
+        come from their ``get_feature_names_out``). A fitted estimator is
+        used as it is and must have been fitted on ``X``, ``y``; an unfitted
+        one is cloned and fitted on them.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The data the model is (or is to be) fitted on.
+    y : array-like of shape (n_samples,)
+        The targets (class labels for the classifier).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row (weighted least squares, or the weights of the
+        log-likelihood). Rows of weight zero are left out of the count of
+        rows and of the residual degrees of freedom. The classifier's
+        ``class_weight``, if any, multiplies them.
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
+        The covariance of the weights. ``"nonrobust"``: the inverse
+        information (for least squares, the residual variance times
+        ``(X^T W X)^-1``). ``"HC0"``: White's heteroscedasticity-robust
+        sandwich. ``"HC1"``, ``"HC2"``, ``"HC3"``: its small-sample
+        corrections, defined for least squares only.
+    confidence : float, default=0.95
+        Level of the confidence intervals, in (0, 1).
+
+    Returns
+    -------
+    WeightsReport
+        The report of the fitted model, whose feature rows add ``weight_se``
+        (the standard error), ``statistic`` (the weight divided by it),
+        ``p_value`` (two-sided, for the weight being zero), ``weight_low``
+        and ``weight_high`` (the confidence interval).
+        ``to_dict()["inference"]`` holds ``cov_type``, ``distribution``
+        (``"t"`` or ``"normal"``), ``df_resid``, ``nobs``, ``scale``,
+        ``confidence``, ``family``, ``intercept`` (the same five entries and
+        ``weight`` for the intercept, or None) and ``not_identified`` (the
+        names of the weights the data cannot tell apart).
+
+    Raises
+    ------
+    ValueError
+        For a penalised fit, dropout, early stopping, more than two classes,
+        a network (:func:`~sk_weights.weight_stability` is the tool for
+        those), a 2-D ``y``, a model not at its optimum on ``X``, ``y``, fewer
+        rows than weights plus one, or invalid ``cov_type`` or
+        ``confidence``.
+    TypeError
+        If the estimator is not one of the supported linear models.
+
+    Warns
+    -----
+    UserWarning
+        When columns of X are collinear: the warning names the weights that
+        are not identified, whose standard errors are infinite (their
+        statistic and p-value NaN, their interval unbounded).
+
+    See Also
+    --------
+    weight_stability : Bootstrap intervals, for any estimator and penalty.
+
+    Notes
+    -----
+    "nonrobust" least squares uses Student's t with ``n - rank(X)`` degrees
+    of freedom (``n - rank - 1`` with an intercept); the robust covariances
+    and the other families use the normal distribution, as statsmodels does
+    by default. The scale of the Gaussian family is the weighted residual sum
+    of squares over the degrees of freedom. statsmodels' ``Logit`` answers
+    ``cov_type="HC1"`` to ``"HC3"`` with the HC0 sandwich; here they are
+    an error outside least squares.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sk_weights import WeightedLinearRegressor, weight_inference
+    >>> X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
+    >>> report = weight_inference(WeightedLinearRegressor(penalty=None), X, y)
+    >>> bmi = next(r for r in report.to_dict()["features"] if r["name"] == "bmi")
+    >>> round(bmi["weight"], 3), round(bmi["weight_se"], 3)
+    (5.603, 0.717)
+    >>> bool(bmi["p_value"] < 0.001)
+    True
+    """
+    from sk_weights.report import weights_report
+
+    if cov_type not in COV_TYPES:
+        raise ValueError(
+            f"cov_type must be one of {', '.join(COV_TYPES)}; got {cov_type!r}."
+        )
+    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
+        raise ValueError(
+            f"confidence must be a number strictly between 0 and 1, got {confidence!r}."
+        )
+    check_consistent_length(X, y, sample_weight)
+    if np.ndim(y) != 1:
+        raise ValueError(
+            f"weight_inference takes a 1-D y, got shape {np.shape(y)}; for several "
+            "targets, call it once per target column."
+        )
+    last = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    family = _family(last, cov_type)
+    fitted = _fitted(estimator, X, y, sample_weight)
+    model = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
+    _check_fitted_model(model)
+    Xt = fitted[:-1].transform(X) if isinstance(fitted, Pipeline) else X
+    Xt = check_array(Xt, accept_sparse=["csr", "csc"], dtype=np.float64)
+    if Xt.shape[1] != model.coef_.shape[-1]:
+        raise ValueError(
+            f"X has {Xt.shape[1]} features after the pipeline's first steps, but "
+            f"the model has {model.coef_.shape[-1]} weights."
+        )
+    target = _numeric_target(model, y)
+    weights = np.ones(len(target)) if sample_weight is None else sample_weight
+    weights = check_array(weights, ensure_2d=False, dtype=np.float64)
+    if weights.shape != target.shape:
+        raise ValueError(
+            f"sample_weight must have shape {target.shape}, got {weights.shape}."
+        )
+    if getattr(model, "class_weight", None) is not None:
+        weights = weights * compute_sample_weight(model.class_weight, y)
+    if np.any(weights < 0) or not np.any(weights > 0):
+        raise ValueError(
+            "sample_weight must be non-negative with some weight positive."
+        )
+    report = weights_report(fitted)
+    names = [row["name"] for row in sorted(report._data["features"], key=_index)]
+    if model.fit_intercept:
+        names = ["intercept", *names]
+    table = inference_table(
+        Xt,
+        target,
+        np.ravel(model.coef_),
+        float(np.ravel(model.intercept_)[0]) if model.fit_intercept else None,
+        family,
+        weights,
+        cov_type,
+        confidence,
+    )
+    _check_optimum(table, names)
+    not_identified = [name for name, ok in zip(names, table.identified) if not ok]
+    if not_identified:
+        warnings.warn(
+            f"X has collinear columns: the weights of {', '.join(not_identified)} "
+            "are not identified (another combination of them fits as well), so "
+            "their standard errors are infinite. Drop or combine these columns.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _add_inference(
+        report, table, model.fit_intercept, cov_type, confidence, family, not_identified
+    )
+
+
+def _index(row):
+    return row["index"]
+
+
+def _family(model, cov_type):
+    """The family of a supported model; a clear error for the others."""
+    if hasattr(model, "coefs_") or type(model).__name__.startswith("MLP"):
+        raise ValueError(
+            f"weight_inference has no closed form for a network "
+            f"({type(model).__name__}): its weights are not identified (hidden "
+            f"units can be swapped); {_STABILITY_HINT}."
+        )
+    if not isinstance(model, (WeightedLinearRegressor, WeightedLinearClassifier)):
+        raise TypeError(
+            "weight_inference takes a WeightedLinearRegressor, a two-class "
+            "WeightedLinearClassifier or a Pipeline ending in one, got "
+            f"{type(model).__name__}."
+        )
+    if model.penalty is not None and model.alpha != 0:
+        raise ValueError(
+            f"weight_inference needs an unpenalised fit (penalty=None or alpha=0), "
+            f"got penalty={model.penalty!r} with alpha={model.alpha!r}: a penalised "
+            f"weight is biased towards zero and has no classical standard error; "
+            f"{_STABILITY_HINT}."
+        )
+    if model.dropout > 0:
+        raise ValueError(
+            f"weight_inference needs a fit without dropout, got "
+            f"dropout={model.dropout!r}: dropout regularises the weights like a "
+            f"penalty; {_STABILITY_HINT}."
+        )
+    if model.early_stopping:
+        raise ValueError(
+            "weight_inference needs the weights at the optimum, but "
+            "early_stopping=True stops before it; fit with early_stopping=False, "
+            f"or see {_STABILITY_HINT.split(' (')[0]}."
+        )
+    if isinstance(model, WeightedLinearClassifier):
+        family = BINOMIAL
+    else:
+        loss = getattr(model, "loss", "squared_error")
+        if loss not in REGRESSION_FAMILIES:
+            raise ValueError(
+                f"weight_inference has no closed form for loss={loss!r}; "
+                f"{_STABILITY_HINT}."
+            )
+        family = REGRESSION_FAMILIES[loss]
+    if family is not GAUSSIAN and cov_type in LEAST_SQUARES_COV_TYPES:
+        raise ValueError(
+            f"cov_type={cov_type!r} is a small-sample correction of least "
+            f"squares; for the {family.name} family use 'HC0' (the sandwich) or "
+            "'nonrobust'."
+        )
+    return family
+
+
+def _fitted(estimator, X, y, sample_weight):
+    """The estimator if it is fitted, else a clone fitted on the data."""
+    try:
+        check_is_fitted(estimator)
+        return estimator
+    except NotFittedError:
+        pass
+    model = clone(estimator)
+    fit_params = {}
+    if sample_weight is not None:
+        key = "sample_weight"
+        if isinstance(model, Pipeline):
+            key = f"{model.steps[-1][0]}__sample_weight"
+        fit_params[key] = sample_weight
+    return model.fit(X, y, **fit_params)
+
+
+def _check_fitted_model(model):
+    """Raise the errors that only a fitted model can show (its classes)."""
+    if is_classifier(model) and len(model.classes_) != 2:
+        raise ValueError(
+            f"weight_inference takes a two-class classifier; this one has "
+            f"{len(model.classes_)} classes, whose softmax weights are not "
+            "identified without a reference class (adding the same vector to "
+            f"every class's weights changes nothing); {_STABILITY_HINT}."
+        )
+
+
+def _numeric_target(model, y):
+    """y as floats: the targets, or 1.0 for the classifier's second class."""
+    if not is_classifier(model):
+        return check_array(y, ensure_2d=False, dtype=np.float64)
+    y = np.asarray(y)
+    unknown = ~np.isin(y, model.classes_)
+    if np.any(unknown):
+        raise ValueError(
+            f"y holds label {y[unknown][0]!r}, which is not one of the model's "
+            f"classes {list(model.classes_)}."
+        )
+    return (y == model.classes_[1]).astype(np.float64)
+
+
+def inference_table(X, y, coef, intercept, family, sample_weight, cov_type, confidence):
+    """Return the :class:`InferenceTable` of the weights ``coef`` (and intercept).
+
+    ``intercept`` is None for a model without one. Arrays in, arrays out: the
+    model is described by its weights and its family only.
+    """
+    keep = sample_weight > 0
+    if sp.issparse(X):
+        X = X.tocsr()
+    if not np.all(keep):
+        X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
+    n_samples = X.shape[0]
+    eta = np.asarray(X @ coef).ravel()
+    if intercept is not None:
+        eta = eta + intercept
+        ones = np.ones((n_samples, 1))
+        X = (
+            sp.hstack([ones, X], format="csr")
+            if sp.issparse(X)
+            else np.hstack([ones, X])
+        )
+        weight = np.concatenate([[intercept], coef])
+    else:
+        weight = np.asarray(coef, dtype=np.float64)
+    mu = family.mean(eta)
+    information = _gram(X, sample_weight * family.fisher(mu))
+    inverse, identified, rank = _generalised_inverse(information)
+    df_resid = n_samples - rank
+    if df_resid < 1:
+        raise ValueError(
+            f"Too few rows for inference: {n_samples} rows with positive weight "
+            f"for {rank} identified weights leave {df_resid} residual degrees of "
+            "freedom; at least one is needed. Use more rows or fewer features."
+        )
+    pearson = float(sample_weight @ family.pearson(y, mu))
+    scale = 1.0 if family.scale_fixed else pearson / df_resid
+    scores = sample_weight * family.score(y, mu)
+    if cov_type == "nonrobust":
+        covariance = scale * inverse
+    else:
+        if family.observed is None:
+            bread = inverse
+        else:
+            bread, _, _ = _generalised_inverse(
+                _gram(X, sample_weight * family.observed(y, mu))
+            )
+        squared = scores**2
+        if cov_type in ("HC2", "HC3"):
+            leverage = sample_weight * _row_quadratic(X, bread)
+            squared = squared / (1 - leverage) ** (1 if cov_type == "HC2" else 2)
+        covariance = bread @ _gram(X, squared) @ bread
+        if cov_type == "HC1":
+            covariance *= n_samples / df_resid
+    variance = np.maximum(np.diag(covariance), 0.0)
+    se = np.where(identified, np.sqrt(variance), np.inf)
+    statistic = np.where(identified, weight / np.where(identified, se, 1.0), np.nan)
+    if family is GAUSSIAN and cov_type == "nonrobust":
+        distribution, law = "t", stats.t(df_resid)
+    else:
+        distribution, law = "normal", stats.norm()
+    p_value = 2 * law.sf(np.abs(statistic))
+    quantile = law.ppf(0.5 + confidence / 2)
+    # The Newton step from the fitted weights, in nonrobust standard errors:
+    # about zero at the optimum on this data.
+    step = inverse @ np.asarray(X.T @ scores).ravel()
+    root = np.sqrt(scale * np.maximum(np.diag(inverse), np.finfo(np.float64).tiny))
+    return InferenceTable(
+        weight=weight,
+        se=se,
+        statistic=statistic,
+        p_value=p_value,
+        low=weight - quantile * se,
+        high=weight + quantile * se,
+        identified=identified,
+        distribution=distribution,
+        df_resid=int(df_resid),
+        nobs=int(n_samples),
+        scale=float(scale),
+        newton_step=np.where(identified, np.abs(step) / root, 0.0),
+    )
+
+
+def _gram(X, row_weights):
+    """``X^T diag(row_weights) X`` as a dense array."""
+    if sp.issparse(X):
+        return np.asarray((X.T @ X.multiply(row_weights[:, np.newaxis])).todense())
+    return X.T @ (X * row_weights[:, np.newaxis])
+
+
+def _row_quadratic(X, matrix):
+    """``x_i^T matrix x_i`` for every row ``x_i`` of X."""
+    product = np.asarray(X @ matrix)
+    if sp.issparse(X):
+        return np.asarray(X.multiply(product).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", product, X)
+
+
+def _generalised_inverse(information):
+    """Return a generalised inverse, which weights are identified, and the rank.
+
+    The matrix is scaled to a unit diagonal first, so that the rank does not
+    depend on the units of the columns. A weight is identified when its
+    column takes no part in a null vector; for those weights, every
+    generalised inverse gives the same variance.
+    """
+    diagonal = np.diag(information).copy()
+    diagonal[diagonal <= 0] = 1.0
+    root = np.sqrt(diagonal)
+    scaled = information / np.outer(root, root)
+    values, vectors = np.linalg.eigh(scaled)
+    tolerance = values[-1] * max(scaled.shape) * np.finfo(np.float64).eps * 10
+    kept = values > tolerance
+    inverse = (vectors[:, kept] / values[kept]) @ vectors[:, kept].T
+    inverse = inverse / np.outer(root, root)
+    null = vectors[:, ~kept]
+    identified = ~np.any(np.abs(null) > NULL_VECTOR_TOLERANCE, axis=1)
+    return inverse, identified, int(np.count_nonzero(kept))
+
+
+def _check_optimum(table, names):
+    """Raise a ValueError unless the weights are the optimum on the data."""
+    worst = int(np.argmax(table.newton_step))
+    if table.newton_step[worst] > OPTIMUM_TOLERANCE:
+        raise ValueError(
+            "The model's weights are not the unpenalised optimum on this X, y: "
+            f"one Newton step would move the weight of {names[worst]} by "
+            f"{table.newton_step[worst]:.3g} standard errors. Pass the data the "
+            "model was fitted on, or an unfitted estimator (it is then fitted), "
+            "with the full-batch solver (solver='auto' or 'fista')."
+        )
+
+
+def _add_inference(report, table, fit_intercept, cov_type, confidence, family, hidden):
+    """Add the inference columns to the report's rows and its ``"inference"``."""
+    columns = {
+        "weight_se": table.se,
+        "statistic": table.statistic,
+        "p_value": table.p_value,
+        "weight_low": table.low,
+        "weight_high": table.high,
+    }
+    offset = 1 if fit_intercept else 0
+    for row in report._data["features"]:
+        j = row["index"] + offset
+        for key, values in columns.items():
+            row[key] = float(values[j])
+    intercept = None
+    if fit_intercept:
+        intercept = {"weight": float(table.weight[0])}
+        intercept.update({key: float(values[0]) for key, values in columns.items()})
+    report._data["inference"] = {
+        "cov_type": cov_type,
+        "distribution": table.distribution,
+        "df_resid": table.df_resid,
+        "nobs": table.nobs,
+        "scale": table.scale,
+        "confidence": float(confidence),
+        "family": family.name,
+        "intercept": intercept,
+        "not_identified": list(hidden),
+    }
+    return report
