@@ -398,7 +398,22 @@ def _fitted(estimator, X, y, sample_weight):
 
 
 def _check_fitted_model(model):
-    """Raise the errors that only a fitted model can show (its classes)."""
+    """Raise the errors that only a fitted model can show (classes, stopping)."""
+    stop_reason = getattr(model, "stop_reason_", "converged")
+    if stop_reason != "converged":
+        separated = (
+            " For a classifier this often means that X separates the classes, "
+            "where the unpenalised weights grow without bound and have no "
+            "standard error: fit with a penalty, and ask "
+            "sk_weights.weight_stability how sure its weights are."
+            if is_classifier(model)
+            else ""
+        )
+        raise ValueError(
+            f"weight_inference needs the weights at the optimum, but the fit "
+            f"stopped with stop_reason_={stop_reason!r}; fit with a larger "
+            f"max_iter or on standardised features.{separated}"
+        )
     if is_classifier(model) and len(model.classes_) != 2:
         raise ValueError(
             f"weight_inference takes a two-class classifier; this one has "
@@ -456,8 +471,10 @@ def inference_table(X, y, coef, intercept, family, sample_weight, cov_type, conf
             f"for {rank} identified weights leave {df_resid} residual degrees of "
             "freedom; at least one is needed. Use more rows or fewer features."
         )
-    pearson = float(sample_weight @ family.pearson(y, mu))
-    scale = 1.0 if family.scale_fixed else pearson / df_resid
+    if family.scale_fixed:
+        scale = 1.0
+    else:
+        scale = float(sample_weight @ family.pearson(y, mu)) / df_resid
     scores = sample_weight * family.score(y, mu)
     if cov_type == "nonrobust":
         covariance = scale * inverse
