@@ -465,3 +465,46 @@ def test_two_dimensional_y_and_other_models(diabetes):
 def test_exported_from_inspection():
     """Check that the function is reachable where the other inspection tools are."""
     assert sk_weights.inspection.weight_inference is weight_inference
+
+
+# -- the command line ---------------------------------------------------------
+
+
+def test_command_line_report_with_inference(diabetes, tmp_path, monkeypatch, capsys):
+    """Check that report --inference prints statsmodels' errors beside the weights."""
+    from sk_weights._cli import main
+
+    monkeypatch.chdir(tmp_path)
+    X, y = diabetes
+    X.assign(target=y).to_csv("diabetes.csv", index=False)
+    fit = ["fit", "diabetes.csv", "--target", "target", "--standardize"]
+    assert main([*fit, "--penalty", "none", "--out", "model.npz"]) == 0
+    capsys.readouterr()
+    command = ["report", "model.npz", "--inference", "diabetes.csv"]
+    assert main([*command, "--target", "target", "--cov-type", "HC3"]) == 0
+    out = capsys.readouterr().out
+    Z = StandardScaler().fit_transform(X)
+    result = sm.OLS(y.to_numpy(), sm.add_constant(Z)).fit(cov_type="HC3")
+    bmi = list(X.columns).index("bmi") + 1
+    assert "bmi " in out
+    assert f"w = {result.params[bmi]:+.4g} ± {result.bse[bmi]:.3g} (p < 0.001)" in out
+    assert "(HC3 covariance, 442 rows)" in out
+    assert main(command) == 2
+    assert "--inference needs --target" in capsys.readouterr().err
+    assert main([*fit, "--out", "penalised.npz"]) == 0
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "report",
+                "penalised.npz",
+                "--inference",
+                "diabetes.csv",
+                "--target",
+                "target",
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "weight_stability" in err
