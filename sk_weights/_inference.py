@@ -399,6 +399,14 @@ def _fitted(estimator, X, y, sample_weight):
 
 def _check_fitted_model(model):
     """Raise the errors that only a fitted model can show (classes, stopping)."""
+    solver = getattr(model, "solver_", None)
+    if solver in ("sgd", "adam"):
+        raise ValueError(
+            f"weight_inference needs the exact optimum, which the full-batch "
+            f"solver finds; this model was trained by mini-batches "
+            f"(solver_={solver!r}), whose weights are only near it. Fit with "
+            "solver='auto' or 'fista'."
+        )
     stop_reason = getattr(model, "stop_reason_", "converged")
     if stop_reason != "converged":
         separated = (

@@ -659,6 +659,21 @@ def _plot_weights(ax, data, shown):
                 label=_interval_heading(data["stability"]),
             )
             ax.legend(loc="lower right", fontsize="small")
+        if data.get("inference"):
+            inference = data["inference"]
+            # An unbounded interval (a weight not identified) is not drawn.
+            ends = [
+                [end if np.isfinite(end) else np.nan for end in (low, high)]
+                for low, high in ((r["weight_low"], r["weight_high"]) for r in shown)
+            ]
+            _plot_intervals(
+                ax,
+                [low for low, _ in ends],
+                [high for _, high in ends],
+                label=f"{inference['confidence']:.0%} confidence interval "
+                f"({inference['cov_type']})",
+            )
+            ax.legend(loc="lower right", fontsize="small")
         return
     labels = outputs["labels"]
     matrix = np.array([[row["weight"][label] for label in labels] for row in shown])

@@ -320,6 +320,21 @@ def test_report_renderings(diabetes):
     assert {"statistic", "weight_low", "weight_high"} <= set(frame.columns)
 
 
+def test_plot_draws_the_intervals(diabetes):
+    """Check that the weights panel draws each confidence interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, y = diabetes
+    report = weight_inference(WeightedLinearRegressor(penalty=None), X, y)
+    ax = report.plot().axes[1]
+    (segments,) = [c for c in ax.collections if c.get_label().startswith("95%")]
+    shown = report.to_dict()["features"]
+    ends = sorted((row["weight_low"], row["weight_high"]) for row in shown)
+    drawn = sorted((line[0][0], line[1][0]) for line in segments.get_segments())
+    assert_allclose(drawn, ends)
+
+
 def test_robust_text_names_the_normal_distribution(cancer):
     """Check that z-based tables say so."""
     X, y = cancer
@@ -419,6 +434,19 @@ def test_model_fitted_on_other_data_is_refused(diabetes):
     model = WeightedLinearRegressor(penalty=None).fit(X[:200], y[:200])
     with pytest.raises(ValueError, match="not the unpenalised optimum"):
         weight_inference(model, X, y)
+
+
+def test_stochastic_solver_is_refused(diabetes):
+    """Check that approximate weights of a stochastic solver are refused."""
+    X, y = diabetes
+    model = WeightedLinearRegressor(
+        penalty=None, solver="sgd", max_iter=20, random_state=0
+    )
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="mini-batches.*'sgd'.*solver='auto'"):
+            weight_inference(model, X, y)
 
 
 def test_too_few_rows(diabetes):
