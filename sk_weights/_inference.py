@@ -2,29 +2,39 @@
 
 An unpenalised linear model is a generalised linear model fitted by maximum
 likelihood (least squares is the Gaussian case), so each weight has a
-standard error, a test statistic and a p-value in closed form. The same code
-serves every loss: a loss contributes, through a :class:`_Family`, the mean
-from the raw output, the score and the curvature of the log-likelihood in the
-raw output, and whether its dispersion (the *scale*) is fixed or estimated
-from Pearson's chi² over the residual degrees of freedom (for least squares:
-the residual sum of squares over the degrees of freedom).
+standard error, a test statistic and a p-value in closed form. One code path
+serves every loss, and it asks the loss's datafit two things only: the
+inverse link (the mean ``mu`` from the raw output ``eta``) and
+``derivatives(y, eta, weights)``, the gradient ``g`` and the curvature ``c``
+of the loss in ``eta``. The rest follows from them:
+
+- the score of a row is ``-g``; the observed curvature is ``c(y)``; the
+  expected (Fisher) curvature is ``c(mu)``, the curvature at ``y = mu``
+  (every loss here is linear in y, so this is its expectation);
+- a row's Pearson chi² term is ``g**2 / c(mu)`` (``(y - mu)**2 / V(mu)``);
+- the dispersion (the *scale*) is 1 for the Bernoulli and Poisson
+  distributions, and Pearson's chi² over the residual degrees of freedom for
+  the Gaussian (the residual sum of squares over the degrees of freedom) and
+  the Gamma.
 
 With ``D`` the design matrix (a column of ones first when the model has an
 intercept), ``s`` the sample weights and ``phi`` the scale:
 
-- the Fisher information is ``D^T diag(s * fisher) D / phi``; its inverse is
+- the Fisher information is ``D^T diag(s * c(mu)) D / phi``; its inverse is
   the ``"nonrobust"`` covariance;
-- the sandwich ``B (sum_i u_i^2 d_i d_i^T) B``, with ``B`` the inverse of
-  ``D^T diag(s * observed) D`` and ``u_i = s_i * score_i``, is HC0 (the scale
-  cancels); least squares adds HC1 (times ``n / df``), HC2 and HC3 (each
-  ``u_i^2`` divided by ``1 - h_i`` or its square, ``h_i`` the leverage).
+- the sandwich ``B (sum_i (s_i g_i)^2 d_i d_i^T) B``, with ``B`` the inverse of
+  ``D^T diag(s * c(y)) D``, is HC0 (the scale cancels); least squares adds
+  HC1 (times ``n / df``), HC2 and HC3 (each ``(s_i g_i)^2`` divided by
+  ``1 - h_i`` or its square, ``h_i`` the leverage).
 
 Statistics use Student's t with the residual degrees of freedom for least
 squares with the ``"nonrobust"`` covariance, else the normal distribution.
+These are the conventions of statsmodels' ``OLS``, ``WLS``, ``Logit`` and
+``GLM`` (fitted by IRLS, whose "nonrobust" covariance is the inverse Fisher
+information and whose sandwich uses the observed curvature).
 """
 
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,72 +72,80 @@ _STABILITY_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class _Family:
-    """What the inference needs from a loss, in the raw output ``eta``.
+class _SquaredError:
+    """Half the squared error, identity link (the datafit's interface)."""
 
-    ``score(y, mu)`` is the derivative of the log-likelihood with respect to
-    ``eta`` (times the scale); ``fisher(mu)`` is its expected curvature and
-    ``observed(y, mu)`` its observed one, which is the same for a canonical
-    link (None); ``pearson(y, mu)`` is a row's Pearson chi² term;
-    ``scale_fixed`` says whether the scale is 1.
+    name = "squared_error"
+
+    def inverse_link(self, eta):
+        return eta
+
+    def derivatives(self, y, eta, weights, out=None):
+        return (eta - y) * weights, weights
+
+
+class _BinaryLogLoss:
+    """The log loss of a logistic output (the datafit's interface)."""
+
+    name = "binary_log_loss"
+
+    def inverse_link(self, eta):
+        return expit(eta)
+
+    def derivatives(self, y, eta, weights, out=None):
+        p = expit(eta)
+        return (p - y) * weights, p * (1 - p) * weights
+
+
+class _Poisson:
+    """Half the Poisson deviance, log link (the datafit's interface)."""
+
+    name = "poisson"
+
+    def inverse_link(self, eta):
+        return np.exp(eta)
+
+    def derivatives(self, y, eta, weights, out=None):
+        mu = np.exp(eta)
+        return (mu - y) * weights, mu * weights
+
+
+class _Gamma:
+    """Half the Gamma deviance, log link (the datafit's interface).
+
+    The log link is not the Gamma's canonical link: the observed curvature
+    ``y / mu`` differs from the expected one, 1.
     """
 
-    name: str
-    mean: Callable
-    score: Callable
-    fisher: Callable
-    pearson: Callable
-    scale_fixed: bool
-    observed: Callable | None = None
+    name = "gamma"
+
+    def inverse_link(self, eta):
+        return np.exp(eta)
+
+    def derivatives(self, y, eta, weights, out=None):
+        ratio = y / np.exp(eta)
+        return (1 - ratio) * weights, ratio * weights
 
 
-def _ones(mu):
-    return np.ones_like(mu)
+#: Each loss with inference, by its datafit's name: the distribution whose
+#: likelihood it is, and whether that distribution's dispersion is estimated
+#: (else it is 1).
+DISTRIBUTIONS = {
+    "squared_error": ("gaussian", True),
+    "binary_log_loss": ("binomial", False),
+    "poisson": ("poisson", False),
+    "gamma": ("gamma", True),
+}
 
+#: The loss of WeightedLinearRegressor's ``loss`` parameter, until the
+#: estimators name their datafits.
+REGRESSION_DATAFITS = {
+    "squared_error": _SquaredError(),
+    "poisson": _Poisson(),
+    "gamma": _Gamma(),
+}
 
-GAUSSIAN = _Family(
-    "gaussian",
-    mean=lambda eta: eta,
-    score=lambda y, mu: y - mu,
-    fisher=_ones,
-    pearson=lambda y, mu: (y - mu) ** 2,
-    scale_fixed=False,
-)
-
-BINOMIAL = _Family(
-    "binomial",
-    mean=expit,
-    score=lambda y, mu: y - mu,
-    fisher=lambda mu: mu * (1 - mu),
-    pearson=lambda y, mu: (y - mu) ** 2 / (mu * (1 - mu)),
-    scale_fixed=True,
-)
-
-POISSON = _Family(
-    "poisson",
-    mean=np.exp,
-    score=lambda y, mu: y - mu,
-    fisher=lambda mu: mu,
-    pearson=lambda y, mu: (y - mu) ** 2 / mu,
-    scale_fixed=True,
-)
-
-# The log link is not the Gamma's canonical link: the expected curvature
-# (1) and the observed one (y / mu) differ. The "nonrobust" covariance uses
-# the expected one (Fisher scoring), the sandwich's bread the observed one.
-GAMMA = _Family(
-    "gamma",
-    mean=np.exp,
-    score=lambda y, mu: (y - mu) / mu,
-    fisher=_ones,
-    pearson=lambda y, mu: ((y - mu) / mu) ** 2,
-    scale_fixed=False,
-    observed=lambda y, mu: y / mu,
-)
-
-#: The family of each loss of WeightedLinearRegressor that has inference.
-REGRESSION_FAMILIES = {"squared_error": GAUSSIAN, "poisson": POISSON, "gamma": GAMMA}
+BINARY_LOG_LOSS = _BinaryLogLoss()
 
 
 @dataclass
@@ -146,6 +164,7 @@ class InferenceTable:
     nobs: int
     scale: float
     newton_step: np.ndarray
+    family: str
 
 
 def weight_inference(
@@ -271,7 +290,7 @@ def weight_inference(
             "targets, call it once per target column."
         )
     last = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
-    family = _family(last, cov_type)
+    datafit = _datafit(last, cov_type)
     fitted = _fitted(estimator, X, y, sample_weight)
     model = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
     _check_fitted_model(model)
@@ -304,7 +323,7 @@ def weight_inference(
         target,
         np.ravel(model.coef_),
         float(np.ravel(model.intercept_)[0]) if model.fit_intercept else None,
-        family,
+        datafit,
         weights,
         cov_type,
         confidence,
@@ -320,7 +339,7 @@ def weight_inference(
             stacklevel=2,
         )
     return _add_inference(
-        report, table, model.fit_intercept, cov_type, confidence, family, not_identified
+        report, table, model.fit_intercept, cov_type, confidence, not_identified
     )
 
 
@@ -328,8 +347,8 @@ def _index(row):
     return row["index"]
 
 
-def _family(model, cov_type):
-    """The family of a supported model; a clear error for the others."""
+def _datafit(model, cov_type):
+    """The datafit of a supported model; a clear error for the others."""
     if hasattr(model, "coefs_") or type(model).__name__.startswith("MLP"):
         raise ValueError(
             f"weight_inference has no closed form for a network "
@@ -362,22 +381,22 @@ def _family(model, cov_type):
             f"or see {_STABILITY_HINT.split(' (')[0]}."
         )
     if isinstance(model, WeightedLinearClassifier):
-        family = BINOMIAL
+        datafit = BINARY_LOG_LOSS
     else:
         loss = getattr(model, "loss", "squared_error")
-        if loss not in REGRESSION_FAMILIES:
+        if loss not in REGRESSION_DATAFITS:
             raise ValueError(
                 f"weight_inference has no closed form for loss={loss!r}; "
                 f"{_STABILITY_HINT}."
             )
-        family = REGRESSION_FAMILIES[loss]
-    if family is not GAUSSIAN and cov_type in LEAST_SQUARES_COV_TYPES:
+        datafit = REGRESSION_DATAFITS[loss]
+    if datafit.name != "squared_error" and cov_type in LEAST_SQUARES_COV_TYPES:
         raise ValueError(
             f"cov_type={cov_type!r} is a small-sample correction of least "
-            f"squares; for the {family.name} family use 'HC0' (the sandwich) or "
-            "'nonrobust'."
+            f"squares; for the {DISTRIBUTIONS[datafit.name][0]} likelihood use "
+            "'HC0' (the sandwich) or 'nonrobust'."
         )
-    return family
+    return datafit
 
 
 def _fitted(estimator, X, y, sample_weight):
@@ -461,12 +480,16 @@ def _numeric_target(model, y):
     return (y == model.classes_[1]).astype(np.float64)
 
 
-def inference_table(X, y, coef, intercept, family, sample_weight, cov_type, confidence):
+def inference_table(
+    X, y, coef, intercept, datafit, sample_weight, cov_type, confidence
+):
     """Return the :class:`InferenceTable` of the weights ``coef`` (and intercept).
 
-    ``intercept`` is None for a model without one. Arrays in, arrays out: the
-    model is described by its weights and its family only.
+    ``intercept`` is None for a model without one; ``datafit`` is the loss (its
+    ``name``, ``inverse_link`` and ``derivatives`` are used). Arrays in,
+    arrays out: the model is described by its weights and its loss only.
     """
+    family, scale_estimated = DISTRIBUTIONS[datafit.name]
     keep = sample_weight > 0
     if sp.issparse(X):
         X = X.tocsr()
@@ -477,16 +500,18 @@ def inference_table(X, y, coef, intercept, family, sample_weight, cov_type, conf
     if intercept is not None:
         eta = eta + intercept
         ones = np.ones((n_samples, 1))
-        X = (
-            sp.hstack([ones, X], format="csr")
-            if sp.issparse(X)
-            else np.hstack([ones, X])
-        )
+        if sp.issparse(X):
+            X = sp.hstack([ones, X], format="csr")
+        else:
+            X = np.hstack([ones, X])
         weight = np.concatenate([[intercept], coef])
     else:
         weight = np.asarray(coef, dtype=np.float64)
-    mu = family.mean(eta)
-    information = _gram(X, sample_weight * family.fisher(mu))
+    mu = datafit.inverse_link(eta)
+    gradient, observed = datafit.derivatives(y, eta, 1.0)
+    _, fisher = datafit.derivatives(mu, eta, 1.0)
+    fisher = np.broadcast_to(fisher, eta.shape)
+    information = _gram(X, sample_weight * fisher)
     inverse, identified, rank = _generalised_inverse(information)
     df_resid = n_samples - rank
     if df_resid < 1:
@@ -495,20 +520,19 @@ def inference_table(X, y, coef, intercept, family, sample_weight, cov_type, conf
             f"for {rank} identified weights leave {df_resid} residual degrees of "
             "freedom; at least one is needed. Use more rows or fewer features."
         )
-    if family.scale_fixed:
-        scale = 1.0
+    if scale_estimated:
+        scale = float(sample_weight @ (gradient**2 / fisher)) / df_resid
     else:
-        scale = float(sample_weight @ family.pearson(y, mu)) / df_resid
-    scores = sample_weight * family.score(y, mu)
+        scale = 1.0
+    scores = -sample_weight * gradient
     if cov_type == "nonrobust":
         covariance = scale * inverse
     else:
-        if family.observed is None:
+        observed = np.broadcast_to(observed, eta.shape)
+        if np.array_equal(observed, fisher):  # a canonical link
             bread = inverse
         else:
-            bread, _, _ = _generalised_inverse(
-                _gram(X, sample_weight * family.observed(y, mu))
-            )
+            bread, _, _ = _generalised_inverse(_gram(X, sample_weight * observed))
         squared = scores**2
         if cov_type in ("HC2", "HC3"):
             leverage = sample_weight * _row_quadratic(X, bread)
@@ -522,7 +546,7 @@ def inference_table(X, y, coef, intercept, family, sample_weight, cov_type, conf
     # scipy.stats' t and norm compute with these same functions; called
     # directly they cost microseconds instead of a frozen distribution's
     # milliseconds.
-    if family is GAUSSIAN and cov_type == "nonrobust":
+    if family == "gaussian" and cov_type == "nonrobust":
         distribution = "t"
         p_value = 2 * special.stdtr(df_resid, -np.abs(statistic))
         quantile = special.stdtrit(df_resid, 0.5 + confidence / 2)
@@ -547,6 +571,7 @@ def inference_table(X, y, coef, intercept, family, sample_weight, cov_type, conf
         nobs=int(n_samples),
         scale=float(scale),
         newton_step=np.where(identified, np.abs(step) / root, 0.0),
+        family=family,
     )
 
 
@@ -600,7 +625,7 @@ def _check_optimum(table, names):
         )
 
 
-def _add_inference(report, table, fit_intercept, cov_type, confidence, family, hidden):
+def _add_inference(report, table, fit_intercept, cov_type, confidence, hidden):
     """Add the inference columns to the report's rows and its ``"inference"``."""
     columns = {
         "weight_se": table.se,
@@ -625,7 +650,7 @@ def _add_inference(report, table, fit_intercept, cov_type, confidence, family, h
         "nobs": table.nobs,
         "scale": table.scale,
         "confidence": float(confidence),
-        "family": family.name,
+        "family": table.family,
         "intercept": intercept,
         "not_identified": list(hidden),
     }
