@@ -36,6 +36,7 @@ information and whose sandwich uses the observed curvature).
 
 import warnings
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,12 +44,14 @@ from scipy import special
 from scipy.special import expit
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from sk_weights._linear import WeightedLinearClassifier, WeightedLinearRegressor
+from sk_weights._mlp import MLPWeightsClassifier, MLPWeightsRegressor
 
 __all__ = ["weight_inference"]
 
@@ -66,6 +69,9 @@ OPTIMUM_TOLERANCE = 1e-3
 #: A column of a null vector of the (column-scaled) information matrix larger
 #: than this in absolute value makes the column's weight not identified.
 NULL_VECTOR_TOLERANCE = 1e-6
+
+#: Networks, whose weights have no classical inference.
+NETWORKS = (MLPWeightsClassifier, MLPWeightsRegressor, MLPClassifier, MLPRegressor)
 
 _STABILITY_HINT = (
     "sk_weights.weight_stability (refits on resamples) is the tool for them"
@@ -279,7 +285,7 @@ def weight_inference(
         raise ValueError(
             f"cov_type must be one of {', '.join(COV_TYPES)}; got {cov_type!r}."
         )
-    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
+    if not (isinstance(confidence, Real) and 0 < confidence < 1):
         raise ValueError(
             f"confidence must be a number strictly between 0 and 1, got {confidence!r}."
         )
@@ -302,15 +308,15 @@ def weight_inference(
             f"features (after a pipeline's first steps), got shape {Xt.shape}."
         )
     target = _numeric_target(model, y)
-    weights = np.ones(len(target)) if sample_weight is None else sample_weight
-    weights = _float_array(weights, "sample_weight")
-    if weights.shape != target.shape:
+    row_weight = np.ones(len(target)) if sample_weight is None else sample_weight
+    row_weight = _float_array(row_weight, "sample_weight")
+    if row_weight.shape != target.shape:
         raise ValueError(
-            f"sample_weight must have shape {target.shape}, got {weights.shape}."
+            f"sample_weight must have shape {target.shape}, got {row_weight.shape}."
         )
     if getattr(model, "class_weight", None) is not None:
-        weights = weights * compute_sample_weight(model.class_weight, y)
-    if np.any(weights < 0) or not np.any(weights > 0):
+        row_weight = row_weight * compute_sample_weight(model.class_weight, y)
+    if np.any(row_weight < 0) or not np.any(row_weight > 0):
         raise ValueError(
             "sample_weight must be non-negative with some weight positive."
         )
@@ -324,7 +330,7 @@ def weight_inference(
         np.ravel(model.coef_),
         float(np.ravel(model.intercept_)[0]) if model.fit_intercept else None,
         datafit,
-        weights,
+        row_weight,
         cov_type,
         confidence,
     )
@@ -349,7 +355,7 @@ def _index(row):
 
 def _datafit(model, cov_type):
     """The datafit of a supported model; a clear error for the others."""
-    if hasattr(model, "coefs_") or type(model).__name__.startswith("MLP"):
+    if isinstance(model, NETWORKS):
         raise ValueError(
             f"weight_inference has no closed form for a network "
             f"({type(model).__name__}): its weights are not identified (hidden "
@@ -377,8 +383,7 @@ def _datafit(model, cov_type):
     if model.early_stopping:
         raise ValueError(
             "weight_inference needs the weights at the optimum, but "
-            "early_stopping=True stops before it; fit with early_stopping=False, "
-            f"or see {_STABILITY_HINT.split(' (')[0]}."
+            "early_stopping=True stops before it; fit with early_stopping=False."
         )
     if isinstance(model, WeightedLinearClassifier):
         datafit = BINARY_LOG_LOSS

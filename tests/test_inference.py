@@ -9,6 +9,7 @@ import statsmodels.api as sm
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.linear_model import LinearRegression
+from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler, scale
 
@@ -394,6 +395,7 @@ def test_glm_families_match_statsmodels(diabetes, loss, sm_family, cov_type):
             "unpenalised fit",
         ),
         (MLPWeightsRegressor(hidden_layer_sizes=(3,)), "network"),
+        (MLPRegressor(hidden_layer_sizes=(3,)), "network"),
     ],
 )
 def test_models_without_a_closed_form_name_weight_stability(diabetes, estimator, match):
@@ -463,13 +465,17 @@ def test_too_few_rows(diabetes):
         ({"confidence": 1.0}, "confidence must be"),
         ({"confidence": 0}, "confidence must be"),
         ({"sample_weight": -np.ones(442)}, "non-negative"),
+        ({"sample_weight": np.full(442, np.nan)}, "sample_weight contains NaN"),
     ],
 )
 def test_bad_arguments(diabetes, kwargs, match):
     """Check that invalid arguments are a ValueError naming them."""
     X, y = diabetes
+    model = WeightedLinearRegressor(penalty=None).fit(X, y)
     with pytest.raises(ValueError, match=match):
-        weight_inference(WeightedLinearRegressor(penalty=None), X, y, **kwargs)
+        weight_inference(model, X, y, **kwargs)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        weight_inference(model, X.assign(age=np.nan), y)
 
 
 def test_small_sample_corrections_need_least_squares(cancer):
