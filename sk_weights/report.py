@@ -463,7 +463,7 @@ class WeightsReport:
                 if data.get("stability")
                 else ""
             )
-            + (_INFERENCE_HEADINGS if data.get("inference") else "")
+            + (_inference_headings(data) if data.get("inference") else "")
             + "</tr></thead><tbody>",
         ]
         top = data["features"][0]["importance"] or 1.0 if data["features"] else 1.0
@@ -488,7 +488,17 @@ class WeightsReport:
             )
         parts.append("</tbody></table>")
         if data.get("inference"):
-            parts.append(f"<p>{esc(_inference_note(data))}</p>")
+            intercept = data["inference"]["intercept"]
+            parts.append(
+                f"<p>{esc(_inference_note(data))}"
+                + (
+                    f"<br>intercept: {esc(_format_number(intercept['weight']))}"
+                    f"{esc(_inference_text(intercept))}"
+                    if intercept is not None
+                    else ""
+                )
+                + "</p>"
+            )
         parts.append(
             "<table><thead><tr><th>layer</th><th>shape</th><th>params</th>"
             "<th>mean</th><th>std</th><th>min</th><th>max</th><th>L1 norm</th>"
@@ -1366,10 +1376,12 @@ def _stability_lines(data):
     return lines
 
 
-#: The HTML feature table's columns of an inference report.
-_INFERENCE_HEADINGS = (
-    "<th>± standard error</th><th>statistic</th><th>p-value</th><th>interval</th>"
-)
+def _inference_headings(data):
+    """The HTML feature table's columns of an inference report."""
+    return (
+        "<th>± standard error</th><th>statistic</th><th>p-value</th>"
+        f"<th>{data['inference']['confidence']:.0%} interval</th>"
+    )
 
 
 def _format_p(p_value):
@@ -1400,8 +1412,8 @@ def _inference_note(data):
     )
     note = (
         f"± standard error ({inference['cov_type']} covariance, "
-        f"{inference['nobs']} rows); p-value two-sided from {law}; "
-        f"{inference['confidence']:.0%} interval in to_frame()"
+        f"{inference['nobs']} rows); two-sided p-value and "
+        f"{inference['confidence']:.0%} interval from {law}"
     )
     if inference["not_identified"]:
         note += "; not identified (collinear): " + ", ".join(

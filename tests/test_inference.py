@@ -311,10 +311,12 @@ def test_report_renderings(diabetes):
     age = list(X.columns).index("age") + 1
     assert f"± {result.bse[age]:.3g} (p = {result.pvalues[age]:.3f})" in text
     assert "± standard error (nonrobust covariance, 442 rows)" in text
-    assert "p-value two-sided from t(431)" in text
+    assert "two-sided p-value and 95% interval from t(431)" in text
     assert f"intercept_: {result.params[0]:+.4g} ± {result.bse[0]:.3g}" in text
     html = report.to_html()
     assert "± standard error</th>" in html and f"{result.bse[bmi]:.3g}" in html
+    assert "<th>95% interval</th>" in html
+    assert f"intercept: {result.params[0]:+.4g} ± {result.bse[0]:.3g}" in html
     frame = report.to_frame()
     assert_allclose(frame.loc["bmi", "weight_se"], result.bse[bmi], rtol=1e-8)
     assert_allclose(frame.loc["bmi", "p_value"], result.pvalues[bmi], atol=1e-12)
@@ -342,8 +344,9 @@ def test_robust_text_names_the_normal_distribution(cancer):
     report = weight_inference(
         WeightedLinearClassifier(penalty=None), X, y, cov_type="HC0"
     )
-    assert "(HC0 covariance, 569 rows); p-value two-sided from the normal" in str(
-        report
+    assert (
+        "(HC0 covariance, 569 rows); two-sided p-value and 95% interval from the normal"
+        in str(report)
     )
 
 
