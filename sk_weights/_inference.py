@@ -300,7 +300,11 @@ def weight_inference(
     fitted = _fitted(estimator, X, y, sample_weight)
     model = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
     _check_fitted_model(model)
-    Xt = fitted[:-1].transform(X) if isinstance(fitted, Pipeline) else X
+    if isinstance(fitted, Pipeline):
+        Xt = fitted[:-1].transform(X)  # the first step checks the column names
+    else:
+        Xt = X
+        _check_columns(model, X)
     Xt = _float_array(Xt, "X", sparse=True)
     if Xt.ndim != 2 or Xt.shape[1] != model.coef_.shape[-1]:
         raise ValueError(
@@ -452,6 +456,19 @@ def _check_fitted_model(model):
             f"{len(model.classes_)} classes, whose softmax weights are not "
             "identified without a reference class (adding the same vector to "
             f"every class's weights changes nothing); {_STABILITY_HINT}."
+        )
+
+
+def _check_columns(model, X):
+    """Raise a ValueError unless a table's columns are those the model saw."""
+    columns = getattr(X, "columns", None)
+    expected = getattr(model, "feature_names_in_", None)
+    if columns is None or expected is None:
+        return
+    if [str(c) for c in columns] != [str(c) for c in expected]:
+        raise ValueError(
+            "X's columns differ from those the model was fitted on: pass the "
+            f"columns {list(expected)} in this order."
         )
 
 

@@ -454,6 +454,14 @@ def test_stochastic_solver_is_refused(diabetes):
             weight_inference(model, X, y)
 
 
+def test_columns_in_another_order_are_refused(diabetes):
+    """Check that a fitted model's columns are checked by name."""
+    X, y = diabetes
+    model = WeightedLinearRegressor(penalty=None).fit(X, y)
+    with pytest.raises(ValueError, match="columns differ"):
+        weight_inference(model, X[X.columns[::-1]], y)
+
+
 def test_too_few_rows(diabetes):
     """Check that no residual degrees of freedom is a ValueError."""
     X, y = diabetes
