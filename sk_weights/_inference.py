@@ -41,7 +41,6 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 from scipy import special
-from scipy.special import expit
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -50,6 +49,7 @@ from sklearn.utils import check_array
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
+from sk_weights._datafits import make_datafit
 from sk_weights._linear import WeightedLinearClassifier, WeightedLinearRegressor
 from sk_weights._mlp import MLPWeightsClassifier, MLPWeightsRegressor
 
@@ -78,61 +78,6 @@ _STABILITY_HINT = (
 )
 
 
-class _SquaredError:
-    """Half the squared error, identity link (the datafit's interface)."""
-
-    name = "squared_error"
-
-    def inverse_link(self, eta):
-        return eta
-
-    def derivatives(self, y, eta, weights, out=None):
-        return (eta - y) * weights, weights
-
-
-class _BinaryLogLoss:
-    """The log loss of a logistic output (the datafit's interface)."""
-
-    name = "binary_log_loss"
-
-    def inverse_link(self, eta):
-        return expit(eta)
-
-    def derivatives(self, y, eta, weights, out=None):
-        p = expit(eta)
-        return (p - y) * weights, p * (1 - p) * weights
-
-
-class _Poisson:
-    """Half the Poisson deviance, log link (the datafit's interface)."""
-
-    name = "poisson"
-
-    def inverse_link(self, eta):
-        return np.exp(eta)
-
-    def derivatives(self, y, eta, weights, out=None):
-        mu = np.exp(eta)
-        return (mu - y) * weights, mu * weights
-
-
-class _Gamma:
-    """Half the Gamma deviance, log link (the datafit's interface).
-
-    The log link is not the Gamma's canonical link: the observed curvature
-    ``y / mu`` differs from the expected one, 1.
-    """
-
-    name = "gamma"
-
-    def inverse_link(self, eta):
-        return np.exp(eta)
-
-    def derivatives(self, y, eta, weights, out=None):
-        ratio = y / np.exp(eta)
-        return (1 - ratio) * weights, ratio * weights
-
-
 #: Each loss with inference, by its datafit's name: the distribution whose
 #: likelihood it is, and whether that distribution's dispersion is estimated
 #: (else it is 1).
@@ -142,16 +87,6 @@ DISTRIBUTIONS = {
     "poisson": ("poisson", False),
     "gamma": ("gamma", True),
 }
-
-#: The loss of WeightedLinearRegressor's ``loss`` parameter, until the
-#: estimators name their datafits.
-REGRESSION_DATAFITS = {
-    "squared_error": _SquaredError(),
-    "poisson": _Poisson(),
-    "gamma": _Gamma(),
-}
-
-BINARY_LOG_LOSS = _BinaryLogLoss()
 
 
 @dataclass
@@ -191,17 +126,19 @@ def weight_inference(
     a confidence interval, computed here at the estimator's own fitted weights
     from the information matrix ``X^T W X`` and, for the robust covariances,
     the scores of the rows. The numbers are those of statsmodels' ``OLS``,
-    ``WLS``, ``Logit`` and ``GLM`` on the same data.
+    ``WLS``, ``Logit`` and ``GLM`` (Poisson, and Gamma with the log link) on
+    the same data.
 
     Parameters
     ----------
     estimator : estimator
-        A :class:`~sk_weights.WeightedLinearRegressor` (squared error) or a
-        two-class :class:`~sk_weights.WeightedLinearClassifier` without penalty
-        (``penalty=None``, or ``alpha=0``) and without dropout or early
-        stopping, or a :class:`~sklearn.pipeline.Pipeline` ending in one (the
-        data go through the first steps, which are taken as fixed; the names
-        come from their ``get_feature_names_out``). A fitted estimator is
+        A :class:`~sk_weights.WeightedLinearRegressor` (``loss`` of
+        ``"squared_error"``, ``"poisson"`` or ``"gamma"``) or a two-class
+        :class:`~sk_weights.WeightedLinearClassifier` without penalty
+        (``penalty=None``, or ``alpha=0``), without dropout, early stopping
+        or ``positive=True``, or a :class:`~sklearn.pipeline.Pipeline` ending
+        in one (the data go through the first steps, which are taken as fixed;
+        the names come from their ``get_feature_names_out``). A fitted estimator is
         used as it is and must have been fitted on ``X``, ``y``; an unfitted
         one is cloned and fitted on them.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -218,7 +155,8 @@ def weight_inference(
         information (for least squares, the residual variance times
         ``(X^T W X)^-1``). ``"HC0"``: White's heteroscedasticity-robust
         sandwich. ``"HC1"``, ``"HC2"``, ``"HC3"``: its small-sample
-        corrections, defined for least squares only.
+        corrections, defined for least squares (``loss="squared_error"``)
+        only.
     confidence : float, default=0.95
         Level of the confidence intervals, in (0, 1).
 
@@ -231,16 +169,18 @@ def weight_inference(
         and ``weight_high`` (the confidence interval).
         ``to_dict()["inference"]`` holds ``cov_type``, ``distribution``
         (``"t"`` or ``"normal"``), ``df_resid``, ``nobs``, ``scale``,
-        ``confidence``, ``family``, ``intercept`` (the same five entries and
+        ``confidence``, ``family`` (``"gaussian"``, ``"binomial"``,
+        ``"poisson"`` or ``"gamma"``), ``intercept`` (the same five entries and
         ``weight`` for the intercept, or None) and ``not_identified`` (the
         names of the weights the data cannot tell apart).
 
     Raises
     ------
     ValueError
-        For a penalised fit, dropout, early stopping, more than two classes,
-        a network (:func:`~sk_weights.weight_stability` is the tool for
-        those), a 2-D ``y``, a model not at its optimum on ``X``, ``y``, fewer
+        For a penalised fit, dropout, positive weights, Huber's loss, more
+        than two classes, a network (:func:`~sk_weights.weight_stability` is
+        the tool for those), early stopping, a stochastic solver, a fit that
+        did not converge, a 2-D ``y``, a model not at its optimum on ``X``, ``y``, fewer
         rows than weights plus one, or invalid ``cov_type`` or
         ``confidence``.
     TypeError
@@ -262,8 +202,13 @@ def weight_inference(
     "nonrobust" least squares uses Student's t with ``n - rank(X)`` degrees
     of freedom (``n - rank - 1`` with an intercept); the robust covariances
     and the other families use the normal distribution, as statsmodels does
-    by default. The scale of the Gaussian family is the weighted residual sum
-    of squares over the degrees of freedom. statsmodels' ``Logit`` answers
+    by default. The scale (dispersion) of the Gaussian family is the weighted
+    residual sum of squares over the degrees of freedom, that of the Gamma
+    family Pearson's chi² over the degrees of freedom; the binomial and
+    Poisson families have scale 1. The "nonrobust" covariance of a GLM is the
+    inverse Fisher information (expected curvature), and the sandwich's
+    bread uses the observed curvature, which differ for the Gamma's log link,
+    as in statsmodels' ``GLM`` fitted by IRLS. statsmodels' ``Logit`` answers
     ``cov_type="HC1"`` to ``"HC3"`` with the HC0 sandwich; here they are
     an error outside least squares.
 
@@ -389,16 +334,21 @@ def _datafit(model, cov_type):
             "weight_inference needs the weights at the optimum, but "
             "early_stopping=True stops before it; fit with early_stopping=False."
         )
-    if isinstance(model, WeightedLinearClassifier):
-        datafit = BINARY_LOG_LOSS
-    else:
-        loss = getattr(model, "loss", "squared_error")
-        if loss not in REGRESSION_DATAFITS:
-            raise ValueError(
-                f"weight_inference has no closed form for loss={loss!r}; "
-                f"{_STABILITY_HINT}."
-            )
-        datafit = REGRESSION_DATAFITS[loss]
+    if getattr(model, "positive", False):
+        raise ValueError(
+            "weight_inference needs unconstrained weights, got positive=True: "
+            "a weight held at its bound 0 has no classical standard error; "
+            f"{_STABILITY_HINT}."
+        )
+    loss = (
+        "binary_log_loss" if isinstance(model, WeightedLinearClassifier) else model.loss
+    )
+    if loss not in DISTRIBUTIONS:
+        raise ValueError(
+            f"weight_inference has no closed form for loss={loss!r}, which is not "
+            f"the likelihood of a distribution; {_STABILITY_HINT}."
+        )
+    datafit = make_datafit(loss)
     if datafit.name != "squared_error" and cov_type in LEAST_SQUARES_COV_TYPES:
         raise ValueError(
             f"cov_type={cov_type!r} is a small-sample correction of least "

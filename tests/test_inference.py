@@ -20,7 +20,8 @@ from sk_weights import (
     WeightedLinearRegressor,
     weight_inference,
 )
-from sk_weights._inference import REGRESSION_DATAFITS, inference_table
+from sk_weights._datafits import make_datafit
+from sk_weights._inference import inference_table
 
 COV_TYPES = ["nonrobust", "HC0", "HC1", "HC2", "HC3"]
 
@@ -350,29 +351,40 @@ def test_robust_text_names_the_normal_distribution(cancer):
     )
 
 
-@pytest.mark.parametrize(
-    ("loss", "sm_family"),
-    [
-        ("poisson", sm.families.Poisson()),
-        ("gamma", sm.families.Gamma(sm.families.links.Log())),
-    ],
-)
-@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
-def test_glm_families_match_statsmodels(diabetes, loss, sm_family, cov_type):
-    """Check the Poisson and Gamma (log link) tables at statsmodels' GLM optimum."""
-    datafit = REGRESSION_DATAFITS[loss]
+#: The GLM losses, with statsmodels' family of each.
+GLM_LOSSES = [
+    ("poisson", sm.families.Poisson()),
+    ("gamma", sm.families.Gamma(sm.families.links.Log())),
+]
+
+
+def _glm_data(diabetes, loss, seed=3):
+    """Four standardised diabetes columns, and a Poisson or Gamma target."""
     X, _ = diabetes
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     Z = scale(X.to_numpy()[:, :4])
     mean = np.exp(1.0 + Z @ np.array([0.4, -0.3, 0.2, 0.1]))
     y = rng.poisson(mean) if loss == "poisson" else rng.gamma(2.0, mean / 2.0)
-    y = y.astype(np.float64)
-    weights = rng.uniform(0.5, 2.0, len(y))
+    return Z, y.astype(np.float64), rng.uniform(0.5, 2.0, len(y))
+
+
+@pytest.mark.parametrize(("loss", "sm_family"), GLM_LOSSES)
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_glm_tables_at_statsmodels_optimum(diabetes, loss, sm_family, cov_type):
+    """Check the Poisson and Gamma (log link) tables at statsmodels' GLM optimum."""
+    Z, y, weights = _glm_data(diabetes, loss)
     result = sm.GLM(y, sm.add_constant(Z), family=sm_family, var_weights=weights).fit(
         tol=1e-12, cov_type=cov_type
     )
     table = inference_table(
-        Z, y, result.params[1:], result.params[0], datafit, weights, cov_type, 0.95
+        Z,
+        y,
+        result.params[1:],
+        result.params[0],
+        make_datafit(loss),
+        weights,
+        cov_type,
+        0.95,
     )
     assert_allclose(table.se, result.bse, rtol=1e-5)
     assert_allclose(table.p_value, result.pvalues, rtol=1e-5, atol=1e-5)
@@ -381,6 +393,46 @@ def test_glm_families_match_statsmodels(diabetes, loss, sm_family, cov_type):
     )
     assert table.scale == pytest.approx(result.scale, rel=1e-8)
     assert table.distribution == "normal"
+
+
+@pytest.mark.parametrize(("loss", "sm_family"), GLM_LOSSES)
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_glm_regressor_matches_statsmodels(diabetes, loss, sm_family, cov_type):
+    """Check that loss="poisson" and "gamma" give statsmodels' GLM table."""
+    Z, y, weights = _glm_data(diabetes, loss)
+    report = weight_inference(
+        WeightedLinearRegressor(loss=loss, penalty=None),
+        Z,
+        y,
+        sample_weight=weights,
+        cov_type=cov_type,
+    )
+    result = sm.GLM(y, sm.add_constant(Z), family=sm_family, var_weights=weights).fit(
+        tol=1e-12, cov_type=cov_type
+    )
+    _assert_matches(report, result, rtol=1e-5)
+    inference = report.to_dict()["inference"]
+    assert inference["family"] == loss
+    assert inference["scale"] == pytest.approx(result.scale, rel=1e-6)
+
+
+@pytest.mark.parametrize(("loss", "sm_family"), GLM_LOSSES)
+def test_glm_small_sample_corrections_are_refused(diabetes, loss, sm_family):
+    """Check that HC3 of a GLM is refused, naming HC0."""
+    Z, y, _ = _glm_data(diabetes, loss)
+    with pytest.raises(ValueError, match="least squares.*'HC0'"):
+        weight_inference(
+            WeightedLinearRegressor(loss=loss, penalty=None), Z, y, cov_type="HC3"
+        )
+
+
+def test_huber_and_positive_are_refused(diabetes):
+    """Check that Huber's loss and positive weights point to weight_stability."""
+    X, y = diabetes
+    with pytest.raises(ValueError, match="loss='huber'.*weight_stability"):
+        weight_inference(WeightedLinearRegressor(loss="huber", penalty=None), X, y)
+    with pytest.raises(ValueError, match="positive=True.*weight_stability"):
+        weight_inference(WeightedLinearRegressor(positive=True, penalty=None), X, y)
 
 
 # -- errors -------------------------------------------------------------------
