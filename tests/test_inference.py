@@ -317,7 +317,7 @@ def test_report_renderings(diabetes):
     html = report.to_html()
     assert "± standard error</th>" in html and f"{result.bse[bmi]:.3g}" in html
     assert "<th>95% interval</th>" in html
-    assert f"intercept: {result.params[0]:+.4g} ± {result.bse[0]:.3g}" in html
+    assert f"intercept_: {result.params[0]:+.4g} ± {result.bse[0]:.3g}" in html
     frame = report.to_frame()
     assert_allclose(frame.loc["bmi", "weight_se"], result.bse[bmi], rtol=1e-8)
     assert_allclose(frame.loc["bmi", "p_value"], result.pvalues[bmi], atol=1e-12)
