@@ -365,7 +365,7 @@ class WeightsReport:
         stability = data.get("stability")
         inference = data.get("inference")
         if inference:
-            lines.append(f"  {_inference_note(data)}")
+            lines.extend(wrap(f"  {_inference_note(data)}"))
         columns = _weight_columns(shown, outputs)
         bar_width = 20 if columns is None else 10
         if columns is not None:  # a heading over the weight columns
@@ -1535,15 +1535,13 @@ def _inference_text(row):
 def _inference_note(data):
     """What the ± and the p-values of an inference report are."""
     inference = data["inference"]
+    # Student's t with its degrees of freedom, or the standard normal.
     law = (
-        f"t({inference['df_resid']})"
-        if inference["distribution"] == "t"
-        else "the normal distribution"
+        f"t({inference['df_resid']})" if inference["distribution"] == "t" else "N(0, 1)"
     )
     note = (
-        f"± standard error ({inference['cov_type']} covariance, "
-        f"{inference['nobs']} rows); two-sided p-value and "
-        f"{inference['confidence']:.0%} interval from {law}"
+        f"± standard error ({inference['cov_type']}, {inference['nobs']} rows); "
+        f"two-sided p-value and {inference['confidence']:.0%} interval from {law}"
     )
     if inference["not_identified"]:
         note += "; not identified (collinear): " + ", ".join(

@@ -311,8 +311,9 @@ def test_report_renderings(diabetes):
     assert f"w = {result.params[bmi]:+.4g} ± {result.bse[bmi]:.3g} (p < 0.001)" in text
     age = list(X.columns).index("age") + 1
     assert f"± {result.bse[age]:.3g} (p = {result.pvalues[age]:.3f})" in text
-    assert "± standard error (nonrobust covariance, 442 rows)" in text
-    assert "two-sided p-value and 95% interval from t(431)" in text
+    flat = " ".join(text.split())  # the header line may be wrapped
+    assert "± standard error (nonrobust, 442 rows)" in flat
+    assert "two-sided p-value and 95% interval from t(431)" in flat
     assert f"intercept_: {result.params[0]:+.4g} ± {result.bse[0]:.3g}" in text
     html = report.to_html()
     assert "± standard error</th>" in html and f"{result.bse[bmi]:.3g}" in html
@@ -346,8 +347,8 @@ def test_robust_text_names_the_normal_distribution(cancer):
         WeightedLinearClassifier(penalty=None), X, y, cov_type="HC0"
     )
     assert (
-        "(HC0 covariance, 569 rows); two-sided p-value and 95% interval from the normal"
-        in str(report)
+        "(HC0, 569 rows); two-sided p-value and 95% interval from N(0, 1)"
+        in " ".join(str(report).split())
     )
 
 
@@ -585,7 +586,7 @@ def test_command_line_report_with_inference(diabetes, tmp_path, monkeypatch, cap
     bmi = list(X.columns).index("bmi") + 1
     assert "bmi " in out
     assert f"w = {result.params[bmi]:+.4g} ± {result.bse[bmi]:.3g} (p < 0.001)" in out
-    assert "(HC3 covariance, 442 rows)" in out
+    assert "(HC3, 442 rows)" in out
     assert main(command) == 2
     assert "--inference needs --target" in capsys.readouterr().err
     assert main([*fit, "--out", "penalised.npz"]) == 0
