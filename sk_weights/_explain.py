@@ -38,8 +38,8 @@ from sk_weights._network import (
     forward,
     input_gradient,
 )
-from sk_weights._sklearn_compat import check_is_fitted
-from sk_weights._validation import validate_input
+from sk_weights._sklearn_compat import _num_samples, check_is_fitted
+from sk_weights._validation import check_budget, n_columns, validate_input
 from sk_weights._views import (
     DIVERGING_CMAP,
     SIGN_COLOURS,
@@ -207,6 +207,7 @@ default=None
     True
     """
     check_is_fitted(estimator)
+    _check_sizes(estimator, X, n_steps, batch_size)
     index = list(X.index) if hasattr(X, "index") and hasattr(X, "columns") else None
     model, X_model, X_seen, names, reference = _model_inputs(estimator, X, baseline)
     if index is None:
@@ -688,6 +689,32 @@ class Explanation:
 
 def _is_network(model):
     return hasattr(model, "coefs_") and hasattr(model, "intercepts_")
+
+
+def _check_sizes(estimator, X, n_steps, batch_size):
+    """Refuse, before any work, arguments whose arrays would exceed the budget.
+
+    Integrated gradients keep five vectors of ``n_steps`` points, a batch of
+    ``batch_size`` points per layer, and the contributions (with their mean
+    gradients) of every row, feature and output.
+    """
+    model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    n_rows = _num_samples(X)
+    n_features = getattr(model, "n_features_in_", None) or n_columns(X)
+    if _is_network(model):
+        widths = sum(np.shape(bias)[-1] for bias in model.intercepts_)
+        n_outputs = np.shape(model.intercepts_[-1])[-1]
+        work = 5 * n_steps + 3 * min(batch_size, n_steps * n_rows) * (
+            widths + n_features
+        )
+    else:
+        coef = getattr(model, "coef_", ())  # no coef_: refused later, by kind
+        n_outputs, work = (np.shape(coef)[:-1] or (1,))[0], 0
+    check_budget(
+        work + 3 * n_rows * n_outputs * n_features,
+        f"n_steps={n_steps}" if work else "X",
+        "explain",
+    )
 
 
 def _model_inputs(estimator, X, baseline):

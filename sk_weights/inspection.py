@@ -43,7 +43,13 @@ from sk_weights._inference import weight_inference
 from sk_weights._network import Workspace, forward
 from sk_weights._sklearn_compat import _num_samples, _safe_indexing, check_is_fitted
 from sk_weights._training import _dropout_masks, _mask_buffers
-from sk_weights._validation import validate_input
+from sk_weights._validation import (
+    check_budget,
+    check_count,
+    check_n_jobs,
+    n_columns,
+    validate_input,
+)
 from sk_weights._views import plot_text, printable, wrap
 from sk_weights.exceptions import PoorFitWarning
 from sk_weights.report import _final_model_and_names, _stability_report
@@ -175,11 +181,15 @@ def weight_stability(
     >>> bmi["weight_low"] < bmi["weight"] < bmi["weight_high"]
     True
     """
-    if not isinstance(n_resamples, numbers.Integral) or n_resamples < 2:
-        raise ValueError(
-            f"n_resamples must be an integer >= 2, got {n_resamples!r}: the "
-            "spread of the weights needs at least two refits."
-        )
+    _check_estimator(estimator, "weight_stability")
+    n_resamples = check_count(n_resamples, "n_resamples", low=2)
+    n_jobs = check_n_jobs(n_jobs)
+    # The refits' weights are kept: one row of coefficients per refit.
+    check_budget(
+        (n_resamples + 1) * (n_columns(X) + 1),
+        f"n_resamples={n_resamples}",
+        "weight_stability",
+    )
     if method not in ("bootstrap", "subsample"):
         raise ValueError(f"method must be 'bootstrap' or 'subsample', got {method!r}.")
     check_consistent_length(X, y, sample_weight)
@@ -203,7 +213,7 @@ def refit_resamples(estimator, X, y, jobs, sample_weight=None, n_jobs=None):
     method of None fits on every row).
     """
     groups = _strata(estimator, y)
-    results = Parallel(n_jobs=n_jobs)(
+    results = Parallel(n_jobs=_workers(n_jobs, len(jobs)))(
         delayed(_fit_recording_warnings)(
             estimator, X, y, sample_weight, seed, how, groups
         )
@@ -217,6 +227,43 @@ def refit_resamples(estimator, X, y, jobs, sample_weight=None, n_jobs=None):
     for category, message in issued:
         warnings.warn(message, category, stacklevel=2)
     return [model for model, _ in results]
+
+
+def _workers(n_jobs, n_tasks):
+    """The workers to start: never more than the tasks, nor than the cores here.
+
+    joblib starts as many processes as ``n_jobs`` asks, whatever the number
+    of tasks or of cores (a second or so each); a backend that runs
+    elsewhere (dask) keeps ``n_jobs`` as given, up to the number of tasks.
+    """
+    n_jobs = check_n_jobs(n_jobs)
+    if n_jobs is None:
+        return None  # joblib's default, or that of an enclosing parallel_config
+    from joblib import cpu_count, effective_n_jobs
+    from joblib._parallel_backends import (
+        LokyBackend,
+        MultiprocessingBackend,
+        SequentialBackend,
+        ThreadingBackend,
+    )
+    from joblib.parallel import get_active_backend
+
+    workers = min(effective_n_jobs(n_jobs), max(n_tasks, 1))
+    local = (LokyBackend, MultiprocessingBackend, ThreadingBackend, SequentialBackend)
+    if isinstance(get_active_backend()[0], local):
+        workers = min(workers, cpu_count())
+    return workers
+
+
+def _check_estimator(estimator, tool):
+    """Refuse what is not an estimator (None, a class, ...) with a clear TypeError."""
+    if isinstance(estimator, type) or not callable(
+        getattr(estimator, "get_params", None)
+    ):
+        raise TypeError(
+            f"{tool} takes an estimator instance of sk_weights (or a Pipeline "
+            f"ending in one), got {estimator!r}."
+        )
 
 
 def _fit_recording_warnings(*args):
@@ -548,6 +595,7 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
     >>> int(path.n_nonzero[0]), int(path.n_nonzero[-1])
     (0, 10)
     """
+    _check_path_arguments(estimator, X, alphas, n_alphas)
     head, estimator = _split_pipeline(estimator)
     params = estimator.get_params()
     if "alpha" not in params or "penalty" not in params:
@@ -625,6 +673,25 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
         grid=grid,
         score_name="accuracy" if is_classifier(model) else "R²",
     )
+
+
+def _check_path_arguments(estimator, X, alphas, n_alphas):
+    """Types and sizes of weights_path's arguments, before any work."""
+    _check_estimator(estimator, "weights_path")
+    if alphas is None:
+        n_alphas = check_count(n_alphas, "n_alphas")
+        asked = f"n_alphas={n_alphas}"
+    else:
+        if np.ndim(alphas) != 1 or isinstance(alphas, (str, bytes)):
+            raise ValueError(
+                f"alphas must be a 1-D sequence of penalty strengths, got "
+                f"{alphas!r}; for one alpha, pass [alpha]."
+            )
+        n_alphas = len(alphas)
+        asked = f"alphas (of length {n_alphas})"
+    # One row of coefficients per alpha is kept (networks: their effective
+    # weights, at least one per feature).
+    check_budget(n_alphas * (n_columns(X) + 3), asked, "weights_path")
 
 
 def _split_pipeline(estimator):
@@ -846,10 +913,10 @@ def mc_dropout(estimator, X, *, n_samples=100, random_state=None, return_samples
             f"a Pipeline ending in one), which {type(estimator).__name__} is not."
         )
     check_is_fitted(estimator)
+    n_samples = check_count(n_samples, "n_samples")
     if head is not None:
         X = head.transform(X)
-    if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}.")
+    _check_mc_dropout_size(estimator, X, n_samples, return_samples)
     network = estimator._fitted_network()
     rates = list(network.dropout_rates)
     if not any(rate > 0 for rate in rates):
@@ -896,6 +963,22 @@ def mc_dropout(estimator, X, *, n_samples=100, random_state=None, return_samples
                 samples[k, start:stop] = output
     std = np.sqrt(squares / n_samples)
     return _shape_result(estimator, mean, std, samples, n_samples)
+
+
+def _check_mc_dropout_size(estimator, X, n_samples, return_samples):
+    """Refuse a call whose results would not fit the budget, before any pass."""
+    if not isinstance(return_samples, (bool, np.bool_)):
+        raise ValueError(
+            f"return_samples must be True or False, got {return_samples!r}."
+        )
+    n_rows = _num_samples(X)
+    n_outputs = estimator._fitted_network().layout.layer_sizes[-1] + 1
+    # Running means and squares, and every pass when the samples are kept.
+    per_pass = n_rows * n_outputs
+    asked = f"n_samples={n_samples}" if return_samples else "X"
+    check_budget(
+        per_pass * (n_samples + 4 if return_samples else 4), asked, "mc_dropout"
+    )
 
 
 def _shape_result(estimator, mean, std, samples, n_samples):

@@ -86,6 +86,17 @@ SUPPORTED = (
 )
 
 
+def _check_flat(models):
+    """Refuse a list holding lists (or arrays): it is not flattened."""
+    for i, model in enumerate(models):
+        if isinstance(model, (list, tuple, np.ndarray)):
+            raise TypeError(
+                f"weights_report takes a flat list of fitted models, but item {i} "
+                f"is a {type(model).__name__}; pass the models themselves, e.g. "
+                "list(itertools.chain(*lists)) for lists of them."
+            )
+
+
 def weights_report(obj, feature_names=None):
     """Build the learned-weights report of a fitted model.
 
@@ -148,6 +159,7 @@ def weights_report(obj, feature_names=None):
     True
     """
     if isinstance(obj, (list, tuple)):
+        _check_flat(obj)
         return _stability_report(list(obj), "given", feature_names=feature_names)
     model, names, wrappers = _final_model_and_names(obj, feature_names)
     if _is_network(model):
