@@ -13,6 +13,7 @@ from sk_weights.inspection import (
     WeightsPath,
     explain,
     mc_dropout,
+    weight_inference,
     weight_stability,
     weights_path,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "load",
     "mc_dropout",
     "save",
+    "weight_inference",
     "weight_stability",
     "weights_path",
     "weights_report",

@@ -347,7 +347,24 @@ def _parser():
         "(with the model's feature columns) and add to each feature the 95 %% "
         "interval of its weight and how often it is selected",
     )
-    report.add_argument("--target", help="target column of the --stability file")
+    report.add_argument(
+        "--inference",
+        metavar="DATA.csv",
+        help="refit the model's configuration on this CSV file (with the "
+        "model's feature columns) and add to each weight its standard error, "
+        "p-value and 95 %% interval; for a model fitted without penalty "
+        "(--penalty none)",
+    )
+    report.add_argument(
+        "--cov-type",
+        choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
+        default="nonrobust",
+        help="covariance of the weights for --inference: classical, or "
+        "heteroscedasticity-robust (default: %(default)s)",
+    )
+    report.add_argument(
+        "--target", help="target column of the --stability or --inference file"
+    )
     report.add_argument(
         "--n-resamples",
         type=int,
@@ -945,9 +962,15 @@ def _hidden_sizes(text):
 def _report(args):
     _check_output(args.html, "--html")
     model = _load_model(args.model, args.max_model_bytes)
-    if args.stability is None:
+    if args.stability is not None and args.inference is not None:
+        raise CommandError("use one of --stability and --inference, not both.")
+    if args.inference is not None:
+        report = _inference(model, args)
+    elif args.stability is None:
         if args.target is not None:
-            raise CommandError("--target applies with --stability DATA.csv only.")
+            raise CommandError(
+                "--target applies with --stability or --inference DATA.csv only."
+            )
         report = _weights_report(model, None)
     else:
         report = _stability(model, args)
@@ -1076,6 +1099,28 @@ def _stability(model, args):
     args.progress.end()
     # The saved model's own weights, with the refits' spread around them.
     return _stability_report(fitted, args.method, reference=model, feature_names=names)
+
+
+def _inference(model, args):
+    """The report of a refit on the data, with standard errors and p-values."""
+    from sklearn.base import clone, is_classifier
+
+    from sk_weights import weight_inference
+
+    if args.target is None:
+        raise CommandError("--inference needs --target COL, the target column.")
+    header, columns, lines = _read_csv(args.inference, args)
+    _check_column(args.target, header, args.inference)
+    X, names = _model_inputs(model, args.inference, header, columns, lines, args.target)
+    if is_classifier(model):
+        y = _labels(columns[args.target], args.target, args.inference, lines)
+    else:
+        y = _numeric(columns[args.target], args.target, args.inference, lines)
+    # A refit: the saved model saw the training part of its CSV only, and
+    # the classical table describes the optimum on the data at hand.
+    refit = clone(model).fit(X, y)
+    _name_features(refit, names)
+    return weight_inference(refit, X, y, cov_type=args.cov_type)
 
 
 # -- path ---------------------------------------------------------------------

@@ -14,7 +14,11 @@ They work through the estimator API (``clone``, ``set_params``, ``fit``,
 ``coef_``, ``score``, and the fitted network that every estimator of the
 package presents), so every estimator of the package is served alike.
 
-A fourth answers a question about one row rather than the whole model:
+For an unpenalised linear model, :func:`weight_inference` gives the
+classical answer in closed form instead: each weight's standard error,
+p-value and confidence interval (implemented in ``sk_weights._inference``).
+
+Another answers a question about one row rather than the whole model:
 :func:`explain` splits a prediction into one contribution per feature
 (implemented in ``sk_weights._explain``).
 """
@@ -35,6 +39,7 @@ from sklearn.utils.validation import check_consistent_length
 
 from sk_weights._base import make_rng, weighted_feature_std
 from sk_weights._explain import Explanation, explain
+from sk_weights._inference import weight_inference
 from sk_weights._network import Workspace, forward
 from sk_weights._sklearn_compat import _num_samples, _safe_indexing, check_is_fitted
 from sk_weights._training import _dropout_masks, _mask_buffers
@@ -55,6 +60,7 @@ __all__ = [
     "WeightsPath",
     "explain",
     "mc_dropout",
+    "weight_inference",
     "weight_stability",
     "weights_path",
 ]

@@ -348,7 +348,9 @@ class WeightsReport:
             matrix), ``"intercepts"`` (one entry per bias vector) and
             ``"training"``; a stability report also ``"stability"``
             (``"method"``, ``"n_resamples"``), and stability columns in the
-            feature rows.
+            feature rows; an inference report
+            (:func:`sk_weights.weight_inference`) ``"inference"``, and
+            inference columns in the feature rows.
         """
         return json.loads(json.dumps(self._data))
 
@@ -373,6 +375,9 @@ class WeightsReport:
         width = max(len(name) for name in names)
         top = shown[0]["importance"] or 1.0
         stability = data.get("stability")
+        inference = data.get("inference")
+        if inference:
+            lines.extend(wrap(f"  {_inference_note(data)}"))
         columns = _weight_columns(shown, outputs)
         bar_width = 20 if columns is None else 10
         if columns is not None:  # a heading over the weight columns
@@ -392,6 +397,8 @@ class WeightsReport:
                 )
             if stability:
                 weight += _stability_text(row, single)
+            if inference:
+                weight += _inference_text(row)
             lines.append(
                 f"  {row['rank']:>3d}. {name:<{width}s} "
                 f"{row['importance']:6.1%} {bar:<{bar_width}s}{weight}".rstrip()
@@ -416,8 +423,14 @@ class WeightsReport:
             for entry in data["intercepts"]:
                 value = _labelled(entry, outputs)
                 per = f" per {outputs['kind']} —" if isinstance(value, dict) else ":"
+                extra = ""
+                if inference and inference["intercept"] is not None:
+                    extra = _inference_text(inference["intercept"])
                 lines.extend(
-                    wrap(f"{entry['name']}{per} {format_weight(value)}", items=True)
+                    wrap(
+                        f"{entry['name']}{per} {format_weight(value)}{extra}",
+                        items=True,
+                    )
                 )
         lines.append("")
         lines.append("Layers:")
@@ -542,6 +555,7 @@ class WeightsReport:
                 if data.get("stability")
                 else ""
             )
+            + (_inference_headings(data) if data.get("inference") else "")
             + "</tr></thead><tbody>",
         ]
         top = data["features"][0]["importance"] or 1.0 if data["features"] else 1.0
@@ -567,13 +581,22 @@ class WeightsReport:
                     if data.get("stability")
                     else ""
                 )
+                + (_inference_cells(row) if data.get("inference") else "")
                 + "</tr>"
             )
         parts.append("</tbody></table>")
+        inference = data.get("inference")
+        if inference:
+            parts.append(f"<p>{esc(_inference_note(data))}</p>")
         parts.append(
             "<p><b>Intercepts:</b> "
             + "<br>".join(
                 esc(_intercept_text(entry, outputs, k == len(data["intercepts"]) - 1))
+                + (
+                    esc(_inference_text(inference["intercept"]))
+                    if inference and inference["intercept"] is not None
+                    else ""
+                )
                 for k, entry in enumerate(data["intercepts"])
             )
             + "</p>"
@@ -748,6 +771,21 @@ def _plot_weights(ax, data, shown):
                 [row["weight_low"] for row in shown],
                 [row["weight_high"] for row in shown],
                 label=_interval_heading(data["stability"]),
+            )
+            ax.legend(loc="lower right", fontsize="small")
+        if data.get("inference"):
+            inference = data["inference"]
+            # An unbounded interval (a weight not identified) is not drawn.
+            ends = [
+                [end if np.isfinite(end) else np.nan for end in (low, high)]
+                for low, high in ((r["weight_low"], r["weight_high"]) for r in shown)
+            ]
+            _plot_intervals(
+                ax,
+                [low for low, _ in ends],
+                [high for _, high in ends],
+                label=f"{inference['confidence']:.0%} confidence interval "
+                f"({inference['cov_type']})",
             )
             ax.legend(loc="lower right", fontsize="small")
         return
@@ -1478,6 +1516,59 @@ def _stability_lines(data):
             )
         )
     return lines
+
+
+def _inference_headings(data):
+    """The HTML feature table's columns of an inference report."""
+    return (
+        "<th>± standard error</th><th>statistic</th><th>p-value</th>"
+        f"<th>{data['inference']['confidence']:.0%} interval</th>"
+    )
+
+
+def _format_p(p_value):
+    """A p-value as a statistician writes it: "p < 0.001" or "p = 0.042"."""
+    if p_value != p_value:  # NaN: the weight is not identified
+        return "not identified"
+    if p_value < 0.001:
+        return "p < 0.001"
+    return f"p = {p_value:.3f}"
+
+
+def _format_se(se):
+    return f"{se:.3g}"
+
+
+def _inference_text(row):
+    """What a weight's line adds: ``± standard error (p-value)``."""
+    return f" ± {_format_se(row['weight_se'])} ({_format_p(row['p_value'])})"
+
+
+def _inference_note(data):
+    """What the ± and the p-values of an inference report are."""
+    inference = data["inference"]
+    # Student's t with its degrees of freedom, or the standard normal.
+    law = (
+        f"t({inference['df_resid']})" if inference["distribution"] == "t" else "N(0, 1)"
+    )
+    note = (
+        f"± standard error ({inference['cov_type']}, {inference['nobs']} rows); "
+        f"two-sided p-value and {inference['confidence']:.0%} interval from {law}"
+    )
+    if inference["not_identified"]:
+        note += "; not identified (collinear): " + ", ".join(
+            inference["not_identified"]
+        )
+    return note
+
+
+def _inference_cells(row):
+    return (
+        f"<td>{_format_se(row['weight_se'])}</td><td>{row['statistic']:.3g}</td>"
+        f"<td>{escape_html(_format_p(row['p_value']))}</td>"
+        f"<td>[{format_number(row['weight_low'])}, "
+        f"{format_number(row['weight_high'])}]</td>"
+    )
 
 
 def _labelled(entry, outputs):
