@@ -59,8 +59,9 @@ def estimator_path(estimator, X, y, alphas, sample_weight=None):
 
     Returns
     -------
-    path : PathResult
-        ``coefs`` in float64, of shape (n_alphas, n_outputs, n_features).
+    coefs : ndarray of shape (n_alphas, *coef_.shape)
+        The weights at each alpha, in float64 (rounded to X's dtype, as the
+        fitted ``coef_`` would be).
     model : estimator
         An unfitted clone carrying the input's records (``n_features_in_``,
         ``feature_names_in_``, ``classes_`` for a classifier), for names and
@@ -93,7 +94,22 @@ def estimator_path(estimator, X, y, alphas, sample_weight=None):
     scores = problem.scores(X_checked, y_checked, coefs, intercepts, score_weight)
     if problem.classes is not None:
         model.classes_ = problem.classes
-    return path, model, scores
+    elif y_checked.ndim == 1:
+        coefs = coefs[:, 0]
+    return coefs, model, scores
+
+
+def uses_full_batch_path(estimator):
+    """Whether ``estimator`` is a linear model of this package fitted by the
+    full-batch solver, whose path :func:`estimator_path` computes."""
+    if not isinstance(estimator, (WeightedLinearRegressor, WeightedLinearClassifier)):
+        return False
+    if isinstance(estimator, _CrossValidationMixin):
+        return False
+    try:
+        return estimator._solver_name(False) == "fista"
+    except ValueError:  # solver="fista" with dropout: the fit will say so
+        return False
 
 
 def _warn_not_converged(path):

@@ -35,6 +35,7 @@ from sk_weights._full_batch import (
     solve_logistic,
 )
 from sk_weights._least_squares import (
+    _polish,
     _single_blas_thread,
     _solve_one,
     _tolerance,
@@ -113,9 +114,12 @@ def solve_path(
         )  # fmt: skip
     method = method or choose_method(X)
     solve = _gram_path if method == "gram" else _x_path
-    return solve(
-        X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, coef_init
-    )
+    # Small products and solves, many of them: more BLAS threads only
+    # add synchronisation (the passes over X thread on their own).
+    with _single_blas_thread():
+        return solve(
+            X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, coef_init
+        )
 
 
 def _start(coef_init, n_outputs, n_features):
@@ -148,22 +152,31 @@ def _gram_path(X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, 
                 gram_eigenvalue = DenseQuadratic(gram).largest_eigenvalue()
             hessian = _ShiftedQuadratic(gram, penalty.l2, gram_eigenvalue)
             n_iter, converged, objective = 0, True, 0.0
-            with _single_blas_thread():
-                for k in range(n_targets):
-                    linear = stats.xy[:, k]
-                    coef[k], iters, ok, curve = _solve_one(
-                        hessian,
-                        linear,
-                        penalty.l1,
-                        coef[k],
-                        max_iter,
-                        _tolerance(linear, penalty.l1),
+            for k in range(n_targets):
+                linear = stats.xy[:, k]
+                tolerance = _tolerance(linear, penalty.l1)
+                # Along a fine grid the sign pattern often stays: try the
+                # exact solve on the previous one before any iteration.
+                exact = _polish(
+                    hessian, linear, penalty.l1, np.sign(coef[k]), tolerance
+                )
+                if exact is None:
+                    coef[k], iters, ok, _ = _solve_one(
+                        hessian, linear, penalty.l1, coef[k], max_iter, tolerance
                     )
-                    n_iter, converged = max(n_iter, iters), converged and ok
-                    objective += curve[-1][0] + 0.5 * stats.yy[k]
+                else:
+                    coef[k], iters, ok = exact, 1, True
+                n_iter, converged = max(n_iter, iters), converged and ok
+                objective += _quadratic_objective(hessian, linear, penalty.l1, coef[k])
+                objective += 0.5 * stats.yy[k]
         intercept = stats.y_mean - coef @ stats.x_mean
         records.add(i, coef, intercept, n_iter, objective, converged)
     return records.result(alphas, stats.x_scale, "gram")
+
+
+def _quadratic_objective(hessian, linear, l1, w):
+    """``0.5 w^T H w - linear^T w + l1 |w|_1`` (the objective without constant)."""
+    return float(w @ (0.5 * hessian.product(w) - linear)) + l1 * float(np.abs(w).sum())
 
 
 class _ShiftedQuadratic(DenseQuadratic):
@@ -180,6 +193,15 @@ class _ShiftedQuadratic(DenseQuadratic):
         """Return the largest eigenvalue of the matrix (known: no decomposition)."""
         return self._largest
 
+    def solve_on(self, support, rhs, tolerance):
+        """Solve on the support by NumPy's LU: small systems, less overhead."""
+        system = self.matrix[np.ix_(support, support)]
+        try:
+            solution = np.linalg.solve(system, rhs)
+        except np.linalg.LinAlgError:
+            return super().solve_on(support, rhs, tolerance)
+        return solution if np.all(np.isfinite(solution)) else None
+
 
 def _x_path(X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, start):
     """The squared loss on X: the operator and the features' scales once."""
@@ -192,21 +214,20 @@ def _x_path(X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, sta
     for i, penalty in enumerate(penalties):
         intercept = np.zeros(n_targets)
         n_iter, converged, objective = 0, True, 0.0
-        with _single_blas_thread():
-            for k in range(n_targets):
-                intercept[k], iters, ok, curve = _solve_one_output(
-                    data,
-                    loss,
-                    targets[k],
-                    weights,
-                    fit_intercept,
-                    penalty,
-                    coef[k],
-                    max_iter,
-                    x_scale,
-                )
-                n_iter, converged = max(n_iter, iters), converged and ok
-                objective += curve[-1][0]
+        for k in range(n_targets):
+            intercept[k], iters, ok, curve = _solve_one_output(
+                data,
+                loss,
+                targets[k],
+                weights,
+                fit_intercept,
+                penalty,
+                coef[k],
+                max_iter,
+                x_scale,
+            )
+            n_iter, converged = max(n_iter, iters), converged and ok
+            objective += curve[-1][0]
         records.add(i, coef, intercept, n_iter, objective, converged)
     return records.result(alphas, x_scale, "x")
 
@@ -244,16 +265,9 @@ def _logistic_path(
     for i, penalty in enumerate(penalties):
         with _single_blas_thread():
             intercept, n_iter, converged, curve = _solve_one_output(
-                data,
-                loss,
-                target,
-                weights,
-                fit_intercept,
-                penalty,
-                coef[0],
-                max_iter,
-                x_scale,
-            )
+                data, loss, target, weights, fit_intercept, penalty, coef[0],
+                max_iter, x_scale,
+            )  # fmt: skip
         records.add(i, coef, [intercept], n_iter, curve[-1][0], converged)
     return records.result(alphas, x_scale, "x")
 

@@ -34,6 +34,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_consistent_length
 
 from sk_weights._base import make_rng, weighted_feature_std
+from sk_weights._cv import estimator_path, uses_full_batch_path
 from sk_weights._explain import Explanation, explain
 from sk_weights._network import Workspace, forward
 from sk_weights._sklearn_compat import _num_samples, _safe_indexing, check_is_fitted
@@ -543,17 +544,22 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
                 f"{alphas!r}."
             )
         alphas, grid = np.sort(alphas)[::-1], "given"
-    model = clone(estimator).set_params(warm_start=True)
-    fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
-    coefs, scores = [], []
-    for alpha in alphas:
-        model.set_params(alpha=float(alpha)).fit(X, y, **fit_params)
-        coefs.append(np.array(model.coef_, dtype=np.float64))
-        # Every estimator of the package records its score on the data it
-        # was trained on; scoring again would validate X once more per alpha.
-        score = getattr(model, "train_score_", None)
-        scores.append(model.score(X, y, **fit_params) if score is None else score)
-    coefs = np.stack(coefs)
+    if uses_full_batch_path(estimator):
+        # The linear models' exact solver walks the grid itself: one
+        # validation and one build of the statistics for the whole path.
+        coefs, model, scores = estimator_path(estimator, X, y, alphas, sample_weight)
+    else:
+        model = clone(estimator).set_params(warm_start=True)
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        coefs, scores = [], []
+        for alpha in alphas:
+            model.set_params(alpha=float(alpha)).fit(X, y, **fit_params)
+            coefs.append(np.array(model.coef_, dtype=np.float64))
+            # Every estimator of the package records its score on the data it
+            # was trained on; scoring again would validate X once more per alpha.
+            score = getattr(model, "train_score_", None)
+            scores.append(model.score(X, y, **fit_params) if score is None else score)
+        coefs = np.stack(coefs)
     _, names, _ = _final_model_and_names(model, None)
     n_features = coefs.shape[-1]
     return WeightsPath(
