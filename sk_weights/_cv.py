@@ -20,7 +20,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import check_scoring, r2_score
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -184,16 +184,27 @@ class _Problem:
         """The estimator's own score at every alpha: R² or accuracy."""
         outputs = self.outputs(X, coefs, intercepts)
         if self.classes is None:
-            return np.array(
-                [
-                    r2_score(
-                        y, outputs[:, i].reshape(y.shape), sample_weight=sample_weight
-                    )
-                    for i in range(outputs.shape[1])
-                ]
-            )
+            return _r2_scores(self.targets, outputs, sample_weight)
         hits = self.predictions(outputs) == self.targets[:, np.newaxis]
         return np.average(hits, axis=0, weights=sample_weight)
+
+
+def _r2_scores(y, outputs, sample_weight):
+    """R² of every alpha's predictions, as ``r2_score`` gives it, in one pass.
+
+    ``y`` is (n_samples, n_targets), ``outputs`` (n_samples, n_alphas,
+    n_targets); the R² of the targets are averaged. As scikit-learn's, a
+    constant target scores 1 when predicted exactly and 0 otherwise.
+    """
+    weight = np.ones(len(y)) if sample_weight is None else sample_weight
+    weight = weight[:, np.newaxis]
+    numerator = np.einsum("i,iak->ak", weight[:, 0], (y[:, np.newaxis] - outputs) ** 2)
+    centred = y - np.average(y, axis=0, weights=weight[:, 0])
+    denominator = (weight * centred**2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = 1.0 - numerator / denominator
+    r2 = np.where(denominator == 0, np.where(numerator == 0, 1.0, 0.0), r2)
+    return r2.mean(axis=1)
 
 
 # -- the folds ----------------------------------------------------------------

@@ -44,6 +44,10 @@ from sk_weights._least_squares import (
 )
 from sk_weights._penalties import ElasticNetPenalty
 
+#: Up to this many features, all the Gram matrix's eigenvalues cost less
+#: than SciPy's call for the largest alone.
+_SMALL_GRAM = 64
+
 
 @dataclass
 class PathResult:
@@ -149,7 +153,7 @@ def _gram_path(X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, 
         else:
             gram = stats.gram.full()
             if gram_eigenvalue is None:
-                gram_eigenvalue = DenseQuadratic(gram).largest_eigenvalue()
+                gram_eigenvalue = _largest_eigenvalue(gram)
             hessian = _ShiftedQuadratic(gram, penalty.l2, gram_eigenvalue)
             n_iter, converged, objective = 0, True, 0.0
             for k in range(n_targets):
@@ -172,6 +176,13 @@ def _gram_path(X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, 
         intercept = stats.y_mean - coef @ stats.x_mean
         records.add(i, coef, intercept, n_iter, objective, converged)
     return records.result(alphas, stats.x_scale, "gram")
+
+
+def _largest_eigenvalue(gram):
+    """The largest eigenvalue of the Gram matrix; NumPy's is quicker when small."""
+    if 0 < gram.shape[0] <= _SMALL_GRAM:
+        return float(np.linalg.eigvalsh(gram)[-1])
+    return DenseQuadratic(gram).largest_eigenvalue()
 
 
 def _quadratic_objective(hessian, linear, l1, w):
