@@ -137,6 +137,11 @@ class _Problem:
         if not isinstance(model, WeightedLinearClassifier):
             return cls(y.reshape(len(y), -1), sample_weight)
         classes, y_index = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                "The training data need samples of at least two classes; got "
+                f"only one class: {classes[0]!r}."
+            )
         class_weights = model._class_weights(classes, y_index, sample_weight)
         loss_weight = sample_weight * class_weights.astype(X.dtype)[y_index]
         if np.count_nonzero(np.bincount(y_index, loss_weight)) < 2:

@@ -823,6 +823,13 @@ class _Problem:
         """Return ``(eta, intercept)`` at ``coef``, with the optimal intercept."""
         eta = self.data.dot(coef)
         intercept = 0.0
+        if self.fit_intercept and not self.loss.quadratic and np.any(coef):
+            # A warm start: centre the outputs first, so that Newton's steps
+            # do not start where every output is saturated (no curvature).
+            intercept = -_total(self.weights * eta, eta.size) / _total(
+                self.weights, eta.size
+            )
+            eta += intercept
         if self.fit_intercept:
             # Newton steps on the intercept alone; one for the squared loss.
             for _ in range(1 if self.loss.quadratic else 50):
@@ -831,6 +838,15 @@ class _Problem:
                 if total <= 0:
                     break
                 step = -_total(gradient, eta.size) / total
+                if not self.loss.quadratic:
+                    # Far from the optimum (a warm start whose outputs are
+                    # all saturated) a full step overshoots: halve it until
+                    # the loss decreases.
+                    value = self.loss.value(self.y, eta, self.weights)
+                    for _ in range(60):
+                        if self.loss.value(self.y, eta + step, self.weights) <= value:
+                            break
+                        step *= 0.5
                 eta += step
                 intercept += step
                 if abs(step) <= 1e-15 * max(abs(intercept), 1.0):
