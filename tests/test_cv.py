@@ -1,5 +1,6 @@
 """Tests of the path solver and the cross-validated estimators."""
 
+import matplotlib
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -18,8 +19,13 @@ from sk_weights import (
     WeightedLinearClassifierCV,
     WeightedLinearRegressor,
     WeightedLinearRegressorCV,
+    load,
+    save,
 )
+from sk_weights._cli import main
 from sk_weights._path import solve_path
+
+matplotlib.use("Agg")
 
 TIGHT = {"tol": 1e-12, "max_iter": 100_000}
 
@@ -304,3 +310,72 @@ def test_more_folds_than_the_smallest_class_is_rejected():
         WeightedLinearClassifierCV().fit(X[keep], y[keep])
     model = WeightedLinearClassifierCV(cv=3, alphas=3).fit(X[keep], y[keep])
     assert model.score_path_.shape == (3, 3)
+
+
+# -- members of the family ----------------------------------------------------
+
+
+def test_save_and_load_keep_the_choice_and_the_path(tmp_path):
+    """Check that save/load round-trips both CV estimators, path and predictions."""
+    X, y = load_diabetes(return_X_y=True)
+    regressor = WeightedLinearRegressorCV(
+        penalty="elasticnet", l1_ratio=[0.5, 1.0], alphas=6
+    ).fit(X, y)
+    Xc, yc = load_iris(return_X_y=True)
+    classifier = WeightedLinearClassifierCV(alphas=[1.0, 0.1, 0.01], cv=3).fit(Xc, yc)
+    for model, data in [(regressor, X), (classifier, Xc)]:
+        save(model, tmp_path / "model.npz")
+        loaded = load(tmp_path / "model.npz")
+        assert type(loaded) is type(model)
+        assert loaded.get_params() == model.get_params()
+        for name in ("alpha_", "l1_ratio_"):
+            assert getattr(loaded, name) == getattr(model, name)
+        np.testing.assert_array_equal(loaded.alphas_, model.alphas_)
+        np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
+    np.testing.assert_array_equal(loaded.score_path_, classifier.score_path_)
+    assert regressor.mse_path_.shape == (2, 6, 5)
+
+
+def test_a_path_of_the_wrong_shape_is_refused(tmp_path):
+    """Check that a file whose mse_path_ disagrees with its parameters fails to load."""
+    X, y = load_diabetes(return_X_y=True)
+    model = WeightedLinearRegressorCV(alphas=6).fit(X, y)
+    model.mse_path_ = model.mse_path_[:5]
+    save(model, tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match="mse_path_"):
+        load(tmp_path / "bad.npz")
+
+
+def test_report_shows_the_cross_validation_curve():
+    """Check the report's CV line and entry against the fitted path."""
+    X, y = load_diabetes(return_X_y=True)
+    model = WeightedLinearRegressorCV(alphas=12).fit(X, y)
+    report = model.weights_report()
+    entry = report.to_dict()["training"]["cross_validation"]
+    np.testing.assert_allclose(entry["mean"], model.mse_path_.mean(axis=1))
+    np.testing.assert_allclose(entry["std"], model.mse_path_.std(axis=1))
+    assert entry["alpha"] == model.alpha_ and entry["n_folds"] == 5
+    assert f"alpha chosen by 5-fold CV: {model.alpha_:.4g}" in str(report)
+    assert f"alpha={model.alpha_:g}" in str(report)
+    fig = report.plot()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "Cross-validation" in titles
+    axis = fig.axes[titles.index("Cross-validation")]
+    assert axis.get_xscale() == "log"
+
+
+def test_command_line_fit_with_cv(tmp_path, capsys):
+    """Check ``fit --cv 3``: the saved model is the CV regressor of those folds."""
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    X.assign(target=y).to_csv(tmp_path / "diabetes.csv", index=False)
+    out = tmp_path / "model.npz"
+    argv = ["fit", str(tmp_path / "diabetes.csv"), "--target", "target"]
+    assert main([*argv, "--cv", "3", "--test-size", "0", "--out", str(out)]) == 0
+    model = load(out)
+    assert isinstance(model, WeightedLinearRegressorCV)
+    assert model.mse_path_.shape == (100, 3)
+    reference = WeightedLinearRegressorCV(cv=3).fit(X.to_numpy(), y.to_numpy())
+    assert model.alpha_ == reference.alpha_
+    assert "alpha chosen by 3-fold CV" in capsys.readouterr().out
+    assert main([*argv, "--cv", "3", "--alpha", "1", "--out", str(out)]) == 2
+    assert "drop --alpha" in capsys.readouterr().err
