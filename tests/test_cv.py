@@ -13,6 +13,7 @@ from sklearn.linear_model import (
 )
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.preprocessing import scale
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_weights import (
     WeightedLinearClassifier,
@@ -379,3 +380,25 @@ def test_command_line_fit_with_cv(tmp_path, capsys):
     assert "alpha chosen by 3-fold CV" in capsys.readouterr().out
     assert main([*argv, "--cv", "3", "--alpha", "1", "--out", str(out)]) == 2
     assert "drop --alpha" in capsys.readouterr().err
+
+
+@parametrize_with_checks(
+    [
+        WeightedLinearRegressorCV(alphas=5),
+        WeightedLinearRegressorCV(penalty="elasticnet", l1_ratio=[0.5, 1.0], alphas=4),
+        WeightedLinearClassifierCV(alphas=5),
+        WeightedLinearClassifierCV(penalty="l1", alphas=4, scoring="accuracy"),
+    ],
+    expected_failed_checks=lambda est: (
+        {
+            # Its 10 rows hold 3 of some class: 5 stratified folds are refused
+            # with an error that names cv, not the one feature.
+            "check_fit2d_1feature": "cv=5 needs 5 samples of every class",
+        }
+        if isinstance(est, WeightedLinearClassifierCV)
+        else {}
+    ),
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    """Check that both CV estimators pass scikit-learn's estimator checks."""
+    check(estimator)
