@@ -425,7 +425,7 @@ class _CrossValidationMixin:
         )
         self.alpha_ = float(grids[best_ratio][best_alpha])
         self.l1_ratio_ = float(l1_ratios[best_ratio])
-        self.alphas_ = np.squeeze(np.array(grids)) if len(grids) > 1 else grids[0]
+        self.alphas_ = np.array(grids) if len(grids) > 1 else grids[0]
         if not isinstance(self.alphas, Integral):
             self.alphas_ = grids[0]
         self._set_path(np.squeeze(path, axis=0) if len(l1_ratios) == 1 else path)
@@ -530,10 +530,10 @@ class WeightedLinearRegressorCV(_CrossValidationMixin, WeightedLinearRegressor):
     >>> from sk_weights import WeightedLinearRegressorCV
     >>> X, y = load_diabetes(return_X_y=True)
     >>> model = WeightedLinearRegressorCV().fit(X, y)
-    >>> round(model.alpha_, 4), model.mse_path_.shape
-    (0.0591, (100, 5))
+    >>> round(model.alpha_, 5), model.mse_path_.shape
+    (0.00375, (100, 5))
     >>> int((model.coef_ == 0).sum())
-    2
+    1
     """
 
     _parameter_constraints = {
