@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sk_weights._datafits import regression_losses
+
 __all__ = ["main"]
 
 #: A target of whole numbers with more distinct values than this is
@@ -198,6 +200,7 @@ def _parser():
     fit.add_argument("--model", choices=["linear", "mlp"], default="linear")
     fit.add_argument("--task", **_TASK_OPTION)
     fit.add_argument("--penalty", choices=["l1", "l2", "elasticnet", "none"])
+    _add_loss_options(fit)
     fit.add_argument("--alpha", type=float, help="penalty strength")
     fit.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net")
     fit.add_argument("--dropout", type=float, help="dropout rate")
@@ -296,6 +299,7 @@ def _parser():
         help="penalty whose strength varies (default: %(default)s)",
     )
     path.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net")
+    _add_loss_options(path)
     path.add_argument(
         "--n-alphas",
         type=int,
@@ -537,17 +541,39 @@ def _estimators():
 def _task(args, column, lines):
     """``--task``, or the target's: regression if numeric with many values.
 
+    ``--loss`` (a regressor's loss, counts included) means regression.
+
     A numeric target with a value that is not a whole number, or with more
     than ``MAX_CLASSES`` distinct whole numbers, is regressed; text, or at
     most ``MAX_CLASSES`` distinct whole numbers, make classes.
     """
     if getattr(args, "task", None) is not None:
         return args.task
+    if getattr(args, "loss", None) is not None:  # a loss of the regressors
+        return "regression"
     labels = _labels(column, args.target, args.data, lines)
     if labels.dtype.kind == "f":  # a number that is not whole: a measurement
         return "regression"
     many = labels.dtype.kind == "i" and np.unique(labels).size > MAX_CLASSES
     return "regression" if many else "classification"
+
+
+def _add_loss_options(parser):
+    """``--loss``, ``--huber-delta`` and ``--positive`` (regression only)."""
+    parser.add_argument(
+        "--loss",
+        choices=sorted(regression_losses()),
+        help="loss of a regressor (default squared_error); the target must "
+        "lie in the loss's range",
+    )
+    parser.add_argument(
+        "--huber-delta", type=float, help="where the huber loss turns linear"
+    )
+    parser.add_argument(
+        "--positive",
+        action="store_true",
+        help="hold every weight of the linear regressor at or above 0",
+    )
 
 
 def _estimator(args, columns, lines, n_features):
@@ -564,6 +590,13 @@ def _estimator(args, columns, lines, n_features):
         params["penalty"] = None if args.penalty == "none" else args.penalty
     if args.model == "linear" and getattr(args, "hidden", None):
         raise CommandError("--hidden applies to --model mlp only.")
+    for option, value in (
+        ("loss", getattr(args, "loss", None)),
+        ("huber_delta", getattr(args, "huber_delta", None)),
+        ("positive", getattr(args, "positive", False) or None),
+    ):
+        if value is not None:
+            params[option] = value
     if getattr(args, "hidden", None):
         params["hidden_layer_sizes"] = _hidden_sizes(args.hidden)
     task = _task(args, columns[args.target], lines)
@@ -579,10 +612,22 @@ def _estimator(args, columns, lines, n_features):
     else:
         y = _labels(columns[args.target], args.target, args.data, lines)
         metric = "accuracy"
+    unknown = sorted(set(params) - set(cls().get_params()))
+    if unknown:
+        options = ", ".join("--" + name.replace("_", "-") for name in unknown)
+        raise CommandError(
+            f"{options} do(es) not apply to {cls.__name__} (--model "
+            f"{args.model}, {task})."
+        )
     if getattr(args, "cv", None) is not None:
         cls, params = _cross_validated(args, cls, params)
     estimator = cls(**params)
     estimator._validate_params()  # bad options fail before any work
+    if task == "regression":
+        try:  # a target outside the loss's domain (poisson: y >= 0)
+            estimator._datafit(1).check_y(y)
+        except ValueError as exc:
+            raise CommandError(f"target column {args.target!r}: {exc}") from None
     if args.model == "mlp":
         n_outputs = 1 if task == "regression" else len(np.unique(y))
         _check_network_size(estimator, n_features, n_outputs)

@@ -125,17 +125,28 @@ def _warn_not_converged(path):
 
 
 class _Problem:
-    """A regression or classification problem as the path solver wants it."""
+    """A regression or classification problem as the path solver wants it.
 
-    def __init__(self, targets, weights, classes=None, n_classes=None):
+    ``datafit`` is the model's loss (for a classifier, that of its outputs:
+    it gives ``alpha_max``); ``alpha_targets`` are the targets as the datafit
+    reads them.
+    """
+
+    def __init__(
+        self, targets, weights, datafit, positive=False, classes=None, n_classes=None
+    ):
         self.targets, self.weights = targets, weights
+        self.datafit, self.positive = datafit, positive
         self.classes, self.n_classes = classes, n_classes
 
     @classmethod
     def of(cls, model, X, y, sample_weight):
         """Encode validated y (and class weights) for ``model``'s loss."""
         if not isinstance(model, WeightedLinearClassifier):
-            return cls(y.reshape(len(y), -1), sample_weight)
+            targets = y.reshape(len(y), -1)
+            datafit = model._datafit(targets.shape[1])
+            datafit.check_y(targets)  # before any work: a clear error
+            return cls(targets, sample_weight, datafit, model.positive)
         classes, y_index = np.unique(y, return_inverse=True)
         if classes.size < 2:
             raise ValueError(
@@ -150,14 +161,28 @@ class _Problem:
                 "belong to fewer than two classes: the model has nothing to tell "
                 "apart. Give samples of at least two classes a positive weight."
             )
-        return cls(y_index, loss_weight, classes, classes.size)
+        n_outputs = 1 if classes.size == 2 else classes.size
+        datafit = model._datafit(n_outputs)
+        return cls(y_index, loss_weight, datafit, False, classes, classes.size)
+
+    @property
+    def alpha_targets(self):
+        """The targets as the datafit reads them: y, or the one-hot outputs."""
+        if self.classes is None:
+            return self.targets
+        n_outputs = 1 if self.n_classes == 2 else self.n_classes
+        return np.eye(self.n_classes)[self.targets][:, -n_outputs:]
 
     def take(self, rows):
         """The same problem on ``rows``."""
-        return _Problem(self.targets[rows], self.weights[rows], *self._classes())
-
-    def _classes(self):
-        return self.classes, self.n_classes
+        return _Problem(
+            self.targets[rows],
+            self.weights[rows],
+            self.datafit,
+            self.positive,
+            self.classes,
+            self.n_classes,
+        )
 
     def path(self, X, penalty, l1_ratio, alphas, fit_intercept, max_iter):
         """Solve along ``alphas`` (see :func:`solve_path`)."""
@@ -171,6 +196,8 @@ class _Problem:
             alphas,
             max_iter,
             n_classes=self.n_classes,
+            datafit=None if self.classes is not None else self.datafit,
+            positive=self.positive,
         )
 
     def outputs(self, X, coefs, intercepts):
@@ -189,7 +216,8 @@ class _Problem:
         """The estimator's own score at every alpha: R² or accuracy."""
         outputs = self.outputs(X, coefs, intercepts)
         if self.classes is None:
-            return _r2_scores(self.targets, outputs, sample_weight)
+            predictions = self.datafit.inverse_link(outputs)
+            return _r2_scores(self.targets, predictions, sample_weight)
         hits = self.predictions(outputs) == self.targets[:, np.newaxis]
         return np.average(hits, axis=0, weights=sample_weight)
 
@@ -238,7 +266,8 @@ def _fold_errors(X, problem, train, test, setting, score_weight, scorer, templat
         intercepts = path.intercepts if setting.fit_intercept else 0 * path.intercepts
         outputs = test_problem.outputs(X_test, path.coefs, intercepts)
         if problem.classes is None:
-            residual = outputs - test_problem.targets[:, np.newaxis, :]
+            predictions = problem.datafit.inverse_link(outputs)
+            residual = predictions - test_problem.targets[:, np.newaxis, :]
             # As LassoCV: the mean over the held-out rows, then over targets.
             mse = np.average(residual**2, axis=0, weights=weights_test)
             errors.append(mse.mean(axis=1))
@@ -311,7 +340,9 @@ class _CrossValidationMixin:
 
     def _penalty(self):
         """The penalty chosen (``alpha_``, ``l1_ratio_``)."""
-        return ElasticNetPenalty.from_params(self.penalty, self.alpha_, self.l1_ratio_)
+        return ElasticNetPenalty.from_params(
+            self.penalty, self.alpha_, self.l1_ratio_, getattr(self, "positive", False)
+        )
 
     def _l1_ratios(self):
         """The l1_ratios to try: the list for elastic net, else the penalty's."""
@@ -324,7 +355,7 @@ class _CrossValidationMixin:
         fixed = PENALTY_L1_RATIOS[self.penalty]
         return values if fixed is None else np.array([fixed])
 
-    def _grids(self, X, problem, baseline, l1_ratios):
+    def _grids(self, X, problem, l1_ratios):
         """The alphas of each l1_ratio: given (decreasing), or the default grid."""
         if not isinstance(self.alphas, Integral):
             alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
@@ -343,8 +374,8 @@ class _CrossValidationMixin:
         for ratio in l1_ratios:
             if ratio > 0:
                 top = alpha_max(
-                    X, baseline.targets, problem.weights, self.fit_intercept, ratio,
-                    baseline.constant,
+                    X, problem.alpha_targets, problem.weights, self.fit_intercept,
+                    ratio, problem.datafit, problem.positive,
                 )  # fmt: skip
                 if top <= np.finfo(float).resolution:
                     # Nothing to fit (constant y): as scikit-learn's grid.
@@ -383,7 +414,7 @@ class _CrossValidationMixin:
             self._refit_model(None, None), X_checked, y_checked, weights
         )
         l1_ratios = self._l1_ratios()
-        grids = self._grids(X_checked, problem, self._baseline(problem), l1_ratios)
+        grids = self._grids(X_checked, problem, l1_ratios)
         labels = y_checked if problem.classes is None else problem.targets
         folds = list(self._splitter(labels).split(X_checked, labels))
         self._check_folds(problem, folds)
@@ -502,6 +533,15 @@ class WeightedLinearRegressorCV(_CrossValidationMixin, WeightedLinearRegressor):
     tol : float, default=1e-4
         Passed to the refitted model; the full-batch solver stops on its
         optimality conditions (see :class:`WeightedLinearRegressor`).
+    loss : {"squared_error", "huber", "poisson", "gamma"}, default="squared_error"
+        The loss fitted, as in :class:`WeightedLinearRegressor` (its
+        ``alpha_max`` starts the default grid). Whatever the loss, alpha is
+        chosen by the held-out mean squared error of the predictions
+        (``score`` is R² for every loss).
+    huber_delta : float, default=1.35
+        Huber's threshold, for ``loss="huber"``.
+    positive : bool, default=False
+        Hold every weight at or above zero.
 
     Attributes
     ----------
@@ -539,6 +579,10 @@ class WeightedLinearRegressorCV(_CrossValidationMixin, WeightedLinearRegressor):
     _parameter_constraints = {
         **_CV_CONSTRAINTS,
         "tol": [Interval(Real, 0, None, closed="left")],
+        **{
+            name: WeightedLinearRegressor._parameter_constraints[name]
+            for name in ("loss", "huber_delta", "positive")
+        },
     }
 
     def __init__(
@@ -553,6 +597,9 @@ class WeightedLinearRegressorCV(_CrossValidationMixin, WeightedLinearRegressor):
         fit_intercept=True,
         max_iter=1000,
         tol=1e-4,
+        loss="squared_error",
+        huber_delta=1.35,
+        positive=False,
     ):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -563,11 +610,19 @@ class WeightedLinearRegressorCV(_CrossValidationMixin, WeightedLinearRegressor):
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
+        self.loss = loss
+        self.huber_delta = huber_delta
+        self.positive = positive
 
     _refit_class = WeightedLinearRegressor
 
-    def _baseline(self, problem):
-        return _Baseline(problem.targets, np.zeros(problem.targets.shape[1]))
+    def _refit_params(self):
+        return {
+            **super()._refit_params(),
+            "loss": self.loss,
+            "huber_delta": self.huber_delta,
+            "positive": self.positive,
+        }
 
     def _splitter(self, y):
         return check_cv(self.cv, y, classifier=False)
@@ -586,13 +641,6 @@ class WeightedLinearRegressorCV(_CrossValidationMixin, WeightedLinearRegressor):
 
     def _set_path(self, path):
         self.mse_path_ = path
-
-
-class _Baseline:
-    """The targets alpha_max reads, and the outputs of zero weights and intercept."""
-
-    def __init__(self, targets, constant):
-        self.targets, self.constant = targets, constant
 
 
 class WeightedLinearClassifierCV(_CrossValidationMixin, WeightedLinearClassifier):
@@ -710,13 +758,6 @@ class WeightedLinearClassifierCV(_CrossValidationMixin, WeightedLinearClassifier
 
     def _refit_params(self):
         return {**super()._refit_params(), "class_weight": self.class_weight}
-
-    def _baseline(self, problem):
-        """One-hot outputs; zero logits give probability 0.5 or 1 / n_classes."""
-        n_outputs = 1 if problem.n_classes == 2 else problem.n_classes
-        targets = np.eye(problem.n_classes)[problem.targets][:, -n_outputs:]
-        constant = np.full(n_outputs, 0.5 if n_outputs == 1 else 1 / n_outputs)
-        return _Baseline(targets, constant)
 
     def _splitter(self, y_index):
         counts = np.bincount(y_index)

@@ -31,6 +31,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, validate_params
 
 from sk_weights._activations import DERIVATIVES
+from sk_weights._datafits import datafit_of
 from sk_weights._network import (
     FittedNetwork,
     Workspace,
@@ -80,11 +81,12 @@ SUPPORTED = (
 def explain(estimator, X, *, baseline=None, n_steps=64, batch_size=BATCH_SIZE):
     """Split a model's raw output on each row of X into feature contributions.
 
-    What is explained is the raw output: the prediction of a regressor, the
-    decision function of a classifier (for logistic models and networks, the
-    logits, before the sigmoid or softmax). For each row ``x``,
-    ``contributions.sum(-1) + baseline_output == output``: exactly (to
-    rounding) for linear models, where contribution ``j`` is
+    What is explained is the raw output: the prediction of a regressor (for
+    a log link, e.g. ``loss="poisson"``, the log of the prediction,
+    on which the weights add up), the decision function of a classifier (for
+    logistic models and networks, the logits, before the sigmoid or softmax).
+    For each row ``x``, ``contributions.sum(-1) + baseline_output == output``:
+    exactly (to rounding) for linear models, where contribution ``j`` is
     ``coef_[j] * (x_j - baseline_j)``, and to the accuracy of the quadrature
     for networks, explained by integrated gradients (see Notes).
 
@@ -275,7 +277,8 @@ class Explanation:
     index : list
         A label per row (a DataFrame's index, else 0, 1, ...).
     kind : str
-        ``"prediction"`` (regressors), ``"logit"`` (networks and this
+        ``"prediction"`` (regressors; ``"log of the prediction"`` for a log
+        link, whose raw output is explained), ``"logit"`` (networks and this
         package's classifiers) or ``"decision function"`` (other classifiers).
     method : str
         How the contributions were computed.
@@ -420,6 +423,11 @@ class Explanation:
         return lines
 
     @property
+    def _regression(self):
+        """Whether the outputs are a regressor's (its prediction, or its log)."""
+        return "prediction" in self.kind
+
+    @property
     def _is_network(self):
         return self.method.startswith("integrated")
 
@@ -427,16 +435,16 @@ class Explanation:
         """All outputs of a regressor; a classifier's largest (its prediction)."""
         if self.contributions.ndim == 2:
             return [None]
-        if self.kind != "prediction":
+        if not self._regression:
             return [int(np.argmax(self.output[row]))]
         return list(range(len(self.output_names)))
 
     def _output_label(self, k):
         if k is None:
-            if self.kind == "prediction":
+            if self._regression:
                 return self.kind
             return f"{self.kind} (class {_printable(self.output_names[0])})"
-        what = "target" if self.kind == "prediction" else "class"
+        what = "target" if self._regression else "class"
         return f"{self.kind} of {what} {_printable(self.output_names[k])}"
 
     def _of(self, row, k):
@@ -697,8 +705,14 @@ def _reference(model, head, baseline, n_features):
 
 
 def _kind_of_output(model):
-    """What the raw output is called: a classifier's logits, when known to be."""
+    """What the raw output is called: a classifier's logits, when known to be.
+
+    A regressor with a log link (Poisson) explains the log of its prediction.
+    """
     if not is_classifier(model):
+        datafit = datafit_of(model)
+        if datafit is not None and datafit.link != "identity":
+            return f"{datafit.link} of the prediction"
         return "prediction"
     # The networks' outputs and this package's classifiers go through a
     # sigmoid or softmax; another model's decision function may be a margin.
@@ -734,7 +748,12 @@ def _linear_terms(model, X_model, X_seen):
         coef.shape[:1],
     )
     method = model.decision_function if is_classifier(model) else model.predict
-    output = np.asarray(method(X_seen), dtype=np.float64).reshape(len(X_model), -1)
+    output = np.asarray(method(X_seen), dtype=np.float64)
+    datafit = datafit_of(model)
+    if datafit is not None and not is_classifier(model):
+        # The raw output of a link that is not the identity: log(prediction).
+        output = datafit.raw_output(output)
+    output = output.reshape(len(X_model), -1)
     linear = X_model @ coef.T + intercept
     scale = np.abs(X_model) @ np.abs(coef).T + np.abs(intercept) + np.abs(linear)
     if output.shape != linear.shape or np.any(

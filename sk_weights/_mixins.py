@@ -39,7 +39,7 @@ from sk_weights._base import (
     split_rows,
     weighted_feature_std,
 )
-from sk_weights._losses import LOSSES
+from sk_weights._datafits import DATAFITS, make_datafit
 from sk_weights._network import (
     FittedNetwork,
     Layout,
@@ -51,8 +51,8 @@ from sk_weights._sklearn_compat import _fit_context, check_is_fitted
 from sk_weights._training import TrainingRecord
 from sk_weights._validation import validate_input
 
-#: The loss that goes with each output activation.
-_OUTPUT_LOSSES = {"logistic": "binary_log_loss", "softmax": "log_loss"}
+#: A classifier's losses: one logistic output per class pair or label, or a softmax.
+_BINARY, _MULTINOMIAL = DATAFITS["binary_log_loss"](), DATAFITS["log_loss"]()
 
 
 class NetworkMixin(BaseWeightsEstimator):
@@ -120,7 +120,7 @@ class NetworkMixin(BaseWeightsEstimator):
             "intercepts_": [np.array(b) for b in intercepts],
             "n_layers_": layout.n_layers + 1,
             "n_outputs_": layout.layer_sizes[-1],
-            "out_activation_": self._output_activation(layout.layer_sizes[-1]),
+            "out_activation_": self._datafit(layout.layer_sizes[-1]).output_activation,
         }
 
     def _fitted_network(self):
@@ -234,7 +234,7 @@ class LinearMixin(BaseWeightsEstimator):
             [coef.T],
             [intercept],
             "identity",
-            self._output_activation(coef.shape[0]),
+            self._datafit(coef.shape[0]).output_activation,
             (float(self.dropout),),
         )
 
@@ -331,6 +331,9 @@ class RegressorTaskMixin(BaseWeightsEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        # The loss's domain: counts or positive amounts only.
+        datafit = DATAFITS.get(getattr(self, "loss", None))
+        tags.target_tags.positive_only = bool(datafit and datafit.positive_only)
         return tags
 
     # -- the work -----------------------------------------------------------
@@ -350,21 +353,21 @@ class RegressorTaskMixin(BaseWeightsEstimator):
         return X, y.astype(X.dtype, copy=False)
 
     def _encode_target(self, X, y, sample_weight, *, partial, continuing, classes):
-        """The targets are y, one column per target; every sample weighs its weight."""
+        """The targets are y, one column per target; every sample weighs its weight.
+
+        Raises ValueError, before any work, when y is outside the loss's domain.
+        """
         targets = y.reshape(-1, 1) if y.ndim == 1 else y
+        self._datafit(targets.shape[1]).check_y(targets)
         return FitData(X, y, targets, sample_weight, sample_weight, targets.shape[1])
 
     def _predict_values(self, X):
         """The predictions for validated X, in ``predict``'s shape (family hook)."""
         raise NotImplementedError
 
-    def _loss(self, n_outputs):
-        """The squared error."""
-        return "squared_error"
-
-    def _output_activation(self, n_outputs):
-        """The output of a regressor is its prediction: no activation."""
-        return "identity"
+    def _datafit(self, n_outputs):
+        """The datafit the ``loss`` parameter names (with its options)."""
+        return make_datafit(self.loss, **self.get_params(deep=False))
 
     def _hold_out(self, data, layout, rng):
         """Hold out ``validation_fraction`` of the data and build its scorer.
@@ -385,23 +388,27 @@ class RegressorTaskMixin(BaseWeightsEstimator):
         X_val, y_val, sw_val = X[held_out], y[held_out], sample_weight[held_out]
         sw_normalised = sw_val / sw_val.sum()
         activation = self._hidden_activation()
+        datafit = self._datafit(layout.layer_sizes[-1])
 
         def validation_score(theta):
             coefs, intercepts = layout.unpack(theta)
-            prediction = predict(coefs, intercepts, X_val, activation, "identity")
+            prediction = predict(
+                coefs, intercepts, X_val, activation, datafit.output_activation
+            )
             return (
                 r2_score(y_val, prediction, sample_weight=sw_val),
-                LOSSES["squared_error"](y_val, prediction, sw_normalised),
+                datafit.loss(y_val, prediction, sw_normalised),
             )
 
         return rows, validation_score, informative_validation(sw_val)
 
     def _fit_quality_terms(self, X, y):
-        """The loss, its targets and the model's outputs and predictions on X."""
+        """The datafit, its targets and the model's outputs and predictions on X."""
         prediction = self._predict_values(X)
+        targets = y.reshape(len(y), -1).astype(np.float64)
         return (
-            "squared_error",
-            y.reshape(len(y), -1).astype(np.float64),
+            self._datafit(targets.shape[1]),
+            targets,
             prediction.reshape(len(y), -1),
             prediction,
         )
@@ -710,13 +717,9 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
             )
         return classes, np.searchsorted(classes, y)
 
-    def _loss(self, n_outputs):
-        """The log loss that goes with the output activation."""
-        return _OUTPUT_LOSSES[self._output_activation(n_outputs)]
-
-    def _output_activation(self, n_outputs):
+    def _datafit(self, n_outputs):
         """One logistic output for two classes or per label, else a softmax layer."""
-        return "logistic" if n_outputs == 1 or self._is_multilabel() else "softmax"
+        return _BINARY if n_outputs == 1 or self._is_multilabel() else _MULTINOMIAL
 
     def _is_multilabel(self):
         """Whether the model is (being) fitted to a label-indicator matrix."""
@@ -773,16 +776,17 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
         informative = informative_validation(sw_val)
         sw_val /= sw_val.sum()
         n_outputs = layout.layer_sizes[-1]
-        out_activation = self._output_activation(n_outputs)
-        loss = _OUTPUT_LOSSES[out_activation]
+        datafit = self._datafit(n_outputs)
         targets_val = _one_hot(y_val, n_outputs, np.float64)
         activation = self._hidden_activation()
 
         def validation_score(theta):
             coefs, intercepts = layout.unpack(theta)
-            output = predict(coefs, intercepts, X_val, activation, out_activation)
+            output = predict(
+                coefs, intercepts, X_val, activation, datafit.output_activation
+            )
             accuracy = float(sw_val @ (_decide(output) == y_val))
-            return accuracy, LOSSES[loss](targets_val, output, sw_val)
+            return accuracy, datafit.loss(targets_val, output, sw_val)
 
         return train_rows, validation_score, informative
 
@@ -812,21 +816,27 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
 
         def validation_score(theta):
             coefs, intercepts = layout.unpack(theta)
-            output = predict(coefs, intercepts, X_val, activation, "logistic")
+            output = predict(
+                coefs, intercepts, X_val, activation, _BINARY.output_activation
+            )
             accuracy = float(sw_val @ np.all((output > 0.5) == y_val, axis=1))
-            return accuracy, LOSSES["binary_log_loss"](targets_val, output, sw_val)
+            return accuracy, _BINARY.loss(targets_val, output, sw_val)
 
         return train_rows, validation_score, informative
 
     def _fit_quality_terms(self, X, y):
-        """The loss, its targets and the model's outputs and predictions on X."""
+        """The datafit, its targets and the model's outputs and predictions on X.
+
+        One column of probability per class (a softmax's loss, also for two
+        classes), or per label (independent logistic outputs).
+        """
         proba = self._probabilities(X)
         if self._is_multilabel():
-            targets, loss = y.astype(np.float64), "binary_log_loss"
+            targets, datafit = y.astype(np.float64), _BINARY
         else:
             targets = (y[:, np.newaxis] == self.classes_).astype(np.float64)
-            loss = "log_loss"
-        return loss, targets, proba, self._decide_labels(proba)
+            datafit = _MULTINOMIAL
+        return datafit, targets, proba, self._decide_labels(proba)
 
     def _probabilities(self, X):
         """Class probabilities of validated X, in the order of ``classes_``."""

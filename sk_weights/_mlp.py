@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._activations import HIDDEN_ACTIVATIONS
 from sk_weights._base import COMMON_CONSTRAINTS
+from sk_weights._datafits import regression_losses
 from sk_weights._mixins import ClassifierTaskMixin, NetworkMixin, RegressorTaskMixin
 from sk_weights._network import predict
 
@@ -322,7 +323,8 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     """Feed-forward network regressor with penalised, readable weights.
 
     The network of :class:`MLPWeightsClassifier` with the squared loss and an
-    identity output: one output per target. It is trained by
+    identity output (or the Poisson deviance and an exponential output, see
+    ``loss``): one output per target. It is trained by
     backpropagation and mini-batch gradient descent (Adam or SGD with
     momentum), with an L1, L2 or elastic-net penalty on its weight matrices
     and (inverted) dropout on its hidden units.
@@ -334,6 +336,12 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         linear model.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden units.
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        ``"squared_error"``: half the squared error, identity outputs.
+        ``"poisson"``: half the Poisson deviance with an exponential output
+        (a log link), for counts and rates (y >= 0, not all 0); the output
+        bias starts at the log of the weighted mean of y. As
+        :class:`~sklearn.neural_network.MLPRegressor` (scikit-learn >= 1.7).
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
         Penalty on the weight matrices (never on the biases). ``"l1"`` sets
         weights to exactly zero; ``None`` disables the penalty.
@@ -416,7 +424,7 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     n_outputs_ : int
         Number of outputs: the number of targets.
     out_activation_ : str
-        ``"identity"``.
+        ``"identity"``, or ``"exp"`` for ``loss="poisson"``.
     loss_curve_ : list of float
         Objective (weighted mean loss plus penalty) after each epoch.
     best_loss_ : float
@@ -498,9 +506,12 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     """
 
     _parameter_constraints = {
-        key: value
-        for key, value in MLPWeightsClassifier._parameter_constraints.items()
-        if key != "class_weight"
+        **{
+            key: value
+            for key, value in MLPWeightsClassifier._parameter_constraints.items()
+            if key != "class_weight"
+        },
+        "loss": [StrOptions(regression_losses(networks=True))],
     }
 
     def __init__(
@@ -508,6 +519,7 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         hidden_layer_sizes=(100,),
         *,
         activation="relu",
+        loss="squared_error",
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
@@ -534,6 +546,7 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -570,5 +583,7 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
 
     def _predict_values(self, X):
         """The network's output on validated X; one dimension for one output."""
-        output = predict(self.coefs_, self.intercepts_, X, self.activation, "identity")
+        output = predict(
+            self.coefs_, self.intercepts_, X, self.activation, self.out_activation_
+        )
         return output[:, 0] if output.shape[1] == 1 else output

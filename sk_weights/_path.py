@@ -25,10 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from sk_weights._datafits import BinaryLogLoss, SquaredError
 from sk_weights._full_batch import (
     DenseQuadratic,
-    LogisticLoss,
-    SquaredLoss,
     _prepare,
     _solve_one_output,
     choose_method,
@@ -76,6 +75,8 @@ def solve_path(
     n_classes=None,
     coef_init=None,
     method=None,
+    datafit=None,
+    positive=False,
 ):
     """Minimise the penalised objective at every alpha, with warm starts.
 
@@ -102,28 +103,39 @@ def solve_path(
     coef_init : ndarray of shape (n_outputs, n_features), optional
         Where the first solve starts; zeros by default.
     method : {"gram", "x"}, optional
-        Force a method (the squared loss only); by default
-        :func:`choose_method` decides. The log loss always works on X.
+        Force a method (the squared error only); by default
+        :func:`choose_method` decides. Other losses always work on X.
+    datafit : Datafit, optional
+        The loss of a regression (:mod:`sk_weights._datafits`); the squared
+        error by default. Classification uses the log loss.
+    positive : bool, default=False
+        Hold every weight at or above zero.
 
     Returns
     -------
     PathResult
     """
     alphas = np.asarray(alphas, dtype=np.float64).ravel()
-    penalties = [ElasticNetPenalty.from_params(penalty, a, l1_ratio) for a in alphas]
+    penalties = [
+        ElasticNetPenalty.from_params(penalty, a, l1_ratio, positive) for a in alphas
+    ]
     if n_classes is not None:
         return _logistic_path(
             X, y, n_classes, sample_weight, fit_intercept, penalties, alphas,
             max_iter, coef_init,
         )  # fmt: skip
+    datafit = SquaredError() if datafit is None else datafit
     method = method or choose_method(X)
+    if not datafit.is_quadratic:
+        method = "x"
     solve = _gram_path if method == "gram" else _x_path
     # Small products and solves, many of them: more BLAS threads only
     # add synchronisation (the passes over X thread on their own).
     with _single_blas_thread():
         return solve(
-            X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, coef_init
-        )
+            X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, coef_init,
+            datafit,
+        )  # fmt: skip
 
 
 def _start(coef_init, n_outputs, n_features):
@@ -133,18 +145,20 @@ def _start(coef_init, n_outputs, n_features):
     return coef
 
 
-def _gram_path(X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, start):
+def _gram_path(
+    X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, start, datafit
+):
     """The squared loss on the Gram matrix: statistics and eigenvalue once."""
     n_targets, n_features = y.shape[1], X.shape[1]
     # The first penalty with an L1 part decides whether the Gram matrix is
     # computed whole or on working sets (as each fit would decide).
-    first = next((p for p in penalties if p.l1 > 0), penalties[0])
+    first = next((p for p in penalties if p.has_prox), penalties[0])
     stats = least_squares_statistics(X, y, sample_weight, fit_intercept, first)
     coef = _start(start, n_targets, n_features)
     records = _Records(len(alphas), n_targets, n_features)
     gram_eigenvalue = None
     for i, penalty in enumerate(penalties):
-        if stats.gram.lazy and penalty.l1 > 0:
+        if stats.gram.lazy and penalty.has_prox:
             # Working sets: the statistics object keeps the entries computed.
             result = solve_penalised_least_squares(stats, penalty, max_iter, coef)
             coef = result.coef
@@ -159,13 +173,16 @@ def _gram_path(X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, 
             for k in range(n_targets):
                 linear = stats.xy[:, k]
                 tolerance = _tolerance(linear, penalty.l1)
-                exact, tries = _active_set(
-                    hessian, linear, penalty.l1, coef[k], tolerance
-                )
+                exact, tries = None, 0
+                if not penalty.positive:
+                    exact, tries = _active_set(
+                        hessian, linear, penalty.l1, coef[k], tolerance
+                    )
                 if exact is None:
                     coef[k], iters, ok, _ = _solve_one(
-                        hessian, linear, penalty.l1, coef[k], max_iter, tolerance
-                    )
+                        hessian, linear, penalty.l1, coef[k], max_iter, tolerance,
+                        penalty.positive,
+                    )  # fmt: skip
                 else:
                     coef[k], iters, ok = exact, tries, True
                 n_iter, converged = max(n_iter, iters), converged and ok
@@ -254,14 +271,16 @@ class _ShiftedQuadratic(DenseQuadratic):
         return solution if np.all(np.isfinite(solution)) else None
 
 
-def _x_path(X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, start):
-    """The squared loss on X: the operator and the features' scales once."""
+def _x_path(
+    X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, start, datafit
+):
+    """A regression loss on X: the operator and the features' scales once."""
     data, weights, x_scale = _prepare(X, sample_weight)
     n_targets, n_features = y.shape[1], X.shape[1]
     coef = _start(start, n_targets, n_features)
     targets = [np.asarray(y[:, k], dtype=np.float64) for k in range(n_targets)]
     records = _Records(len(alphas), n_targets, n_features)
-    loss = SquaredLoss()
+    loss = datafit
     for i, penalty in enumerate(penalties):
         intercept = np.zeros(n_targets)
         n_iter, converged, objective = 0, True, 0.0
@@ -312,7 +331,7 @@ def _logistic_path(
         return records.result(alphas, x_scale, "x")
     data, weights, x_scale = _prepare(X, sample_weight)
     target = (y_index == 1).astype(np.float64)
-    loss = LogisticLoss()
+    loss = BinaryLogLoss()
     for i, penalty in enumerate(penalties):
         with _single_blas_thread():
             intercept, n_iter, converged, curve = _solve_one_output(
@@ -353,28 +372,30 @@ class _Records:
         )
 
 
-def alpha_max(X, targets, sample_weight, fit_intercept, l1_ratio, baseline):
+def alpha_max(
+    X, targets, sample_weight, fit_intercept, l1_ratio, datafit, positive=False
+):
     """The smallest alpha whose optimum has every weight at zero.
 
-    With zero weights, the best constant model (its intercept) gives the
-    outputs ``p0``: the weighted mean of ``targets`` with an intercept,
-    ``baseline`` (the outputs at a zero intercept) without. The gradient of
-    the data term is then ``g = X^T (s * (p0 - targets)) / sum(s)``, and zero
-    weights are optimal exactly when ``|g| <= alpha * l1_ratio`` everywhere:
-    ``alpha_max = max |g| / l1_ratio``. This holds for the squared loss
-    (``targets`` are y) and for the log loss (``targets`` the one-hot
-    classes of the outputs, ``p0`` the class priors).
+    With zero weights the best constant model (its intercept; none without
+    ``fit_intercept``) leaves the per-sample gradient ``r`` that the datafit
+    gives (:meth:`Datafit.gradient_at_constant`); the gradient of the data
+    term with respect to the weights is ``g = X^T r``, and zero weights are
+    optimal exactly when ``|g| <= alpha * l1_ratio`` everywhere (with
+    ``positive``, when ``-g <= alpha * l1_ratio``): ``alpha_max = max |g| /
+    l1_ratio``.
 
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
     targets : ndarray of shape (n_samples, n_outputs)
+        As the datafit reads them (one-hot classes for the log loss).
     sample_weight : ndarray of shape (n_samples,)
     fit_intercept : bool
     l1_ratio : float
         In (0, 1].
-    baseline : ndarray of shape (n_outputs,)
-        The outputs of the model with zero weights and zero intercept.
+    datafit : Datafit
+    positive : bool, default=False
 
     Returns
     -------
@@ -383,8 +404,7 @@ def alpha_max(X, targets, sample_weight, fit_intercept, l1_ratio, baseline):
     weights = np.asarray(sample_weight, dtype=np.float64)
     total = weights.sum()
     targets = np.asarray(targets, dtype=np.float64)
-    constant = weights @ targets / total if fit_intercept else baseline
-    residual = weights[:, np.newaxis] * (constant - targets)
+    residual = datafit.gradient_at_constant(targets, weights / total, fit_intercept)
     if sp.issparse(X):
         X = X.astype(np.float64)
     else:
@@ -394,5 +414,8 @@ def alpha_max(X, targets, sample_weight, fit_intercept, l1_ratio, baseline):
             X = X - (weights @ X) / total
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        gradient = np.asarray(X.T @ residual) / total
+        gradient = np.asarray(X.T @ residual)
+    if positive:
+        # Only a pull upwards moves a weight held at or above zero.
+        return float(np.maximum(-gradient, 0).max(initial=0.0)) / l1_ratio
     return float(np.abs(gradient).max(initial=0.0)) / l1_ratio

@@ -498,14 +498,17 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
 
     Notes
     -----
-    For the squared loss and the log loss, the gradient of the data term at
-    zero weights (and the intercept of the constant model) is
-    ``g = X^T (s * (p0 - Y)) / sum(s)``, where ``Y`` holds the (encoded)
-    targets and ``p0`` the constant model's output: their weighted mean with
-    an intercept, 0 (0.5, ``1 / n_classes``) without. Zero weights are optimal
-    exactly when ``|g| <= alpha * l1_ratio`` everywhere, hence
-    ``alpha_max = max |g| / l1_ratio``; with an intercept, ``sum s * (p0 - Y)
-    = 0``, so ``X`` may as well be centred.
+    The gradient of the data term at zero weights (and the intercept of the
+    constant model) is ``g = X^T r`` with ``r`` the per-sample gradient of
+    the loss in the raw output at the constant model, which the loss's
+    datafit gives: for the squared loss and the log losses ``s * (p0 - Y) /
+    sum(s)``, where ``Y`` holds the (encoded) targets and ``p0`` the constant
+    model's output (their weighted mean with an intercept, 0, 0.5 or
+    ``1 / n_classes`` without); for Poisson ``s * (mu0 - y) / sum(s)`` with
+    ``mu0`` the weighted mean of y. Zero weights are optimal exactly when
+    ``|g| <= alpha * l1_ratio`` everywhere (with ``positive=True``:
+    ``-g <= alpha * l1_ratio``), hence ``alpha_max = max |g| / l1_ratio``;
+    with an intercept, ``sum r = 0``, so ``X`` may as well be centred.
 
     Examples
     --------
@@ -608,31 +611,29 @@ def _is_network_estimator(estimator):
 def _alpha_max(estimator, X, y, weights, l1_ratio):
     """The smallest alpha with all weights zero (see the Notes of weights_path)."""
     X = X.tocsr() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-    fit_intercept = estimator.get_params().get("fit_intercept", True)
+    params = estimator.get_params()
+    fit_intercept = params.get("fit_intercept", True)
     if is_classifier(estimator):
-        class_weight = estimator.get_params().get("class_weight")
+        class_weight = params.get("class_weight")
         if class_weight is not None:
             weights = weights * compute_sample_weight(class_weight, y)
         classes, codes = np.unique(np.asarray(y), return_inverse=True)
         targets = np.eye(len(classes))[codes]
         if len(classes) == 2:  # one logistic output, for classes_[1]
             targets = targets[:, 1:]
-        constant = (
-            np.full(targets.shape[1], 0.5 if len(classes) == 2 else 1 / len(classes))
-            if not fit_intercept
-            else None
-        )
     else:
         targets = np.asarray(y, dtype=np.float64).reshape(_num_samples(X), -1)
-        constant = None if fit_intercept else np.zeros(targets.shape[1])
+    # The datafit knows its constant model and its gradient there.
+    datafit = estimator._datafit(targets.shape[1])
     total = weights.sum()
-    if constant is None:  # the intercept's optimum at zero weights
-        constant = weights @ targets / total
-    residual = weights[:, None] * (constant - targets)
+    residual = datafit.gradient_at_constant(targets, weights / total, fit_intercept)
     if not sp.issparse(X) and fit_intercept:
         # Centring does not change X^T r (r sums to zero) but keeps digits.
         X = X - (weights @ X) / total
-    gradient = np.asarray(X.T @ residual) / total
+    gradient = np.asarray(X.T @ residual)
+    if params.get("positive") is True:
+        # Only a pull upwards moves a weight held at or above zero.
+        return float(np.maximum(-gradient, 0).max(initial=0.0)) / l1_ratio
     return float(np.abs(gradient).max()) / l1_ratio
 
 

@@ -664,9 +664,18 @@ def _plan_estimator(node, plan, where, scaler=False):
     return estimator
 
 
+#: Parameters added after the first file format: a file written before them
+#: may lack them, and then gets their defaults (the models it saved had them).
+_ADDED_PARAMS = {"loss", "huber_delta", "positive"}
+
+
 def _build(cls, params):
     """Instantiate ``cls`` with ``params`` after checking them like fit does."""
-    expected = set(cls().get_params(deep=False))
+    defaults = cls().get_params(deep=False)
+    expected = set(defaults)
+    older = expected - set(params)
+    if older and older <= _ADDED_PARAMS:
+        params = {**params, **{name: defaults[name] for name in older}}
     if set(params) != expected:
         unexpected = sorted(set(params) - expected)
         missing = sorted(expected - set(params))
@@ -1256,7 +1265,9 @@ def _network_regressor_dims(context, estimator, table):
     last = intercepts[-1] if isinstance(intercepts, list) and intercepts else None
     if getattr(last, "ndim", None) != 1 or last.shape[0] < 1:
         context.fail("intercepts_", "a list of non-empty bias vectors")
-    _layout_dims(context, estimator, table, last.shape[0], "identity")
+    # The output activation is the inverse link of the model's loss.
+    datafit = estimator._datafit(last.shape[0])
+    _layout_dims(context, estimator, table, last.shape[0], datafit.output_activation)
 
 
 def _layout_dims(context, estimator, table, n_outputs, out_activation):

@@ -37,6 +37,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
+from sk_weights._datafits import datafit_of
 from sk_weights._network import connection_weights
 from sk_weights.exceptions import is_poor_fit
 
@@ -138,6 +139,7 @@ def weights_report(obj, feature_names=None):
         )
     data["estimator"] = _estimator_entry(model, wrappers)
     data["objective"], data["penalty"] = _objective(model)
+    data["reading"] = _weight_reading(model)
     data["training"] = _training_entry(model)
     n_features = len(data["features"])
     if names is None:
@@ -324,6 +326,8 @@ class WeightsReport:
         outputs = data["outputs"]
         single = len(outputs["labels"]) == 1
         lines = [_header(data["estimator"]), f"objective: {data['objective']}"]
+        if data.get("reading"):
+            lines.append(f"reading: {data['reading']}")
         if "TransformedTargetRegressor" in data["estimator"]["inside"]:
             lines.append("(the weights predict the transformed target)")
         lines.append("")
@@ -445,7 +449,12 @@ class WeightsReport:
             '<div class="sk-weights-report">',
             f"<h3>{esc(_header(data['estimator']))}</h3>",
             f"<p><b>Objective:</b> {esc(data['objective'])}<br>"
-            f"<b>Importance:</b> {esc(data['importance'])}</p>",
+            + (
+                f"<b>Reading:</b> {esc(data['reading'])}<br>"
+                if data.get("reading")
+                else ""
+            )
+            + f"<b>Importance:</b> {esc(data['importance'])}</p>",
             "<table><thead><tr><th>rank</th><th>feature</th><th>importance</th>"
             f"<th></th><th>{esc(_weight_heading(outputs))}</th>"
             + (
@@ -1026,12 +1035,23 @@ _OBJECTIVES = {
     "LinearSVR": _Objective("C · Σ {loss}", "l2", "C"),
     "MLPClassifier": _Objective("mean log loss", "l2", "mlp"),
     "MLPRegressor": _Objective(_MEAN_SQUARED, "l2", "mlp"),
-    "WeightedLinearRegressor": _Objective(_MEAN_SQUARED, "param", "alpha"),
-    "WeightedLinearClassifier": _Objective("mean log loss", "param", "alpha"),
-    "WeightedLinearRegressorCV": _Objective(_MEAN_SQUARED, "param", "alpha"),
-    "WeightedLinearClassifierCV": _Objective("mean log loss", "param", "alpha"),
-    "MLPWeightsClassifier": _Objective("mean log loss", "param", "alpha"),
-    "MLPWeightsRegressor": _Objective(_MEAN_SQUARED, "param", "alpha"),
+    "PoissonRegressor": _Objective("mean ½ Poisson deviance", "l2", "alpha"),
+    "GammaRegressor": _Objective("mean ½ Gamma deviance", "l2", "alpha"),
+    "TweedieRegressor": _Objective(
+        "mean ½ Tweedie deviance (power={power:g})", "l2", "alpha"
+    ),
+    "HuberRegressor": _Objective(
+        "Σ (σ + σ·H((y − ŷ)/σ)), H the Huber loss (epsilon={epsilon:g})",
+        "l2",
+        "ridge",
+    ),
+    # The data term of these comes from their datafit (see datafit_of).
+    "WeightedLinearRegressor": _Objective("mean {datafit}", "param", "alpha"),
+    "WeightedLinearClassifier": _Objective("mean {datafit}", "param", "alpha"),
+    "WeightedLinearRegressorCV": _Objective("mean {datafit}", "param", "alpha"),
+    "WeightedLinearClassifierCV": _Objective("mean {datafit}", "param", "alpha"),
+    "MLPWeightsClassifier": _Objective("mean {datafit}", "param", "alpha"),
+    "MLPWeightsRegressor": _Objective("mean {datafit}", "param", "alpha"),
 }
 
 #: The losses named by a ``loss`` parameter (SGD*, LinearSVC, LinearSVR).
@@ -1087,9 +1107,15 @@ def _objective(model):
             epsilon=params.get("epsilon") or 0.0
         )
         data = data.format(loss=described)
+    elif "{datafit}" in data:
+        datafit = datafit_of(model)
+        data = data.format(datafit=datafit.formula if datafit else "loss")
+    elif "{" in data:  # the model's own parameters (power, epsilon)
+        data = data.format(**params)
     kind = _penalty_kind(model, row.penalty, params)
     if kind is None:
-        return f"{data} (no penalty)", {"kind": None}
+        positive = ", weights ≥ 0" if params.get("positive") is True else ""
+        return f"{data} (no penalty{positive})", {"kind": None}
     strength = "C" if row.scale == "C" else "alpha"
     penalty = {"kind": kind, strength: _fitted_value(model, strength, params)}
     if kind == "elasticnet":
@@ -1101,6 +1127,8 @@ def _objective(model):
         f"{key}={_format_value(value)}" for key, value in list(penalty.items())[1:]
     )
     text = f"{data} + {term} ({_PENALTY_NAMES[kind]}, {values})"
+    if params.get("positive") is True:
+        text += ", weights ≥ 0"
     # A rate, or one rate per hidden layer (a list or an array).
     dropout = params.get("dropout")
     dropout = np.ravel(0.0 if dropout is None else dropout).tolist()
@@ -1108,6 +1136,16 @@ def _objective(model):
         rates = dropout[0] if len(dropout) == 1 else dropout
         text += f", dropout {_printable(str(rates))}"
     return text, penalty
+
+
+def _weight_reading(model):
+    """How to read a weight on the prediction's scale, for a link that is not
+    the identity (None otherwise)."""
+    datafit = datafit_of(model)
+    if datafit is None or _is_network(model):
+        # A network's effective weights ignore its hidden activations.
+        return None
+    return datafit.weight_reading
 
 
 def _penalty_kind(model, where, params):
@@ -1178,7 +1216,18 @@ def _training_entry(model):
         "baseline_loss": _optional_float(getattr(model, "baseline_loss_", None)),
         "train_score": _optional_float(getattr(model, "train_score_", None)),
         "validation_score": None,
+        "deviance_explained": None,
     }
+    datafit = datafit_of(model)
+    if (
+        datafit is not None
+        and datafit.d2_name
+        and entry["train_loss"] is not None
+        and entry["baseline_loss"]
+    ):
+        # D²: the share of the constant model's loss the weights explain.
+        entry["deviance_explained"] = 1.0 - entry["train_loss"] / entry["baseline_loss"]
+        entry["deviance_name"] = datafit.d2_name
     if scores:
         entry["validation_scores"] = _floats(scores)
         entry["best_validation_score"] = float(max(scores))
@@ -1284,6 +1333,10 @@ def _training_lines(training):
         scores.append(f"training {name} {training['train_score']:.3f}")
     if training["validation_score"] is not None:
         scores.append(f"validation {name} {training['validation_score']:.3f}")
+    if training.get("deviance_explained") is not None:
+        scores.append(
+            f"{training['deviance_name']} (D²) {training['deviance_explained']:.3f}"
+        )
     if scores:
         lines.append("  " + ", ".join(scores))
     if training["train_loss"] is not None and training["baseline_loss"] is not None:

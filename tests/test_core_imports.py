@@ -20,7 +20,6 @@ CORE_MODULES = [
     "_full_batch",
     "_least_squares",
     "_path",
-    "_losses",
     "_datafits",
     "_quasi_newton",
 ]

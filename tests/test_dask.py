@@ -47,6 +47,13 @@ def _regression():
     return X, y / y.std()
 
 
+def _counts():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 8))
+    y = rng.poisson(np.exp(0.5 + 0.3 * X[:, 0] - 0.2 * X[:, 1]))
+    return X, y.astype(float)
+
+
 def _classification():
     return make_classification(
         n_samples=1000, n_features=8, n_informative=5, n_classes=3, random_state=0
@@ -72,6 +79,18 @@ STREAMING = {
     "mlp_regressor": (
         lambda: MLPWeightsRegressor(hidden_layer_sizes=(8,), random_state=0),
         _regression,
+        {},
+    ),
+    "linear-poisson": (
+        lambda: WeightedLinearRegressor(loss="poisson", random_state=0),
+        _counts,
+        {},
+    ),
+    "mlp-poisson": (
+        lambda: MLPWeightsRegressor(
+            loss="poisson", hidden_layer_sizes=(8,), random_state=0
+        ),
+        _counts,
         {},
     ),
 }

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 from sk_weights import WeightedLinearRegressor
 from sk_weights import _full_batch as full_batch
 from sk_weights import _least_squares as core
+from sk_weights._datafits import BinaryLogLoss
 from sk_weights._penalties import ElasticNetPenalty
 from sk_weights._sklearn_compat import SKLEARN_VERSION
 
@@ -377,22 +378,8 @@ def test_float32_of_huge_magnitude_gives_the_float64_model(method, penalty):
     np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, atol=1e-4 * scale)
 
 
-class LogisticLoss:
-    """The binary log loss, written here to plug into the solver on X."""
-
-    quadratic = False
-
-    def value(self, y, eta, weights):
-        loss = np.logaddexp(0, eta) - y * eta
-        return float(np.sum(weights * loss))
-
-    def derivatives(self, y, eta, weights, out=None):
-        p = 1 / (1 + np.exp(-eta))
-        return weights * (p - y), weights * p * (1 - p)
-
-
 def test_the_solver_on_x_takes_other_smooth_losses():
-    """Check that the working-set solver with a logistic loss object reaches
+    """Check that the working-set solver with the logistic datafit reaches
     LogisticRegression's L1 optimum (C = 1 / (alpha * n)): no better objective,
     the same zeros."""
     from sklearn.linear_model import LogisticRegression
@@ -403,7 +390,7 @@ def test_the_solver_on_x_takes_other_smooth_losses():
     alpha = 0.02
     data = full_batch.DataOperator(sp.csr_matrix(X))
     problem = full_batch._Problem(
-        data, LogisticLoss(), y, 1 / 200, True, ElasticNetPenalty(l1=alpha)
+        data, BinaryLogLoss(), y, 1 / 200, True, ElasticNetPenalty(l1=alpha)
     )
     coef = np.zeros(40)
     intercept, _, converged, _ = full_batch._solve_working_sets(problem, coef, 200)

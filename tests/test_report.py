@@ -16,9 +16,9 @@ from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_digits, load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import (
+    BayesianRidge,
     ElasticNet,
     ElasticNetCV,
-    HuberRegressor,
     Lasso,
     LassoCV,
     LinearRegression,
@@ -896,10 +896,10 @@ def test_models_are_described_by_their_own_objective(model, data, penalty, words
 
 def test_undescribed_linear_models_are_not_given_a_penalty():
     """Check that a linear model outside the table says so rather than guess."""
-    model = HuberRegressor().fit(*regression_data())
+    model = BayesianRidge().fit(*regression_data())
     report = weights_report(model).to_dict()
     assert report["penalty"] == {"kind": "unknown"}
-    assert "see HuberRegressor's documentation" in report["objective"]
+    assert "see BayesianRidge's documentation" in report["objective"]
 
 
 def test_searches_and_target_transformers_report_their_fitted_model():
