@@ -402,3 +402,51 @@ def test_command_line_fit_with_cv(tmp_path, capsys):
 def test_sklearn_compatible_estimator(estimator, check):
     """Check that both CV estimators pass scikit-learn's estimator checks."""
     check(estimator)
+
+
+@pytest.mark.parametrize("loss", ["poisson", "huber"])
+def test_regressor_with_another_loss_chooses_by_held_out_error(loss):
+    """Check a GLM / Huber CV against cross_val_score refits at every alpha.
+
+    The fold errors are the held-out mean squared errors of the predictions
+    of independent fits on the same folds; the smallest mean wins.
+    """
+    X, y = load_diabetes(return_X_y=True)
+    X = scale(X)
+    y = y / 100 if loss == "poisson" else y
+    model = WeightedLinearRegressorCV(loss=loss, alphas=6).fit(X, y)
+    by_hand = -np.array(
+        [
+            cross_val_score(
+                WeightedLinearRegressor(penalty="l1", loss=loss, alpha=alpha),
+                X,
+                y,
+                cv=KFold(5),
+                scoring="neg_mean_squared_error",
+            )
+            for alpha in model.alphas_
+        ]
+    )
+    np.testing.assert_allclose(model.mse_path_, by_hand, rtol=1e-6)
+    assert model.alpha_ == model.alphas_[np.argmin(by_hand.mean(axis=1))]
+    # The grid starts where every weight of this loss is zero.
+    first = WeightedLinearRegressor(penalty="l1", loss=loss, alpha=model.alphas_[0])
+    assert not first.fit(X, y).coef_.any()
+
+
+def test_positive_regressor_chooses_lassocv_positive_alpha():
+    """Check positive=True against LassoCV(positive=True) on the same grid."""
+    X, y = load_diabetes(return_X_y=True)
+    alphas = np.geomspace(1.0, 1e-3, 20)
+    reference = LassoCV(alphas=alphas, positive=True, **TIGHT).fit(X, y)
+    model = WeightedLinearRegressorCV(alphas=alphas, positive=True).fit(X, y)
+    np.testing.assert_allclose(model.mse_path_, reference.mse_path_, rtol=1e-6)
+    assert model.alpha_ == reference.alpha_
+    assert np.all(model.coef_ >= 0)
+
+
+def test_poisson_target_outside_its_range_is_rejected():
+    """Check that a negative target with loss="poisson" is a ValueError naming y."""
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.raises(ValueError, match="loss='poisson'"):
+        WeightedLinearRegressorCV(loss="poisson").fit(X, y - 200)
