@@ -434,7 +434,7 @@ class _CrossValidationMixin:
                     score_weight,
                     scorer,
                     template,
-                )  # fmt: skip
+                )
                 for train, test in folds
             )
         if not all(ok for _, ok in results):
@@ -478,7 +478,29 @@ class _CrossValidationMixin:
             params.update(alpha=float(alpha), l1_ratio=float(l1_ratio))
         return self._refit_class(**params)
 
+    # -- the hooks each CV estimator states ---------------------------------
+
+    #: The plain estimator refitted with the chosen values.
+    _refit_class = None
+
+    def _splitter(self, y):
+        """The cross-validation splitter of ``cv`` for the encoded targets."""
+        raise NotImplementedError
+
+    def _scorer(self, problem):
+        """The held-out scorer and the model it scores, or ``(None, None)``."""
+        raise NotImplementedError
+
+    def _choose(self, mean_errors, l1_ratios, grids):
+        """The indices of the chosen l1_ratio and alpha."""
+        raise NotImplementedError
+
+    def _set_path(self, path):
+        """Store the held-out errors or scores (``mse_path_``, ``score_path_``)."""
+        raise NotImplementedError
+
     def _refit_params(self):
+        """The parameters of the refitted model, but alpha and l1_ratio."""
         return {
             "penalty": self.penalty,
             "fit_intercept": self.fit_intercept,
