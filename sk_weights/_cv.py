@@ -577,8 +577,14 @@ class WeightedLinearRegressorCV(_CrossValidationMixin, WeightedLinearRegressor):
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
         The held-out mean squared error of each alpha on each fold (mean over
         the targets), weighted by ``sample_weight``: ``ElasticNetCV``'s shape.
-    coef_, intercept_, n_iter_, solver_, stop_reason_, train_loss_, ...
-        Those of the refitted :class:`WeightedLinearRegressor`.
+    coef_, intercept_, n_iter_, solver_, stop_reason_, best_epoch_, \
+            train_loss_, baseline_loss_, train_score_, loss_curve_, \
+            weight_norms_curve_, zero_fraction_curve_, best_loss_, \
+            validation_scores_, best_validation_score_, t_, feature_std_, \
+            feature_mean_, n_features_in_, feature_names_in_ : object
+        Those of the model refitted at ``alpha_`` (see
+        :class:`WeightedLinearRegressor` or :class:`WeightedLinearClassifier`;
+        ``feature_names_in_`` only for X with string column names).
 
     See Also
     --------
@@ -723,8 +729,14 @@ class WeightedLinearClassifierCV(_CrossValidationMixin, WeightedLinearClassifier
     score_path_ : ndarray of shape (n_alphas, n_folds) or \
             (n_l1_ratio, n_alphas, n_folds)
         The held-out score of each alpha on each fold.
-    classes_, coef_, intercept_, n_iter_, stop_reason_, train_loss_, ...
-        Those of the refitted :class:`WeightedLinearClassifier`.
+    classes_, coef_, intercept_, n_iter_, solver_, stop_reason_, best_epoch_, \
+            train_loss_, baseline_loss_, train_score_, loss_curve_, \
+            weight_norms_curve_, zero_fraction_curve_, best_loss_, \
+            validation_scores_, best_validation_score_, t_, feature_std_, \
+            feature_mean_, n_features_in_, feature_names_in_ : object
+        Those of the model refitted at ``alpha_`` (see
+        :class:`WeightedLinearRegressor` or :class:`WeightedLinearClassifier`;
+        ``feature_names_in_`` only for X with string column names).
 
     See Also
     --------
