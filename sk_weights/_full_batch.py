@@ -804,12 +804,18 @@ class _Problem:
         if not self.fit_intercept:
             return 0.0
         n = self.y.size
+        total = _total(curvature, n)
+        if not total > 0:
+            # The curvature underflowed to zero (every sample's weight or
+            # p (1 - p) below the smallest float): the loss is flat along the
+            # intercept to double precision, so no step is the Newton step.
+            return 0.0
         moved = (
             curvature * float(columns_step.sum())
             if np.ndim(curvature) == 0
             else float(curvature @ columns_step)
         )
-        return -(gradient_total + moved) / _total(curvature, n)
+        return -(gradient_total + moved) / total
 
 
 def _violations(gradient, coef, l1, positive=False):
@@ -949,6 +955,11 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
     while n_iter < max_iter:
         gradient, curvature = loss.derivatives(y, eta, weights)
         total = _total(curvature, n_samples)
+        if not total > 0:
+            # Every sample's curvature underflowed: the loss is flat to double
+            # precision, and its Newton model has nothing to step on.
+            converged = True
+            break
         means = np.zeros(coef.size)
         if not loss.is_quadratic:
             means, scale = data.moments(curvature / total)
@@ -983,6 +994,12 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
             hessian_product, rhs, diagonal, max_iter - n_iter, tolerance, value, coef
         )
         n_iter += iters
+        if iters == 0:
+            # No conjugate-gradient step was possible (the curvature along the
+            # gradient is zero to double precision): nothing would change in
+            # another round, so stop here.
+            converged = bool(np.abs(rhs).max(initial=0.0) <= tolerance)
+            break
         columns_step = data.dot(step)
         gradient_total = _total(gradient, n_samples)
         intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
@@ -1025,6 +1042,14 @@ def _conjugate_gradient(
     the objective at ``v = 0``; the records hold the quadratic model's
     objective at ``coef + v`` per step (none when ``coef`` is None).
     """
+    # Solved for rhs / scale and scaled back (the system is linear): on data
+    # of tiny magnitude (X * 1e-300) the squared norms below would underflow
+    # to zero and stop the iterations before the first step.
+    scale = float(np.abs(rhs).max(initial=0.0))
+    if not scale > 0:
+        return np.zeros_like(rhs), 0, True, []
+    rhs = rhs / scale
+    tolerance = tolerance / scale
     v = np.zeros_like(rhs)
     residual = rhs.copy()
     z = residual / diagonal
@@ -1035,20 +1060,20 @@ def _conjugate_gradient(
         a_direction = product(direction)
         curvature = float(direction @ a_direction)
         if rz <= 0 or curvature <= 0:
-            return v, iteration - 1, True, records
+            return v * scale, iteration - 1, True, records
         alpha = rz / curvature
         v += alpha * direction
         residual -= alpha * a_direction
         if coef is not None:
             # With A v = rhs - residual, the model 0.5 v.A v - rhs.v is this:
-            model = value - 0.5 * float(v @ (rhs + residual))
-            current = coef + v
+            model = value - 0.5 * scale**2 * float(v @ (rhs + residual))
+            current = coef + scale * v
             records.append((model, float(current @ current), np.count_nonzero(current)))
         if np.abs(residual).max() <= tolerance:
-            return v, iteration, True, records
+            return v * scale, iteration, True, records
         z = residual / diagonal
         rz_next = float(residual @ z)
         direction *= rz_next / rz
         direction += z
         rz = rz_next
-    return v, max_iter, False, records
+    return v * scale, max_iter, False, records

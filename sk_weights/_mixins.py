@@ -12,7 +12,8 @@ declares every hook they provide:
   (zero start, dropout on the input features, the full-batch solvers'
   records, ``solver_`` and ``feature_std_``);
 - :class:`RegressorTaskMixin`: ``fit``, ``partial_fit`` and ``predict`` of a
-  regressor: the squared loss with an identity output, R^2 on held-out rows;
+  regressor: the datafit its ``loss`` parameter names (the squared error
+  with an identity output by default), R^2 on held-out rows;
 - :class:`ClassifierTaskMixin`: ``fit``, ``partial_fit`` and the predictions
   of a classifier: the classes and their weights, the log loss with a
   logistic or softmax output, a stratified hold-out, probabilities.
@@ -245,7 +246,7 @@ class LinearMixin(BaseWeightsEstimator):
 
 
 class RegressorTaskMixin(BaseWeightsEstimator):
-    """Regression: the squared loss, an identity output, R^2 on held-out rows."""
+    """Regression: the ``loss`` parameter's datafit, R^2 on held-out rows."""
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure

@@ -10,6 +10,8 @@ from sk_weights._base import COMMON_CONSTRAINTS
 from sk_weights._datafits import regression_losses
 from sk_weights._mixins import ClassifierTaskMixin, NetworkMixin, RegressorTaskMixin
 from sk_weights._network import predict
+from sk_weights._sklearn_compat import check_is_fitted
+from sk_weights._validation import validate_input
 
 
 class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
@@ -317,6 +319,49 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+    def decision_function(self, X):
+        """Return the network's logits: its output before the sigmoid or softmax.
+
+        These are the outputs that :func:`sk_weights.explain` splits into
+        per-feature contributions; ``predict_proba`` is their sigmoid (two
+        classes, multilabel) or softmax.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes the log-odds of ``classes_[1]``; otherwise one
+            logit per class (per label for multilabel targets), in the dtype
+            of the weights.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy.special import softmax
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_weights import MLPWeightsClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> model = MLPWeightsClassifier((8,), max_iter=50, random_state=0).fit(X, y)
+        >>> scores = model.decision_function(X[:2])
+        >>> scores.shape
+        (2, 3)
+        >>> np.allclose(softmax(scores, axis=1), model.predict_proba(X[:2]))
+        True
+        """
+        check_is_fitted(self)
+        network = self._fitted_network()
+        X = validate_input(
+            self, X, reset=False, accept_sparse="csr", dtype=network.coefs[0].dtype
+        )
+        scores = predict(
+            network.coefs, network.intercepts, X, network.activation, "identity"
+        )
+        return scores.ravel() if scores.shape[1] == 1 else scores
 
 
 class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):

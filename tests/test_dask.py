@@ -11,16 +11,14 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from conftest import diabetes_data, wine_data
 from sklearn.base import is_classifier
 from sklearn.datasets import (
-    load_diabetes,
-    load_wine,
     make_classification,
     make_regression,
 )
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
-from sklearn.preprocessing import StandardScaler
 
 from sk_weights import (
     MLPWeightsClassifier,
@@ -206,14 +204,8 @@ def client():
         yield client
 
 
-def _diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-def _wine():
-    X, y = load_wine(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+_diabetes = diabetes_data
+_wine = wine_data
 
 
 SEARCHES = {

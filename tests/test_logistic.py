@@ -6,10 +6,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import cancer_data, iris_data
 from scipy.special import logsumexp
-from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import scale
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_weights import WeightedLinearClassifier, weights_path
@@ -134,14 +134,8 @@ def test_multinomial_gauge_centres_intercepts_and_unpenalised_weights():
     np.testing.assert_allclose(residual.sum(axis=0), 0, atol=1e-8)
 
 
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return scale(X), y
-
-
-def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    return scale(X), y
+iris = iris_data
+cancer = cancer_data
 
 
 @pytest.mark.parametrize("data", [cancer, iris])
