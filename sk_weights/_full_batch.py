@@ -1017,12 +1017,6 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
         intercept += rate * intercept_step
         if not loss.is_quadratic:
             curve.append(problem.record(eta, coef))
-            if curve[-1][0] >= value:
-                # No step lowers the objective: what is left of the gradient
-                # is rounding (a warm start's small gradient sets a
-                # tolerance near it), as the working sets' rule says.
-                converged = np.abs(rhs).max(initial=0.0) <= 1e4 * tolerance
-                break
         if loss.is_quadratic or not ok:
             # For the squared loss the Newton step was the whole solve.
             converged = ok
