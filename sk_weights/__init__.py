@@ -4,6 +4,7 @@ The estimators plug into scikit-learn and expose their weights (``coef_``,
 ``coefs_``) and a learned-weights report.
 """
 
+from sk_weights._cv import WeightedLinearClassifierCV, WeightedLinearRegressorCV
 from sk_weights._linear import WeightedLinearClassifier, WeightedLinearRegressor
 from sk_weights._mlp import MLPWeightsClassifier, MLPWeightsRegressor
 from sk_weights.exceptions import DivergenceError, PoorFitWarning
@@ -30,7 +31,9 @@ __all__ = [
     "MLPWeightsRegressor",
     "PoorFitWarning",
     "WeightedLinearClassifier",
+    "WeightedLinearClassifierCV",
     "WeightedLinearRegressor",
+    "WeightedLinearRegressorCV",
     "WeightsPath",
     "WeightsReport",
     "__version__",

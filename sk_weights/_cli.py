@@ -306,6 +306,12 @@ def _parser():
     fit.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net")
     fit.add_argument("--dropout", type=float, help="dropout rate")
     fit.add_argument(
+        "--cv",
+        type=int,
+        metavar="K",
+        help="choose alpha by K-fold cross-validation (--model linear)",
+    )
+    fit.add_argument(
         "--hidden", help="hidden layer sizes of the mlp, e.g. 64,32 (default 100)"
     )
     fit.add_argument("--max-iter", type=int, help="maximum iterations / epochs")
@@ -744,6 +750,8 @@ def _estimator(args, columns, lines, n_features):
             f"{options} do(es) not apply to {cls.__name__} (--model "
             f"{args.model}, {task})."
         )
+    if getattr(args, "cv", None) is not None:
+        cls, params = _cross_validated(args, cls, params)
     estimator = cls(**params)
     estimator._validate_params()  # bad options fail before any work
     if task == "regression":
@@ -755,6 +763,32 @@ def _estimator(args, columns, lines, n_features):
         n_outputs = 1 if task == "regression" else len(np.unique(y))
         _check_network_size(estimator, n_features, n_outputs)
     return estimator, y, metric
+
+
+def _cross_validated(args, cls, params):
+    """The CV variant of a linear model and its parameters (``--cv K``)."""
+    from sk_weights import (
+        WeightedLinearClassifierCV,
+        WeightedLinearRegressor,
+        WeightedLinearRegressorCV,
+    )
+
+    if args.model != "linear":
+        raise CommandError("--cv applies to --model linear only.")
+    for option in ("alpha", "dropout"):
+        if option in params:
+            raise CommandError(
+                f"--cv chooses alpha by cross-validation on the full-batch solver: "
+                f"drop --{option.replace('_', '-')}."
+            )
+    if "penalty" in params and params["penalty"] is None:
+        raise CommandError("--cv needs a penalty whose alpha it chooses; drop "
+                           "--penalty none.")  # fmt: skip
+    params = {key: value for key, value in params.items() if key != "random_state"}
+    params["cv"] = args.cv
+    if cls is WeightedLinearRegressor:
+        return WeightedLinearRegressorCV, params
+    return WeightedLinearClassifierCV, params
 
 
 def _split(X, y, args, estimator):

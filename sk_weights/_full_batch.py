@@ -781,6 +781,19 @@ class _Problem:
             eta += intercept
         return eta, intercept
 
+    def cold_gradient_scale(self, coef):
+        """The largest gradient entry at zero weights, for a warm start (else 0).
+
+        The stopping tolerance is relative to the problem, not to the start: a
+        warm start's gradient is already small, and a tolerance relative to it
+        would ask for digits below rounding (and differ from a cold fit's).
+        """
+        if not np.any(coef):
+            return 0.0
+        eta, _ = self.start(np.zeros_like(coef))
+        gradient, _ = self.loss.derivatives(self.y, eta, self.weights)
+        return float(np.abs(self.data.tdot(gradient)).max(initial=0.0))
+
     def intercept_step(self, gradient_total, curvature, columns_step):
         """The Newton step of the intercept once the weights move.
 
@@ -827,7 +840,12 @@ def _solve_working_sets(problem, coef, max_iter):
         if l2:
             violation += l2 * coef
         if tolerance is None:
-            scale = max(np.abs(violation).max(initial=0.0), l1, np.finfo(float).tiny)
+            scale = max(
+                np.abs(violation).max(initial=0.0),
+                l1,
+                problem.cold_gradient_scale(coef),
+                np.finfo(float).tiny,
+            )
             tolerance = OPTIMALITY_TOL * scale
         _violations(violation, coef, l1, problem.positive)
         curve.append(problem.record(eta, coef))
@@ -955,7 +973,11 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
         if l2:
             rhs -= l2 * coef
         if tolerance is None:
-            scale = max(np.abs(rhs).max(initial=0.0), np.finfo(float).tiny)
+            scale = max(
+                np.abs(rhs).max(initial=0.0),
+                problem.cold_gradient_scale(coef),
+                np.finfo(float).tiny,
+            )
             tolerance = OPTIMALITY_TOL * scale
         elif np.abs(rhs).max(initial=0.0) <= tolerance:
             converged = True

@@ -38,6 +38,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_consistent_length
 
 from sk_weights._base import make_rng, weighted_feature_std
+from sk_weights._cv import estimator_path, uses_full_batch_path
 from sk_weights._explain import Explanation, explain
 from sk_weights._inference import weight_inference
 from sk_weights._network import Workspace, forward
@@ -629,34 +630,39 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
                 f"{alphas!r}."
             )
         alphas, grid = np.sort(alphas)[::-1], "given"
-    network = _is_network_estimator(estimator)
-    # A linear path starts where every weight is zero and warm-starts down. A
-    # network cannot: the gradients of an all-zero network vanish (every hidden
-    # unit is the same, and no weight receives a signal), so its path starts
-    # at the weak-penalty end, from fresh initial weights, and warm-starts up.
-    order = np.arange(len(alphas))[::-1] if network else np.arange(len(alphas))
-    model = clone(estimator).set_params(warm_start=True)
-    fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
-    coefs, scores = [None] * len(alphas), [None] * len(alphas)
-    issued = {}
-    for i in order:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model.set_params(alpha=float(alphas[i])).fit(X, y, **fit_params)
-        coefs[i] = np.array(model.coef_, dtype=np.float64)
-        for warning in caught:
-            # At a strong penalty a constant model (every weight zero) is the
-            # answer sought, not a training that failed.
-            if issubclass(warning.category, PoorFitWarning) and not coefs[i].any():
-                continue
-            issued.setdefault((warning.category, str(warning.message)), None)
-        # Every estimator of the package records its score on the data it
-        # was trained on; scoring again would validate X once more per alpha.
-        score = getattr(model, "train_score_", None)
-        scores[i] = model.score(X, y, **fit_params) if score is None else score
-    for category, message in issued:
-        warnings.warn(message, category, stacklevel=2)
-    coefs = np.stack(coefs)
+    if uses_full_batch_path(estimator):
+        # The linear models' exact solver walks the grid itself: one
+        # validation and one build of the statistics for the whole path.
+        coefs, model, scores = estimator_path(estimator, X, y, alphas, sample_weight)
+    else:
+        network = _is_network_estimator(estimator)
+        # A linear path starts where every weight is zero and warm-starts down. A
+        # network cannot: the gradients of an all-zero network vanish (every hidden
+        # unit is the same, and no weight receives a signal), so its path starts
+        # at the weak-penalty end, from fresh initial weights, and warm-starts up.
+        order = np.arange(len(alphas))[::-1] if network else np.arange(len(alphas))
+        model = clone(estimator).set_params(warm_start=True)
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        coefs, scores = [None] * len(alphas), [None] * len(alphas)
+        issued = {}
+        for i in order:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                model.set_params(alpha=float(alphas[i])).fit(X, y, **fit_params)
+            coefs[i] = np.array(model.coef_, dtype=np.float64)
+            for warning in caught:
+                # At a strong penalty a constant model (every weight zero) is the
+                # answer sought, not a training that failed.
+                if issubclass(warning.category, PoorFitWarning) and not coefs[i].any():
+                    continue
+                issued.setdefault((warning.category, str(warning.message)), None)
+            # Every estimator of the package records its score on the data it
+            # was trained on; scoring again would validate X once more per alpha.
+            score = getattr(model, "train_score_", None)
+            scores[i] = model.score(X, y, **fit_params) if score is None else score
+        for category, message in issued:
+            warnings.warn(message, category, stacklevel=2)
+        coefs = np.stack(coefs)
     if names is None:
         _, names, _ = _final_model_and_names(model, None)
     n_features = coefs.shape[-1]

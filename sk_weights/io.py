@@ -1384,6 +1384,41 @@ def _scaler_dims(context, estimator, table):
             context.fail(name, f"an array, as {type(estimator).__name__} uses it")
 
 
+def _cv_dims(dims):
+    """Sizes of a CV estimator: its model's, and those of its grid and path.
+
+    The number of l1_ratios and of alphas come from the parameters; the
+    number of folds from the path's declared shape.
+    """
+
+    def cv_dims(context, estimator, table):
+        dims(context, estimator, table)
+        try:
+            n_ratios = len(estimator._l1_ratios())
+        except ValueError as exc:
+            _fail(f"invalid parameter: {exc}")
+        alphas = estimator.alphas
+        given = not _is_integer(alphas)
+        n_alphas = len(np.ravel(alphas)) if given else alphas
+        path = next(
+            (context.attributes[name] for name in ("mse_path_", "score_path_")
+             if name in context.attributes),
+            None,
+        )  # fmt: skip
+        n_folds = getattr(path, "shape", (0,))[-1]
+        if n_folds < 2:
+            context.fail("the path", "an array with a last axis of at least 2 folds")
+        several = n_ratios > 1
+        context.dims.update(
+            grid_shape=(n_ratios, n_alphas) if several and not given else (n_alphas,),
+            path_shape=(n_ratios, n_alphas, n_folds)
+            if several
+            else (n_alphas, n_folds),
+        )
+
+    return cv_dims
+
+
 #: The spec of each field of a TrainingRecord that every estimator keeps (the
 #: records a family keeps or not, ``solver_`` and ``feature_std_``, are in
 #: the family's table).
@@ -1451,6 +1486,13 @@ _NETWORK = {
 
 _CLASSES = {"classes_": _Classes()}
 
+#: What the CV estimators add to their model's records.
+_CV = {
+    "alpha_": _Number(low=0, finite=True),
+    "l1_ratio_": _Number(low=0, high=1),
+    "alphas_": _Array("grid_shape", dtype=np.float64, low=0),
+}
+
 _STANDARD_SCALER = {
     "n_features_in_": _Int(low=1),
     "feature_names_in_": _Array(("n_features",), kind="str", required=False),
@@ -1468,6 +1510,22 @@ _ESTIMATORS = {
     ),
     "WeightedLinearClassifier": _Schema(
         "sk_weights._linear", _linear_classifier_dims, _LINEAR_CLASSIFIER, _COMMON
+    ),
+    "WeightedLinearRegressorCV": _Schema(
+        "sk_weights._cv",
+        _cv_dims(_linear_dims),
+        _LINEAR,
+        _COMMON,
+        _CV,
+        {"mse_path_": _Array("path_shape", dtype=np.float64, low=0)},
+    ),
+    "WeightedLinearClassifierCV": _Schema(
+        "sk_weights._cv",
+        _cv_dims(_linear_classifier_dims),
+        _LINEAR_CLASSIFIER,
+        _COMMON,
+        _CV,
+        {"score_path_": _Array("path_shape", dtype=np.float64)},
     ),
     "MLPWeightsClassifier": _Schema(
         "sk_weights._mlp", _network_dims, _CLASSES, _NETWORK, _COMMON

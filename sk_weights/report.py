@@ -855,7 +855,13 @@ def _plot_images(fig, cells, data, image_shape):
 
 
 def _plot_training(ax, training):
-    """Loss curve, validation curve, the best epoch, and a legend."""
+    """Loss curve, validation curve, the best epoch, and a legend.
+
+    A model that chose alpha by cross-validation shows its CV curve instead.
+    """
+    if training.get("cross_validation") is not None:
+        _plot_cross_validation(ax, training["cross_validation"])
+        return
     curve = training["loss_curve"]
     epochs = range(1, len(curve) + 1)
     if curve:
@@ -890,6 +896,24 @@ def _plot_training(ax, training):
     if handles:
         ax.legend(handles, labels, loc="best", fontsize="small")
     ax.set_title("Training")
+
+
+def _plot_cross_validation(ax, cv):
+    """The mean held-out error against alpha, one standard deviation around it."""
+    alphas = np.asarray(cv["alphas"])
+    mean, std = np.asarray(cv["mean"]), np.asarray(cv["std"])
+    ax.plot(alphas, mean, color="C0", label=f"mean over {cv['n_folds']} folds")
+    ax.fill_between(
+        alphas, mean - std, mean + std, color="C0", alpha=0.2, label="± 1 std"
+    )
+    ax.axvline(
+        cv["alpha"], color="black", linestyle=":", label=f"alpha_ = {cv['alpha']:.3g}"
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("alpha (log scale)")
+    ax.set_ylabel(f"held-out {plot_text(cv['metric'])}")
+    ax.legend(loc="best", fontsize="small")
+    ax.set_title("Cross-validation")
 
 
 def _plot_norms(ax, training, layers):
@@ -1143,6 +1167,8 @@ _OBJECTIVES = {
     # The data term of these comes from their datafit (see datafit_of).
     "WeightedLinearRegressor": _Objective("mean {datafit}", "param", "alpha"),
     "WeightedLinearClassifier": _Objective("mean {datafit}", "param", "alpha"),
+    "WeightedLinearRegressorCV": _Objective("mean {datafit}", "param", "alpha"),
+    "WeightedLinearClassifierCV": _Objective("mean {datafit}", "param", "alpha"),
     "MLPWeightsClassifier": _Objective("mean {datafit}", "param", "alpha"),
     "MLPWeightsRegressor": _Objective("mean {datafit}", "param", "alpha"),
 }
@@ -1339,7 +1365,47 @@ def _training_entry(model):
         curve = getattr(model, name + "_", None)
         if curve is not None:
             entry[name] = np.asarray(curve, dtype=np.float64).tolist()
+    cross_validation = _cross_validation_entry(model)
+    if cross_validation is not None:
+        entry["cross_validation"] = cross_validation
     return entry
+
+
+def _cross_validation_entry(model):
+    """The CV curve of a model that chose alpha by cross-validation, or None.
+
+    Our CV estimators record the held-out error (``mse_path_``) or score
+    (``score_path_``) of every alpha on every fold; the curve is the row of
+    the chosen ``l1_ratio_``.
+    """
+    errors = getattr(model, "mse_path_", None)
+    metric = "mean squared error"
+    if errors is None:
+        errors = getattr(model, "score_path_", None)
+        scoring = model.get_params().get("scoring")
+        metric = "accuracy" if scoring is None else str(scoring)
+    if errors is None or type(model).__module__.split(".")[0] != "sk_weights":
+        return None
+    params = model.get_params()
+    errors = np.asarray(errors, dtype=np.float64)
+    alphas = np.asarray(model.alphas_, dtype=np.float64)
+    row = 0
+    if errors.ndim == 3:
+        ratios = np.atleast_1d(np.asarray(params["l1_ratio"], dtype=np.float64))
+        row = int(np.flatnonzero(ratios == model.l1_ratio_)[0])
+        errors = errors[row]
+    if alphas.ndim == 2:
+        alphas = alphas[row]
+    return {
+        "n_folds": int(errors.shape[1]),
+        "metric": metric,
+        "alphas": _floats(alphas),
+        "mean": _floats(errors.mean(axis=1)),
+        "std": _floats(errors.std(axis=1)),
+        "alpha": float(model.alpha_),
+        "l1_ratio": float(model.l1_ratio_),
+        "penalty": params.get("penalty"),
+    }
 
 
 def _guess_stop(model, n_iter, params, scores):
@@ -1397,6 +1463,9 @@ def _training_lines(training):
             f"  training loss {training['train_loss']:.4g} "
             f"(constant model: {training['baseline_loss']:.4g})"
         )
+    cross_validation = training.get("cross_validation")
+    if cross_validation is not None:
+        lines.append("  " + _cross_validation_line(cross_validation))
     if training["poor_fit"]:
         lines.append(
             "  WARNING: poor fit: the training loss is worse than that of a "
@@ -1416,6 +1485,20 @@ def _training_lines(training):
             "(the weights fit the training data better than new data)"
         )
     return lines
+
+
+def _cross_validation_line(cv):
+    """``alpha chosen by 5-fold CV: ...``, with its mean held-out error."""
+    chosen = cv["alphas"].index(cv["alpha"]) if cv["alpha"] in cv["alphas"] else None
+    text = f"alpha chosen by {cv['n_folds']}-fold CV: {cv['alpha']:.4g}"
+    if cv["penalty"] == "elasticnet":
+        text += f" (l1_ratio {cv['l1_ratio']:g})"
+    if chosen is not None:
+        text += (
+            f"; held-out {cv['metric']} {cv['mean'][chosen]:.4g} "
+            f"± {cv['std'][chosen]:.2g} over the folds"
+        )
+    return text
 
 
 # -- text helpers ---------------------------------------------------------------

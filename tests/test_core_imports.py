@@ -19,6 +19,7 @@ CORE_MODULES = [
     "_training",
     "_full_batch",
     "_least_squares",
+    "_path",
     "_datafits",
     "_quasi_newton",
 ]

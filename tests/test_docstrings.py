@@ -141,10 +141,26 @@ def _network_early_stopping():
     ).fit((X - X.mean()) / X.std(), y)
 
 
+def _linear_cv():
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    return sk_weights.WeightedLinearRegressorCV(alphas=5).fit(X, y)
+
+
+def _linear_classifier_cv():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    return sk_weights.WeightedLinearClassifierCV(alphas=3).fit(X, y)
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize(
     "make_estimator",
-    [_linear_full_batch, _linear_early_stopping, _network_early_stopping],
+    [
+        _linear_full_batch,
+        _linear_early_stopping,
+        _network_early_stopping,
+        _linear_cv,
+        _linear_classifier_cv,
+    ],
 )
 def test_fitted_attributes_are_documented(make_estimator):
     """Check that Attributes lists exactly the attributes that fit sets."""
