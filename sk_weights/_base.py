@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -35,6 +35,7 @@ from sk_weights._activations import ACTIVATIONS
 from sk_weights._losses import LOSSES
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer, state_solver
 from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
+from sk_weights._scores import accuracy, r2
 from sk_weights._sklearn_compat import (
     CallbackSupportMixin,
     _check_sample_weight,
@@ -419,7 +420,10 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         # + 0.0 turns the -0.0 of a perfect log loss into 0.0.
         self.train_loss_ = LOSSES[loss](targets, output, loss_weight) + 0.0
         self.baseline_loss_ = LOSSES[loss](targets, constant, loss_weight) + 0.0
-        score = accuracy_score if is_classifier(self) else r2_score
+        # Plain NumPy on the validated arrays (see _scores); scikit-learn's
+        # own R² only for one sample, where it warns that R² is undefined.
+        score = r2 if len(y) > 1 else r2_score
+        score = accuracy if is_classifier(self) else score
         self.train_score_ = float(score(y, y_pred, sample_weight=sample_weight))
         if not partial and is_poor_fit(self.train_loss_, self.baseline_loss_):
             warnings.warn(

@@ -41,6 +41,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
+from sk_weights._active_set import ACTIVE_SET_MAX_SIZE, solve_small_quadratic
 from sk_weights._penalties import soft_threshold
 
 try:  # a dependency of scikit-learn, so normally present
@@ -670,6 +671,13 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
     optimality conditions hold, and per iteration the objective (without
     constant), the squared norm of the weights and their number of nonzeros.
     """
+    if isinstance(hessian, DenseQuadratic) and linear.size <= ACTIVE_SET_MAX_SIZE:
+        # Small explicit matrices: the exact active-set walk, when it can.
+        walked = solve_small_quadratic(
+            hessian.matrix, linear, l1, start, max_iter, tolerance
+        )
+        if walked is not None:
+            return walked
     lipschitz = hessian.largest_eigenvalue()
     if lipschitz <= 0:
         # X is constant (or no feature is left): every coefficient is 0.

@@ -1,0 +1,99 @@
+"""Tests of the fast paths: the active-set walk, the NumPy scores, Newton on X^T D X."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, make_regression
+from sklearn.linear_model import ElasticNet, Lasso
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import StandardScaler
+
+from sk_weights import WeightedLinearRegressor
+from sk_weights._active_set import solve_small_quadratic
+from sk_weights._scores import accuracy, r2
+
+
+def diabetes():
+    """The diabetes data, standardised."""
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def lasso_objective(X, y, coef, intercept, alpha, l1_ratio=1.0):
+    """The elastic-net objective of the user guide, written out here."""
+    residual = y - X @ coef - intercept
+    penalty = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef
+    return 0.5 * np.mean(residual**2) + alpha * penalty
+
+
+@pytest.mark.parametrize("alpha", [1e-3, 0.1, 1.0, 5.0, 20.0])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_active_set_reaches_the_optimum_of_elastic_net(alpha, l1_ratio):
+    """Check that the small Gram path reaches ElasticNet's tight optimum, same zeros."""
+    X, y = diabetes()
+    model = WeightedLinearRegressor(
+        penalty="elasticnet", alpha=alpha, l1_ratio=l1_ratio
+    ).fit(X, y)
+    anchor = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-14, max_iter=100_000)
+    anchor.fit(X, y)
+    ours = lasso_objective(X, y, model.coef_, model.intercept_, alpha, l1_ratio)
+    best = lasso_objective(X, y, anchor.coef_, anchor.intercept_, alpha, l1_ratio)
+    assert ours <= best * (1 + 1e-12)
+    np.testing.assert_array_equal(model.coef_ == 0, anchor.coef_ == 0)
+    np.testing.assert_allclose(model.coef_, anchor.coef_, rtol=1e-6, atol=1e-8)
+    assert model.stop_reason_ == "converged"
+    # One record per step, the objective never rising.
+    curve = np.array(model.loss_curve_)
+    assert len(curve) == model.n_iter_
+    assert np.all(np.diff(curve) <= 1e-12 * np.abs(curve[1:]))
+
+
+def test_active_set_walk_satisfies_the_optimality_conditions():
+    """Check the walk's result against the lasso's optimality conditions."""
+    X, y = make_regression(300, 60, n_informative=10, noise=5.0, random_state=0)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    matrix, linear = Xc.T @ Xc / len(y), Xc.T @ yc / len(y)
+    l1 = 0.2 * np.abs(linear).max()
+    tolerance = 1e-11 * np.abs(linear).max()
+    cold = solve_small_quadratic(matrix, linear, l1, np.zeros(60), 1000, tolerance)
+    start = np.random.default_rng(0).normal(size=60)
+    warm = solve_small_quadratic(matrix, linear, l1, start, 1000, tolerance)
+    anchor = Lasso(alpha=l1, tol=1e-14, max_iter=100_000).fit(X, y).coef_
+    for coef, _, converged, _ in (cold, warm):
+        assert converged
+        gradient = matrix @ coef - linear
+        active = coef != 0
+        np.testing.assert_allclose(
+            gradient[active], -l1 * np.sign(coef[active]), atol=10 * tolerance
+        )
+        assert np.all(np.abs(gradient[~active]) <= l1 + tolerance)
+        np.testing.assert_array_equal(active, anchor != 0)
+
+
+def test_scores_equal_scikit_learns():
+    """Check that the NumPy R² and accuracy equal scikit-learn's metrics."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(50, 3))
+    prediction = y + rng.normal(scale=0.3, size=y.shape)
+    weight = rng.uniform(0.1, 2.0, size=50)
+    for w in (None, weight):
+        expected = r2_score(y, prediction, sample_weight=w)
+        assert r2(y, prediction, w) == pytest.approx(expected)
+        assert r2(y[:, 0], prediction[:, 0], w) == pytest.approx(
+            r2_score(y[:, 0], prediction[:, 0], sample_weight=w)
+        )
+    constant = np.ones((10, 2))
+    guess = np.column_stack([np.ones(10), np.arange(10.0)])
+    assert r2(constant, constant) == r2_score(constant, constant) == 1.0
+    assert r2(constant, guess) == r2_score(constant, guess) == 0.5
+    labels = rng.choice(np.array(["a", "b", "c"]), size=50)
+    guessed = np.where(rng.uniform(size=50) < 0.3, "a", labels)
+    indicator = rng.integers(0, 2, size=(50, 4))
+    flipped = indicator.copy()
+    flipped[::3, 1] ^= 1
+    for w in (None, weight):
+        assert accuracy(labels, guessed, w) == pytest.approx(
+            accuracy_score(labels, guessed, sample_weight=w)
+        )
+        assert accuracy(indicator, flipped, w) == pytest.approx(
+            accuracy_score(indicator, flipped, sample_weight=w)
+        )
