@@ -66,6 +66,11 @@ from sk_weights._least_squares import (
     least_squares_statistics,
     solve_penalised_least_squares,
 )
+from sk_weights._newton import (
+    newton_pays,
+    solve_binary_newton,
+    solve_multinomial_newton,
+)
 
 #: The Gram matrix needs at least this many samples per feature ...
 GRAM_MIN_ROWS_PER_FEATURE = 2
@@ -182,7 +187,7 @@ def solve_full_batch(
     )
 
 
-#: The multinomial solver stops when the gradient of its smooth form holds
+#: The multinomial solvers stop when the gradient of its smooth form holds
 #: to this share of the largest at the start.
 MULTINOMIAL_TOL = 1e-11
 
@@ -267,9 +272,22 @@ def solve_logistic(
         )
 
     with _single_blas_thread():
-        coef, intercept, n_iter, converged, records = _solve_multinomial(
-            data, targets, weights, fit_intercept, penalty, coef, max_iter
-        )
+        if penalty.l1 == 0 < penalty.l2 and data.direct and newton_pays(X, n_outputs):
+            # Few weights on tall dense data: Newton's method (see _newton).
+            coef, intercept, n_iter, converged, records = solve_multinomial_newton(
+                X,
+                targets,
+                weights,
+                fit_intercept,
+                penalty,
+                coef,
+                max_iter,
+                MULTINOMIAL_TOL,
+            )
+        else:
+            coef, intercept, n_iter, converged, records = _solve_multinomial(
+                data, targets, weights, fit_intercept, penalty, coef, max_iter
+            )
     if fit_intercept:
         intercept -= intercept.mean()
     if penalty.l1 == 0 and penalty.l2 == 0:
@@ -468,6 +486,9 @@ def _solve_one_output(
     problem = _Problem(data, loss, target, weights, fit_intercept, penalty)
     if penalty.l1 > 0:
         return _solve_working_sets(problem, coef, max_iter)
+    if not loss.quadratic and data.direct and newton_pays(data.X, 1):
+        # Tall dense data: Newton on the small explicit Hessian (see _newton).
+        return solve_binary_newton(problem, coef, max_iter)
     return _solve_newton_cg(problem, coef, max_iter, x_scale**2)
 
 

@@ -97,3 +97,66 @@ def test_scores_equal_scikit_learns():
         assert accuracy(indicator, flipped, w) == pytest.approx(
             accuracy_score(indicator, flipped, sample_weight=w)
         )
+
+
+def softmax_objective(X, y, coef, intercept, alpha, sample_weight):
+    """The penalised weighted mean log loss (binary or softmax), written out here."""
+    eta = X @ coef.T + intercept
+    if coef.shape[0] == 1:
+        eta = np.column_stack([np.zeros(len(y)), eta[:, 0]])
+    classes = np.unique(y)
+    chosen = eta[np.arange(len(y)), np.searchsorted(classes, y)]
+    loss = np.logaddexp.reduce(eta, axis=1) - chosen
+    p = sample_weight / sample_weight.sum()
+    return p @ loss + 0.5 * alpha * np.sum(coef * coef)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_newton_on_the_explicit_hessian_reaches_the_optimum(n_classes, weighted):
+    """Check that Newton on X^T D X reaches LogisticRegression's tight optimum."""
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from sk_weights import WeightedLinearClassifier
+    from sk_weights._newton import newton_pays
+
+    X, y = make_classification(
+        3000, 12, n_informative=6, n_classes=n_classes, random_state=0
+    )
+    rng = np.random.default_rng(0)
+    weight = rng.uniform(0.2, 3.0, size=len(y)) if weighted else np.ones(len(y))
+    assert newton_pays(X, 1 if n_classes == 2 else n_classes)
+    alpha = 1e-3
+    model = WeightedLinearClassifier(penalty="l2", alpha=alpha)
+    model.fit(X, y, sample_weight=weight)
+    anchor = LogisticRegression(
+        C=1 / (alpha * weight.sum()), tol=1e-12, max_iter=10_000
+    )
+    anchor.fit(X, y, sample_weight=weight)
+    ours = softmax_objective(X, y, model.coef_, model.intercept_, alpha, weight)
+    best = softmax_objective(X, y, anchor.coef_, anchor.intercept_, alpha, weight)
+    assert ours - best <= 1e-8 * abs(best)
+    assert model.stop_reason_ == "converged"
+    np.testing.assert_allclose(model.coef_, anchor.coef_, rtol=1e-4, atol=1e-6)
+    curve = np.array(model.loss_curve_)
+    assert np.all(np.diff(curve) <= 1e-12 * np.abs(curve[1:]))
+    assert model.zero_fraction_curve_.shape == (len(curve), 1)
+
+
+def test_weighted_gram_equals_the_direct_product(monkeypatch):
+    """Check the blocked rank-k Hessian against the product written out."""
+    from sk_weights import _newton
+
+    monkeypatch.setattr(_newton, "_BLOCK_BYTES", 8 * 8 * 333)  # several blocks
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5000, 7))
+    h = rng.uniform(size=5000)
+    ones = np.column_stack([X, np.ones(5000)])
+    np.testing.assert_allclose(
+        _newton.weighted_gram(X, h, True), ones.T @ (ones * h[:, None]), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        _newton.weighted_gram(X, h, False), X.T @ (X * h[:, None]), rtol=1e-12
+    )
