@@ -160,3 +160,38 @@ def test_weighted_gram_equals_the_direct_product(monkeypatch):
     np.testing.assert_allclose(
         _newton.weighted_gram(X, h, False), X.T @ (X * h[:, None]), rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("form", ["dense", "csr", "csc", "coo"])
+def test_feature_statistics_equal_numpys_without_copying_x(dtype, form):
+    """Check the weighted means and deviations against NumPy, X not copied."""
+    import tracemalloc
+
+    import scipy.sparse as sp
+
+    from sk_weights._base import weighted_feature_mean, weighted_feature_std
+
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(3000, 400)) * (rng.uniform(size=(3000, 400)) < 0.05)
+    dense[:, 3] *= 1e150  # squares would overflow
+    dense = (dense if dtype == np.float64 else dense / 1e150).astype(dtype)
+    X = dense if form == "dense" else sp.random(1, 1).asformat(form).__class__(dense)
+    weight = rng.uniform(0.5, 2.0, size=3000)
+    p = weight / weight.sum()
+    reference = dense.astype(np.float64)
+    mean = p @ reference
+    scale = np.abs(reference).max(axis=0)
+    scale[scale == 0] = 1
+    std = scale * np.sqrt(p @ ((reference / scale - mean / scale) ** 2))
+    tracemalloc.start()
+    got_mean = weighted_feature_mean(X, weight)
+    got_std = weighted_feature_std(X, weight)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_allclose(got_mean, mean, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(got_std, std, rtol=1e-9, atol=1e-300)
+    size = X.nbytes if form == "dense" else X.data.nbytes + X.nnz * 4
+    if form != "coo":  # COO is converted to CSR first
+        # At most a few float64 blocks of a MiB, or half of X: never a copy.
+        assert peak < max(0.5 * size, 4 * 2**20)
