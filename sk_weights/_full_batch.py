@@ -80,6 +80,12 @@ GRAM_MAX_SHARE_OF_X = 0.5
 # Working sets start with this many features, and hold at least twice the support.
 _INITIAL_WORKING_SET = 64
 
+# Working sets get their Gram matrix written out (its products and solves
+# then cost little against a pass over the columns) while it takes at most
+# this share of the bytes of X.
+_EXPLICIT_SHARE = 0.1
+_PATIENT_SIZE = 256
+
 # Products with X of another dtype than float64 read it in blocks of about
 # this many bytes of float64, so that X is never copied whole.
 _BLOCK_BYTES = 2**20
@@ -762,9 +768,13 @@ class ColumnsQuadratic:
         return out
 
     def explicit(self):
-        """Return H as a dense matrix (for dense columns)."""
-        weighted = self.columns * np.reshape(self.curvature, (-1, 1))
-        matrix = self.columns.T @ weighted
+        """Return H as a dense matrix."""
+        if sp.issparse(self.columns):
+            weighted = self.columns.multiply(np.reshape(self.curvature, (-1, 1)))
+            matrix = np.asarray((self.transposed @ weighted.tocsc()).todense())
+        else:
+            weighted = self.columns * np.reshape(self.curvature, (-1, 1))
+            matrix = self.columns.T @ weighted
         total = _total(self.curvature, self.columns.shape[0])
         matrix -= total * np.outer(self.means, self.means)
         matrix[np.diag_indices_from(matrix)] += self.l2
@@ -952,10 +962,14 @@ def _solve_working_sets(problem, coef, max_iter):
             local_gradient -= means * gradient_total
         del gradient  # not needed on the working set: keep the memory low
         hessian = ColumnsQuadratic(columns, curvature, means, l2)
-        if not sp.issparse(columns) and work.size <= n_samples:
-            # Dense columns: the set's Gram matrix is smaller than they are,
-            # and its products and solves are cheaper.
+        small = 8 * work.size**2 <= _EXPLICIT_SHARE * data_bytes(data.X)
+        if small or (not sp.issparse(columns) and work.size <= n_samples):
+            # The set's Gram matrix is small against X (or, for dense
+            # columns, against the columns themselves): its products and
+            # solves are cheaper than passes over the columns.
             hessian = DenseQuadratic(hessian.explicit())
+            # Large sets: polish only a sign pattern that held (cubic solves).
+            hessian.patient = work.size > _PATIENT_SIZE
         start = coef[work]
         linear = hessian.product(start) - l2 * start - local_gradient
         solution = _solve_one(hessian, linear, l1, start, max_iter, inner_tolerance)[0]
