@@ -1,20 +1,25 @@
-"""The shell every estimator shares: parameters, validation and the training run.
+"""The base every estimator shares: parameters, the fit template, the records.
 
-:class:`WeightsEstimatorMixin` owns the common parameters' constraints, the
-stochastic training run (:meth:`~WeightsEstimatorMixin._train_network`: the
-random generator, warm start and ``partial_fit``'s continuation, the
-optimiser and its saved state, the held-out split, the call to the epoch
-loop, the history), the put-back-on-failure rule (:func:`keeps_state_on_failure`)
-and the fit-quality records. A concrete estimator (``_linear.py``,
-``_mlp.py``) validates its input and states what differs through a handful
-of hooks: its network's layout, activation and loss, its starting
-parameters, its curvature bound for ``learning_rate_init="auto"``, its
-held-out score and the fitted attributes a set of parameters gives. Most
-hooks are stated once per family (network, linear model) and once per task
-(regression, classification) by the bases of ``_shells``.
+:class:`BaseWeightsEstimator` owns the common parameters' constraints; the
+one way every ``fit`` and ``partial_fit`` runs, its fit template
+(:meth:`~BaseWeightsEstimator._fit_template`: validate, encode the target,
+choose the solver, solve, record); the stochastic training run
+(:meth:`~BaseWeightsEstimator._train_network`: the random generator, warm
+start and ``partial_fit``'s continuation, the optimiser and its saved state,
+the held-out split, the call to the epoch loop); the only writer of the
+training records (:meth:`~BaseWeightsEstimator._write_records`, from a
+:class:`~sk_weights._training.TrainingRecord`); the put-back-on-failure rule
+(:func:`keeps_state_on_failure`) and the fit-quality records.
+
+What differs between the estimators is stated by hooks, every one declared
+on the base with its contract. The grid of ``_mixins`` provides most of
+them: a family mixin says what the model is (``NetworkMixin``,
+``LinearMixin``), a task mixin what it predicts (``RegressorTaskMixin``,
+``ClassifierTaskMixin``); a concrete estimator (``_linear.py``,
+``_mlp.py``) is one of each, plus what is its own.
 
 The numerics stay in the core (``_network``, ``_training``, ``_optimizers``,
-``_least_squares``), which knows nothing of scikit-learn.
+``_least_squares``, ``_full_batch``), which knows nothing of scikit-learn.
 """
 
 import functools
@@ -32,6 +37,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from sk_weights._activations import ACTIVATIONS
+from sk_weights._callbacks import FitCallbacks
 from sk_weights._losses import LOSSES
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer, state_solver
 from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
@@ -42,7 +48,7 @@ from sk_weights._sklearn_compat import (
     check_is_fitted,
 )
 from sk_weights._statistics import feature_mean, feature_std
-from sk_weights._training import TrainingConfig, train
+from sk_weights._training import TrainingConfig, record_run, train
 from sk_weights._validation import explained_input_errors
 from sk_weights.exceptions import PoorFitWarning, is_poor_fit
 from sk_weights.report import weights_report
@@ -82,6 +88,12 @@ COMMON_CONSTRAINTS = {
 #: Mini-batch size used by ``batch_size="auto"`` (capped by the sample count).
 AUTO_BATCH_SIZE = 200
 
+#: The solvers that train by epochs of mini-batches; any other solves the full batch.
+STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+#: Step size of Adam for ``learning_rate_init="auto"`` (Kingma & Ba's default).
+ADAM_AUTO_LEARNING_RATE = 1e-3
+
 #: Rows per block when statistics of dense X are computed in float64.
 _STATISTICS_BLOCK = 4096
 
@@ -94,31 +106,16 @@ MIN_VALIDATION_SAMPLES = 10
 SCALED_STD_RANGE = (0.1, 10.0)
 
 
-class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
-    """The shell every estimator of the package shares (not a public class).
+class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
+    """The base of every estimator of the package (not a public class).
 
-    A concrete estimator validates its input in ``fit`` / ``partial_fit``
-    (decorated with :func:`keeps_state_on_failure`), builds a
-    :class:`FitData` and a ``Layout``, and calls :meth:`_train_network`,
-    which runs the training and sets every fitted attribute. It states what
-    differs through these hooks:
-
-    - ``_solver_name(partial)``: the optimiser's name, ``"sgd"`` or ``"adam"``;
-    - ``_hidden_activation()``, ``_loss(n_outputs)``: the network's
-      activation and loss (the loss fixes the output activation);
-    - ``_dropout_rates(n_hidden)``: one rate per layer feeding a weight
-      matrix, the input first;
-    - ``_initial_parameters(layout, rng, dtype)``, and
-      ``_current_parameters(layout, dtype)``, the fitted ones as a flat
-      vector (warm start, partial_fit);
-    - ``_curvature(squared_norm)`` and ``_adam_learning_rate(targets,
-      sample_weight, curvature)``: ``learning_rate_init="auto"``;
-    - ``_hold_out(data, layout, rng)``: the held-out rows and their scorer;
-    - ``_fitted_attributes(layout, theta, y)``: the fitted attributes a
-      parameter vector gives (``coef_``, ``coefs_``, ...);
-    - ``_fit_quality_terms(X, y)``: the loss, targets, outputs and
-      predictions that ``train_loss_``, ``baseline_loss_`` and
-      ``train_score_`` are computed from.
+    ``fit`` and ``partial_fit`` (in the task mixins) call :meth:`_fit_template`,
+    which runs every fit the same way: validate, encode the target, choose
+    the solver, solve (the full batch, or the epoch loop of
+    :meth:`_train_network`), record. What differs between the estimators is
+    stated by the hooks declared below, each with its one-line contract: the
+    family mixins (network, linear model) and the task mixins (regression,
+    classification) of ``_mixins`` provide most of them.
     """
 
     def weights_report(self, feature_names=None):
@@ -138,6 +135,151 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         check_is_fitted(self)
         return weights_report(self, feature_names)
 
+    # -- the fit template ------------------------------------------------------
+
+    def _fit_template(self, X, y, sample_weight, *, partial, classes=None):
+        """Run one ``fit`` (``partial=False``) or ``partial_fit`` call; return self.
+
+        Validate X, y and the sample weights; encode the target (:class:`FitData`);
+        choose the solver; solve, on the full batch or by the epoch loop; set
+        the fitted weights, the training records (:meth:`_write_records`) and
+        the fit-quality records. ``classes`` is ``partial_fit``'s argument of
+        a classifier.
+        """
+        first_call = not self._has_weights()
+        X, y = self._validate_training_data(X, y, reset=first_call or not partial)
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        continuing = not first_call and (partial or self.warm_start)
+        try:
+            data = self._encode_target(
+                X,
+                y,
+                sample_weight,
+                partial=partial,
+                continuing=continuing,
+                classes=classes,
+            )
+            solver = self._solver_name(partial)
+            stochastic = solver in STOCHASTIC_SOLVERS
+            layout = self._layout(X.shape[1], data.n_outputs)
+            # The full-batch solvers start from float64 weights.
+            dtype = X.dtype if stochastic else np.float64
+            start = self._current_parameters(layout, dtype) if continuing else None
+            callbacks = FitCallbacks(
+                self,
+                X,
+                lambda: data.y,
+                sample_weight,
+                max_epochs=(1 if partial else self.max_iter) if stochastic else 0,
+            )
+            with silence_overflow():
+                if stochastic:
+                    theta, record, data = self._train_network(
+                        data,
+                        layout,
+                        solver,
+                        start,
+                        partial=partial,
+                        callbacks=callbacks,
+                    )
+                else:
+                    theta, record = self._solve_full_batch(data, layout, start)
+                    theta = theta.astype(X.dtype)
+                vars(self).update(self._fitted_attributes(layout, theta, data.y))
+                self._write_records(record)
+                self._record_fit_quality(data, partial)
+        finally:
+            self._end_fit()
+        callbacks.end()
+        return self
+
+    def _write_records(self, record):
+        """Set the training records (``n_iter_``, ...): their only writer."""
+        vars(self).update(record.attributes())
+
+    # -- the hooks: what a family or a task states -----------------------------
+
+    def _validate_training_data(self, X, y, reset):
+        """Return X and y validated for training (task hook)."""
+        raise NotImplementedError
+
+    def _encode_target(self, X, y, sample_weight, *, partial, continuing, classes):
+        """Return the call's :class:`FitData`: y, targets, weights (task hook)."""
+        raise NotImplementedError
+
+    def _end_fit(self):
+        """Drop what the hooks needed only during the call (default: nothing)."""
+
+    def _has_weights(self):
+        """Whether fitted weights exist to continue from (family hook)."""
+        raise NotImplementedError
+
+    def _layout(self, n_features, n_outputs):
+        """The ``Layout`` of the model for these inputs and outputs (family hook)."""
+        raise NotImplementedError
+
+    def _solver_name(self, partial=False):
+        """The solver of this call: ``"sgd"``, ``"adam"`` or a full-batch one."""
+        raise NotImplementedError
+
+    def _solve_full_batch(self, data, layout, start):
+        """Solve on the full batch; return the parameter vector and a TrainingRecord."""
+        raise NotImplementedError(f"{type(self).__name__} has no full-batch solver.")
+
+    def _family_records(self, data, solver):
+        """The optional training records of a stochastic run (default: none)."""
+        return {}
+
+    def _fitted_weights(self):
+        """The fitted weight matrices and bias vectors, inputs first (family hook)."""
+        raise NotImplementedError
+
+    def _fitted_network(self):
+        """The fitted model as a ``FittedNetwork`` (family hook)."""
+        raise NotImplementedError
+
+    def _fitted_attributes(self, layout, theta, y):
+        """The fitted attributes the parameters ``theta`` give (default: none)."""
+        return {}
+
+    def _hidden_activation(self):
+        """The activation of the hidden units (default: a linear model has none)."""
+        return "identity"
+
+    def _loss(self, n_outputs):
+        """The name of the loss of a model with ``n_outputs`` outputs (task hook)."""
+        raise NotImplementedError
+
+    def _output_activation(self, n_outputs):
+        """The activation of the ``n_outputs`` outputs (task hook)."""
+        raise NotImplementedError
+
+    def _dropout_rates(self, n_hidden):
+        """Drop rates of the layers that feed a weight matrix, the input first."""
+        return [0.0] * (n_hidden + 1)
+
+    def _initial_parameters(self, layout, rng, dtype):
+        """The parameters a new fit starts from (default: all zero)."""
+        return np.zeros(layout.n_params, dtype=dtype)
+
+    def _curvature(self, squared_norm):
+        """A bound on the curvature of a mini-batch loss (family hook)."""
+        raise NotImplementedError
+
+    def _adam_learning_rate(self, targets, sample_weight, curvature):
+        """Adam's step for ``learning_rate_init="auto"`` (default: Kingma and Ba's)."""
+        return ADAM_AUTO_LEARNING_RATE
+
+    def _hold_out(self, data, layout, rng):
+        """The rows kept, the held-out scorer, whether it may judge (task hook)."""
+        raise NotImplementedError
+
+    def _fit_quality_terms(self, X, y):
+        """The loss name, targets, outputs and predictions on X (task hook)."""
+        raise NotImplementedError
+
+    # -- the parts ----------------------------------------------------------
+
     def _penalty(self):
         """Return the :class:`ElasticNetPenalty` the parameters describe."""
         return ElasticNetPenalty.from_params(self.penalty, self.alpha, self.l1_ratio)
@@ -147,6 +289,18 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         if self.batch_size == "auto":
             return min(AUTO_BATCH_SIZE, n_samples)
         return min(self.batch_size, n_samples)
+
+    def _current_parameters(self, layout, dtype):
+        """The fitted weights as a parameter vector of ``layout``, to continue from."""
+        coefs, intercepts = self._fitted_weights()
+        fitted = [np.shape(c) for c in coefs]
+        if fitted != layout.coef_shapes:
+            raise ValueError(
+                f"The fitted model has weight matrices of shapes {fitted} but "
+                f"the data and parameters ask for {layout.coef_shapes}; refit "
+                "with warm_start=False."
+            )
+        return layout.pack(coefs, intercepts, dtype)
 
     def _make_optimizer(self, solver, n_params, dtype, learning_rate_init):
         """Build the optimiser the ``solver`` string names."""
@@ -212,11 +366,8 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             optimizer.load_state(state)
         return optimizer
 
-    def _train_network(self, data, layout, *, partial, continuing, callbacks):
+    def _train_network(self, data, layout, solver, start, *, partial, callbacks):
         """Train the network of ``layout`` by mini-batch gradient descent.
-
-        Sets the fitted attributes (:meth:`_fitted_attributes`), the training
-        records and the fit-quality records.
 
         Parameters
         ----------
@@ -224,26 +375,30 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             The validated data of the call.
         layout : Layout
             The network's shapes.
+        solver : {"sgd", "adam"}
+            The optimiser.
+        start : ndarray or None
+            The fitted parameters to continue from (warm start or a later
+            ``partial_fit``, which also continues the optimiser), or None to
+            start from :meth:`_initial_parameters`.
         partial : bool
             One ``partial_fit`` epoch, without stopping rule or held-out part.
-        continuing : bool
-            Start from the fitted parameters (warm start or a later
-            ``partial_fit``); ``partial_fit`` also continues the optimiser.
         callbacks : FitCallbacks
             The call's callback hooks.
 
         Returns
         -------
-        FitData
+        theta : ndarray
+            The trained parameters.
+        record : TrainingRecord
+            The run's records, extending those of the run it continues.
+        data : FitData
             The part trained on: without the held-out rows, if any.
         """
+        continuing = start is not None
         rng = self._rng(partial, continuing)
         X, dtype = data.X, data.X.dtype
-        if continuing:
-            theta = self._current_parameters(layout, dtype)
-        else:
-            theta = self._initial_parameters(layout, rng, dtype)
-        solver = self._solver_name(partial)
+        theta = start if continuing else self._initial_parameters(layout, rng, dtype)
         learning_rate = self._learning_rate(solver, X, data.targets, data.loss_weight)
         optimizer = self._make_optimizer(solver, layout.n_params, dtype, learning_rate)
         if continuing and partial:
@@ -260,6 +415,7 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
         config = self._training_config(
             layout, data.X.shape[0], partial, monitor_validation
         )
+        y = data.y
         result = train(
             theta,
             layout,
@@ -271,17 +427,23 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             rng,
             validation_score=validation_score,
             epoch_callback=callbacks.epoch_callback(
-                theta, lambda theta: self._fitted_attributes(layout, theta, data.y)
+                theta, lambda theta: self._fitted_attributes(layout, theta, y)
             ),
             n_samples_seen=self.t_ if continuing else 0,
             first_epoch=self.n_iter_ + 1 if continuing and partial else 1,
         )
         if not partial:
             self._warn_not_converged(result.converged, stochastic=True)
-        self._store_training(result, optimizer, continuing, partial)
-        vars(self).update(self._fitted_attributes(layout, result.theta, data.y))
-        self._record_fit_quality(data, partial)
-        return data
+        record = record_run(
+            result,
+            vars(self) if continuing else None,
+            partial=partial,
+            # Labelled by the optimiser that ran, whatever solver="auto"
+            # resolves to in a later call.
+            optimizer_state=optimizer.state(),
+            **self._family_records(data, solver),
+        )
+        return result.theta, record, data
 
     def _training_config(self, layout, n_samples, partial, monitor_validation):
         """The settings of the epoch loop that the parameters describe."""
@@ -301,67 +463,6 @@ class WeightsEstimatorMixin(CallbackSupportMixin, BaseEstimator):
             monitor_validation=monitor_validation,
             verbose=bool(self.verbose),
         )
-
-    def _hidden_activation(self):
-        """The activation of the hidden units (hook; a linear model has none)."""
-        return "identity"
-
-    def _dropout_rates(self, n_hidden):
-        """Drop rates of the layers that feed a weight matrix, the input first."""
-        return [0.0] * (n_hidden + 1)
-
-    def _initial_parameters(self, layout, rng, dtype):
-        """The parameters a new fit starts from (hook): all zero here."""
-        return np.zeros(layout.n_params, dtype=dtype)
-
-    def _store_training(self, result, optimizer, continuing, partial):
-        """Record a finished stochastic run in the fitted attributes.
-
-        ``continuing``: the run went on from fitted weights (warm start or a
-        later partial_fit), so the curves are extended; ``partial``: it was
-        a partial_fit epoch, so the epoch count is cumulative too.
-        """
-        n_previous = len(getattr(self, "loss_curve_", [])) if continuing else 0
-        for name, key in (
-            ("weight_norms_curve_", "weight_norms"),
-            ("zero_fraction_curve_", "zero_fractions"),
-        ):
-            rows = np.array([record[key] for record in result.history], np.float64)
-            previous = getattr(self, name, None) if continuing else None
-            if previous is not None:
-                rows = np.vstack([previous, rows])
-            setattr(self, name, rows)
-        # partial_fit runs one epoch and no stopping rule: it ran out.
-        self.stop_reason_ = "max_iter" if partial else result.stop_reason
-        self.best_epoch_ = (
-            None if result.best_epoch is None else n_previous + result.best_epoch
-        )
-        losses = [record["loss"] for record in result.history]
-        scores = [
-            record["validation_score"]
-            for record in result.history
-            if "validation_score" in record
-        ]
-        self.loss_curve_ = (
-            list(getattr(self, "loss_curve_", [])) if continuing else []
-        ) + losses
-        previous_scores = (
-            getattr(self, "validation_scores_", None) if continuing else None
-        )
-        if scores or previous_scores:
-            self.validation_scores_ = list(previous_scores or []) + scores
-            self.best_validation_score_ = max(self.validation_scores_)
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-        self.best_loss_ = float(min(self.loss_curve_)) if self.loss_curve_ else None
-        self.n_iter_ = (self.n_iter_ if continuing and partial else 0) + (
-            result.n_epochs
-        )
-        self.t_ = int(result.n_samples_seen)
-        # Labelled by the optimiser that ran, whatever solver="auto" resolves
-        # to in a later call.
-        self._optimizer_state = optimizer.state()
 
     def _warn_not_converged(self, converged, stochastic=False):
         """Emit scikit-learn's ConvergenceWarning when max_iter was reached.
@@ -504,7 +605,7 @@ class FitData:
     which its score and held-out split read; ``targets`` what the loss sees;
     ``sample_weight`` the weights the caller passed, which weigh the score;
     ``loss_weight`` each sample's weight in the objective (for a classifier,
-    times its class weight).
+    times its class weight); ``n_outputs`` the model's number of outputs.
     """
 
     X: object
@@ -512,10 +613,18 @@ class FitData:
     targets: np.ndarray
     sample_weight: np.ndarray
     loss_weight: np.ndarray
+    n_outputs: int
 
     def take(self, rows):
         """The same data restricted to ``rows``."""
-        return FitData(*(part[rows] for part in vars(self).values()))
+        return FitData(
+            self.X[rows],
+            self.y[rows],
+            self.targets[rows],
+            self.sample_weight[rows],
+            self.loss_weight[rows],
+            self.n_outputs,
+        )
 
 
 def keeps_state_on_failure(method):

@@ -8,7 +8,7 @@ the root task and each epoch of the stochastic solvers a subtask (the
 full-batch solver's fit is a single task). A callback that returns True from
 ``on_fit_task_end`` stops training after that epoch.
 
-:class:`FitCallbacks` does the bookkeeping for both estimator shells. With a
+:class:`FitCallbacks` does the bookkeeping for every estimator. With a
 scikit-learn that has no callbacks API it does nothing, and the estimators
 work as before.
 """

@@ -7,24 +7,14 @@ from scipy.special import expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from sk_weights._base import (
-    COMMON_CONSTRAINTS,
-    FitData,
-    silence_overflow,
-)
-from sk_weights._callbacks import FitCallbacks
+from sk_weights._base import COMMON_CONSTRAINTS
 from sk_weights._full_batch import solve_full_batch, solve_logistic
-from sk_weights._shells import (
-    _ClassifierShell,
-    _encode_targets,
-    _LinearShell,
-    _RegressorShell,
-)
+from sk_weights._mixins import ClassifierTaskMixin, LinearMixin, RegressorTaskMixin
 from sk_weights._sklearn_compat import check_is_fitted
 from sk_weights._validation import validate_input
 
 
-class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
+class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
     """Linear regression ``y = X @ coef_ + intercept_`` with readable weights.
 
     The weights minimise the weighted mean squared error plus an elastic-net
@@ -275,54 +265,21 @@ class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
 
     # -- the work -----------------------------------------------------------
 
-    def _fit(self, X, y, sample_weight, partial):
-        """Fit on validated data; ``partial`` for one partial_fit epoch."""
-        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
-        continuing = self._has_weights() and (partial or self.warm_start)
-        if continuing and self._coef_matrix().shape[0] != y2d.shape[1]:
-            raise ValueError(
-                f"y has {y2d.shape[1]} target(s) but the model was fitted with "
-                f"{self._coef_matrix().shape[0]}; refit with warm_start=False."
-            )
-        solver = self._solver_name(partial)
-        max_epochs = 0 if solver == "fista" else 1 if partial else self.max_iter
-        callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=max_epochs)
-        data = FitData(X, y, y2d, sample_weight, sample_weight)
-        with silence_overflow():
-            if solver == "fista":
-                coef, intercept = self._fit_full_batch(X, y2d, sample_weight)
-                self._set_weights(coef, intercept, y.ndim == 1, X.dtype)
-                self._record_fit_quality(data, partial)
-            else:
-                self._train_network(
-                    data,
-                    self._layout(X.shape[1], y2d.shape[1]),
-                    partial=partial,
-                    continuing=continuing,
-                    callbacks=callbacks,
-                )
-        callbacks.end()
-        return self
-
-    def _fit_full_batch(self, X, y, sample_weight):
+    def _solve_full_batch(self, data, layout, start):
         """Solve exactly, on the Gram matrix or on X, whichever is cheaper."""
-        start = None
-        if self.warm_start and hasattr(self, "coef_"):
-            start = self._coef_matrix().astype(np.float64)
         # Raises a ValueError naming the cure if the statistics of X overflow.
         result = solve_full_batch(
-            X,
-            y,
-            sample_weight,
+            data.X,
+            data.targets,
+            data.sample_weight,
             self.fit_intercept,
             self._penalty(),
             self.max_iter,
-            coef_init=start,
+            coef_init=None if start is None else layout.unpack(start)[0][0].T,
         )
-        self._record_full_batch(result)
-        return result.coef, result.intercept
+        return self._full_batch_solution(layout, result)
 
-    # -- what differs from the shell's training run (see _base) ---------------
+    # -- the hooks of BaseWeightsEstimator this estimator states -------------
 
     def _adam_learning_rate(self, y, sample_weight, curvature):
         """Adam's ``"auto"`` step: a share of the weights' expected magnitude."""
@@ -348,21 +305,8 @@ class WeightedLinearRegressor(RegressorMixin, _LinearShell, _RegressorShell):
             return {"coef_": coef.ravel(), "intercept_": float(intercept[0])}
         return {"coef_": coef, "intercept_": intercept}
 
-    def _set_weights(self, coef, intercept, one_target, dtype):
-        """Store the fitted weights in scikit-learn's shapes and X's dtype."""
-        coef = np.asarray(coef, dtype=dtype)
-        intercept = np.asarray(intercept, dtype=dtype)
-        if not self.fit_intercept:
-            intercept = np.zeros_like(intercept)
-        if one_target:
-            self.coef_ = coef.ravel()
-            self.intercept_ = float(intercept[0])
-        else:
-            self.coef_ = coef
-            self.intercept_ = intercept
 
-
-class WeightedLinearClassifier(ClassifierMixin, _LinearShell, _ClassifierShell):
+class WeightedLinearClassifier(ClassifierMixin, LinearMixin, ClassifierTaskMixin):
     """Logistic regression with penalised, readable weights.
 
     Two classes: the probability of ``classes_[1]`` is the sigmoid of
@@ -493,7 +437,7 @@ class WeightedLinearClassifier(ClassifierMixin, _LinearShell, _ClassifierShell):
     See Also
     --------
     sklearn.linear_model.LogisticRegression : The same optimum.
-    WeightedLinearRegressor : The linear regressor on the same shell.
+    WeightedLinearRegressor : The linear regressor on the same base.
 
     Notes
     -----
@@ -624,44 +568,35 @@ class WeightedLinearClassifier(ClassifierMixin, _LinearShell, _ClassifierShell):
 
     # -- the work -----------------------------------------------------------
 
-    def _fit(self, X, y_index, classes, sample_weight, partial, continuing):
-        """Solve the full-batch problem exactly, or train as the shell does."""
-        class_weights = self._class_weights(classes, y_index, sample_weight)
-        loss_weight = sample_weight * class_weights.astype(X.dtype)[y_index]
-        if not partial and np.count_nonzero(np.bincount(y_index, loss_weight)) < 2:
+    def _encode_target(self, X, y, sample_weight, *, partial, continuing, classes):
+        """The classifier's encoding; ``fit`` needs two classes of positive weight."""
+        data = super()._encode_target(
+            X, y, sample_weight, partial=partial, continuing=continuing, classes=classes
+        )
+        y_index = np.searchsorted(self.classes_, data.y)
+        if not partial and np.count_nonzero(np.bincount(y_index, data.loss_weight)) < 2:
             raise ValueError(
                 "The samples of positive weight (sample_weight times class_weight) "
                 "belong to fewer than two classes: the model has nothing to tell "
                 "apart. Give samples of at least two classes a positive weight."
             )
-        if self._solver_name(partial) != "fista":
-            return super()._fit(X, y_index, classes, sample_weight, partial, continuing)
-        callbacks = FitCallbacks(
-            self, X, lambda: classes[y_index], sample_weight, max_epochs=0
-        )
-        n_outputs = 1 if classes.size == 2 else classes.size
-        targets = _encode_targets(y_index, n_outputs, X.dtype)
-        data = FitData(X, classes[y_index], targets, sample_weight, loss_weight)
-        with silence_overflow():
-            result = solve_logistic(
-                X,
-                y_index,
-                classes.size,
-                loss_weight,
-                self.fit_intercept,
-                self._penalty(),
-                self.max_iter,
-                coef_init=self._coef_matrix() if continuing else None,
-            )
-            self._record_full_batch(result)
-            self.classes_ = classes
-            self.coef_ = result.coef.astype(X.dtype)
-            self.intercept_ = (result.intercept * self.fit_intercept).astype(X.dtype)
-            self._record_fit_quality(data, partial)
-        callbacks.end()
-        return self
+        return data
 
-    # -- what differs from the shell's training run (see _base) ---------------
+    def _solve_full_batch(self, data, layout, start):
+        """Solve the logistic problem exactly, on X."""
+        result = solve_logistic(
+            data.X,
+            np.searchsorted(self.classes_, data.y),
+            self.classes_.size,
+            data.loss_weight,
+            self.fit_intercept,
+            self._penalty(),
+            self.max_iter,
+            coef_init=None if start is None else layout.unpack(start)[0][0].T,
+        )
+        return self._full_batch_solution(layout, result)
+
+    # -- the hooks of BaseWeightsEstimator this estimator states -------------
 
     def _decision_values(self, X):
         """``X @ coef_.T + intercept_`` for validated X, one column per output."""

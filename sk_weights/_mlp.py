@@ -6,17 +6,12 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._activations import HIDDEN_ACTIVATIONS
-from sk_weights._base import COMMON_CONSTRAINTS, FitData, silence_overflow
-from sk_weights._callbacks import FitCallbacks
+from sk_weights._base import COMMON_CONSTRAINTS
+from sk_weights._mixins import ClassifierTaskMixin, NetworkMixin, RegressorTaskMixin
 from sk_weights._network import predict
-from sk_weights._shells import (
-    _ClassifierShell,
-    _NetworkShell,
-    _RegressorShell,
-)
 
 
-class MLPWeightsClassifier(ClassifierMixin, _NetworkShell, _ClassifierShell):
+class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
     """Feed-forward network classifier with penalised, readable weights.
 
     A multi-layer perceptron trained by backpropagation and mini-batch
@@ -323,7 +318,7 @@ class MLPWeightsClassifier(ClassifierMixin, _NetworkShell, _ClassifierShell):
         return tags
 
 
-class MLPWeightsRegressor(RegressorMixin, _NetworkShell, _RegressorShell):
+class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     """Feed-forward network regressor with penalised, readable weights.
 
     The network of :class:`MLPWeightsClassifier` with the squared loss and an
@@ -570,28 +565,8 @@ class MLPWeightsRegressor(RegressorMixin, _NetworkShell, _RegressorShell):
         ``(coefs_[0] @ ... @ coefs_[-1]).T``, shape ``(n_outputs_,
         n_features_in_)`` for several targets (see the class docstring).
         """
-        coef = _NetworkShell.coef_.fget(self)
+        coef = NetworkMixin.coef_.fget(self)
         return coef[0] if coef.shape[0] == 1 else coef
-
-    def _fit(self, X, y, sample_weight, partial):
-        """Train on validated data; ``partial`` for one partial_fit epoch."""
-        targets = y.reshape(-1, 1) if y.ndim == 1 else y
-        continuing = self._has_weights() and (partial or self.warm_start)
-        layout = self._layout(X.shape[1], targets.shape[1])
-        callbacks = FitCallbacks(
-            self, X, y, sample_weight, max_epochs=1 if partial else self.max_iter
-        )
-        data = FitData(X, y, targets, sample_weight, sample_weight)
-        with silence_overflow():
-            self._train_network(
-                data,
-                layout,
-                partial=partial,
-                continuing=continuing,
-                callbacks=callbacks,
-            )
-        callbacks.end()
-        return self
 
     def _predict_values(self, X):
         """The network's output on validated X; one dimension for one output."""

@@ -114,6 +114,142 @@ class TrainingResult:
         return self.stop_reason != "max_iter"
 
 
+#: The fitted attribute that keeps each field of :class:`TrainingRecord`.
+RECORD_ATTRIBUTES = {
+    "n_iter": "n_iter_",
+    "t": "t_",
+    "loss_curve": "loss_curve_",
+    "best_loss": "best_loss_",
+    "validation_scores": "validation_scores_",
+    "best_validation_score": "best_validation_score_",
+    "stop_reason": "stop_reason_",
+    "best_epoch": "best_epoch_",
+    "weight_norms_curve": "weight_norms_curve_",
+    "zero_fraction_curve": "zero_fraction_curve_",
+    "optimizer_state": "_optimizer_state",
+    "solver": "solver_",
+    "feature_std": "feature_std_",
+}
+
+#: The fields a family of estimators keeps or not (a network has no ``solver_``).
+FAMILY_RECORDS = ("solver", "feature_std")
+
+#: The fields a record may leave None, which leaves the attribute as it is: the
+#: family's, and the optimiser state, which a full-batch solve does not touch
+#: (a later partial_fit goes on with that of the last stochastic run).
+OPTIONAL_RECORDS = ("optimizer_state", *FAMILY_RECORDS)
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """The records of one training run, as the fitted attributes keep them.
+
+    Both the epoch loop (:func:`record_run`) and the full-batch solvers
+    (:meth:`from_full_batch`) describe their run with one; the estimator sets
+    the attributes of :data:`RECORD_ATTRIBUTES` from :meth:`attributes`, and
+    nothing else writes them.
+    """
+
+    n_iter: int
+    t: int
+    loss_curve: list
+    best_loss: object
+    validation_scores: object
+    best_validation_score: object
+    stop_reason: str
+    best_epoch: object
+    weight_norms_curve: np.ndarray
+    zero_fraction_curve: np.ndarray
+    optimizer_state: object = None
+    solver: str = None
+    feature_std: np.ndarray = None
+
+    def attributes(self):
+        """The fitted attributes this record sets, name -> value."""
+        return {
+            attribute: getattr(self, name)
+            for name, attribute in RECORD_ATTRIBUTES.items()
+            if name not in OPTIONAL_RECORDS or getattr(self, name) is not None
+        }
+
+    @classmethod
+    def from_full_batch(cls, result, **family):
+        """The record of a full-batch solve (a ``FullBatchResult`` or alike)."""
+        return cls(
+            n_iter=result.n_iter,
+            t=0,
+            loss_curve=result.loss_curve,
+            best_loss=float(min(result.loss_curve)),
+            validation_scores=None,
+            best_validation_score=None,
+            stop_reason="converged" if result.converged else "max_iter",
+            best_epoch=None,
+            weight_norms_curve=np.reshape(result.weight_norms, (-1, 1)),
+            zero_fraction_curve=np.reshape(result.zero_fractions, (-1, 1)),
+            **family,
+        )
+
+
+def record_run(result, previous=None, *, partial=False, **family):
+    """The :class:`TrainingRecord` of a run of :func:`train`.
+
+    Parameters
+    ----------
+    result : TrainingResult
+        The run.
+    previous : mapping, optional
+        The fitted attributes of the run this one continues (a warm start or
+        a later ``partial_fit``): its curves are extended. None starts anew.
+    partial : bool, default=False
+        The run was a ``partial_fit`` epoch: the epoch count is cumulative
+        too, and, with no stopping rule, it stopped on ``"max_iter"``.
+    **family
+        The optional records (see :data:`OPTIONAL_RECORDS`).
+    """
+    previous = previous if previous is not None else {}
+
+    def earlier(name, default=None):
+        return previous.get(RECORD_ATTRIBUTES[name], default)
+
+    curves = {}
+    for name, key in (
+        ("weight_norms_curve", "weight_norms"),
+        ("zero_fraction_curve", "zero_fractions"),
+    ):
+        rows = np.array([record[key] for record in result.history], np.float64)
+        if earlier(name) is not None:
+            rows = np.vstack([earlier(name), rows])
+        curves[name] = rows
+    loss_curve = list(earlier("loss_curve", [])) + [
+        record["loss"] for record in result.history
+    ]
+    scores = [
+        record["validation_score"]
+        for record in result.history
+        if "validation_score" in record
+    ]
+    previous_scores = earlier("validation_scores")
+    validation_scores = (
+        list(previous_scores or []) + scores if scores or previous_scores else None
+    )
+    n_previous = len(earlier("loss_curve", []))
+    return TrainingRecord(
+        n_iter=(earlier("n_iter", 0) if partial else 0) + result.n_epochs,
+        t=int(result.n_samples_seen),
+        loss_curve=loss_curve,
+        best_loss=float(min(loss_curve)) if loss_curve else None,
+        validation_scores=validation_scores,
+        best_validation_score=max(validation_scores) if validation_scores else None,
+        # partial_fit runs one epoch and no stopping rule: it ran out.
+        stop_reason="max_iter" if partial else result.stop_reason,
+        best_epoch=None
+        if result.best_epoch is None
+        else n_previous + result.best_epoch,
+        **curves,
+        **family,
+    )
+
+
 #: A loss this many times that of the all-zero model (which predicts 0 for a
 #: regression and uniform probabilities for a classification) means the
 #: iterates are running away, even while every number is still finite.

@@ -41,6 +41,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sk_weights._network import Layout
 from sk_weights._optimizers import OPTIMIZERS, state_solver
 from sk_weights._sklearn_compat import check_is_fitted
+from sk_weights._training import FAMILY_RECORDS, RECORD_ATTRIBUTES
 
 __all__ = ["load", "save"]
 
@@ -1292,28 +1293,41 @@ def _scaler_dims(context, estimator, table):
             context.fail(name, f"an array, as {type(estimator).__name__} uses it")
 
 
-#: What every estimator of the package records about its inputs and its run.
+#: The spec of each field of a TrainingRecord that every estimator keeps (the
+#: records a family keeps or not, ``solver_`` and ``feature_std_``, are in
+#: the family's table).
+_RECORD_SPECS = {
+    "n_iter": _Int(low=0),
+    "t": _Int(low=0),  # samples seen: partial_fit continues from it
+    "loss_curve": _Numbers(),
+    "best_loss": _Number(nan=True, none=True),
+    "validation_scores": _Numbers(none=True),
+    "best_validation_score": _Number(nan=True, none=True),
+    "stop_reason": _Choice("converged", "early_stopping", "max_iter", required=False),
+    "best_epoch": _Int(low=1, high="n_curve", none=True, required=False),
+    "weight_norms_curve": _Array(
+        ("n_epochs", "n_layers"), dtype=np.float64, low=0, required=False
+    ),
+    "zero_fraction_curve": _Array(
+        ("n_epochs", "n_layers"), dtype=np.float64, low=0, high=1, required=False
+    ),
+    "optimizer_state": _OptimizerState(required=False),
+}
+
+#: What every estimator of the package records about its inputs and its run:
+#: the training records by the list of the records' fields (a field without
+#: a spec fails at import).
 _COMMON = {
     "n_features_in_": _Int(low=1),
     "feature_names_in_": _Array(("n_features",), kind="str", required=False),
-    "n_iter_": _Int(low=0),
-    "loss_curve_": _Numbers(),
-    "best_loss_": _Number(nan=True, none=True),
-    "validation_scores_": _Numbers(none=True),
-    "best_validation_score_": _Number(nan=True, none=True),
-    "t_": _Int(low=0),  # samples seen: partial_fit continues from it
-    "_optimizer_state": _OptimizerState(required=False),
-    "stop_reason_": _Choice("converged", "early_stopping", "max_iter", required=False),
-    "best_epoch_": _Int(low=1, high="n_curve", none=True, required=False),
+    **{
+        attribute: _RECORD_SPECS[name]
+        for name, attribute in RECORD_ATTRIBUTES.items()
+        if name not in FAMILY_RECORDS
+    },
     "train_loss_": _Number(low=0, required=False),
     "baseline_loss_": _Number(low=0, required=False),
     "train_score_": _Number(high=1, nan=True, required=False),  # R² of 1 row: NaN
-    "weight_norms_curve_": _Array(
-        ("n_epochs", "n_layers"), dtype=np.float64, low=0, required=False
-    ),
-    "zero_fraction_curve_": _Array(
-        ("n_epochs", "n_layers"), dtype=np.float64, low=0, high=1, required=False
-    ),
     # The default baseline of explain, and the sample weight behind it (a
     # later partial_fit updates the running mean with it).
     "feature_mean_": _Array(("n_features",), dtype=np.float64, required=False),

@@ -1,20 +1,25 @@
-"""Family bases and task mixins: what the four estimators share two by two.
+"""The family mixins and the task mixins: what the estimators share two by two.
 
-An estimator is one family base, which says what the model is, and one task
-mixin, which says what it predicts, on top of the shell of ``_base``:
+An estimator is one family mixin, which says what the model is, and one task
+mixin, which says what it predicts. Both derive from
+:class:`~sk_weights._base.BaseWeightsEstimator`, which runs the fit and
+declares every hook they provide:
 
-- :class:`_NetworkShell`: a feed-forward network (layout from
+- :class:`NetworkMixin`: a feed-forward network (layout from
   ``hidden_layer_sizes``, Glorot's initialisation, dropout on hidden units,
   the effective input weights ``coef_``);
-- :class:`_LinearShell`: a linear model, the network with no hidden layer
-  (zero start, dropout on the input features);
-- :class:`_RegressorShell`: the squared loss with an identity output, R^2 on
-  held-out rows;
-- :class:`_ClassifierShell`: the log loss with a logistic or softmax output,
-  the classes and their weights, a stratified hold-out, probabilities.
+- :class:`LinearMixin`: a linear model, the network with no hidden layer
+  (zero start, dropout on the input features, the full-batch solvers'
+  records, ``solver_`` and ``feature_std_``);
+- :class:`RegressorTaskMixin`: ``fit``, ``partial_fit`` and ``predict`` of a
+  regressor: the squared loss with an identity output, R^2 on held-out rows;
+- :class:`ClassifierTaskMixin`: ``fit``, ``partial_fit`` and the predictions
+  of a classifier: the classes and their weights, the log loss with a
+  logistic or softmax output, a stratified hold-out, probabilities.
 
-So ``MLPWeightsClassifier(ClassifierMixin, _NetworkShell, _ClassifierShell)``:
-the family base stands left of the task mixin, and both left of the shell.
+So ``MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin)``:
+the family mixin stands left of the task mixin, so that its hooks (e.g.
+``_fitted_attributes``) can extend the task's through ``super()``.
 """
 
 from numbers import Integral, Real
@@ -27,16 +32,13 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from sk_weights._base import (
+    BaseWeightsEstimator,
     FitData,
-    WeightsEstimatorMixin,
-    check_sample_weight,
     informative_validation,
     keeps_state_on_failure,
-    silence_overflow,
     split_rows,
     weighted_feature_std,
 )
-from sk_weights._callbacks import FitCallbacks
 from sk_weights._losses import LOSSES
 from sk_weights._network import (
     FittedNetwork,
@@ -46,16 +48,14 @@ from sk_weights._network import (
     predict,
 )
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
+from sk_weights._training import TrainingRecord
 from sk_weights._validation import validate_input
 
 #: The loss that goes with each output activation.
 _OUTPUT_LOSSES = {"logistic": "binary_log_loss", "softmax": "log_loss"}
 
-#: Step size of Adam for ``learning_rate_init="auto"`` (Kingma & Ba's default).
-_ADAM_AUTO_LEARNING_RATE = 1e-3
 
-
-class _NetworkShell(WeightsEstimatorMixin):
+class NetworkMixin(BaseWeightsEstimator):
     """A feed-forward network: ``hidden_layer_sizes``, ``activation``, ``dropout``."""
 
     def _solver_name(self, partial=False):
@@ -96,28 +96,20 @@ class _NetworkShell(WeightsEstimatorMixin):
         return [0.0, *rates]
 
     def _hidden_activation(self):
+        """The activation of the hidden units: the ``activation`` parameter."""
         return self.activation
 
     def _initial_parameters(self, layout, rng, dtype):
         """Glorot's uniform initialisation (see the class docstring)."""
         return init_parameters(layout, self.activation, rng, dtype)
 
-    def _current_parameters(self, layout, dtype):
-        """The fitted weights as a flat parameter vector, to continue from."""
-        if [c.shape for c in self.coefs_] != layout.coef_shapes:
-            raise ValueError(
-                f"The network has layers {[c.shape for c in self.coefs_]} but "
-                f"the parameters ask for {layout.coef_shapes}; refit with "
-                "warm_start=False."
-            )
-        return layout.pack(self.coefs_, self.intercepts_, dtype)
+    def _fitted_weights(self):
+        """The fitted weight matrices and bias vectors, inputs first."""
+        return self.coefs_, self.intercepts_
 
     def _curvature(self, squared_norm):
         """The curvature bound of the first layer's loss, seen as a linear model."""
         return 1.0 + squared_norm + self._penalty().l2
-
-    def _adam_learning_rate(self, targets, sample_weight, curvature):
-        return _ADAM_AUTO_LEARNING_RATE
 
     def _fitted_attributes(self, layout, theta, y):
         """The fitted attributes of the network that ``theta`` holds."""
@@ -167,7 +159,7 @@ class _NetworkShell(WeightsEstimatorMixin):
         return tags
 
 
-class _LinearShell(WeightsEstimatorMixin):
+class LinearMixin(BaseWeightsEstimator):
     """A linear model: a network with no hidden layer (``coef_``, ``intercept_``)."""
 
     def _layout(self, n_features, n_outputs):
@@ -202,32 +194,33 @@ class _LinearShell(WeightsEstimatorMixin):
             1.0 - self.dropout
         ) + self._penalty().l2
 
-    def _train_network(self, data, layout, **kwargs):
-        """The shell's stochastic run, recording ``solver_`` and ``feature_std_``."""
-        self.solver_ = self._solver_name(kwargs["partial"])
-        data = super()._train_network(data, layout, **kwargs)
-        self.feature_std_ = weighted_feature_std(data.X, data.sample_weight)
-        return data
+    def _family_records(self, data, solver):
+        """``solver_`` and ``feature_std_``, over the rows trained on."""
+        return {
+            "solver": solver,
+            "feature_std": weighted_feature_std(data.X, data.sample_weight),
+        }
 
-    def _record_full_batch(self, result):
-        """Set the training records of a full-batch solve (a ``FullBatchResult``)."""
+    def _full_batch_solution(self, layout, result):
+        """The parameter vector and TrainingRecord of a ``FullBatchResult``."""
         self._warn_not_converged(result.converged)
-        self.solver_ = result.method
-        self.stop_reason_ = "converged" if result.converged else "max_iter"
-        self.best_epoch_ = None
-        self.weight_norms_curve_ = np.reshape(result.weight_norms, (-1, 1))
-        self.zero_fraction_curve_ = np.reshape(result.zero_fractions, (-1, 1))
-        self.n_iter_ = result.n_iter
-        self.loss_curve_ = result.loss_curve
-        self.best_loss_ = float(min(result.loss_curve))
-        self.validation_scores_ = None
-        self.best_validation_score_ = None
-        self.t_ = 0
-        self.feature_std_ = result.x_scale
+        theta = layout.pack(
+            [np.asarray(result.coef).T],
+            [
+                np.asarray(result.intercept)
+                if self.fit_intercept
+                else 0.0 * result.intercept
+            ],
+            np.float64,
+        )
+        record = TrainingRecord.from_full_batch(
+            result, solver=result.method, feature_std=result.x_scale
+        )
+        return theta, record
 
-    def _current_parameters(self, layout, dtype):
-        """The fitted weights as a flat parameter vector, to continue from."""
-        return layout.pack([self._coef_matrix().T], [np.ravel(self.intercept_)], dtype)
+    def _fitted_weights(self):
+        """The weights as the one weight matrix and bias vector of a network."""
+        return [self._coef_matrix().T], [np.ravel(self.intercept_)]
 
     def _coef_matrix(self):
         """``coef_`` as a (n_outputs, n_features) matrix."""
@@ -251,7 +244,7 @@ class _LinearShell(WeightsEstimatorMixin):
         return tags
 
 
-class _RegressorShell(WeightsEstimatorMixin):
+class RegressorTaskMixin(BaseWeightsEstimator):
     """Regression: the squared loss, an identity output, R^2 on held-out rows."""
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -282,9 +275,7 @@ class _RegressorShell(WeightsEstimatorMixin):
         ConvergenceWarning
             When ``max_iter`` ran out before the solver's stopping rule was met.
         """
-        X, y = self._validate_training_data(X, y, reset=True)
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y, sample_weight, partial=False)
+        return self._fit_template(X, y, sample_weight, partial=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
@@ -312,10 +303,7 @@ class _RegressorShell(WeightsEstimatorMixin):
         self : object
             The updated estimator.
         """
-        first_call = not self._has_weights()
-        X, y = self._validate_training_data(X, y, reset=first_call)
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(X, y, sample_weight, partial=True)
+        return self._fit_template(X, y, sample_weight, partial=True)
 
     def predict(self, X):
         """Predict the target values of ``X``.
@@ -361,15 +349,22 @@ class _RegressorShell(WeightsEstimatorMixin):
         )
         return X, y.astype(X.dtype, copy=False)
 
+    def _encode_target(self, X, y, sample_weight, *, partial, continuing, classes):
+        """The targets are y, one column per target; every sample weighs its weight."""
+        targets = y.reshape(-1, 1) if y.ndim == 1 else y
+        return FitData(X, y, targets, sample_weight, sample_weight, targets.shape[1])
+
+    def _predict_values(self, X):
+        """The predictions for validated X, in ``predict``'s shape (family hook)."""
+        raise NotImplementedError
+
     def _loss(self, n_outputs):
+        """The squared error."""
         return "squared_error"
 
     def _output_activation(self, n_outputs):
         """The output of a regressor is its prediction: no activation."""
         return "identity"
-
-    def _fitted_attributes(self, layout, theta, y):
-        return {}
 
     def _hold_out(self, data, layout, rng):
         """Hold out ``validation_fraction`` of the data and build its scorer.
@@ -412,7 +407,7 @@ class _RegressorShell(WeightsEstimatorMixin):
         )
 
 
-class _ClassifierShell(WeightsEstimatorMixin):
+class ClassifierTaskMixin(BaseWeightsEstimator):
     """Classification: classes and class weights, the log loss, probabilities.
 
     Two classes get one logistic output, more a softmax layer. A class that
@@ -454,28 +449,7 @@ class _ClassifierShell(WeightsEstimatorMixin):
         ConvergenceWarning
             When ``max_iter`` epochs ran out before a stopping rule was met.
         """
-        X, y = self._validate_training_data(X, y, reset=True)
-        if y.ndim == 2:
-            # Multilabel: the classes are the label indices, as in scikit-learn.
-            classes, y_index = np.arange(y.shape[1]), y
-        else:
-            classes, y_index = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                "The training data need samples of at least two classes; got "
-                f"only one class: {classes[0]!r}."
-            )
-        continuing = self.warm_start and self._has_weights()
-        if continuing and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"warm_start=True needs the same classes as before ("
-                f"{self.classes_.tolist()}), got {classes.tolist()}; refit with "
-                "warm_start=False."
-            )
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(
-            X, y_index, classes, sample_weight, partial=False, continuing=continuing
-        )
+        return self._fit_template(X, y, sample_weight, partial=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
@@ -516,43 +490,9 @@ class _ClassifierShell(WeightsEstimatorMixin):
                 "sklearn.utils.compute_class_weight('balanced', classes=classes, "
                 "y=y_sample), and pass them as a dict {label: weight}."
             )
-        first_call = not self._has_weights()
-        if first_call and classes is None:
+        if not self._has_weights() and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        X, y = self._validate_training_data(X, y, reset=first_call)
-        if classes is not None:
-            classes = np.unique(np.asarray(classes))
-            if not first_call and not np.array_equal(classes, self.classes_):
-                raise ValueError(
-                    f"classes={classes.tolist()} is not the same as on the previous "
-                    f"call to partial_fit ({self.classes_.tolist()})."
-                )
-            if classes.size < 2:
-                raise ValueError(
-                    f"classes must hold at least two labels, got {classes.tolist()}."
-                )
-        else:
-            classes = self.classes_
-        if y.ndim == 2:
-            if not np.array_equal(classes, np.arange(y.shape[1])):
-                raise ValueError(
-                    f"With a label-indicator y of {y.shape[1]} labels, classes "
-                    f"must be the label indices {list(range(y.shape[1]))}, got "
-                    f"{classes.tolist()}."
-                )
-            y_index = y
-        else:
-            unknown = np.setdiff1d(y, classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains labels that are not in classes: {unknown.tolist()} "
-                    f"(classes are {classes.tolist()})."
-                )
-            y_index = np.searchsorted(classes, y)
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        return self._fit(
-            X, y_index, classes, sample_weight, partial=True, continuing=not first_call
-        )
+        return self._fit_template(X, y, sample_weight, partial=True, classes=classes)
 
     def predict_proba(self, X):
         """Return the probability of each class.
@@ -677,8 +617,15 @@ class _ClassifierShell(WeightsEstimatorMixin):
             )
         return class_weights
 
-    def _fit(self, X, y_index, classes, sample_weight, partial, continuing):
-        """Train on validated data; assign the fitted attributes only on success."""
+    def _encode_target(self, X, y, sample_weight, *, partial, continuing, classes):
+        """The classes, the targets the loss sees and the weights with class weights.
+
+        Sets ``classes_``, which the hooks read during training.
+        """
+        if partial:
+            classes, y_index = self._partial_fit_classes(y, classes, continuing)
+        else:
+            classes, y_index = self._fit_classes(y, continuing)
         dtype = X.dtype
         multilabel = y_index.ndim == 2
         if multilabel:
@@ -705,37 +652,67 @@ class _ClassifierShell(WeightsEstimatorMixin):
                 "the model has nothing to learn from."
             )
         self._multilabel = multilabel  # read by the hooks during training
-        layout = self._layout(X.shape[1], n_outputs)
-        callbacks = FitCallbacks(
-            self,
-            X,
-            lambda: labels,
-            sample_weight,
-            max_epochs=1 if partial else self.max_iter,
-        )
         self.classes_ = classes
-        data = FitData(X, labels, targets, sample_weight, loss_weight)
-        try:
-            with silence_overflow():
-                self._train_network(
-                    data,
-                    layout,
-                    partial=partial,
-                    continuing=continuing,
-                    callbacks=callbacks,
+        return FitData(X, labels, targets, sample_weight, loss_weight, n_outputs)
+
+    def _end_fit(self):
+        """Drop the multilabel flag: fitted, the outputs tell it (_is_multilabel)."""
+        vars(self).pop("_multilabel", None)
+
+    def _fit_classes(self, y, continuing):
+        """``fit``'s classes, from y, and y as class indices (or indicators)."""
+        if y.ndim == 2:
+            # Multilabel: the classes are the label indices, as in scikit-learn.
+            classes, y_index = np.arange(y.shape[1]), y
+        else:
+            classes, y_index = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                "The training data need samples of at least two classes; got "
+                f"only one class: {classes[0]!r}."
+            )
+        if continuing and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True needs the same classes as before ("
+                f"{self.classes_.tolist()}), got {classes.tolist()}; refit with "
+                "warm_start=False."
+            )
+        return classes, y_index
+
+    def _partial_fit_classes(self, y, classes, continuing):
+        """``partial_fit``'s classes, from its argument, and y as class indices."""
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            if continuing and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"classes={classes.tolist()} is not the same as on the previous "
+                    f"call to partial_fit ({self.classes_.tolist()})."
                 )
-        finally:
-            # Fitted, the outputs tell it (out_activation_, n_outputs_).
-            del self._multilabel
-        callbacks.end()
-        return self
+            if classes.size < 2:
+                raise ValueError(
+                    f"classes must hold at least two labels, got {classes.tolist()}."
+                )
+        else:
+            classes = self.classes_
+        if y.ndim == 2:
+            if not np.array_equal(classes, np.arange(y.shape[1])):
+                raise ValueError(
+                    f"With a label-indicator y of {y.shape[1]} labels, classes "
+                    f"must be the label indices {list(range(y.shape[1]))}, got "
+                    f"{classes.tolist()}."
+                )
+            return classes, y
+        unknown = np.setdiff1d(y, classes)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels that are not in classes: {unknown.tolist()} "
+                f"(classes are {classes.tolist()})."
+            )
+        return classes, np.searchsorted(classes, y)
 
     def _loss(self, n_outputs):
+        """The log loss that goes with the output activation."""
         return _OUTPUT_LOSSES[self._output_activation(n_outputs)]
-
-    def _adam_learning_rate(self, targets, sample_weight, curvature):
-        """Adam's ``"auto"`` step: the targets are 0/1, so a fixed one."""
-        return _ADAM_AUTO_LEARNING_RATE
 
     def _output_activation(self, n_outputs):
         """One logistic output for two classes or per label, else a softmax layer."""
@@ -760,6 +737,7 @@ class _ClassifierShell(WeightsEstimatorMixin):
         return self.classes_[np.argmax(proba, axis=1)]
 
     def _fitted_attributes(self, layout, theta, y):
+        """The classes (a family mixin adds the weights)."""
         return {"classes_": self.classes_}
 
     def _hold_out(self, data, layout, rng):
