@@ -93,6 +93,9 @@ def _single_blas_thread():
     """Limit BLAS to one thread (a context manager)."""
     if ThreadpoolController is None:  # pragma: no cover
         return nullcontext()
+    if _blas_threads() == 1:
+        # Already one thread: setting the limit costs more than a small solve.
+        return nullcontext()
     return _blas().limit(limits=1)
 
 
