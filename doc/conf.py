@@ -4,6 +4,8 @@ Build it with ``sphinx-build -W -b html doc doc/_build/html``: warnings are
 errors and the gallery's examples are executed. No network is needed.
 """
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -103,6 +105,20 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "min_reported_time": 1,
 }
+
+# -- The demo's report ----------------------------------------------------------
+# The command line's demo writes its HTML report at build time, and the page
+# is copied into the site as demo/report.html (see demo_report.rst).
+
+_extra = HERE / "_build" / "extra"
+(_extra / "demo").mkdir(parents=True, exist_ok=True)
+subprocess.run(
+    [sys.executable, "-m", "sk_weights", "demo", "--out", str(_extra / "demo")],
+    check=True,
+    stdout=subprocess.DEVNULL,
+    env={**os.environ, "MPLBACKEND": "Agg"},
+)
+html_extra_path = [str(_extra)]
 
 # -- HTML --------------------------------------------------------------------
 

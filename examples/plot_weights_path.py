@@ -2,9 +2,9 @@
 The regularisation path: weights against the penalty strength
 ==============================================================
 
-How do the weights of an L1 model come to be? Fit it for a decreasing grid of
-penalty strengths ``alpha``, each fit starting from the previous weights,
-and watch the features enter one by one. For the linear regressor, whose
+How do the weights of an L1 model come to be? Fit it for a grid of penalty
+strengths ``alpha``, each fit starting from the previous weights, and watch
+the features enter one by one as alpha falls. For the linear regressor, whose
 objective is scikit-learn's ElasticNet's, the path is the one
 :func:`sklearn.linear_model.enet_path` computes; for a network it is a trend.
 """
@@ -50,8 +50,11 @@ print(f"largest difference from enet_path, relative to the largest weight: {gap:
 # ``100 * v`` to ``1e-3 * v``, with ``v`` the mean variance of the features).
 # The weights drawn are its effective input weights ``coef_``, one line per
 # input and class. With L1 the first-layer weights of the weakest inputs go to
-# exactly zero as alpha grows, cutting those inputs off. Each fit is short
-# (warm-started from the previous alpha), so convergence warnings are
+# exactly zero as alpha grows, cutting those inputs off. A network's path is
+# walked from the weakest alpha up (a network whose weights are all zero
+# cannot leave zero: no weight receives a gradient there), its first fit from
+# fresh initial weights, each later one warm-started from the one before.
+# The fits are short, so convergence warnings are
 # silenced here.
 import warnings
 
@@ -68,6 +71,6 @@ network = MLPWeightsClassifier(
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
-    network_path = weights_path(network, Xi, yi, alphas=np.logspace(-1, -4, 10))
+    network_path = weights_path(network, Xi, yi, alphas=np.logspace(0, -4, 13))
 print(network_path)
 fig_network = network_path.plot(top=6)

@@ -46,6 +46,11 @@ def softmax(X):
     return X
 
 
+def exp(X):
+    """Apply ``exp(x)`` in place: the output of a log link."""
+    return np.exp(X, out=X)
+
+
 def identity_derivative(Z, delta):
     """Multiply ``delta`` by the identity's derivative, 1."""
     return delta
@@ -78,6 +83,7 @@ ACTIVATIONS = {
     "tanh": tanh,
     "relu": relu,
     "softmax": softmax,
+    "exp": exp,
 }
 
 DERIVATIVES = {
@@ -87,5 +93,5 @@ DERIVATIVES = {
     "relu": relu_derivative,
 }
 
-#: The activations a hidden layer may use (softmax only ends a network).
+#: The activations a hidden layer may use (softmax and exp only end a network).
 HIDDEN_ACTIVATIONS = tuple(DERIVATIVES)

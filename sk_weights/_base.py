@@ -36,9 +36,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
-from sk_weights._activations import ACTIVATIONS
 from sk_weights._callbacks import FitCallbacks
-from sk_weights._losses import LOSSES
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer, state_solver
 from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
 from sk_weights._scores import accuracy, r2
@@ -246,12 +244,13 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         """The activation of the hidden units (default: a linear model has none)."""
         return "identity"
 
-    def _loss(self, n_outputs):
-        """The name of the loss of a model with ``n_outputs`` outputs (task hook)."""
-        raise NotImplementedError
+    def _datafit(self, n_outputs):
+        """The loss of a model with ``n_outputs`` outputs, a Datafit (task hook).
 
-    def _output_activation(self, n_outputs):
-        """The activation of the ``n_outputs`` outputs (task hook)."""
+        The one place an estimator names its loss: the solvers, the epoch
+        loop, the records, the report and io ask this object, whose output
+        activation is the model's.
+        """
         raise NotImplementedError
 
     def _dropout_rates(self, n_hidden):
@@ -275,14 +274,19 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         raise NotImplementedError
 
     def _fit_quality_terms(self, X, y):
-        """The loss name, targets, outputs and predictions on X (task hook)."""
+        """The datafit, targets, outputs and predictions on X (task hook)."""
         raise NotImplementedError
 
     # -- the parts ----------------------------------------------------------
 
     def _penalty(self):
         """Return the :class:`ElasticNetPenalty` the parameters describe."""
-        return ElasticNetPenalty.from_params(self.penalty, self.alpha, self.l1_ratio)
+        return ElasticNetPenalty.from_params(
+            self.penalty,
+            self.alpha,
+            self.l1_ratio,
+            positive=getattr(self, "positive", False),
+        )
 
     def _batch_size(self, n_samples):
         """Return the effective mini-batch size for ``n_samples`` samples."""
@@ -336,12 +340,14 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
             rng = np.random.default_rng([int(rng.integers(2**31)), self.n_iter_])
         return rng
 
-    def _learning_rate(self, solver, X, targets, sample_weight):
+    def _learning_rate(self, solver, X, targets, sample_weight, datafit):
         """Resolve ``learning_rate_init="auto"`` from the data.
 
         SGD takes ``(1 - momentum) / L`` (``1 / L`` without momentum), with
         ``L`` the estimator's bound on the curvature of a mini-batch loss
-        (:meth:`_curvature`); Adam takes :meth:`_adam_learning_rate`.
+        (:meth:`_curvature`) times the datafit's curvature near the constant
+        model (1 for the squared and log losses, the mean of y for Poisson);
+        Adam takes :meth:`_adam_learning_rate`.
         """
         # Computed whatever learning_rate_init is: it raises when the data are
         # too large to train on, which would otherwise pass for a divergence.
@@ -351,6 +357,11 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         curvature = max(self._curvature(squared_norm), np.finfo(np.float64).tiny)
         if solver == "adam":
             return self._adam_learning_rate(targets, sample_weight, curvature)
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        curvature *= max(
+            datafit.curvature_scale(targets, weights / weights.sum()),
+            np.finfo(np.float64).tiny,
+        )
         return (1.0 - self.momentum or 1.0) / curvature
 
     def _restore_optimizer(self, optimizer):
@@ -398,8 +409,15 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         continuing = start is not None
         rng = self._rng(partial, continuing)
         X, dtype = data.X, data.X.dtype
-        theta = start if continuing else self._initial_parameters(layout, rng, dtype)
-        learning_rate = self._learning_rate(solver, X, data.targets, data.loss_weight)
+        datafit = self._datafit(layout.layer_sizes[-1])
+        if continuing:
+            theta = start
+        else:
+            theta = self._initial_parameters(layout, rng, dtype)
+            self._start_at_constant(theta, layout, data, datafit)
+        learning_rate = self._learning_rate(
+            solver, X, data.targets, data.loss_weight, datafit
+        )
         optimizer = self._make_optimizer(solver, layout.n_params, dtype, learning_rate)
         if continuing and partial:
             # partial_fit goes on with the optimiser's state; a warm-started fit
@@ -445,11 +463,29 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         )
         return result.theta, record, data
 
+    def _start_at_constant(self, theta, layout, data, datafit):
+        """Start at the constant model, if the datafit asks it (a log link).
+
+        The last weight matrix starts at zero and the output biases at the
+        constant model's raw output: a random start would put the outputs at
+        ``exp`` of whatever the first layers give, which overflows on unscaled
+        data before the first step.
+        """
+        if not datafit.starts_at_constant:
+            return
+        coefs, intercepts = layout.unpack(theta)
+        coefs[-1][...] = 0
+        if getattr(self, "fit_intercept", True):
+            weights = np.asarray(data.loss_weight, dtype=np.float64)
+            weights = weights / weights.sum()
+            targets = np.asarray(data.targets, dtype=np.float64)
+            intercepts[-1][:] = [datafit.constant(t, weights) for t in targets.T]
+
     def _training_config(self, layout, n_samples, partial, monitor_validation):
         """The settings of the epoch loop that the parameters describe."""
         return TrainingConfig(
             activation=self._hidden_activation(),
-            loss=self._loss(layout.layer_sizes[-1]),
+            loss=self._datafit(layout.layer_sizes[-1]),
             penalty=self._penalty(),
             batch_size=self._batch_size(n_samples),
             max_epochs=1 if partial else self.max_iter,
@@ -504,24 +540,21 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         """
         X, y, sample_weight = data.X, data.y, data.sample_weight
         self._record_feature_mean(X, sample_weight, running=partial)
-        loss, targets, output, y_pred = self._fit_quality_terms(X, y)
+        datafit, targets, output, y_pred = self._fit_quality_terms(X, y)
         loss_weight = np.asarray(data.loss_weight, dtype=np.float64)
         loss_weight = loss_weight / loss_weight.sum()
-        # The best constant model the estimator can represent: the weighted
-        # mean of the targets (the class priors for one-hot targets), or,
-        # without an intercept, the output activation of a zero raw output
+        # The best constant model the estimator can represent: the datafit's
+        # (the weighted mean of the targets for the squared, log and Poisson
+        # losses), or, without an intercept, the output of a zero raw output
         # (0 for a regressor, 1/2 per logistic output, uniform for softmax;
         # over two classes the softmax of zeros equals the logistic one).
-        if getattr(self, "fit_intercept", True):
-            constant = loss_weight @ targets
-        else:
-            n_columns = targets.shape[1]
-            activation = self._output_activation(n_columns)
-            constant = ACTIVATIONS[activation](np.zeros((1, n_columns)))[0]
+        constant = datafit.constant_output(
+            targets, loss_weight, getattr(self, "fit_intercept", True)
+        )
         constant = np.broadcast_to(constant, targets.shape)
         # + 0.0 turns the -0.0 of a perfect log loss into 0.0.
-        self.train_loss_ = LOSSES[loss](targets, output, loss_weight) + 0.0
-        self.baseline_loss_ = LOSSES[loss](targets, constant, loss_weight) + 0.0
+        self.train_loss_ = datafit.loss(targets, output, loss_weight) + 0.0
+        self.baseline_loss_ = datafit.loss(targets, constant, loss_weight) + 0.0
         # Plain NumPy on the validated arrays (see _scores); scikit-learn's
         # own R² only for one sample, where it warns that R² is undefined.
         score = r2 if len(y) > 1 else r2_score
@@ -592,6 +625,15 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
                 f"training stopped after {self.n_iter_} epochs without improvement "
                 f"by tol={self.tol} (stop_reason_={self.stop_reason_!r}): raise "
                 "n_iter_no_change or lower tol"
+            )
+        elif self._solver_name() == "lbfgs":
+            # A converged quasi-Newton run on a network's non-convex objective
+            # can stop at a poor stationary point (relu units dead on every
+            # sample, saturated units on features far from zero).
+            causes.append(
+                "lbfgs converged to a poor stationary point of the network's "
+                "objective: centre and scale the features (e.g. StandardScaler), "
+                "or try another random_state or activation='tanh'"
             )
         message += " Likely causes, first the most likely: " + "; ".join(causes) + "."
         return message

@@ -17,11 +17,23 @@ Subcommands:
 
 It never shows a traceback: any failure (a missing file, an unknown column, a
 missing value, a bad option, a file that is not a model, even running out of
-memory) ends with exactly one line on stderr and exit status 2.
+memory) ends with exactly one line on stderr and exit status 2. Output files
+(``--out``, ``--html``, ``--report``) are checked before any work. A closed
+pipe (``sk-weights explain ... | head``) ends quietly, with status 141 as Unix
+tools end on SIGPIPE.
+
+It needs no optional dependency: CSV files are read with the ``csv`` module,
+and a fitted model keeps the CSV's column names (``feature_names_in_``)
+whether or not pandas is installed. What it reads is bounded: a CSV file at
+most ``--max-bytes`` (default 2 GiB) with lines of at most ``--max-line``
+characters (default 10 M), no NUL character; a model file declaring at most
+``--max-model-bytes`` (default 1 GiB) of arrays, as :func:`sk_weights.load`
+checks.
 """
 
 import argparse
 import base64
+import contextlib
 import csv
 import html
 import io
@@ -33,6 +45,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+from sk_weights._datafits import regression_losses
 
 __all__ = ["main"]
 
@@ -57,8 +71,15 @@ MAX_NETWORK_PARAMETERS = 20_000_000
 #: From this many cells (rows x features, plus features squared for the
 #: exact linear solver), ``fit`` says on stderr what it is doing first.
 LONG_WORK = 1_000_000
+#: Largest CSV file read (``--max-bytes``), and longest line (``--max-line``).
+MAX_CSV_BYTES = 2 * 2**30
+MAX_LINE = 10 * 2**20
+#: Exit status when stdout is closed early (``| head``): 128 + SIGPIPE, as
+#: Unix tools end.
+BROKEN_PIPE = 141
 # Cells read as a missing value, whatever their case.
 _MISSING = {"", "na", "n/a", "nan", "null", "none"}
+_SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
 class CommandError(Exception):
@@ -88,10 +109,15 @@ def main(argv=None):
     Returns
     -------
     int
-        The exit status: 0 on success, 2 on any failure (130 if interrupted).
+        The exit status: 0 on success, 2 on any failure, 130 if interrupted,
+        141 if stdout was closed early (``| head``).
     """
+    _tolerant_stdout()
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a usage error, printed already
+        return exc.code if isinstance(exc.code, int) else 2
     prefix = f"sk-weights {args.command}"
     with warnings.catch_warnings(record=True) as caught:
         # Warnings (e.g. ConvergenceWarning) are collected and printed one
@@ -100,6 +126,10 @@ def main(argv=None):
         args.progress = _Progress(prefix)
         try:
             args.run(args)
+        except BrokenPipeError:
+            # The reader of stdout went away (``| head``): end quietly.
+            _silence_stdout()
+            return BROKEN_PIPE
         except KeyboardInterrupt:
             args.progress.end("interrupted")
             return 130
@@ -116,6 +146,77 @@ def main(argv=None):
     return 0
 
 
+def _tolerant_stdout():
+    """Let a terminal that cannot show a character (ASCII, Latin-1) get an escape.
+
+    The reports use a few symbols (R², —, █) and the CSV's names may hold any
+    character: printed to an ASCII stdout they would otherwise end the command
+    with an encoding error.
+    """
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(
+        sys.stdout, "reconfigure"
+    ):
+        # A stream that cannot be reconfigured is left as it is.
+        with contextlib.suppress(ValueError, OSError):
+            sys.stdout.reconfigure(errors="backslashreplace")
+
+
+def _silence_stdout():
+    """Point stdout at the null device, so that the exit's flush cannot fail again."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
+
+
+def _size(text):
+    """A number of bytes or characters: 2G, 500M, 64K or a plain integer."""
+    value = text.strip().lower().removesuffix("b").removesuffix("i")
+    unit = value[-1:] if value[-1:] in _SIZE_UNITS else ""
+    try:
+        number = int(value[: len(value) - len(unit)])
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size; give a positive integer, optionally with "
+            "K, M or G (powers of 1024), e.g. 500M"
+        )
+    return number * _SIZE_UNITS[unit]
+
+
+def _add_csv_limits(parser):
+    parser.add_argument(
+        "--max-bytes",
+        type=_size,
+        default=MAX_CSV_BYTES,
+        metavar="SIZE",
+        help="refuse a CSV file larger than this (bytes; K, M, G for powers of "
+        "1024; default: 2G)",
+    )
+    parser.add_argument(
+        "--max-line",
+        type=_size,
+        default=MAX_LINE,
+        metavar="SIZE",
+        help="refuse a CSV line longer than this many characters (default: 10M)",
+    )
+
+
+def _add_model_limit(parser):
+    parser.add_argument(
+        "--max-model-bytes",
+        type=_size,
+        default=2**30,
+        metavar="SIZE",
+        help="refuse a model file declaring more than this many bytes of "
+        "arrays, before reading them (default: 1G; see sk_weights.load)",
+    )
+
+
 class _Progress:
     """A line on stderr saying what long work is under way.
 
@@ -128,8 +229,9 @@ class _Progress:
         self.start = None
 
     def begin(self, what):
-        print(f"{self.prefix}: {what} ...", end="", file=sys.stderr, flush=True)
+        # Open before printing: Ctrl-C right after the text must close it.
         self.start = time.perf_counter()
+        print(f"{self.prefix}: {what} ...", end="", file=sys.stderr, flush=True)
 
     def end(self, outcome=None):
         """Close the open line with ``outcome`` (or "done"); else print it alone."""
@@ -185,7 +287,8 @@ def _parser():
         description=(
             "Fit a model on the numeric columns of a CSV file (header row "
             "required; UTF-8, a byte-order mark is fine) and save it in the "
-            "pickle-free .npz format. A share of the rows (--test-size) is held "
+            "pickle-free .npz format, with the CSV's column names as its feature "
+            "names. A share of the rows (--test-size) is held "
             "out, stratified by class for a classifier, and the model is fitted "
             "on the rest: both scores are printed (R² for a regressor, accuracy "
             "for a classifier). The target decides between regression and "
@@ -198,6 +301,7 @@ def _parser():
     fit.add_argument("--model", choices=["linear", "mlp"], default="linear")
     fit.add_argument("--task", **_TASK_OPTION)
     fit.add_argument("--penalty", choices=["l1", "l2", "elasticnet", "none"])
+    _add_loss_options(fit)
     fit.add_argument("--alpha", type=float, help="penalty strength")
     fit.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net")
     fit.add_argument("--dropout", type=float, help="dropout rate")
@@ -226,6 +330,7 @@ def _parser():
     )
     fit.add_argument("--out", required=True, help="where to save the model (.npz)")
     fit.add_argument("--report", help="also write the HTML report to this file")
+    _add_csv_limits(fit)
     fit.set_defaults(run=_fit)
 
     report = commands.add_parser(
@@ -265,6 +370,8 @@ def _parser():
         default=0,
         help="seed of the resamples (default: %(default)s)",
     )
+    _add_csv_limits(report)
+    _add_model_limit(report)
     report.set_defaults(run=_report)
 
     path = commands.add_parser(
@@ -290,6 +397,7 @@ def _parser():
         help="penalty whose strength varies (default: %(default)s)",
     )
     path.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net")
+    _add_loss_options(path)
     path.add_argument(
         "--n-alphas",
         type=int,
@@ -311,6 +419,7 @@ def _parser():
         help="seed of the model (default: %(default)s)",
     )
     path.add_argument("--html", help="also write the path and its plot to this file")
+    _add_csv_limits(path)
     path.set_defaults(run=_path)
     explain = commands.add_parser(
         "explain",
@@ -338,6 +447,8 @@ def _parser():
         "(default: %(default)s)",
     )
     explain.add_argument("--html", help="also write the explanation to this file")
+    _add_csv_limits(explain)
+    _add_model_limit(explain)
     explain.set_defaults(run=_explain)
     return parser
 
@@ -354,6 +465,15 @@ def _demo(args):
     from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
 
     start = time.perf_counter()
+    out = Path(args.out)
+    try:  # the folder first: a bad --out fails before the training
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(
+            f"--out {args.out}: cannot make that folder ({exc.strerror or exc})"
+        ) from exc
+    path = out / "report.html"
+    _check_output(path, "--out")
     sections = []
 
     # Plain arrays and the data sets' own feature names: the demo needs
@@ -399,9 +519,6 @@ def _demo(args):
         )
     )
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "report.html"
     body = "\n".join(
         f"<h2>{title}</h2><p>{note}</p>\n{report.to_html(False, _can_plot())}"
         for title, note, report in sections
@@ -452,11 +569,11 @@ def _fit(args):
 
     if not 0 <= args.test_size < 1:
         raise CommandError(f"--test-size must be in [0, 1), got {args.test_size}.")
-    header, columns, lines = _read_csv(args.data)
+    _check_output(args.out, "--out")
+    _check_output(args.report, "--report")
+    header, columns, lines = _read_csv(args.data, args)
     names = _feature_names(header, args)
-    X = _feature_table(
-        {name: _numeric(columns[name], name, args.data, lines) for name in names}
-    )
+    X = _feature_matrix(columns, names, args.data, lines)
     estimator, y, metric = _estimator(args, columns, lines, len(names))
 
     X_train, X_test, y_train, y_test = _split(X, y, args, estimator)
@@ -487,6 +604,7 @@ def _fit(args):
             f"Held-out {metric}: {model.score(X_test, y_test):.4f} "
             f"({len(y_test)} rows, --test-size {args.test_size})"
         )
+    _name_features(model, names)
     try:
         save(model, args.out)
     except OSError as exc:
@@ -531,17 +649,39 @@ def _estimators():
 def _task(args, column, lines):
     """``--task``, or the target's: regression if numeric with many values.
 
+    ``--loss`` (a regressor's loss, counts included) means regression.
+
     A numeric target with a value that is not a whole number, or with more
     than ``MAX_CLASSES`` distinct whole numbers, is regressed; text, or at
     most ``MAX_CLASSES`` distinct whole numbers, make classes.
     """
     if getattr(args, "task", None) is not None:
         return args.task
+    if getattr(args, "loss", None) is not None:  # a loss of the regressors
+        return "regression"
     labels = _labels(column, args.target, args.data, lines)
     if labels.dtype.kind == "f":  # a number that is not whole: a measurement
         return "regression"
     many = labels.dtype.kind == "i" and np.unique(labels).size > MAX_CLASSES
     return "regression" if many else "classification"
+
+
+def _add_loss_options(parser):
+    """``--loss``, ``--huber-delta`` and ``--positive`` (regression only)."""
+    parser.add_argument(
+        "--loss",
+        choices=sorted(regression_losses()),
+        help="loss of a regressor (default squared_error); the target must "
+        "lie in the loss's range",
+    )
+    parser.add_argument(
+        "--huber-delta", type=float, help="where the huber loss turns linear"
+    )
+    parser.add_argument(
+        "--positive",
+        action="store_true",
+        help="hold every weight of the linear regressor at or above 0",
+    )
 
 
 def _estimator(args, columns, lines, n_features):
@@ -558,6 +698,13 @@ def _estimator(args, columns, lines, n_features):
         params["penalty"] = None if args.penalty == "none" else args.penalty
     if args.model == "linear" and getattr(args, "hidden", None):
         raise CommandError("--hidden applies to --model mlp only.")
+    for option, value in (
+        ("loss", getattr(args, "loss", None)),
+        ("huber_delta", getattr(args, "huber_delta", None)),
+        ("positive", getattr(args, "positive", False) or None),
+    ):
+        if value is not None:
+            params[option] = value
     if getattr(args, "hidden", None):
         params["hidden_layer_sizes"] = _hidden_sizes(args.hidden)
     task = _task(args, columns[args.target], lines)
@@ -573,8 +720,20 @@ def _estimator(args, columns, lines, n_features):
     else:
         y = _labels(columns[args.target], args.target, args.data, lines)
         metric = "accuracy"
+    unknown = sorted(set(params) - set(cls().get_params()))
+    if unknown:
+        options = ", ".join("--" + name.replace("_", "-") for name in unknown)
+        raise CommandError(
+            f"{options} do(es) not apply to {cls.__name__} (--model "
+            f"{args.model}, {task})."
+        )
     estimator = cls(**params)
     estimator._validate_params()  # bad options fail before any work
+    if task == "regression":
+        try:  # a target outside the loss's domain (poisson: y >= 0)
+            estimator._datafit(1).check_y(y)
+        except ValueError as exc:
+            raise CommandError(f"target column {args.target!r}: {exc}") from None
     if args.model == "mlp":
         n_outputs = 1 if task == "regression" else len(np.unique(y))
         _check_network_size(estimator, n_features, n_outputs)
@@ -629,12 +788,24 @@ def _weights_report(model, names):
     return weights_report(model, feature_names=names)
 
 
-def _read_csv(path):
-    """Return the header, the columns (lists of strings) and each row's line."""
+def _read_csv(path, limits):
+    """Return the header, the columns (lists of strings) and each row's line.
+
+    ``limits`` holds ``max_bytes`` and ``max_line``: a larger file, a longer
+    line or a NUL character (a binary file, ``/dev/zero``) is refused as soon
+    as it is seen.
+    """
     try:
         # utf-8-sig drops the byte-order mark some spreadsheets write.
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+            size = os.fstat(handle.fileno()).st_size
+            if size > limits.max_bytes:
+                raise CommandError(
+                    f"{path} has {size:,} bytes, more than --max-bytes "
+                    f"{limits.max_bytes:,}; raise --max-bytes to read it."
+                )
+            lines = _bounded_lines(handle, path, limits.max_bytes, limits.max_line)
+            rows = list(csv.reader(lines))
     except FileNotFoundError as exc:
         raise CommandError(f"no such file: {path}") from exc
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -663,17 +834,55 @@ def _read_csv(path):
     return header, columns, lines
 
 
-def _feature_table(columns):
-    """Return the features as a DataFrame when pandas is installed, else an array.
+def _bounded_lines(handle, path, max_bytes, max_line):
+    """The lines of ``handle``, refusing a NUL, a long line or too much in all.
 
-    A DataFrame gives the model ``feature_names_in_``, which the saved file
-    keeps, so ``report`` shows the column names.
+    Each line is read with a bound, so that a file without line breaks (or a
+    device that never ends) costs at most ``max_line`` characters.
     """
-    try:
-        import pandas as pd
-    except ImportError:
-        return np.column_stack(list(columns.values()))
-    return pd.DataFrame(columns)
+    total = 0
+    number = 0
+    while True:
+        line = handle.readline(max_line + 1)
+        if not line:
+            return
+        number += 1
+        if "\0" in line:
+            raise CommandError(
+                f"{path}: line {number} holds a NUL character; a CSV file is "
+                "text (is this a binary file?)."
+            )
+        if len(line) > max_line:
+            raise CommandError(
+                f"{path}: line {number} is longer than --max-line {max_line:,} "
+                "characters; raise --max-line to read it."
+            )
+        total += len(line)
+        if total > max_bytes:
+            raise CommandError(
+                f"{path} holds more than --max-bytes {max_bytes:,}; raise "
+                "--max-bytes to read it."
+            )
+        yield line
+
+
+def _feature_matrix(columns, names, path, lines):
+    """The named columns as a float array, one column per name, in order."""
+    return np.column_stack(
+        [_numeric(columns[name], name, path, lines) for name in names]
+    )
+
+
+def _name_features(model, names):
+    """Give a model fitted on an array the CSV's column names, as a frame would.
+
+    The names go where fitting on a DataFrame puts them: on the model, or on
+    the first step of a pipeline (whose later steps see an array). So the
+    saved model keeps them without pandas, and ``report`` and ``explain``
+    find them.
+    """
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    first.feature_names_in_ = np.asarray(names, dtype=object)
 
 
 def _missing(name, path, lines, i):
@@ -734,7 +943,8 @@ def _hidden_sizes(text):
 
 
 def _report(args):
-    model = _load_model(args.model)
+    _check_output(args.html, "--html")
+    model = _load_model(args.model, args.max_model_bytes)
     if args.stability is None:
         if args.target is not None:
             raise CommandError("--target applies with --stability DATA.csv only.")
@@ -745,14 +955,21 @@ def _report(args):
     _write_html(report, args.html)
 
 
-def _load_model(path):
+def _load_model(path, max_bytes):
     from sk_weights import load
 
     if not os.path.exists(path):
         raise CommandError(f"no such file: {path}")
     try:
-        return load(path)
+        return load(path, max_bytes=max_bytes)
     except (ValueError, OSError) as exc:
+        if "max_bytes" in str(exc):
+            declared = _one_line(exc).split(", more than")[0]
+            raise CommandError(
+                f"{path}: {declared[0].lower()}{declared[1:]}, more than "
+                f"--max-model-bytes {max_bytes:,}; raise --max-model-bytes if "
+                "you trust the file."
+            ) from exc
         raise CommandError(
             f"{path} is not a sk_weights model: {_one_line(exc)}"
         ) from exc
@@ -783,35 +1000,31 @@ def _model_inputs(model, path, header, columns, lines, target=None):
                 f"{path} has {len(names)} columns{besides}; keep exactly its "
                 "feature columns, in the order it was fitted on."
             )
-    table = {name: _numeric(columns[name], name, path, lines) for name in names}
-    return _feature_table(table), names
+    return _feature_matrix(columns, names, path, lines), names
 
 
 # -- explain ------------------------------------------------------------------
+
+#: scikit-learn's warning for an array passed to a model fitted with names.
+_NO_NAMES = "X does not have valid feature names"
 
 
 def _explain(args):
     from sk_weights import explain
 
-    model = _load_model(args.model)
-    header, columns, lines = _read_csv(args.data)
+    _check_output(args.html, "--html")
+    model = _load_model(args.model, args.max_model_bytes)
+    header, columns, lines = _read_csv(args.data, args)
     X, _ = _model_inputs(model, args.data, header, columns, lines)
     rows = _row_numbers(args.rows, len(lines), args.data)
-    # A DataFrame keeps the row numbers as its index, and the text shows them.
-    X = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
-    explanation = explain(model, X, n_steps=args.n_steps)
-    explanation.index = list(rows)
+    with warnings.catch_warnings():
+        # The columns were picked by name: the array is in the model's order.
+        warnings.filterwarnings("ignore", message=_NO_NAMES)
+        explanation = explain(model, X[rows], n_steps=args.n_steps)
+    explanation.index = list(rows)  # the text names the rows by number
     print(explanation)
     if args.html:
-        try:
-            Path(args.html).write_text(
-                explanation.to_html(include_plot=_can_plot()), encoding="utf-8"
-            )
-        except OSError as exc:
-            raise CommandError(
-                f"cannot write {args.html}: {exc.strerror or exc}"
-            ) from exc
-        print(f"Wrote {args.html}.")
+        _write_text(args.html, explanation.to_html(include_plot=_can_plot()))
 
 
 def _row_numbers(text, n_rows, path):
@@ -844,7 +1057,7 @@ def _stability(model, args):
         raise CommandError("--stability needs --target COL, the target column.")
     if args.n_resamples < 2:
         raise CommandError(f"--n-resamples must be at least 2, got {args.n_resamples}.")
-    header, columns, lines = _read_csv(args.stability)
+    header, columns, lines = _read_csv(args.stability, args)
     _check_column(args.target, header, args.stability)
     X, names = _model_inputs(model, args.stability, header, columns, lines, args.target)
     if is_classifier(model):
@@ -871,16 +1084,14 @@ def _stability(model, args):
 def _path(args):
     from sk_weights import weights_path
 
-    header, columns, lines = _read_csv(args.data)
+    _check_output(args.html, "--html")
+    header, columns, lines = _read_csv(args.data, args)
     names = _feature_names(header, args)
-    X = np.column_stack(
-        [_numeric(columns[name], name, args.data, lines) for name in names]
-    )
+    X = _feature_matrix(columns, names, args.data, lines)
     if args.standardize:
         from sklearn.preprocessing import StandardScaler
 
         X = StandardScaler().fit_transform(X)
-    X = _feature_table(dict(zip(names, X.T)))
     estimator, y, _ = _estimator(args, columns, lines, len(names))
     if args.n_alphas < 1:
         raise CommandError(f"--n-alphas must be at least 1, got {args.n_alphas}.")
@@ -888,6 +1099,7 @@ def _path(args):
         f"fitting {type(estimator).__name__} at {args.n_alphas} penalty strengths"
     )
     path = weights_path(estimator, X, y, n_alphas=args.n_alphas)
+    path.feature_names = list(names)
     args.progress.end()
     print(path)
     if args.html:
@@ -901,6 +1113,25 @@ def _path(args):
                 + '">'
             )
         _write_text(args.html, _page("Weights path", body))
+
+
+def _check_output(path, option):
+    """Refuse an output file that cannot be written, before any work is done."""
+    if path is None:
+        return
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        problem = "is a folder; give a file name"
+    elif not folder.is_dir():
+        problem = f"is in {str(folder)!r}, which is not a folder"
+    elif not os.access(folder, os.W_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
+        problem = "cannot be written (permission denied)"
+    else:
+        return
+    raise CommandError(f"{option} {path} {problem}.")
 
 
 def _write_html(report, path):

@@ -31,22 +31,26 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, validate_params
 
 from sk_weights._activations import DERIVATIVES
+from sk_weights._datafits import datafit_of
 from sk_weights._network import (
     FittedNetwork,
     Workspace,
     forward,
     input_gradient,
 )
-from sk_weights._sklearn_compat import check_is_fitted
-from sk_weights._validation import validate_input
-from sk_weights.report import (
+from sk_weights._sklearn_compat import _num_samples, check_is_fitted
+from sk_weights._validation import check_budget, n_columns, validate_input
+from sk_weights._views import (
+    DIVERGING_CMAP,
     SIGN_COLOURS,
-    _format_number,
-    _html,
-    _outputs,
-    _plot_text,
-    _printable,
+    colour_bar,
+    escape_html,
+    format_number,
+    plot_text,
+    printable,
+    symmetric_limit,
 )
+from sk_weights.report import _outputs
 
 __all__ = ["Explanation", "explain"]
 
@@ -80,11 +84,12 @@ SUPPORTED = (
 def explain(estimator, X, *, baseline=None, n_steps=64, batch_size=BATCH_SIZE):
     """Split a model's raw output on each row of X into feature contributions.
 
-    What is explained is the raw output: the prediction of a regressor, the
-    decision function of a classifier (for logistic models and networks, the
-    logits, before the sigmoid or softmax). For each row ``x``,
-    ``contributions.sum(-1) + baseline_output == output``: exactly (to
-    rounding) for linear models, where contribution ``j`` is
+    What is explained is the raw output: the prediction of a regressor (for
+    a log link, e.g. ``loss="poisson"``, the log of the prediction,
+    on which the weights add up), the decision function of a classifier (for
+    logistic models and networks, the logits, before the sigmoid or softmax).
+    For each row ``x``, ``contributions.sum(-1) + baseline_output == output``:
+    exactly (to rounding) for linear models, where contribution ``j`` is
     ``coef_[j] * (x_j - baseline_j)``, and to the accuracy of the quadrature
     for networks, explained by integrated gradients (see Notes).
 
@@ -202,6 +207,7 @@ default=None
     True
     """
     check_is_fitted(estimator)
+    _check_sizes(estimator, X, n_steps, batch_size)
     index = list(X.index) if hasattr(X, "index") and hasattr(X, "columns") else None
     model, X_model, X_seen, names, reference = _model_inputs(estimator, X, baseline)
     if index is None:
@@ -275,7 +281,8 @@ class Explanation:
     index : list
         A label per row (a DataFrame's index, else 0, 1, ...).
     kind : str
-        ``"prediction"`` (regressors), ``"logit"`` (networks and this
+        ``"prediction"`` (regressors; ``"log of the prediction"`` for a log
+        link, whose raw output is explained), ``"logit"`` (networks and this
         package's classifiers) or ``"decision function"`` (other classifiers).
     method : str
         How the contributions were computed.
@@ -381,7 +388,7 @@ class Explanation:
         if self.transformers:
             lines[0] += (
                 " Feature values as the model sees them, after "
-                + ", ".join(_printable(name) for name in self.transformers)
+                + ", ".join(printable(name) for name in self.transformers)
                 + "."
             )
         for row in range(len(self.index)):
@@ -394,30 +401,35 @@ class Explanation:
         for k in self._outputs_shown(row):
             contributions, output, baseline_output, error = self._of(row, k)
             lines.append(
-                f"row {_printable(self.index[row])}: {self._output_label(k)} "
-                f"{_format_number(output)} = baseline "
-                f"{_format_number(baseline_output)} + contributions "
-                f"{_format_number(float(contributions.sum()))}"
+                f"row {printable(self.index[row])}: {self._output_label(k)} "
+                f"{format_number(output)} = baseline "
+                f"{format_number(baseline_output)} + contributions "
+                f"{format_number(float(contributions.sum()))}"
                 + (f" (completeness error {error:.2g})" if self._is_network else "")
             )
             order = np.argsort(-np.abs(contributions), kind="stable")
             shown = order[:TOP_CONTRIBUTIONS]
-            names = [_printable(self.feature_names[j]) for j in shown]
+            names = [printable(self.feature_names[j]) for j in shown]
             width = max([len("feature"), *(len(name) for name in names)])
             lines.append(f"    {'feature':<{width}}  {'value':>10}  contribution")
             for name, j in zip(names, shown):
                 lines.append(
                     f"    {name:<{width}}  {self.data[row, j]:>10.4g}  "
-                    f"{_format_number(float(contributions[j])):>12}"
+                    f"{format_number(float(contributions[j])):>12}"
                 )
             rest = order[TOP_CONTRIBUTIONS:]
             if rest.size:
                 others = f"({rest.size} other features)"
                 lines.append(
                     f"    {others:<{width + 12}}  "
-                    f"{_format_number(float(contributions[rest].sum())):>12}"
+                    f"{format_number(float(contributions[rest].sum())):>12}"
                 )
         return lines
+
+    @property
+    def _regression(self):
+        """Whether the outputs are a regressor's (its prediction, or its log)."""
+        return "prediction" in self.kind
 
     @property
     def _is_network(self):
@@ -427,17 +439,17 @@ class Explanation:
         """All outputs of a regressor; a classifier's largest (its prediction)."""
         if self.contributions.ndim == 2:
             return [None]
-        if self.kind != "prediction":
+        if not self._regression:
             return [int(np.argmax(self.output[row]))]
         return list(range(len(self.output_names)))
 
     def _output_label(self, k):
         if k is None:
-            if self.kind == "prediction":
+            if self._regression:
                 return self.kind
-            return f"{self.kind} (class {_printable(self.output_names[0])})"
-        what = "target" if self.kind == "prediction" else "class"
-        return f"{self.kind} of {what} {_printable(self.output_names[k])}"
+            return f"{self.kind} (class {printable(self.output_names[0])})"
+        what = "target" if self._regression else "class"
+        return f"{self.kind} of {what} {printable(self.output_names[k])}"
 
     def _of(self, row, k):
         """Contributions, output, baseline output and error of one row and output."""
@@ -507,16 +519,19 @@ class Explanation:
         import io
 
         text = str(self).splitlines()
-        parts = ['<div class="sk-weights-explanation">', f"<p>{_html(text[0])}</p>"]
+        parts = [
+            '<div class="sk-weights-explanation">',
+            f"<p>{escape_html(text[0])}</p>",
+        ]
         for row in range(len(self.index)):
-            block = "\n".join(_html(line) for line in self._row_lines(row))
+            block = "\n".join(escape_html(line) for line in self._row_lines(row))
             parts.append(f"<pre>{block}</pre>")
             if include_plot:
                 buffer = io.BytesIO()
                 self.plot(row).savefig(buffer, format="png", dpi=90)
                 png = base64.b64encode(buffer.getvalue()).decode("ascii")
                 parts.append(
-                    f'<img alt="contributions of row {_html(self.index[row])}" '
+                    f'<img alt="contributions of row {escape_html(self.index[row])}" '
                     f'src="data:image/png;base64,{png}">'
                 )
         parts.append("</div>")
@@ -525,7 +540,7 @@ class Explanation:
             return fragment
         return (
             "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
-            f"<title>{_html(self.estimator_name)}: why these predictions</title>"
+            f"<title>{escape_html(self.estimator_name)}: why these predictions</title>"
             "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
             "img{max-width:100%}</style></head><body>\n"
             f"{fragment}\n</body></html>\n"
@@ -533,12 +548,13 @@ class Explanation:
 
     # -- plots --------------------------------------------------------------
 
-    def plot(self, row=0, output=None, top=10):
+    def plot(self, row=0, output=None, top=10, image_shape=None):
         """Draw a waterfall from the baseline output to the row's output.
 
         Each bar is one feature's contribution, starting where the previous
         one ended, the largest first; the rest are summed in one bar. Bars
-        are coloured by sign.
+        are coloured by sign. With ``image_shape``, the contributions are
+        drawn as an image instead, beside the row itself.
 
         Parameters
         ----------
@@ -549,11 +565,22 @@ class Explanation:
             classifier's largest (its prediction), a regressor's first.
         top : int, default=10
             Number of features drawn as their own bar.
+        image_shape : tuple of (int, int), optional
+            When the features are the pixels of an image (the 8x8 digits),
+            draw the row's pixels and its contributions as ``image_shape``
+            images: the contributions on a diverging colour map centred on 0
+            (blue raises the output, red lowers it, as in the bars), with a colour bar.
 
         Returns
         -------
         matplotlib.figure.Figure
             The figure (not shown; call ``fig.savefig`` or display it).
+
+        Raises
+        ------
+        ValueError
+            If ``row`` is not the position of an explained row, or
+            ``image_shape`` does not hold exactly the features.
         """
         try:
             from matplotlib.figure import Figure
@@ -574,9 +601,11 @@ class Explanation:
         else:
             k = int(output)
         contributions, value, start, _ = self._of(row, k)
+        if image_shape is not None:
+            return self._plot_image(row, k, contributions, value, start, image_shape)
         order = np.argsort(-np.abs(contributions), kind="stable")
         labels = [
-            f"{_plot_text(self.feature_names[j])} = {self.data[row, j]:.3g}"
+            f"{plot_text(self.feature_names[j])} = {self.data[row, j]:.3g}"
             for j in order[:top]
         ]
         steps = list(contributions[order[:top]])
@@ -594,7 +623,7 @@ class Explanation:
         ax.barh(positions, steps, left=left, color=colours)
         for y, x0, width in zip(positions, left, steps):
             ax.annotate(
-                _format_number(float(width)),
+                format_number(float(width)),
                 (x0 + width, y),
                 xytext=(3 if width >= 0 else -3, 0),
                 textcoords="offset points",
@@ -606,11 +635,11 @@ class Explanation:
         ax.axvline(value, color="#222222", linewidth=1)
         ax.set_yticks(positions, labels)
         ax.set_xlabel(
-            f"{_plot_text(self._output_label(k))}: baseline {start:.4g} "
+            f"{plot_text(self._output_label(k))}: baseline {start:.4g} "
             f"(dashed) → {value:.4g} (solid)"
         )
         ax.set_title(
-            f"{_plot_text(self.estimator_name)}, row {_plot_text(self.index[row])}"
+            f"{plot_text(self.estimator_name)}, row {plot_text(self.index[row])}"
         )
         # Bars stick to their base, which defeats ax.margins: pad by hand,
         # leaving room for the labels.
@@ -620,12 +649,72 @@ class Explanation:
         ax.set_xlim(low - pad, high + pad)
         return fig
 
+    def _plot_image(self, row, k, contributions, value, start, image_shape):
+        """The row's pixels and its contributions, as two images."""
+        from matplotlib.figure import Figure
+
+        n_features = contributions.size
+        shape = tuple(int(n) for n in np.ravel(image_shape))
+        if len(shape) != 2 or shape[0] * shape[1] != n_features:
+            raise ValueError(
+                f"image_shape={image_shape!r} does not hold the {n_features} "
+                f"features; pass (height, width) with height * width == "
+                f"{n_features}."
+            )
+        fig = Figure(figsize=(8.0, 4.0), layout="constrained")
+        pixels_ax, contributions_ax = fig.subplots(1, 2)
+        pixels = pixels_ax.imshow(self.data[row].reshape(shape), cmap="gray_r")
+        pixels_ax.set_title("the row's values")
+        colour_bar(fig, pixels, pixels_ax)
+        limit = symmetric_limit(contributions)
+        image = contributions_ax.imshow(
+            contributions.reshape(shape), cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit
+        )
+        contributions_ax.set_title(
+            f"contributions to {plot_text(self._output_label(k))}"
+        )
+        colour_bar(fig, image, contributions_ax, label="contribution")
+        for ax in (pixels_ax, contributions_ax):
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(
+            f"{plot_text(self.estimator_name)}, row {plot_text(self.index[row])}: "
+            f"baseline {start:.4g} → {value:.4g}"
+        )
+        return fig
+
 
 # -- the model, its inputs and the baseline -------------------------------------
 
 
 def _is_network(model):
     return hasattr(model, "coefs_") and hasattr(model, "intercepts_")
+
+
+def _check_sizes(estimator, X, n_steps, batch_size):
+    """Refuse, before any work, arguments whose arrays would exceed the budget.
+
+    Integrated gradients keep five vectors of ``n_steps`` points, a batch of
+    ``batch_size`` points per layer, and the contributions (with their mean
+    gradients) of every row, feature and output.
+    """
+    model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    n_rows = _num_samples(X)
+    n_features = getattr(model, "n_features_in_", None) or n_columns(X)
+    if _is_network(model):
+        widths = sum(np.shape(bias)[-1] for bias in model.intercepts_)
+        n_outputs = np.shape(model.intercepts_[-1])[-1]
+        work = 5 * n_steps + 3 * min(batch_size, n_steps * n_rows) * (
+            widths + n_features
+        )
+    else:
+        coef = getattr(model, "coef_", ())  # no coef_: refused later, by kind
+        n_outputs, work = (np.shape(coef)[:-1] or (1,))[0], 0
+    check_budget(
+        work + 3 * n_rows * n_outputs * n_features,
+        f"n_steps={n_steps}" if work else "X",
+        "explain",
+    )
 
 
 def _model_inputs(estimator, X, baseline):
@@ -697,8 +786,14 @@ def _reference(model, head, baseline, n_features):
 
 
 def _kind_of_output(model):
-    """What the raw output is called: a classifier's logits, when known to be."""
+    """What the raw output is called: a classifier's logits, when known to be.
+
+    A regressor with a log link (Poisson) explains the log of its prediction.
+    """
     if not is_classifier(model):
+        datafit = datafit_of(model)
+        if datafit is not None and datafit.link != "identity":
+            return f"{datafit.link} of the prediction"
         return "prediction"
     # The networks' outputs and this package's classifiers go through a
     # sigmoid or softmax; another model's decision function may be a margin.
@@ -734,7 +829,12 @@ def _linear_terms(model, X_model, X_seen):
         coef.shape[:1],
     )
     method = model.decision_function if is_classifier(model) else model.predict
-    output = np.asarray(method(X_seen), dtype=np.float64).reshape(len(X_model), -1)
+    output = np.asarray(method(X_seen), dtype=np.float64)
+    datafit = datafit_of(model)
+    if datafit is not None and not is_classifier(model):
+        # The raw output of a link that is not the identity: log(prediction).
+        output = datafit.raw_output(output)
+    output = output.reshape(len(X_model), -1)
     linear = X_model @ coef.T + intercept
     scale = np.abs(X_model) @ np.abs(coef).T + np.abs(intercept) + np.abs(linear)
     if output.shape != linear.shape or np.any(

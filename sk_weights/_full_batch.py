@@ -17,30 +17,34 @@ Two methods minimise it, and :func:`choose_method` picks the cheaper one:
     stays sparse and is never densified, nor centred (the intercept is a
     coordinate of its own, so the centring by the weighted means is implicit),
     and the memory beyond X is O(n_samples + n_features) plus the small
-    matrices of the working sets. The loss is an object that gives, at the
-    current predictor, its value, its gradient and its curvature per sample
-    (:class:`SquaredLoss`); the solver knows nothing else of it, so other
-    smooth losses (the logistic loss) plug in.
+    matrices of the working sets. The loss is a datafit object
+    (:mod:`sk_weights._datafits`) that gives, at the current predictor, its
+    value, its gradient and its curvature per sample, and the best intercept
+    for fixed weights; the solver knows nothing else of it, so every smooth
+    loss of :mod:`sk_weights._datafits` plugs in.
 
-    With an L1 part (:func:`_solve_working_sets`): each outer round reads X
-    once to score every feature's optimality violation (``X.T @ gradient``),
-    takes as *working set* the current support and the worst violators (twice
-    the support, at least 64 features), and minimises the second-order model of
-    the objective on it: the small Hessian ``X_W.T diag(h) X_W`` (the intercept
-    eliminated) is solved by the Gram path's FISTA with its exact polish on the
-    sign pattern. For the squared loss the model is the objective itself, so a
-    round ends at the exact optimum on the working set; other losses take the
-    step with a backtracking line search (proximal Newton). The rounds stop
-    when every feature satisfies its optimality condition to a relative 1e-11.
+    With an L1 part or ``positive`` weights (:func:`_solve_working_sets`): each
+    outer round reads X once to score every feature's optimality violation
+    (``X.T @ gradient``), takes as *working set* the current support and the
+    worst violators (twice the support, at least 64 features), and minimises
+    the second-order model of the objective on it: the small Hessian ``X_W.T
+    diag(h) X_W`` (the intercept eliminated) is solved by the Gram path's FISTA
+    with its exact polish on the sign pattern. For the squared loss the model
+    is the objective itself, so a round ends at the exact optimum on the
+    working set; other losses take the step with a backtracking line search
+    (proximal Newton). The rounds stop when every feature satisfies its
+    optimality condition to a relative 1e-11.
 
-    Without an L1 part (:func:`_solve_newton_cg`): Newton steps whose linear
+    Otherwise (:func:`_solve_newton_cg`): Newton steps whose linear
     system ``(Xc.T diag(h) Xc + l2 I) v = -gradient`` is solved by conjugate
     gradients with a diagonal (Jacobi) preconditioner, two passes over X per
     iteration. For the squared loss one Newton step is the whole solve; CG
     stops when the gradient of the objective (its residual) is below 1e-11 of
     the gradient at the start, the rule of the other solvers.
 
-The choice rule (:func:`choose_method`): the Gram matrix when there are at least
+The choice rule (:func:`choose_method`), for a quadratic datafit (the Gram
+matrix is the whole problem only then; other losses always work on X): the
+Gram matrix when there are at least
 ``GRAM_MIN_ROWS_PER_FEATURE`` (2) samples per feature *and* its ``8 * d**2``
 bytes are at most ``GRAM_MAX_SHARE_OF_X`` (half) of the bytes X occupies (for
 sparse X: its data, indices and pointers); X otherwise. Tall dense float64 data
@@ -54,8 +58,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from scipy.sparse.linalg import LinearOperator, eigsh
-from scipy.special import expit, logsumexp
+from scipy.special import logsumexp
 
+from sk_weights._datafits import BinaryLogLoss, MultinomialLogLoss, SquaredError
 from sk_weights._least_squares import (
     OPTIMALITY_TOL,
     OVERFLOW_MESSAGE,
@@ -71,6 +76,7 @@ from sk_weights._newton import (
     solve_binary_newton,
     solve_multinomial_newton,
 )
+from sk_weights._penalties import optimality_violations
 
 #: The Gram matrix needs at least this many samples per feature ...
 GRAM_MIN_ROWS_PER_FEATURE = 2
@@ -123,9 +129,17 @@ class FullBatchResult:
 
 
 def solve_full_batch(
-    X, y, sample_weight, fit_intercept, penalty, max_iter, coef_init=None, method=None
+    X,
+    y,
+    sample_weight,
+    fit_intercept,
+    penalty,
+    max_iter,
+    coef_init=None,
+    method=None,
+    datafit=None,
 ):
-    """Minimise the penalised squared loss for every column of y, exactly.
+    """Minimise the penalised loss of a datafit for every column of y, exactly.
 
     Parameters
     ----------
@@ -140,13 +154,19 @@ def solve_full_batch(
     coef_init : ndarray of shape (n_targets, n_features), optional
         Starting point (warm start); zeros by default.
     method : {"gram", "x"}, optional
-        Force a method; by default :func:`choose_method` decides.
+        Force a method; by default :func:`choose_method` decides. A datafit
+        that is not quadratic always works on X.
+    datafit : Datafit, optional
+        The loss (:mod:`sk_weights._datafits`); the squared error by default.
 
     Returns
     -------
     FullBatchResult
     """
+    datafit = SquaredError() if datafit is None else datafit
     method = method or choose_method(X)
+    if not datafit.is_quadratic:
+        method = "x"
     if method == "gram":
         stats = least_squares_statistics(X, y, sample_weight, fit_intercept, penalty)
         result = solve_penalised_least_squares(stats, penalty, max_iter, coef_init)
@@ -175,7 +195,7 @@ def solve_full_batch(
         with _single_blas_thread():
             out = _solve_one_output(
                 data,
-                SquaredLoss(),
+                datafit,
                 target,
                 weights,
                 fit_intercept,
@@ -211,7 +231,7 @@ def solve_logistic(
     """Minimise the penalised log loss of a linear classifier, exactly, on X.
 
     Two classes: one logistic output (``coef`` of shape (1, d), the logit of
-    class 1), minimised by the solver on X with :class:`LogisticLoss` (its
+    class 1), minimised by the solver on X with :class:`BinaryLogLoss` (its
     exact curvature ``p (1 - p)``): working sets of features with proximal
     Newton steps and a line search for an L1 part, Newton steps solved by
     conjugate gradients otherwise. More classes: a softmax over ``n_classes``
@@ -253,7 +273,7 @@ def solve_logistic(
         with _single_blas_thread():
             intercept, n_iter, converged, curve = _solve_one_output(
                 data,
-                LogisticLoss(),
+                BinaryLogLoss(),
                 targets[:, 0],
                 weights,
                 fit_intercept,
@@ -278,7 +298,12 @@ def solve_logistic(
         )
 
     with _single_blas_thread():
-        if penalty.l1 == 0 < penalty.l2 and data.direct and newton_pays(X, n_outputs):
+        if (
+            not penalty.has_prox
+            and penalty.l2 > 0
+            and data.direct
+            and newton_pays(X, n_outputs)
+        ):
             # Few weights on tall dense data: Newton's method (see _newton).
             coef, intercept, n_iter, converged, records = solve_multinomial_newton(
                 X,
@@ -332,10 +357,8 @@ def _solve_multinomial(data, targets, weights, fit_intercept, penalty, coef, max
     def evaluate(z):
         coef_now, intercept_now = unpack(z)
         eta = np.column_stack([data.dot(c) for c in coef_now]) + intercept_now
-        norm = logsumexp(eta, axis=1, keepdims=True)
-        loss = _multinomial_loss(eta, targets, weights)
-        residual = np.exp(eta - norm) - targets
-        residual *= np.reshape(weights, (-1, 1)) if np.ndim(weights) else weights
+        loss = _MULTINOMIAL.value(targets, eta, weights)
+        residual = _MULTINOMIAL.gradient(targets, eta, weights)
         gradient = np.array([data.tdot(r) for r in residual.T])
         gradient += penalty.l2 * coef_now
         value = loss + 0.5 * penalty.l2 * float(np.sum(coef_now**2))
@@ -426,7 +449,7 @@ def _polish_on_support(data, targets, weights, fit_intercept, penalty, coef, int
         coef.flat[support] = values[: support.size]
         intercept[:n_free] = values[support.size :]
         eta = np.column_stack([data.dot(c) for c in coef]) + intercept
-        value = _multinomial_loss(eta, targets, weights)
+        value = _MULTINOMIAL.value(targets, eta, weights)
         value += penalty.l1 * float(np.abs(coef).sum())
         value += 0.5 * penalty.l2 * float(np.sum(coef * coef))
         return value, eta
@@ -490,20 +513,15 @@ def _solve_one_output(
 ):
     """Minimise for one output column (``coef`` updated in place)."""
     problem = _Problem(data, loss, target, weights, fit_intercept, penalty)
-    if penalty.l1 > 0:
+    if penalty.has_prox:
         return _solve_working_sets(problem, coef, max_iter)
-    if not loss.quadratic and data.direct and newton_pays(data.X, 1):
+    if not loss.is_quadratic and data.direct and newton_pays(data.X, 1):
         # Tall dense data: Newton on the small explicit Hessian (see _newton).
         return solve_binary_newton(problem, coef, max_iter)
     return _solve_newton_cg(problem, coef, max_iter, x_scale**2)
 
 
-def _multinomial_loss(eta, targets, weights):
-    """The weighted mean multinomial log loss of the logits ``eta``."""
-    per_sample = logsumexp(eta, axis=1) - np.einsum("ik,ik->i", targets, eta)
-    if np.ndim(weights) == 0:
-        return weights * float(per_sample.sum())
-    return float(weights @ per_sample)
+_MULTINOMIAL = MultinomialLogLoss()
 
 
 def _multinomial_violation(data, eta, targets, weights, coef, fit_intercept, penalty):
@@ -511,8 +529,7 @@ def _multinomial_violation(data, eta, targets, weights, coef, fit_intercept, pen
 
     The scale is the largest entry of the smooth gradient (or ``l1``).
     """
-    residual = np.exp(eta - logsumexp(eta, axis=1, keepdims=True)) - targets
-    residual *= np.reshape(weights, (-1, 1)) if np.ndim(weights) else weights
+    residual = _MULTINOMIAL.gradient(targets, eta, weights)
     worst, scale = 0.0, penalty.l1
     for k in range(coef.shape[0]):
         gradient = data.tdot(residual[:, k]) + penalty.l2 * coef[k]
@@ -529,66 +546,6 @@ def _normalised(sample_weight):
     if np.all(weights == weights[0]):
         return 1.0 / weights.size
     return weights / weights.sum()
-
-
-class SquaredLoss:
-    """``0.5 * (y - eta)**2`` per sample: its value, gradient and curvature.
-
-    ``weights`` are the normalised sample weights (a vector, or a scalar when
-    they are equal); the gradient and curvature are with respect to the linear
-    predictor ``eta`` and include them.
-    """
-
-    #: The second-order model is exact: one Newton step solves, no line search.
-    quadratic = True
-
-    def value(self, y, eta, weights):
-        """The weighted mean loss."""
-        residual = eta - y
-        if np.ndim(weights) == 0:
-            return 0.5 * weights * float(residual @ residual)
-        return 0.5 * float(np.einsum("i,i,i->", weights, residual, residual))
-
-    def derivatives(self, y, eta, weights, out=None):
-        """Return ``(gradient, curvature)`` per sample (curvature may be a scalar).
-
-        The gradient is written into ``out`` when given.
-        """
-        gradient = np.subtract(eta, y, out=out)
-        gradient *= weights
-        return gradient, weights
-
-
-class LogisticLoss:
-    """The log loss of a logistic output, ``log(exp(c) + exp(eta)) - y * eta``.
-
-    ``y`` is 0 or 1. The offset ``c`` (per sample, 0 by default) is the
-    log-sum-exp of the other classes' logits when one class of a softmax is
-    fitted with the others held (see :func:`solve_logistic`). ``weights`` are
-    the normalised sample weights, as for :class:`SquaredLoss`.
-    """
-
-    #: Newton steps need a line search.
-    quadratic = False
-
-    def __init__(self, offset=0.0):
-        self.offset = offset
-
-    def value(self, y, eta, weights):
-        """The weighted mean loss."""
-        loss = np.logaddexp(self.offset, eta) - y * eta
-        if np.ndim(weights) == 0:
-            return weights * float(loss.sum())
-        return float(weights @ loss)
-
-    def derivatives(self, y, eta, weights, out=None):
-        """Return ``(gradient, curvature)`` per sample."""
-        probability = expit(np.subtract(eta, self.offset))
-        curvature = probability * (1.0 - probability)
-        curvature *= weights
-        gradient = np.subtract(probability, y, out=out)
-        gradient *= weights
-        return gradient, curvature
 
 
 class DataOperator:
@@ -838,7 +795,7 @@ class _Problem:
     def __init__(self, data, loss, y, weights, fit_intercept, penalty):
         self.data, self.loss, self.y, self.weights = data, loss, y, weights
         self.fit_intercept = fit_intercept
-        self.l1, self.l2 = penalty.l1, penalty.l2
+        self.l1, self.l2, self.positive = penalty.l1, penalty.l2, penalty.positive
 
     def objective(self, eta, coef):
         """The penalised objective at ``eta`` (which is ``X @ coef + b``)."""
@@ -855,17 +812,9 @@ class _Problem:
         eta = self.data.dot(coef)
         intercept = 0.0
         if self.fit_intercept:
-            # Newton steps on the intercept alone; one for the squared loss.
-            for _ in range(1 if self.loss.quadratic else 50):
-                gradient, curvature = self.loss.derivatives(self.y, eta, self.weights)
-                total = _total(curvature, eta.size)
-                if total <= 0:
-                    break
-                step = -_total(gradient, eta.size) / total
-                eta += step
-                intercept += step
-                if abs(step) <= 1e-15 * max(abs(intercept), 1.0):
-                    break
+            # The datafit knows its best offset (in closed form for most).
+            intercept = self.loss.best_offset(self.y, eta, self.weights)
+            eta += intercept
         return eta, intercept
 
     def intercept_step(self, gradient_total, curvature, columns_step):
@@ -878,26 +827,23 @@ class _Problem:
         if not self.fit_intercept:
             return 0.0
         n = self.y.size
+        total = _total(curvature, n)
+        if not total > 0:
+            # The curvature underflowed to zero (every sample's weight or
+            # p (1 - p) below the smallest float): the loss is flat along the
+            # intercept to double precision, so no step is the Newton step.
+            return 0.0
         moved = (
             curvature * float(columns_step.sum())
             if np.ndim(curvature) == 0
             else float(curvature @ columns_step)
         )
-        return -(gradient_total + moved) / _total(curvature, n)
+        return -(gradient_total + moved) / total
 
 
-def _violations(gradient, coef, l1):
-    """Turn the penalised gradient into optimality violations, in place.
-
-    At an optimum ``gradient_j = -l1 * sign(w_j)`` where ``w_j != 0`` and
-    ``|gradient_j| <= l1`` where ``w_j == 0``.
-    """
-    active = coef != 0
-    gradient[active] += l1 * np.sign(coef[active])
-    np.abs(gradient, out=gradient)
-    np.subtract(gradient, l1, out=gradient, where=~active)
-    np.maximum(gradient, 0, out=gradient)
-    return gradient
+def _violations(gradient, coef, l1, positive=False):
+    """Turn the penalised gradient into optimality violations, in place."""
+    return optimality_violations(gradient, coef, l1, positive)
 
 
 def _solve_working_sets(problem, coef, max_iter):
@@ -919,7 +865,7 @@ def _solve_working_sets(problem, coef, max_iter):
         if tolerance is None:
             scale = max(np.abs(violation).max(initial=0.0), l1, np.finfo(float).tiny)
             tolerance = OPTIMALITY_TOL * scale
-        _violations(violation, coef, l1)
+        _violations(violation, coef, l1, problem.positive)
         curve.append(problem.record(eta, coef))
         worst = float(violation.max(initial=0.0))
         if worst <= tolerance:
@@ -941,7 +887,7 @@ def _solve_working_sets(problem, coef, max_iter):
         if previous is not None and np.array_equal(work, previous[0]):
             # Other losses need more Newton steps on the same set, until
             # a step no longer lowers the objective.
-            stalled = loss.quadratic or curve[-1][0] >= curve[-2][0]
+            stalled = loss.is_quadratic or curve[-1][0] >= curve[-2][0]
             if previous[1] == tolerance and stalled:
                 # The last round solved this very set exactly: what is left
                 # is rounding between the small model and the pass over X.
@@ -972,7 +918,9 @@ def _solve_working_sets(problem, coef, max_iter):
             hessian.patient = work.size > _PATIENT_SIZE
         start = coef[work]
         linear = hessian.product(start) - l2 * start - local_gradient
-        solution = _solve_one(hessian, linear, l1, start, max_iter, inner_tolerance)[0]
+        solution = _solve_one(
+            hessian, linear, l1, start, max_iter, inner_tolerance, problem.positive
+        )[0]
 
         step = solution - start
         columns_step = np.asarray(columns @ step).ravel()
@@ -980,7 +928,7 @@ def _solve_working_sets(problem, coef, max_iter):
         intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
         columns_step += intercept_step
         rate = 1.0
-        if not loss.quadratic:
+        if not loss.is_quadratic:
             rate = _line_search(problem, eta, coef, work, step, columns_step, solution)
             columns_step *= rate
         coef[work] = start + rate * step
@@ -999,12 +947,14 @@ def _line_search(problem, eta, coef, work, step, eta_step, solution):
     gradient, _ = problem.loss.derivatives(problem.y, eta, problem.weights)
     slope = float(np.sum(gradient * eta_step)) + problem.l2 * float(old @ step)
     slope += problem.l1 * float(np.abs(solution).sum() - np.abs(old).sum())
+    # Near the optimum the decrease falls below the objective's rounding while
+    # the gradient still shrinks: allow for that rounding.
+    rounding = 8 * np.finfo(float).eps * abs(before)
     rate = 1.0
     for _ in range(30):
         trial[work] = old + rate * step
-        if problem.objective(eta + rate * eta_step, trial) <= before + 1e-4 * rate * (
-            min(slope, 0.0)
-        ):
+        sufficient = before + 1e-4 * rate * min(slope, 0.0) + rounding
+        if problem.objective(eta + rate * eta_step, trial) <= sufficient:
             break
         rate *= 0.5
     return rate
@@ -1027,8 +977,13 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
     while n_iter < max_iter:
         gradient, curvature = loss.derivatives(y, eta, weights)
         total = _total(curvature, n_samples)
+        if not total > 0:
+            # Every sample's curvature underflowed: the loss is flat to double
+            # precision, and its Newton model has nothing to step on.
+            converged = True
+            break
         means = np.zeros(coef.size)
-        if not loss.quadratic:
+        if not loss.is_quadratic:
             means, scale = data.moments(curvature / total)
             variance = total * scale**2
         elif problem.fit_intercept:
@@ -1057,12 +1012,18 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
             hessian_product, rhs, diagonal, max_iter - n_iter, tolerance, value, coef
         )
         n_iter += iters
+        if iters == 0:
+            # No conjugate-gradient step was possible (the curvature along the
+            # gradient is zero to double precision): nothing would change in
+            # another round, so stop here.
+            converged = bool(np.abs(rhs).max(initial=0.0) <= tolerance)
+            break
         columns_step = data.dot(step)
         gradient_total = _total(gradient, n_samples)
         intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
         columns_step += intercept_step
         rate = 1.0
-        if loss.quadratic:
+        if loss.is_quadratic:
             curve += records
         else:
             everything = slice(None)
@@ -1072,9 +1033,9 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
         coef += rate * step
         eta += rate * columns_step
         intercept += rate * intercept_step
-        if not loss.quadratic:
+        if not loss.is_quadratic:
             curve.append(problem.record(eta, coef))
-        if loss.quadratic or not ok:
+        if loss.is_quadratic or not ok:
             # For the squared loss the Newton step was the whole solve.
             converged = ok
             break
@@ -1093,6 +1054,14 @@ def _conjugate_gradient(
     the objective at ``v = 0``; the records hold the quadratic model's
     objective at ``coef + v`` per step (none when ``coef`` is None).
     """
+    # Solved for rhs / scale and scaled back (the system is linear): on data
+    # of tiny magnitude (X * 1e-300) the squared norms below would underflow
+    # to zero and stop the iterations before the first step.
+    scale = float(np.abs(rhs).max(initial=0.0))
+    if not scale > 0:
+        return np.zeros_like(rhs), 0, True, []
+    rhs = rhs / scale
+    tolerance = tolerance / scale
     v = np.zeros_like(rhs)
     residual = rhs.copy()
     z = residual / diagonal
@@ -1103,20 +1072,20 @@ def _conjugate_gradient(
         a_direction = product(direction)
         curvature = float(direction @ a_direction)
         if rz <= 0 or curvature <= 0:
-            return v, iteration - 1, True, records
+            return v * scale, iteration - 1, True, records
         alpha = rz / curvature
         v += alpha * direction
         residual -= alpha * a_direction
         if coef is not None:
             # With A v = rhs - residual, the model 0.5 v.A v - rhs.v is this:
-            model = value - 0.5 * float(v @ (rhs + residual))
-            current = coef + v
+            model = value - 0.5 * scale**2 * float(v @ (rhs + residual))
+            current = coef + scale * v
             records.append((model, float(current @ current), np.count_nonzero(current)))
         if np.abs(residual).max() <= tolerance:
-            return v, iteration, True, records
+            return v * scale, iteration, True, records
         z = residual / diagonal
         rz_next = float(residual @ z)
         direction *= rz_next / rz
         direction += z
         rz = rz_next
-    return v, max_iter, False, records
+    return v * scale, max_iter, False, records

@@ -42,7 +42,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from sk_weights._active_set import ACTIVE_SET_MAX_SIZE, solve_small_quadratic
-from sk_weights._penalties import soft_threshold
+from sk_weights._penalties import l1_prox, optimality_violations
 
 try:  # a dependency of scikit-learn, so normally present
     from threadpoolctl import ThreadpoolController
@@ -108,7 +108,7 @@ def _blas_threads():
 
 def uses_working_sets(penalty, n_features):
     """Whether the solver works on a growing working set instead of all of G."""
-    return penalty.l1 > 0 and n_features >= _WORKING_SET_MIN_FEATURES
+    return penalty.has_prox and n_features >= _WORKING_SET_MIN_FEATURES
 
 
 @dataclass
@@ -512,7 +512,7 @@ def solve_penalised_least_squares(stats, penalty, max_iter, coef_init=None):
     for k in range(n_targets):
         start = np.zeros(n_features) if coef_init is None else coef_init[k]
         linear = stats.xy[:, k]
-        if stats.gram.lazy and penalty.l1 > 0:
+        if stats.gram.lazy and penalty.has_prox:
             solve = _solve_working_set
         else:
             solve = _solve_whole
@@ -559,6 +559,7 @@ def _solve_whole(gram, linear, penalty, start, max_iter):
             start,
             max_iter,
             _tolerance(linear, penalty.l1),
+            penalty.positive,
         )
 
 
@@ -573,7 +574,7 @@ def _solve_working_set(gram, linear, penalty, start, max_iter):
     n_features = linear.size
     l1, l2 = penalty.l1, penalty.l2
     tolerance = _tolerance(linear, l1)
-    work = _initial_working_set(linear, start, l1)
+    work = _initial_working_set(linear, start, l1, penalty.positive)
     coef = np.zeros(n_features)
     coef[work] = start[work]
     curve, n_iter = [], 0
@@ -588,6 +589,7 @@ def _solve_working_set(gram, linear, penalty, start, max_iter):
                 coef[work],
                 max_iter - n_iter,
                 tolerance,
+                penalty.positive,
             )
         n_iter += iters
         curve += sub_curve
@@ -596,7 +598,10 @@ def _solve_working_set(gram, linear, penalty, start, max_iter):
         if not ok or n_iter >= max_iter:
             return coef, n_iter, ok, curve
         # Off the working set the weights are 0: optimal iff |gradient| <= l1.
-        violation = np.abs(gram.product(coef) - linear) - l1
+        violation = linear - gram.product(coef)
+        if not penalty.positive:
+            np.abs(violation, out=violation)
+        violation -= l1
         violation[work] = -np.inf
         outside = np.flatnonzero(violation > tolerance)
         if outside.size == 0:
@@ -608,14 +613,15 @@ def _solve_working_set(gram, linear, penalty, start, max_iter):
             return whole[0], n_iter + whole[1], whole[2], curve + whole[3]
 
 
-def _initial_working_set(linear, start, l1):
+def _initial_working_set(linear, start, l1, positive=False):
     """The support of ``start`` and the features most correlated with the target.
 
     A feature whose correlation ``|linear_j|`` is at most ``l1`` is optimal
-    at zero while the others are zero, so it is left out at first.
+    at zero while the others are zero, so it is left out at first (with
+    ``positive``: whose ``linear_j`` is at most ``l1``).
     """
     size = min(linear.size, max(_INITIAL_WORKING_SET, 2 * np.count_nonzero(start)))
-    score = np.abs(linear)
+    score = linear.copy() if positive else np.abs(linear)
     score[start != 0] = np.inf
     best = np.argsort(-score, kind="stable")[:size]
     return np.sort(best[score[best] > l1])
@@ -694,8 +700,11 @@ def _lanczos_largest(matrix):
     return float(value) * (1 + 1e-3)
 
 
-def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
+def _solve_one(hessian, linear, l1, start, max_iter, tolerance, positive=False):
     """Minimise ``0.5 w^T H w - linear^T w + l1 * |w|_1`` by FISTA with polishing.
+
+    With ``positive`` the weights are held at or above zero (the proximal
+    step projects).
 
     ``hessian`` is a :class:`DenseQuadratic` or a term with the same methods.
     The iterate is polished on its sign pattern when the pattern is new (or,
@@ -707,7 +716,8 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
     optimality conditions hold, and per iteration the objective (without
     constant), the squared norm of the weights and their number of nonzeros.
     """
-    if isinstance(hessian, DenseQuadratic) and linear.size <= ACTIVE_SET_MAX_SIZE:
+    small = isinstance(hessian, DenseQuadratic) and linear.size <= ACTIVE_SET_MAX_SIZE
+    if small and not positive:
         # Small explicit matrices: the exact active-set walk, when it can.
         walked = solve_small_quadratic(
             hessian.matrix, linear, l1, start, max_iter, tolerance
@@ -732,8 +742,7 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
     curve, tried, last = [], set(), None
     for iteration in range(1, max_iter + 1):
         new = lookahead - step * (h_lookahead - linear)
-        if l1:
-            soft_threshold(new, step * l1)
+        l1_prox(new, step * l1, positive)
         h_new = hessian.product(new)
         curve.append(record(new, h_new))
         if iteration == 1 or iteration % 5 == 0:
@@ -743,11 +752,11 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
             last = key
             if stable and key not in tried:
                 tried.add(key)
-                exact = _polish(hessian, linear, l1, pattern, tolerance)
+                exact = _polish(hessian, linear, l1, pattern, tolerance, positive)
                 if exact is not None:
                     curve.append(record(exact, hessian.product(exact)))
                     return exact, iteration, True, curve
-        if _optimality_residual(new, h_new - linear, l1) <= tolerance:
+        if _optimality_residual(new, h_new - linear, l1, positive) <= tolerance:
             return new, iteration, True, curve
         step_taken = new - x
         if np.dot(lookahead - new, step_taken) > 0:
@@ -764,19 +773,15 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance):
     return x, max_iter, False, curve
 
 
-def _optimality_residual(w, grad, l1):
+def _optimality_residual(w, grad, l1, positive=False):
     """Largest violation of the optimality conditions at ``w``.
 
-    At an optimum, ``grad_j = -l1 * sign(w_j)`` where ``w_j != 0`` and
-    ``|grad_j| <= l1`` where ``w_j == 0``.
+    See :func:`~sk_weights._penalties.optimality_violations`.
     """
-    active = w != 0
-    on_support = np.abs(grad[active] + l1 * np.sign(w[active]))
-    off_support = np.maximum(np.abs(grad[~active]) - l1, 0)
-    return max(on_support.max(initial=0.0), off_support.max(initial=0.0))
+    return float(optimality_violations(grad.copy(), w, l1, positive).max(initial=0.0))
 
 
-def _polish(hessian, linear, l1, pattern, tolerance):
+def _polish(hessian, linear, l1, pattern, tolerance, positive=False):
     """Solve the optimality conditions on the sign pattern; None if they fail.
 
     On the support S with signs sigma the optimum solves
@@ -791,10 +796,11 @@ def _polish(hessian, linear, l1, pattern, tolerance):
         solution = hessian.solve_on(support, rhs, tolerance)
         if solution is None:
             return None
-        if l1 and np.any(np.sign(solution) != pattern[support]):
+        if (l1 or positive) and np.any(np.sign(solution) != pattern[support]):
             return None
         candidate[support] = solution
-    residual = _optimality_residual(candidate, hessian.product(candidate) - linear, l1)
+    gradient = hessian.product(candidate) - linear
+    residual = _optimality_residual(candidate, gradient, l1, positive)
     if not np.isfinite(residual) or residual > tolerance:
         return None
     return candidate

@@ -8,6 +8,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._base import COMMON_CONSTRAINTS
+from sk_weights._datafits import regression_losses
 from sk_weights._full_batch import solve_full_batch, solve_logistic
 from sk_weights._mixins import ClassifierTaskMixin, LinearMixin, RegressorTaskMixin
 from sk_weights._sklearn_compat import check_is_fitted
@@ -17,13 +18,38 @@ from sk_weights._validation import validate_input
 class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
     """Linear regression ``y = X @ coef_ + intercept_`` with readable weights.
 
-    The weights minimise the weighted mean squared error plus an elastic-net
-    penalty (see Notes). By default a deterministic full-batch solver finds the
-    exact optimum; with ``dropout`` or ``early_stopping`` the model is trained
-    by mini-batch gradient descent instead, one epoch at a time.
+    The weights minimise the weighted mean of a loss (the squared error by
+    default; Huber's, or the Poisson deviance with a log link, see ``loss``)
+    plus an elastic-net penalty (see Notes). By default a deterministic
+    full-batch solver finds the exact optimum; with ``dropout`` or
+    ``early_stopping`` the model is trained by mini-batch gradient descent
+    instead, one epoch at a time.
 
     Parameters
     ----------
+    loss : {"squared_error", "huber", "poisson", "gamma"}, default="squared_error"
+        The data term. ``"squared_error"``: ``0.5 * (y - prediction)**2``.
+        ``"huber"``: ``0.5 * r**2`` for ``|r| <= huber_delta``, else
+        ``huber_delta * (|r| - 0.5 * huber_delta)`` (``r`` the residual), as
+        :class:`~sklearn.linear_model.SGDRegressor`'s ``"huber"``: robust to
+        outliers. ``"poisson"``: half the Poisson deviance with a log link,
+        ``predict`` returning ``exp(X @ coef_ + intercept_)``, for counts and
+        rates (y >= 0, not all 0): ``penalty="l2"`` has the optimum of
+        ``PoissonRegressor(alpha=alpha)``, and each weight is read as a factor
+        ``exp(w)`` on the prediction per unit of its input. ``"gamma"``: half
+        the Gamma deviance with a log link, for positive amounts (y > 0), the
+        optimum of ``GammaRegressor(alpha=alpha)``. A target outside the
+        loss's range raises a ValueError before any work.
+    huber_delta : float, default=1.35
+        Where Huber's loss turns from quadratic to linear, in units of y
+        (1.35 is :class:`~sklearn.linear_model.HuberRegressor`'s ``epsilon``,
+        95 % as efficient as least squares under standard normal noise:
+        scale it with the noise of y). Only used by ``loss="huber"``; not
+        named ``epsilon``, which is Adam's.
+    positive : bool, default=False
+        Hold every weight at or above zero at the exact optimum, as
+        ``Lasso(positive=True)``: each proximal step (full-batch and
+        stochastic) projects onto ``w >= 0``.
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
         Penalty on the coefficients (never on the intercept). ``"l1"`` sets
         weights to exactly zero; ``None`` fits ordinary least squares.
@@ -184,7 +210,11 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
     of :class:`~sklearn.linear_model.ElasticNet`, so ``penalty="l2"`` matches
     ``Ridge(alpha * n_samples)`` and ``penalty="l1"`` matches ``Lasso(alpha)``.
     The L1 part is applied by soft-thresholding (a proximal step), so its
-    zeros are exact.
+    zeros are exact. Other losses replace the half squared error of the
+    linear predictor ``eta_i = x_i^T w + b``: Huber's, or for ``"poisson"``
+    ``exp(eta_i) - y_i eta_i`` plus the constant that makes it half the unit
+    deviance. The full-batch solver then works on X with Newton steps and a
+    line search (the Gram matrix only serves the squared error).
 
     References
     ----------
@@ -205,6 +235,9 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
 
     _parameter_constraints = {
         **COMMON_CONSTRAINTS,
+        "loss": [StrOptions(regression_losses())],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
+        "positive": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"auto", "fista", "sgd", "adam"})],
@@ -213,6 +246,9 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
     def __init__(
         self,
         *,
+        loss="squared_error",
+        huber_delta=1.35,
+        positive=False,
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
@@ -238,6 +274,9 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
         beta_2=0.999,
         epsilon=1e-8,
     ):
+        self.loss = loss
+        self.huber_delta = huber_delta
+        self.positive = positive
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -276,6 +315,7 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
             self._penalty(),
             self.max_iter,
             coef_init=None if start is None else layout.unpack(start)[0][0].T,
+            datafit=self._datafit(data.n_outputs),
         )
         return self._full_batch_solution(layout, result)
 
@@ -284,18 +324,21 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
     def _adam_learning_rate(self, y, sample_weight, curvature):
         """Adam's ``"auto"`` step: a share of the weights' expected magnitude."""
         # Adam moves each weight by about the learning rate per step, so
-        # take a small share of the weights' expected order of magnitude.
-        # In float64: the squares of float32 targets can overflow.
+        # take a small share of the weights' expected order of magnitude:
+        # the raw output's scale (the root mean square of y for an identity
+        # link, 1 for a log link) over the data's. In float64: the squares of
+        # float32 targets can overflow.
         y64 = y.astype(np.float64)
         sample_weight = sample_weight / sample_weight.sum()
-        y_rms = float(np.sqrt(np.max(sample_weight @ (y64 * y64))))
+        scale = self._datafit(y64.shape[1]).output_scale(y64, sample_weight)
         # No fixed floor: on features of magnitude 1e19 the weights are of
         # order 1e-19, and so must the steps be.
-        return max(0.05 * y_rms / np.sqrt(curvature), np.finfo(np.float64).tiny)
+        return max(0.05 * scale / np.sqrt(curvature), np.finfo(np.float64).tiny)
 
     def _predict_values(self, X):
-        """``X @ coef_.T + intercept_`` for validated X."""
-        return np.asarray(X @ self.coef_.T) + self.intercept_
+        """``X @ coef_.T + intercept_`` for validated X, through the inverse link."""
+        raw = np.asarray(X @ self.coef_.T) + self.intercept_
+        return self._datafit(1).inverse_link(raw)
 
     def _fitted_attributes(self, layout, theta, y):
         """The ``coef_`` and ``intercept_`` that ``theta`` holds, for targets ``y``."""

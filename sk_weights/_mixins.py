@@ -12,7 +12,8 @@ declares every hook they provide:
   (zero start, dropout on the input features, the full-batch solvers'
   records, ``solver_`` and ``feature_std_``);
 - :class:`RegressorTaskMixin`: ``fit``, ``partial_fit`` and ``predict`` of a
-  regressor: the squared loss with an identity output, R^2 on held-out rows;
+  regressor: the datafit its ``loss`` parameter names (the squared error
+  with an identity output by default), R^2 on held-out rows;
 - :class:`ClassifierTaskMixin`: ``fit``, ``partial_fit`` and the predictions
   of a classifier: the classes and their weights, the log loss with a
   logistic or softmax output, a stratified hold-out, probabilities.
@@ -22,12 +23,15 @@ the family mixin stands left of the task mixin, so that its hooks (e.g.
 ``_fitted_attributes``) can extend the task's through ``super()``.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
@@ -39,7 +43,7 @@ from sk_weights._base import (
     split_rows,
     weighted_feature_std,
 )
-from sk_weights._losses import LOSSES
+from sk_weights._datafits import DATAFITS, make_datafit
 from sk_weights._network import (
     FittedNetwork,
     Layout,
@@ -47,20 +51,121 @@ from sk_weights._network import (
     init_parameters,
     predict,
 )
+from sk_weights._quasi_newton import QuasiNewtonConfig, minimize_lbfgs
 from sk_weights._sklearn_compat import _fit_context, check_is_fitted
-from sk_weights._training import TrainingRecord
+from sk_weights._training import TrainingRecord, TrainingResult, record_run
 from sk_weights._validation import validate_input
 
-#: The loss that goes with each output activation.
-_OUTPUT_LOSSES = {"logistic": "binary_log_loss", "softmax": "log_loss"}
+#: A classifier's losses: one logistic output per class pair or label, or a softmax.
+_BINARY, _MULTINOMIAL = DATAFITS["binary_log_loss"](), DATAFITS["log_loss"]()
+
+#: Solvers that use the whole data at every step: no partial_fit with them.
+FULL_BATCH_ONLY_SOLVERS = ("lbfgs",)
+
+
+def _learns_in_chunks(estimator):
+    """Whether ``partial_fit`` is available: not with a full-batch-only solver.
+
+    Raises AttributeError (which ``available_if`` turns into a missing
+    attribute, as scikit-learn's lbfgs networks have no ``partial_fit``) with
+    the reason and the cure.
+    """
+    solver = getattr(estimator, "solver", None)
+    if solver in FULL_BATCH_ONLY_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is not available with solver={solver!r}, which uses "
+            "the whole data at every step; use solver='adam' or 'sgd' to learn "
+            "from data in chunks."
+        )
+    return True
 
 
 class NetworkMixin(BaseWeightsEstimator):
     """A feed-forward network: ``hidden_layer_sizes``, ``activation``, ``dropout``."""
 
     def _solver_name(self, partial=False):
-        """The optimiser to train with (the same for fit and partial_fit)."""
+        """The solver to train with (the same for fit and partial_fit).
+
+        ``"lbfgs"`` takes the whole batch at every step: dropout, a random
+        mask per step, and early stopping, a held-out share watched epoch by
+        epoch, have no place in it.
+        """
+        if self.solver == "lbfgs":
+            dropping = any(
+                r > 0 for r in self._dropout_rates(len(self._hidden_sizes()))
+            )
+            if dropping or self.early_stopping:
+                raise ValueError(
+                    "solver='lbfgs' trains on the whole data at every step and "
+                    "supports neither dropout nor early stopping (got "
+                    f"dropout={self.dropout!r}, early_stopping="
+                    f"{self.early_stopping!r}): set dropout=0 and "
+                    "early_stopping=False, or use solver='adam' or 'sgd'."
+                )
         return self.solver
+
+    def _solve_full_batch(self, data, layout, start):
+        """Train by L-BFGS-B on the whole batch (``solver="lbfgs"``).
+
+        A new fit starts from Glorot's initialisation, a warm start from the
+        fitted weights; the curves of a warm start extend the earlier ones.
+        """
+        dtype = data.X.dtype
+        if start is None:
+            theta = self._initial_parameters(layout, self._rng(False, False), dtype)
+        else:
+            theta = start.astype(dtype)
+        config = QuasiNewtonConfig(
+            activation=self._hidden_activation(),
+            loss=self._datafit(layout.layer_sizes[-1]),
+            penalty=self._penalty(),
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            verbose=bool(self.verbose),
+        )
+        result = minimize_lbfgs(
+            theta, layout, data.X, data.targets, data.loss_weight, config
+        )
+        self._warn_lbfgs(result)
+        run = TrainingResult(
+            theta=result.theta,
+            n_epochs=result.n_iter,
+            n_samples_seen=0,
+            stop_reason="converged" if result.converged else "max_iter",
+            history=result.history,
+        )
+        record = record_run(run, vars(self) if start is not None else None)
+        return result.theta, record
+
+    def _warn_lbfgs(self, result):
+        """Emit a ConvergenceWarning that says which limit stopped L-BFGS-B."""
+        if result.converged:
+            return
+        if result.stop_reason == "max_iter":
+            what = f"the maximum number of iterations (max_iter={self.max_iter})"
+            cure = "Increase max_iter"
+        elif result.stop_reason == "max_fun":
+            what = (
+                "the maximum number of evaluations of the objective "
+                f"(max_fun={self.max_fun})"
+            )
+            cure = "Increase max_fun"
+        else:
+            what = (
+                "a point where its line search finds no decrease (scipy: "
+                f"{result.message}): the objective is flat to the precision of "
+                "its arithmetic"
+            )
+            cure = "Pass X as float64, raise tol"
+        warnings.warn(
+            f"{type(self).__name__}: lbfgs reached {what} after "
+            f"{result.n_iter} iterations, before the largest entry of the "
+            f"projected gradient fell below tol={self.tol}. {cure}, or scale "
+            "the data (e.g. with StandardScaler).",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
     def _hidden_sizes(self):
         """Validate ``hidden_layer_sizes`` and return it as a list of ints."""
@@ -120,7 +225,7 @@ class NetworkMixin(BaseWeightsEstimator):
             "intercepts_": [np.array(b) for b in intercepts],
             "n_layers_": layout.n_layers + 1,
             "n_outputs_": layout.layer_sizes[-1],
-            "out_activation_": self._output_activation(layout.layer_sizes[-1]),
+            "out_activation_": self._datafit(layout.layer_sizes[-1]).output_activation,
         }
 
     def _fitted_network(self):
@@ -234,7 +339,7 @@ class LinearMixin(BaseWeightsEstimator):
             [coef.T],
             [intercept],
             "identity",
-            self._output_activation(coef.shape[0]),
+            self._datafit(coef.shape[0]).output_activation,
             (float(self.dropout),),
         )
 
@@ -245,7 +350,7 @@ class LinearMixin(BaseWeightsEstimator):
 
 
 class RegressorTaskMixin(BaseWeightsEstimator):
-    """Regression: the squared loss, an identity output, R^2 on held-out rows."""
+    """Regression: the ``loss`` parameter's datafit, R^2 on held-out rows."""
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
@@ -277,6 +382,7 @@ class RegressorTaskMixin(BaseWeightsEstimator):
         """
         return self._fit_template(X, y, sample_weight, partial=False)
 
+    @available_if(_learns_in_chunks)
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
     def partial_fit(self, X, y, sample_weight=None):
@@ -331,6 +437,9 @@ class RegressorTaskMixin(BaseWeightsEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        # The loss's domain: counts or positive amounts only.
+        datafit = DATAFITS.get(getattr(self, "loss", None))
+        tags.target_tags.positive_only = bool(datafit and datafit.positive_only)
         return tags
 
     # -- the work -----------------------------------------------------------
@@ -350,21 +459,21 @@ class RegressorTaskMixin(BaseWeightsEstimator):
         return X, y.astype(X.dtype, copy=False)
 
     def _encode_target(self, X, y, sample_weight, *, partial, continuing, classes):
-        """The targets are y, one column per target; every sample weighs its weight."""
+        """The targets are y, one column per target; every sample weighs its weight.
+
+        Raises ValueError, before any work, when y is outside the loss's domain.
+        """
         targets = y.reshape(-1, 1) if y.ndim == 1 else y
+        self._datafit(targets.shape[1]).check_y(targets)
         return FitData(X, y, targets, sample_weight, sample_weight, targets.shape[1])
 
     def _predict_values(self, X):
         """The predictions for validated X, in ``predict``'s shape (family hook)."""
         raise NotImplementedError
 
-    def _loss(self, n_outputs):
-        """The squared error."""
-        return "squared_error"
-
-    def _output_activation(self, n_outputs):
-        """The output of a regressor is its prediction: no activation."""
-        return "identity"
+    def _datafit(self, n_outputs):
+        """The datafit the ``loss`` parameter names (with its options)."""
+        return make_datafit(self.loss, **self.get_params(deep=False))
 
     def _hold_out(self, data, layout, rng):
         """Hold out ``validation_fraction`` of the data and build its scorer.
@@ -385,23 +494,27 @@ class RegressorTaskMixin(BaseWeightsEstimator):
         X_val, y_val, sw_val = X[held_out], y[held_out], sample_weight[held_out]
         sw_normalised = sw_val / sw_val.sum()
         activation = self._hidden_activation()
+        datafit = self._datafit(layout.layer_sizes[-1])
 
         def validation_score(theta):
             coefs, intercepts = layout.unpack(theta)
-            prediction = predict(coefs, intercepts, X_val, activation, "identity")
+            prediction = predict(
+                coefs, intercepts, X_val, activation, datafit.output_activation
+            )
             return (
                 r2_score(y_val, prediction, sample_weight=sw_val),
-                LOSSES["squared_error"](y_val, prediction, sw_normalised),
+                datafit.loss(y_val, prediction, sw_normalised),
             )
 
         return rows, validation_score, informative_validation(sw_val)
 
     def _fit_quality_terms(self, X, y):
-        """The loss, its targets and the model's outputs and predictions on X."""
+        """The datafit, its targets and the model's outputs and predictions on X."""
         prediction = self._predict_values(X)
+        targets = y.reshape(len(y), -1).astype(np.float64)
         return (
-            "squared_error",
-            y.reshape(len(y), -1).astype(np.float64),
+            self._datafit(targets.shape[1]),
+            targets,
             prediction.reshape(len(y), -1),
             prediction,
         )
@@ -451,6 +564,7 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
         """
         return self._fit_template(X, y, sample_weight, partial=False)
 
+    @available_if(_learns_in_chunks)
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -710,13 +824,9 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
             )
         return classes, np.searchsorted(classes, y)
 
-    def _loss(self, n_outputs):
-        """The log loss that goes with the output activation."""
-        return _OUTPUT_LOSSES[self._output_activation(n_outputs)]
-
-    def _output_activation(self, n_outputs):
+    def _datafit(self, n_outputs):
         """One logistic output for two classes or per label, else a softmax layer."""
-        return "logistic" if n_outputs == 1 or self._is_multilabel() else "softmax"
+        return _BINARY if n_outputs == 1 or self._is_multilabel() else _MULTINOMIAL
 
     def _is_multilabel(self):
         """Whether the model is (being) fitted to a label-indicator matrix."""
@@ -773,16 +883,17 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
         informative = informative_validation(sw_val)
         sw_val /= sw_val.sum()
         n_outputs = layout.layer_sizes[-1]
-        out_activation = self._output_activation(n_outputs)
-        loss = _OUTPUT_LOSSES[out_activation]
+        datafit = self._datafit(n_outputs)
         targets_val = _one_hot(y_val, n_outputs, np.float64)
         activation = self._hidden_activation()
 
         def validation_score(theta):
             coefs, intercepts = layout.unpack(theta)
-            output = predict(coefs, intercepts, X_val, activation, out_activation)
+            output = predict(
+                coefs, intercepts, X_val, activation, datafit.output_activation
+            )
             accuracy = float(sw_val @ (_decide(output) == y_val))
-            return accuracy, LOSSES[loss](targets_val, output, sw_val)
+            return accuracy, datafit.loss(targets_val, output, sw_val)
 
         return train_rows, validation_score, informative
 
@@ -812,21 +923,27 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
 
         def validation_score(theta):
             coefs, intercepts = layout.unpack(theta)
-            output = predict(coefs, intercepts, X_val, activation, "logistic")
+            output = predict(
+                coefs, intercepts, X_val, activation, _BINARY.output_activation
+            )
             accuracy = float(sw_val @ np.all((output > 0.5) == y_val, axis=1))
-            return accuracy, LOSSES["binary_log_loss"](targets_val, output, sw_val)
+            return accuracy, _BINARY.loss(targets_val, output, sw_val)
 
         return train_rows, validation_score, informative
 
     def _fit_quality_terms(self, X, y):
-        """The loss, its targets and the model's outputs and predictions on X."""
+        """The datafit, its targets and the model's outputs and predictions on X.
+
+        One column of probability per class (a softmax's loss, also for two
+        classes), or per label (independent logistic outputs).
+        """
         proba = self._probabilities(X)
         if self._is_multilabel():
-            targets, loss = y.astype(np.float64), "binary_log_loss"
+            targets, datafit = y.astype(np.float64), _BINARY
         else:
             targets = (y[:, np.newaxis] == self.classes_).astype(np.float64)
-            loss = "log_loss"
-        return loss, targets, proba, self._decide_labels(proba)
+            datafit = _MULTINOMIAL
+        return datafit, targets, proba, self._decide_labels(proba)
 
     def _probabilities(self, X):
         """Class probabilities of validated X, in the order of ``classes_``."""

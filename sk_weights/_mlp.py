@@ -7,8 +7,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from sk_weights._activations import HIDDEN_ACTIVATIONS
 from sk_weights._base import COMMON_CONSTRAINTS
+from sk_weights._datafits import regression_losses
 from sk_weights._mixins import ClassifierTaskMixin, NetworkMixin, RegressorTaskMixin
 from sk_weights._network import predict
+from sk_weights._sklearn_compat import check_is_fitted
+from sk_weights._validation import validate_input
 
 
 class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
@@ -42,10 +45,15 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         for all hidden layers or one per hidden layer. Survivors are scaled by
         ``1 / (1 - p)`` (inverted dropout), so prediction, which never drops
         anything, needs no rescaling. The input features are never dropped.
-    solver : {"adam", "sgd"}, default="adam"
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
         ``"adam"``: Adam. ``"sgd"``: stochastic gradient descent with
         ``momentum`` (Nesterov's if ``nesterovs_momentum``) and the
-        ``learning_rate`` schedule.
+        ``learning_rate`` schedule. ``"lbfgs"``: scipy's L-BFGS-B on the
+        whole data at every step (often the best choice for small data
+        sets), the L1 part through split non-negative halves of each weight
+        so that its zeros are exact; it takes neither dropout nor early
+        stopping (a ValueError), ignores the mini-batch and learning-rate
+        parameters, and has no :meth:`partial_fit`.
     learning_rate_init : float or "auto", default=0.001
         Initial step size. ``"auto"`` gives 0.001 for ``"adam"`` (its steps do
         not depend on the scale of the gradient) and, for ``"sgd"``,
@@ -59,10 +67,13 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
     max_iter : int, default=200
-        Maximum number of epochs (passes over the data).
+        Maximum number of epochs (passes over the data); for ``"lbfgs"``,
+        of iterations.
     tol : float, default=1e-4
         Training stops when the loss (or, with early stopping, the validation
-        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+        ``"lbfgs"`` stops when the largest entry of the (projected) gradient
+        of the objective is at most ``tol``.
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction`` of the data, stop when
         its accuracy (weighted by the sample and class weights) stops improving
@@ -105,6 +116,11 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         Decay rates of Adam's moment estimates.
     epsilon : float, default=1e-8
         Adam's numerical-stability constant.
+    max_fun : int, default=15000
+        Maximum number of evaluations of the objective (and its gradient) by
+        ``"lbfgs"``, which may stop on it before ``max_iter`` iterations (its
+        line searches evaluate the objective one or more times per
+        iteration); ignored by the other solvers.
 
     Attributes
     ----------
@@ -136,7 +152,8 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
     out_activation_ : str
         ``"logistic"`` (binary) or ``"softmax"``.
     loss_curve_ : list of float
-        Objective (weighted mean loss plus penalty) after each epoch.
+        Objective (weighted mean loss plus penalty) after each epoch (each
+        iteration for ``"lbfgs"``).
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -144,14 +161,19 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
     best_validation_score_ : float or None
         Best held-out accuracy with early stopping, else None.
     n_iter_ : int
-        Epochs run by the last :meth:`fit` (summed over :meth:`partial_fit`
-        calls).
+        Epochs (``"lbfgs"``: iterations) run by the last :meth:`fit` (summed
+        over :meth:`partial_fit` calls).
     stop_reason_ : {"converged", "early_stopping", "max_iter"}
         Why the last call stopped: the training loss stopped improving by
         ``tol`` for ``n_iter_no_change`` epochs; the validation score did (or a
         callback stopped training); or ``max_iter`` epochs ran out (with a
         :class:`~sklearn.exceptions.ConvergenceWarning`). ``"max_iter"`` after
-        :meth:`partial_fit`, whose single epoch has no stopping rule.
+        :meth:`partial_fit`, whose single epoch has no stopping rule. For
+        ``"lbfgs"``: ``"converged"`` when the projected gradient fell below
+        ``tol`` (or an iteration barely lowered the objective, scipy's
+        relative rule), else ``"max_iter"``, whichever limit (``max_iter``,
+        ``max_fun``) or line-search failure stopped it, with a
+        ``ConvergenceWarning`` that says which.
     best_epoch_ : int or None
         With early stopping, the epoch whose weights are kept, counted from 1
         along ``loss_curve_``; else None.
@@ -251,7 +273,8 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         ],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "solver": [StrOptions({"adam", "sgd"})],
+        "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
 
@@ -284,6 +307,7 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        max_fun=15000,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -311,18 +335,63 @@ class MLPWeightsClassifier(ClassifierMixin, NetworkMixin, ClassifierTaskMixin):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.max_fun = max_fun
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
 
+    def decision_function(self, X):
+        """Return the network's logits: its output before the sigmoid or softmax.
+
+        These are the outputs that :func:`sk_weights.explain` splits into
+        per-feature contributions; ``predict_proba`` is their sigmoid (two
+        classes, multilabel) or softmax.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes the log-odds of ``classes_[1]``; otherwise one
+            logit per class (per label for multilabel targets), in the dtype
+            of the weights.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy.special import softmax
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_weights import MLPWeightsClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> model = MLPWeightsClassifier((8,), max_iter=50, random_state=0).fit(X, y)
+        >>> scores = model.decision_function(X[:2])
+        >>> scores.shape
+        (2, 3)
+        >>> np.allclose(softmax(scores, axis=1), model.predict_proba(X[:2]))
+        True
+        """
+        check_is_fitted(self)
+        network = self._fitted_network()
+        X = validate_input(
+            self, X, reset=False, accept_sparse="csr", dtype=network.coefs[0].dtype
+        )
+        scores = predict(
+            network.coefs, network.intercepts, X, network.activation, "identity"
+        )
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
 
 class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     """Feed-forward network regressor with penalised, readable weights.
 
     The network of :class:`MLPWeightsClassifier` with the squared loss and an
-    identity output: one output per target. It is trained by
+    identity output (or the Poisson deviance and an exponential output, see
+    ``loss``): one output per target. It is trained by
     backpropagation and mini-batch gradient descent (Adam or SGD with
     momentum), with an L1, L2 or elastic-net penalty on its weight matrices
     and (inverted) dropout on its hidden units.
@@ -334,6 +403,12 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         linear model.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden units.
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        ``"squared_error"``: half the squared error, identity outputs.
+        ``"poisson"``: half the Poisson deviance with an exponential output
+        (a log link), for counts and rates (y >= 0, not all 0); the output
+        bias starts at the log of the weighted mean of y. As
+        :class:`~sklearn.neural_network.MLPRegressor` (scikit-learn >= 1.7).
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
         Penalty on the weight matrices (never on the biases). ``"l1"`` sets
         weights to exactly zero; ``None`` disables the penalty.
@@ -349,10 +424,15 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         Probability of dropping each hidden unit during training, one rate
         for all hidden layers or one per hidden layer (inverted dropout).
         The input features are never dropped; prediction never drops.
-    solver : {"adam", "sgd"}, default="adam"
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
         ``"adam"``: Adam. ``"sgd"``: stochastic gradient descent with
         ``momentum`` (Nesterov's if ``nesterovs_momentum``) and the
-        ``learning_rate`` schedule.
+        ``learning_rate`` schedule. ``"lbfgs"``: scipy's L-BFGS-B on the
+        whole data at every step (often the best choice for small data
+        sets), the L1 part through split non-negative halves of each weight
+        so that its zeros are exact; it takes neither dropout nor early
+        stopping (a ValueError), ignores the mini-batch and learning-rate
+        parameters, and has no :meth:`partial_fit`.
     learning_rate_init : float or "auto", default=0.001
         Initial step size; ``"auto"`` as in :class:`MLPWeightsClassifier`.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
@@ -360,10 +440,13 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
     max_iter : int, default=200
-        Maximum number of epochs (passes over the data).
+        Maximum number of epochs (passes over the data); for ``"lbfgs"``,
+        of iterations.
     tol : float, default=1e-4
         Training stops when the loss (or, with early stopping, the validation
-        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+        ``"lbfgs"`` stops when the largest entry of the (projected) gradient
+        of the objective is at most ``tol``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its R^2 stops
         improving and keep the best weights seen (``best_epoch_``). A held-out
@@ -397,6 +480,11 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         Decay rates of Adam's moment estimates.
     epsilon : float, default=1e-8
         Adam's numerical-stability constant.
+    max_fun : int, default=15000
+        Maximum number of evaluations of the objective (and its gradient) by
+        ``"lbfgs"``, which may stop on it before ``max_iter`` iterations (its
+        line searches evaluate the objective one or more times per
+        iteration); ignored by the other solvers.
 
     Attributes
     ----------
@@ -416,9 +504,10 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     n_outputs_ : int
         Number of outputs: the number of targets.
     out_activation_ : str
-        ``"identity"``.
+        ``"identity"``, or ``"exp"`` for ``loss="poisson"``.
     loss_curve_ : list of float
-        Objective (weighted mean loss plus penalty) after each epoch.
+        Objective (weighted mean loss plus penalty) after each epoch (each
+        iteration for ``"lbfgs"``).
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -426,8 +515,8 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     best_validation_score_ : float or None
         Best held-out R^2 with early stopping, else None.
     n_iter_ : int
-        Epochs run by the last :meth:`fit` (summed over :meth:`partial_fit`
-        calls).
+        Epochs (``"lbfgs"``: iterations) run by the last :meth:`fit` (summed
+        over :meth:`partial_fit` calls).
     stop_reason_ : {"converged", "early_stopping", "max_iter"}
         Why the last call stopped, as in :class:`MLPWeightsClassifier`.
     best_epoch_ : int or None
@@ -498,9 +587,12 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
     """
 
     _parameter_constraints = {
-        key: value
-        for key, value in MLPWeightsClassifier._parameter_constraints.items()
-        if key != "class_weight"
+        **{
+            key: value
+            for key, value in MLPWeightsClassifier._parameter_constraints.items()
+            if key != "class_weight"
+        },
+        "loss": [StrOptions(regression_losses(networks=True))],
     }
 
     def __init__(
@@ -508,6 +600,7 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         hidden_layer_sizes=(100,),
         *,
         activation="relu",
+        loss="squared_error",
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
@@ -531,9 +624,11 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        max_fun=15000,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -557,6 +652,7 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.max_fun = max_fun
 
     @property
     def coef_(self):
@@ -570,5 +666,7 @@ class MLPWeightsRegressor(RegressorMixin, NetworkMixin, RegressorTaskMixin):
 
     def _predict_values(self, X):
         """The network's output on validated X; one dimension for one output."""
-        output = predict(self.coefs_, self.intercepts_, X, self.activation, "identity")
+        output = predict(
+            self.coefs_, self.intercepts_, X, self.activation, self.out_activation_
+        )
         return output[:, 0] if output.shape[1] == 1 else output

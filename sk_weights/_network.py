@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sk_weights._activations import ACTIVATIONS, DERIVATIVES
-from sk_weights._losses import LOSSES, OUTPUT_ACTIVATIONS, output_gradient
+from sk_weights._datafits import as_datafit
 
 
 class Layout:
@@ -220,17 +220,21 @@ def backward(
     coef_grads,
     intercept_grads,
     dropout_masks=None,
+    *,
+    datafit,
 ):
     """Back-propagate the loss gradient; fill ``coef_grads`` and ``intercept_grads``.
 
     Must follow :func:`forward` on the same ``workspace``. ``sample_weight``
     sums to one over the batch, so the gradients are those of the weighted
-    mean loss. The penalty is not included here.
+    mean loss. The penalty is not included here. ``datafit`` (an object of
+    :mod:`~sk_weights._datafits`) gives the gradient of the loss with respect
+    to the raw output, from the prediction.
     """
     n_layers = len(coefs)
     masks = dropout_masks or [None] * n_layers
     acts, inputs, deltas = workspace.activations, workspace.inputs, workspace.deltas
-    output_gradient(y, acts[-1], sample_weight, out=deltas[-1])
+    datafit.output_gradient(y, acts[-1], sample_weight, out=deltas[-1])
     derivative = DERIVATIVES[activation]
     for i in range(n_layers - 1, -1, -1):
         # dL/dW_i = a_i^T delta_i and dL/db_i = sum of delta_i over the batch,
@@ -271,6 +275,9 @@ def loss_and_gradient(
     gradient of the penalty's smooth (L2) part. The L1 part is left to a
     proximal step, and the penalty's value to ``penalty.value``.
 
+    ``loss`` is a datafit of :mod:`~sk_weights._datafits` (or its name in
+    ``DATAFITS``): it gives the output activation, the loss and its gradient.
+
     Returns
     -------
     loss : float
@@ -284,16 +291,17 @@ def loss_and_gradient(
         grad = np.empty_like(theta)
     coefs, intercepts = layout.unpack(theta)
     coef_grads, intercept_grads = layout.unpack(grad)
+    datafit = as_datafit(loss)
     prediction = forward(
         coefs,
         intercepts,
         X,
         activation,
-        OUTPUT_ACTIVATIONS[loss],
+        datafit.output_activation,
         workspace,
         dropout_masks,
     )
-    value = LOSSES[loss](y, prediction, sample_weight)
+    value = datafit.loss(y, prediction, sample_weight)
     backward(
         coefs,
         y,
@@ -303,6 +311,7 @@ def loss_and_gradient(
         coef_grads,
         intercept_grads,
         dropout_masks,
+        datafit=datafit,
     )
     penalty.add_gradient(theta[: layout.n_coefs], grad[: layout.n_coefs])
     return value, grad

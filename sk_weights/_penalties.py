@@ -3,7 +3,10 @@
 The penalty is ``alpha * (l1_ratio * sum|w| + 0.5 * (1 - l1_ratio) * sum w**2)``.
 Its smooth (L2) part enters the gradient; its L1 part is handled by the
 proximal operator, soft-thresholding, which sets weights to exactly zero
-instead of leaving the tiny values that a subgradient step would.
+instead of leaving the tiny values that a subgradient step would. With
+``positive=True`` the weights are also held at or above zero: the proximal
+step then projects onto the non-negative orthant after shrinking, which is
+the proximal operator of the L1 part plus the constraint.
 """
 
 from dataclasses import dataclass
@@ -28,16 +31,22 @@ class ElasticNetPenalty:
 
     l1: float = 0.0
     l2: float = 0.0
+    positive: bool = False
 
     @classmethod
-    def from_params(cls, penalty, alpha, l1_ratio):
-        """Build the penalty from ``penalty``, ``alpha`` and ``l1_ratio``."""
+    def from_params(cls, penalty, alpha, l1_ratio, positive=False):
+        """Build the penalty from ``penalty``, ``alpha``, ``l1_ratio``, ``positive``."""
         if penalty is None:
-            return cls()
+            return cls(positive=bool(positive))
         ratio = PENALTY_L1_RATIOS[penalty]
         if ratio is None:
             ratio = l1_ratio
-        return cls(l1=alpha * ratio, l2=alpha * (1.0 - ratio))
+        return cls(l1=alpha * ratio, l2=alpha * (1.0 - ratio), positive=bool(positive))
+
+    @property
+    def has_prox(self):
+        """Whether a proximal step follows each gradient step (L1 or positive)."""
+        return bool(self.l1) or self.positive
 
     def value(self, weights):
         """Return the penalty of the weight array ``weights``."""
@@ -58,11 +67,46 @@ class ElasticNetPenalty:
         """Apply the proximal step of the L1 part in place (soft-thresholding).
 
         ``step`` is the step size the optimiser just used, a scalar or an array
-        of per-weight steps; the threshold is ``step * l1``.
+        of per-weight steps; the threshold is ``step * l1``. With ``positive``
+        the result is projected onto ``weights >= 0``.
         """
-        if self.l1:
-            soft_threshold(weights, step * self.l1)
+        return l1_prox(weights, step * self.l1, self.positive)
+
+
+def l1_prox(weights, threshold, positive=False):
+    """Soft-threshold ``weights`` in place, then clip at 0 if ``positive``.
+
+    For ``positive`` this is ``max(w - threshold, 0)``: the proximal operator
+    of ``threshold * |w|`` plus the constraint ``w >= 0``.
+    """
+    if positive:
+        weights -= threshold
+        np.maximum(weights, 0, out=weights)
         return weights
+    if np.any(threshold):
+        soft_threshold(weights, threshold)
+    return weights
+
+
+def optimality_violations(gradient, weights, l1, positive=False):
+    """Turn the penalised smooth gradient into optimality violations, in place.
+
+    At an optimum ``gradient_j = -l1 * sign(w_j)`` where ``w_j != 0`` and
+    ``|gradient_j| <= l1`` where ``w_j == 0``; with ``positive``, where
+    ``w_j == 0`` only ``-gradient_j <= l1`` is needed (the constraint holds
+    the weight up against a pull below zero).
+    """
+    active = weights != 0
+    gradient[active] += l1 * np.sign(weights[active])
+    if positive:
+        np.negative(gradient, out=gradient, where=~active)
+        # A weight at zero may be pushed further down freely: only the pull
+        # upwards beyond l1 violates.
+        np.maximum(gradient, 0, out=gradient, where=~active)
+    np.abs(gradient, out=gradient)
+    np.subtract(gradient, l1, out=gradient, where=~active)
+    np.maximum(gradient, 0, out=gradient)
+    return gradient
 
 
 def soft_threshold(weights, threshold):

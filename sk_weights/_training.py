@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sk_weights._activations import ACTIVATIONS
-from sk_weights._losses import LOSSES, OUTPUT_ACTIVATIONS
+from sk_weights._datafits import as_datafit
 from sk_weights._network import (
     Workspace,
     dropout_mask,
@@ -44,9 +44,11 @@ class TrainingConfig:
 
     Parameters
     ----------
-    activation, loss : str
-        Hidden activation and loss (see ``_activations`` and ``_losses``); the
-        loss fixes the output activation.
+    activation : str
+        Hidden activation (a key of ``_activations.ACTIVATIONS``).
+    loss : Datafit or str
+        The loss (see ``_datafits``; a name is looked up there): it fixes
+        the output activation and gives the gradient at the output.
     penalty : ElasticNetPenalty
         Penalty on the weight matrices.
     batch_size : int
@@ -76,7 +78,7 @@ class TrainingConfig:
     """
 
     activation: str
-    loss: str
+    loss: object  # a Datafit
     penalty: object
     batch_size: int
     max_epochs: int
@@ -88,6 +90,10 @@ class TrainingConfig:
     early_stopping: bool = True
     monitor_validation: bool = True
     verbose: bool = False
+
+    def __post_init__(self):
+        # A loss given by its name is the registry's datafit of that name.
+        object.__setattr__(self, "loss", as_datafit(self.loss))
 
 
 @dataclass
@@ -454,8 +460,9 @@ class EpochRunner:
             # For plain SGD the textbook w <- w - learning_rate * grad; with
             # momentum or Adam, their own rule (see _optimizers).
             optimizer.step(theta, grad)
-            if config.penalty.l1:
-                # The L1 part: soft-thresholding by the step just taken.
+            if config.penalty.has_prox:
+                # The L1 part: soft-thresholding by the step just taken (and
+                # the projection onto w >= 0 for positive weights).
                 config.penalty.prox(weights, optimizer.prox_step_size(n_coefs))
             accumulated += batch_loss * sw_sum
             n_samples_seen += X_batch.shape[0]
@@ -526,7 +533,7 @@ class DivergenceGuard:
             intercepts,
             X,
             config.activation,
-            OUTPUT_ACTIVATIONS[config.loss],
+            config.loss.output_activation,
         )
         if not np.isfinite(output).all():
             self._raise(epoch, "the trained weights overflow the network's outputs")
@@ -708,14 +715,14 @@ def _zero_model_loss(loss, y, sample_weight, dtype, layout):
     n_outputs = layout.layer_sizes[-1]
     sample_weight = sample_weight / float(sample_weight.sum())
     raw = np.zeros((1, n_outputs), dtype=dtype)
-    output = ACTIVATIONS[OUTPUT_ACTIVATIONS[loss]](raw)
+    output = ACTIVATIONS[loss.output_activation](raw)
     if y.ndim == 1:
         # Class indices: every sample of a class has the same loss, so the
         # loss is that of one sample per class, weighted by the class's total.
         class_weight = np.bincount(y, weights=sample_weight, minlength=n_outputs)
         y = np.eye(n_outputs, dtype=dtype)
         sample_weight = class_weight
-    return LOSSES[loss](y, np.broadcast_to(output, y.shape), sample_weight)
+    return loss.loss(y, np.broadcast_to(output, y.shape), sample_weight)
 
 
 def _explosion(value, zero_loss, start_objective=None):

@@ -6,8 +6,17 @@ working, and appends the cure.
 """
 
 from contextlib import contextmanager
+from numbers import Integral
+
+import numpy as np
 
 from sk_weights._sklearn_compat import TOO_MANY_DIMENSIONS_MESSAGE, validate_data
+
+#: The most numbers an inspection tool (``explain``, ``weights_path``,
+#: ``weight_stability``, ``mc_dropout``) may allocate for what its arguments
+#: ask: 2**28, i.e. 2 GiB of float64. More is refused with a ValueError naming
+#: the argument, before any allocation or work.
+MAX_ELEMENTS = 2**28
 
 #: (part of scikit-learn's message, what the user should do), first match wins.
 INPUT_ADVICE = (
@@ -90,3 +99,56 @@ def validate_input(estimator, *args, **kwargs):
     """``validate_data`` with :func:`explained_input_errors` around it."""
     with explained_input_errors():
         return validate_data(estimator, *args, **kwargs)
+
+
+def check_count(value, name, low=1):
+    """Return ``value`` as an int if it is an integer >= ``low`` (not a bool)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
+        raise ValueError(
+            f"{name} must be an integer >= {low}, got {value!r} of type "
+            f"{type(value).__name__}."
+        )
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+def check_n_jobs(n_jobs):
+    """``n_jobs`` as joblib takes it: None, or a nonzero integer (not a bool)."""
+    if n_jobs is None:
+        return None
+    if (
+        isinstance(n_jobs, (bool, np.bool_))
+        or not isinstance(n_jobs, Integral)
+        or n_jobs == 0
+    ):
+        raise ValueError(
+            f"n_jobs must be None or a nonzero integer (-1: all cores), got {n_jobs!r}."
+        )
+    return int(n_jobs)
+
+
+def check_budget(n_elements, parameter, tool):
+    """Refuse arguments that would make ``tool`` allocate over ``MAX_ELEMENTS``.
+
+    ``n_elements`` is the number of values the call would allocate (an exact
+    Python integer: no overflow); ``parameter`` names what to lower.
+    """
+    if n_elements > MAX_ELEMENTS:
+        raise ValueError(
+            f"{parameter} asks {tool} for {n_elements:,} values, more than the "
+            f"{MAX_ELEMENTS:,} (2 GiB of float64) it allocates at most; "
+            + (
+                "pass fewer rows at a time."
+                if parameter == "X"
+                else f"lower {parameter.split('=')[0].split(' ')[0]}."
+            )
+        )
+
+
+def n_columns(X):
+    """The number of columns of a 2-D array-like (1 if it has no second axis)."""
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        shape = np.shape(X)
+    return int(shape[1]) if len(shape) > 1 else 1

@@ -5,8 +5,8 @@ A weight read from one fit is one draw. Three tools here look at many:
 - :func:`weight_stability` refits clones of an estimator on bootstrap
   resamples (or half-samples) of the data and reports how each feature's
   weight, importance and selection (not zero) vary;
-- :func:`weights_path` refits along a decreasing grid of penalty strengths
-  ``alpha`` with warm starts, and returns the weights at each;
+- :func:`weights_path` refits along a grid of penalty strengths ``alpha``
+  with warm starts, and returns the weights at each;
 - :func:`mc_dropout` runs a fitted network (or linear model) with dropout on,
   as in training, many times, and returns the spread of its predictions.
 
@@ -38,13 +38,16 @@ from sk_weights._explain import Explanation, explain
 from sk_weights._network import Workspace, forward
 from sk_weights._sklearn_compat import _num_samples, _safe_indexing, check_is_fitted
 from sk_weights._training import _dropout_masks, _mask_buffers
-from sk_weights._validation import validate_input
-from sk_weights.report import (
-    _final_model_and_names,
-    _plot_text,
-    _printable,
-    _stability_report,
+from sk_weights._validation import (
+    check_budget,
+    check_count,
+    check_n_jobs,
+    n_columns,
+    validate_input,
 )
+from sk_weights._views import plot_text, printable, wrap
+from sk_weights.exceptions import PoorFitWarning
+from sk_weights.report import _final_model_and_names, _stability_report
 
 __all__ = [
     "Explanation",
@@ -65,6 +68,10 @@ ALPHA_MAX_MARGIN = 1e-10
 #: Default grid without a closed-form ``alpha_max`` (L2 alone, networks): from
 #: ``10**2`` to ``10**-3`` times the mean variance of the features.
 SCALE_GRID_DECADES = (2.0, -3.0)
+
+#: Colours of the labelled weights of :meth:`WeightsPath.plot`: matplotlib's
+#: ten, with black for its grey (the colour of the unlabelled weights).
+PATH_COLOURS = [f"C{k}" for k in range(7)] + ["black", "C8", "C9"]
 
 #: Rows per forward pass of :func:`mc_dropout` (bounds its working memory).
 MC_DROPOUT_BATCH = 1024
@@ -168,11 +175,15 @@ def weight_stability(
     >>> bmi["weight_low"] < bmi["weight"] < bmi["weight_high"]
     True
     """
-    if not isinstance(n_resamples, numbers.Integral) or n_resamples < 2:
-        raise ValueError(
-            f"n_resamples must be an integer >= 2, got {n_resamples!r}: the "
-            "spread of the weights needs at least two refits."
-        )
+    _check_estimator(estimator, "weight_stability")
+    n_resamples = check_count(n_resamples, "n_resamples", low=2)
+    n_jobs = check_n_jobs(n_jobs)
+    # The refits' weights are kept: one row of coefficients per refit.
+    check_budget(
+        (n_resamples + 1) * (n_columns(X) + 1),
+        f"n_resamples={n_resamples}",
+        "weight_stability",
+    )
     if method not in ("bootstrap", "subsample"):
         raise ValueError(f"method must be 'bootstrap' or 'subsample', got {method!r}.")
     check_consistent_length(X, y, sample_weight)
@@ -196,7 +207,7 @@ def refit_resamples(estimator, X, y, jobs, sample_weight=None, n_jobs=None):
     method of None fits on every row).
     """
     groups = _strata(estimator, y)
-    results = Parallel(n_jobs=n_jobs)(
+    results = Parallel(n_jobs=_workers(n_jobs, len(jobs)))(
         delayed(_fit_recording_warnings)(
             estimator, X, y, sample_weight, seed, how, groups
         )
@@ -210,6 +221,43 @@ def refit_resamples(estimator, X, y, jobs, sample_weight=None, n_jobs=None):
     for category, message in issued:
         warnings.warn(message, category, stacklevel=2)
     return [model for model, _ in results]
+
+
+def _workers(n_jobs, n_tasks):
+    """The workers to start: never more than the tasks, nor than the cores here.
+
+    joblib starts as many processes as ``n_jobs`` asks, whatever the number
+    of tasks or of cores (a second or so each); a backend that runs
+    elsewhere (dask) keeps ``n_jobs`` as given, up to the number of tasks.
+    """
+    n_jobs = check_n_jobs(n_jobs)
+    if n_jobs is None:
+        return None  # joblib's default, or that of an enclosing parallel_config
+    from joblib import cpu_count, effective_n_jobs
+    from joblib._parallel_backends import (
+        LokyBackend,
+        MultiprocessingBackend,
+        SequentialBackend,
+        ThreadingBackend,
+    )
+    from joblib.parallel import get_active_backend
+
+    workers = min(effective_n_jobs(n_jobs), max(n_tasks, 1))
+    local = (LokyBackend, MultiprocessingBackend, ThreadingBackend, SequentialBackend)
+    if isinstance(get_active_backend()[0], local):
+        workers = min(workers, cpu_count())
+    return workers
+
+
+def _check_estimator(estimator, tool):
+    """Refuse what is not an estimator (None, a class, ...) with a clear TypeError."""
+    if isinstance(estimator, type) or not callable(
+        getattr(estimator, "get_params", None)
+    ):
+        raise TypeError(
+            f"{tool} takes an estimator instance of sk_weights (or a Pipeline "
+            f"ending in one), got {estimator!r}."
+        )
 
 
 def _fit_recording_warnings(*args):
@@ -392,7 +440,13 @@ class WeightsPath:
         never = [names[k] for k in range(flat.shape[1]) if not nonzero[:, k].any()]
         if never:
             lines.append(f"Zero all along ({len(never)}): " + ", ".join(never))
-        return "\n".join(_printable(line) for line in lines)
+        # Long lines are wrapped, so that the text fits a terminal or a page;
+        # the lists (from the third line on) between their items.
+        return "\n".join(
+            part
+            for k, line in enumerate(lines)
+            for part in wrap(printable(line), indent="  ", items=k > 1)
+        )
 
     def plot(self, top=10):
         """Draw the classic coefficient path against alpha (log scale).
@@ -422,20 +476,27 @@ class WeightsPath:
         )
         flat = self._flat_coefs()
         names = self._columns()
-        labelled = set(np.argsort(-np.abs(flat[-1]))[:top])
+        # The largest weights at the weak end get a colour of their own and a
+        # legend entry; the others are drawn thin and grey, so that no two
+        # legend entries share a colour.
+        labelled = {
+            int(k): rank for rank, k in enumerate(np.argsort(-np.abs(flat[-1]))[:top])
+        }
         for k in range(flat.shape[1]):
+            rank = labelled.get(k)
             path_ax.plot(
                 self.alphas,
                 flat[:, k],
-                color=f"C{k % 10}",
-                linewidth=1.6 if k in labelled else 0.8,
-                label=_plot_text(names[k]) if k in labelled else None,
+                color="#bbbbbb" if rank is None else PATH_COLOURS[rank % 10],
+                linewidth=0.8 if rank is None else 1.6,
+                label=None if rank is None else plot_text(names[k]),
+                zorder=1 if rank is None else 2,
             )
         path_ax.axhline(0.0, color="black", linewidth=0.6)
         path_ax.set_xscale("log")
         path_ax.invert_xaxis()  # strong penalty (all zero) on the left
         path_ax.set_ylabel("weight")
-        path_ax.set_title(_plot_text(f"Weights path: {self.estimator}"))
+        path_ax.set_title(plot_text(f"Weights path: {self.estimator}"))
         path_ax.legend(loc="upper left", fontsize="small", ncols=2)
         count_ax.step(self.alphas, self.n_nonzero, where="mid", color="black")
         count_ax.set_ylabel("nonzero weights")
@@ -447,16 +508,24 @@ class WeightsPath:
 
 
 def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=None):
-    """Fit along a decreasing grid of penalty strengths, with warm starts.
+    """Fit along a grid of penalty strengths, with warm starts.
 
     A clone of the estimator with ``warm_start=True`` is fitted at each
     ``alpha`` in turn (``set_params(alpha=...)``), each fit starting from the
-    weights of the previous one, and ``coef_`` is recorded after each.
+    weights of the previous one, and ``coef_`` is recorded after each. A
+    linear model walks down from the strongest penalty (all weights zero, the
+    path of :func:`sklearn.linear_model.enet_path`); a network walks up from
+    the weakest, its first fit starting from fresh initial weights: an
+    all-zero network cannot leave zero, as every weight's gradient vanishes
+    there.
 
     Parameters
     ----------
     estimator : estimator
-        An estimator of this package with a penalty (``penalty`` not None).
+        An estimator of this package with a penalty (``penalty`` not None), or
+        a :class:`~sklearn.pipeline.Pipeline` ending in one: its first steps
+        are fitted once (a clone, on all of X), the path runs on the last
+        step, and the features are named by their ``get_feature_names_out``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Training data.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
@@ -487,8 +556,8 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
     Raises
     ------
     ValueError
-        If the estimator is not one of this package (a Pipeline, say) or has
-        no penalty, or ``alphas`` holds a value that is not a finite number
+        If the estimator is not one of this package (nor a Pipeline ending in
+        one) or has no penalty, or ``alphas`` holds a value that is not a finite number
         >= 0.
 
     See Also
@@ -497,14 +566,17 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
 
     Notes
     -----
-    For the squared loss and the log loss, the gradient of the data term at
-    zero weights (and the intercept of the constant model) is
-    ``g = X^T (s * (p0 - Y)) / sum(s)``, where ``Y`` holds the (encoded)
-    targets and ``p0`` the constant model's output: their weighted mean with
-    an intercept, 0 (0.5, ``1 / n_classes``) without. Zero weights are optimal
-    exactly when ``|g| <= alpha * l1_ratio`` everywhere, hence
-    ``alpha_max = max |g| / l1_ratio``; with an intercept, ``sum s * (p0 - Y)
-    = 0``, so ``X`` may as well be centred.
+    The gradient of the data term at zero weights (and the intercept of the
+    constant model) is ``g = X^T r`` with ``r`` the per-sample gradient of
+    the loss in the raw output at the constant model, which the loss's
+    datafit gives: for the squared loss and the log losses ``s * (p0 - Y) /
+    sum(s)``, where ``Y`` holds the (encoded) targets and ``p0`` the constant
+    model's output (their weighted mean with an intercept, 0, 0.5 or
+    ``1 / n_classes`` without); for Poisson ``s * (mu0 - y) / sum(s)`` with
+    ``mu0`` the weighted mean of y. Zero weights are optimal exactly when
+    ``|g| <= alpha * l1_ratio`` everywhere (with ``positive=True``:
+    ``-g <= alpha * l1_ratio``), hence ``alpha_max = max |g| / l1_ratio``;
+    with an intercept, ``sum r = 0``, so ``X`` may as well be centred.
 
     Examples
     --------
@@ -517,12 +589,14 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
     >>> int(path.n_nonzero[0]), int(path.n_nonzero[-1])
     (0, 10)
     """
+    _check_path_arguments(estimator, X, alphas, n_alphas)
+    head, estimator = _split_pipeline(estimator)
     params = estimator.get_params()
     if "alpha" not in params or "penalty" not in params:
         raise ValueError(
             f"weights_path varies the parameter alpha of an estimator of "
-            f"sk_weights, which {type(estimator).__name__} is not. For a "
-            "Pipeline, transform X with its first steps and pass its last step."
+            f"sk_weights (or of a Pipeline ending in one), which "
+            f"{type(estimator).__name__} is not."
         )
     if params["penalty"] is None:
         raise ValueError(
@@ -531,6 +605,12 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
             "Set penalty='l1', 'l2' or 'elasticnet'."
         )
     check_consistent_length(X, y, sample_weight)
+    names = None
+    if head is not None:
+        # The first steps do not depend on alpha: fitted once, on all of X.
+        head = clone(head)
+        X = head.fit_transform(X, y)
+        names = _names_out(head)
     if alphas is None:
         if not isinstance(n_alphas, numbers.Integral) or n_alphas < 1:
             raise ValueError(f"n_alphas must be an integer >= 1, got {n_alphas!r}.")
@@ -543,30 +623,84 @@ def weights_path(estimator, X, y, *, alphas=None, n_alphas=30, sample_weight=Non
                 f"{alphas!r}."
             )
         alphas, grid = np.sort(alphas)[::-1], "given"
+    network = _is_network_estimator(estimator)
+    # A linear path starts where every weight is zero and warm-starts down. A
+    # network cannot: the gradients of an all-zero network vanish (every hidden
+    # unit is the same, and no weight receives a signal), so its path starts
+    # at the weak-penalty end, from fresh initial weights, and warm-starts up.
+    order = np.arange(len(alphas))[::-1] if network else np.arange(len(alphas))
     model = clone(estimator).set_params(warm_start=True)
     fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
-    coefs, scores = [], []
-    for alpha in alphas:
-        model.set_params(alpha=float(alpha)).fit(X, y, **fit_params)
-        coefs.append(np.array(model.coef_, dtype=np.float64))
+    coefs, scores = [None] * len(alphas), [None] * len(alphas)
+    issued = {}
+    for i in order:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.set_params(alpha=float(alphas[i])).fit(X, y, **fit_params)
+        coefs[i] = np.array(model.coef_, dtype=np.float64)
+        for warning in caught:
+            # At a strong penalty a constant model (every weight zero) is the
+            # answer sought, not a training that failed.
+            if issubclass(warning.category, PoorFitWarning) and not coefs[i].any():
+                continue
+            issued.setdefault((warning.category, str(warning.message)), None)
         # Every estimator of the package records its score on the data it
         # was trained on; scoring again would validate X once more per alpha.
         score = getattr(model, "train_score_", None)
-        scores.append(model.score(X, y, **fit_params) if score is None else score)
+        scores[i] = model.score(X, y, **fit_params) if score is None else score
+    for category, message in issued:
+        warnings.warn(message, category, stacklevel=2)
     coefs = np.stack(coefs)
-    _, names, _ = _final_model_and_names(model, None)
+    if names is None:
+        _, names, _ = _final_model_and_names(model, None)
     n_features = coefs.shape[-1]
+    if names is None or len(names) != n_features:
+        names = [f"x{j}" for j in range(n_features)]
     return WeightsPath(
         alphas=alphas,
         coefs=coefs,
         n_nonzero=np.count_nonzero(coefs.reshape(len(alphas), -1), axis=1),
         train_scores=np.asarray(scores, dtype=np.float64),
-        feature_names=[str(n) for n in names or [f"x{j}" for j in range(n_features)]],
+        feature_names=[str(n) for n in names],
         output_labels=_output_labels(model, coefs),
-        estimator=_describe(estimator),
+        estimator=_describe(estimator, head),
         grid=grid,
         score_name="accuracy" if is_classifier(model) else "R²",
     )
+
+
+def _check_path_arguments(estimator, X, alphas, n_alphas):
+    """Types and sizes of weights_path's arguments, before any work."""
+    _check_estimator(estimator, "weights_path")
+    if alphas is None:
+        n_alphas = check_count(n_alphas, "n_alphas")
+        asked = f"n_alphas={n_alphas}"
+    else:
+        if np.ndim(alphas) != 1 or isinstance(alphas, (str, bytes)):
+            raise ValueError(
+                f"alphas must be a 1-D sequence of penalty strengths, got "
+                f"{alphas!r}; for one alpha, pass [alpha]."
+            )
+        n_alphas = len(alphas)
+        asked = f"alphas (of length {n_alphas})"
+    # One row of coefficients per alpha is kept (networks: their effective
+    # weights, at least one per feature).
+    check_budget(n_alphas * (n_columns(X) + 3), asked, "weights_path")
+
+
+def _split_pipeline(estimator):
+    """``(first steps, last step)`` of a Pipeline, else ``(None, estimator)``."""
+    if isinstance(estimator, Pipeline):
+        return (estimator[:-1] if len(estimator.steps) > 1 else None), estimator[-1]
+    return None, estimator
+
+
+def _names_out(head):
+    """The names of the features that the first steps of a Pipeline put out."""
+    try:
+        return [str(name) for name in head.get_feature_names_out()]
+    except (AttributeError, ValueError, TypeError):
+        return None
 
 
 def default_alphas(estimator, X, y, sample_weight, n_alphas):
@@ -602,31 +736,29 @@ def _is_network_estimator(estimator):
 def _alpha_max(estimator, X, y, weights, l1_ratio):
     """The smallest alpha with all weights zero (see the Notes of weights_path)."""
     X = X.tocsr() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-    fit_intercept = estimator.get_params().get("fit_intercept", True)
+    params = estimator.get_params()
+    fit_intercept = params.get("fit_intercept", True)
     if is_classifier(estimator):
-        class_weight = estimator.get_params().get("class_weight")
+        class_weight = params.get("class_weight")
         if class_weight is not None:
             weights = weights * compute_sample_weight(class_weight, y)
         classes, codes = np.unique(np.asarray(y), return_inverse=True)
         targets = np.eye(len(classes))[codes]
         if len(classes) == 2:  # one logistic output, for classes_[1]
             targets = targets[:, 1:]
-        constant = (
-            np.full(targets.shape[1], 0.5 if len(classes) == 2 else 1 / len(classes))
-            if not fit_intercept
-            else None
-        )
     else:
         targets = np.asarray(y, dtype=np.float64).reshape(_num_samples(X), -1)
-        constant = None if fit_intercept else np.zeros(targets.shape[1])
+    # The datafit knows its constant model and its gradient there.
+    datafit = estimator._datafit(targets.shape[1])
     total = weights.sum()
-    if constant is None:  # the intercept's optimum at zero weights
-        constant = weights @ targets / total
-    residual = weights[:, None] * (constant - targets)
+    residual = datafit.gradient_at_constant(targets, weights / total, fit_intercept)
     if not sp.issparse(X) and fit_intercept:
         # Centring does not change X^T r (r sums to zero) but keeps digits.
         X = X - (weights @ X) / total
-    gradient = np.asarray(X.T @ residual) / total
+    gradient = np.asarray(X.T @ residual)
+    if params.get("positive") is True:
+        # Only a pull upwards moves a weight held at or above zero.
+        return float(np.maximum(-gradient, 0).max(initial=0.0)) / l1_ratio
     return float(np.abs(gradient).max()) / l1_ratio
 
 
@@ -651,12 +783,16 @@ def _output_labels(model, coefs):
     return [str(k) for k in range(n_outputs)]
 
 
-def _describe(estimator):
+def _describe(estimator, head=None):
     params = estimator.get_params()
     penalty = params["penalty"]
     if penalty == "elasticnet":
         penalty += f", l1_ratio={params['l1_ratio']:g}"
-    return f"{type(estimator).__name__}(penalty={penalty})"
+    text = f"{type(estimator).__name__}(penalty={penalty})"
+    if head is not None:
+        steps = " › ".join(type(step).__name__ for _, step in head.steps)
+        text += f" after {steps}"
+    return text
 
 
 # -- MC dropout ---------------------------------------------------------------
@@ -716,7 +852,9 @@ def mc_dropout(estimator, X, *, n_samples=100, random_state=None, return_samples
     Parameters
     ----------
     estimator : estimator
-        A fitted estimator of this package trained with ``dropout > 0``.
+        A fitted estimator of this package trained with ``dropout > 0``, or a
+        fitted :class:`~sklearn.pipeline.Pipeline` ending in one (X goes
+        through its first steps).
     X : {array-like, sparse matrix} of shape (n_rows, n_features)
         Rows to predict.
     n_samples : int, default=100
@@ -737,8 +875,8 @@ def mc_dropout(estimator, X, *, n_samples=100, random_state=None, return_samples
     Raises
     ------
     ValueError
-        If the estimator is not one of this package (a Pipeline, say), was
-        trained without dropout, or ``n_samples < 1``.
+        If the estimator is not one of this package (nor a Pipeline ending in
+        one), was trained without dropout, or ``n_samples < 1``.
 
     See Also
     --------
@@ -762,15 +900,17 @@ def mc_dropout(estimator, X, *, n_samples=100, random_state=None, return_samples
     >>> result.mean.shape, bool((result.std > 0).all())
     ((3,), True)
     """
+    head, estimator = _split_pipeline(estimator)
     if not hasattr(estimator, "_fitted_network"):
         raise ValueError(
-            f"mc_dropout runs the network of an estimator of sk_weights, which "
-            f"{type(estimator).__name__} is not. For a Pipeline, transform X with "
-            "its first steps and pass its last step."
+            f"mc_dropout runs the network of an estimator of sk_weights (or of "
+            f"a Pipeline ending in one), which {type(estimator).__name__} is not."
         )
     check_is_fitted(estimator)
-    if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}.")
+    n_samples = check_count(n_samples, "n_samples")
+    if head is not None:
+        X = head.transform(X)
+    _check_mc_dropout_size(estimator, X, n_samples, return_samples)
     network = estimator._fitted_network()
     rates = list(network.dropout_rates)
     if not any(rate > 0 for rate in rates):
@@ -817,6 +957,22 @@ def mc_dropout(estimator, X, *, n_samples=100, random_state=None, return_samples
                 samples[k, start:stop] = output
     std = np.sqrt(squares / n_samples)
     return _shape_result(estimator, mean, std, samples, n_samples)
+
+
+def _check_mc_dropout_size(estimator, X, n_samples, return_samples):
+    """Refuse a call whose results would not fit the budget, before any pass."""
+    if not isinstance(return_samples, (bool, np.bool_)):
+        raise ValueError(
+            f"return_samples must be True or False, got {return_samples!r}."
+        )
+    n_rows = _num_samples(X)
+    n_outputs = estimator._fitted_network().layout.layer_sizes[-1] + 1
+    # Running means and squares, and every pass when the samples are kept.
+    per_pass = n_rows * n_outputs
+    asked = f"n_samples={n_samples}" if return_samples else "X"
+    check_budget(
+        per_pass * (n_samples + 4 if return_samples else 4), asked, "mc_dropout"
+    )
 
 
 def _shape_result(estimator, mean, std, samples, n_samples):

@@ -71,6 +71,11 @@ _MAX_HEADER_RATIO = 32
 # read, so an archive using them is refused before anything is decompressed.
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _CHUNK = 2**20
+#: The default of ``load(max_bytes=...)``: what a file may make load allocate
+#: (its arrays' declared sizes plus its header), 1 GiB.
+MAX_BYTES = 2**30
+# Integers in the header must fit in int64, as every count of a model does.
+_INT_RANGE = (-(2**63), 2**63 - 1)
 
 
 def _class_of(name):
@@ -104,7 +109,9 @@ def save(model, file):
         If ``model`` is neither one of this package's estimators nor such a
         pipeline, or a parameter or fitted attribute has a type the format
         cannot hold (for example ``random_state`` set to a ``RandomState``
-        instance).
+        instance), or ``file`` is neither a path nor a writable binary file.
+    ValueError
+        If ``file`` is a path to an existing directory.
     sklearn.exceptions.NotFittedError
         If ``model`` is not fitted.
 
@@ -127,6 +134,7 @@ def save(model, file):
     >>> bool(np.array_equal(loaded.predict(X), model.predict(X)))
     True
     """
+    _check_save_target(file)
     arrays = {}
     if isinstance(model, Pipeline):
         _check_pipeline(model)
@@ -160,6 +168,23 @@ def save(model, file):
             np.savez(handle, **arrays)
     else:
         np.savez(file, **arrays)
+
+
+def _check_save_target(file):
+    """Refuse what cannot be written to before any work is done."""
+    if isinstance(file, (str, os.PathLike)):
+        if isinstance(file, str) and not file:
+            raise ValueError("file must name a file to write, got an empty path.")
+        if os.path.isdir(file):
+            raise ValueError(
+                f"file {os.fspath(file)!r} is a directory; give the path of the "
+                "model file to write, e.g. model.npz inside it."
+            )
+    elif not callable(getattr(file, "write", None)):
+        raise TypeError(
+            "file must be a path (str or os.PathLike) or a binary file object "
+            f"opened for writing, got {type(file).__name__}."
+        )
 
 
 def _check_ours(estimator):
@@ -292,7 +317,7 @@ def _encode_array(array, what, key, arrays):
 # -- loading ------------------------------------------------------------------
 
 
-def load(file):
+def load(file, *, max_bytes=MAX_BYTES):
     """Load a model saved by :func:`save`, without running any code.
 
     The archive's directory is checked before anything is decompressed: it
@@ -309,6 +334,12 @@ def load(file):
     ----------
     file : str, os.PathLike or binary file object
         A model file written by :func:`save`.
+    max_bytes : int, default=2**30
+        The most memory (in bytes) the file may make ``load`` allocate: the
+        sum of its arrays' declared sizes plus its header, as its directory
+        and header declare them. A file declaring more is refused before any
+        array is read; raise it to load a larger model. A loaded model takes
+        about this declared size in memory.
 
     Returns
     -------
@@ -323,7 +354,11 @@ def load(file):
     ValueError
         For any file that is not a valid model file of this package:
         truncated, corrupted, tampered with, a zip bomb, a foreign class,
-        parameters or arrays that do not fit the class.
+        parameters or arrays that do not fit the class; or one that declares
+        more than ``max_bytes``.
+    TypeError
+        If ``file`` is neither a path nor a readable binary file object, or
+        ``max_bytes`` is not an integer.
     OSError
         If ``file`` is a path that does not exist or cannot be opened
         (``FileNotFoundError``, ``PermissionError``).
@@ -341,16 +376,36 @@ def load(file):
     ...
     ValueError: Not a valid sk_weights model file: ...
     """
+    if not isinstance(max_bytes, Integral) or isinstance(max_bytes, bool):
+        raise TypeError(f"max_bytes must be an integer, got {max_bytes!r}.")
+    if max_bytes < 1:
+        raise ValueError(f"max_bytes must be at least 1, got {max_bytes}.")
+    path = isinstance(file, (str, os.PathLike))
+    if not path and not all(
+        callable(getattr(file, method, None)) for method in ("read", "seek", "tell")
+    ):
+        raise TypeError(
+            "file must be a path (str or os.PathLike) or a seekable binary file "
+            f"object, got {type(file).__name__}."
+        )
     try:
-        if not isinstance(file, (str, os.PathLike)):
-            return _load_archive(file)
+        if not path:
+            return _load_archive(file, max_bytes)
         if os.path.isdir(file):
             _fail("it is a directory")
         # A missing or unreadable path raises the OSError open gives.
         with open(file, "rb") as handle:
-            return _load_archive(handle)
+            return _load_archive(handle, max_bytes)
     except _InvalidFile as exc:
         raise ValueError(str(exc)) from exc.__cause__
+
+
+def _too_large(declared, max_bytes, what="its arrays and header"):
+    raise ValueError(
+        f"The model file declares {declared:,} bytes for {what}, more than "
+        f"max_bytes={max_bytes:,}; if you trust the file and have the memory, "
+        "load it with a larger max_bytes."
+    )
 
 
 class _InvalidFile(ValueError):
@@ -377,7 +432,7 @@ _READ_ERRORS = (
 )
 
 
-def _load_archive(handle):
+def _load_archive(handle, max_bytes):
     """Check the zip directory, then the header, then read the members."""
     try:
         archive = _open_archive(handle)
@@ -388,6 +443,8 @@ def _load_archive(handle):
     with archive:
         infos = _check_directory(archive)
         header_info = infos[_member_name(_HEADER_KEY)]
+        if header_info.file_size > max_bytes:
+            _too_large(header_info.file_size, max_bytes, "its header alone")
         header = _read_header(archive, header_info)
         plan = _Plan(infos, header_info.file_size)
         if header["class"] == "Pipeline":
@@ -396,6 +453,9 @@ def _load_archive(handle):
             model = _plan_estimator(header, plan, "its header")
             parts = [model]
         plan.check_members()
+        declared = header_info.file_size + sum(m.nbytes for m in plan.used.values())
+        if declared > max_bytes:
+            _too_large(declared, max_bytes)
         for estimator, attributes, schema in plan.estimators:
             attributes = _fill(attributes, archive, plan)
             schema.check(attributes, estimator)  # now the values too
@@ -664,9 +724,18 @@ def _plan_estimator(node, plan, where, scaler=False):
     return estimator
 
 
+#: Parameters added after the first file format: a file written before them
+#: may lack them, and then gets their defaults (the models it saved had them).
+_ADDED_PARAMS = {"loss", "huber_delta", "positive", "max_fun"}
+
+
 def _build(cls, params):
     """Instantiate ``cls`` with ``params`` after checking them like fit does."""
-    expected = set(cls().get_params(deep=False))
+    defaults = cls().get_params(deep=False)
+    expected = set(defaults)
+    older = expected - set(params)
+    if older and older <= _ADDED_PARAMS:
+        params = {**params, **{name: defaults[name] for name in older}}
     if set(params) != expected:
         unexpected = sorted(set(params) - expected)
         missing = sorted(expected - set(params))
@@ -749,6 +818,8 @@ def _decode(node, plan, where, depth=0):
     """Turn a JSON node back into a value; binary arrays become :class:`_Member`."""
     if depth > _MAX_DEPTH:
         _fail(f"{where} is nested too deeply")
+    if type(node) is int and not _INT_RANGE[0] <= node <= _INT_RANGE[1]:
+        _fail(f"{where} is the integer {node}, beyond the range of int64")
     if node is None or isinstance(node, (bool, str, int, float)):
         return node
     if isinstance(node, list):
@@ -1212,7 +1283,9 @@ def _linear_dims(context, estimator, table):
 def _linear_classifier_dims(context, estimator, table):
     """Sizes of a linear classifier: n_features_in_ and the number of classes."""
     n_features = context.get("n_features_in_", table["n_features_in_"])
-    n_classes = context.get("classes_", table["classes_"]).shape[0]
+    classes = context.get("classes_", table["classes_"])
+    _check_class_weight(estimator, classes)
+    n_classes = classes.shape[0]
     n_outputs = 1 if n_classes == 2 else n_classes
     layout = Layout([n_features, n_outputs])
     context.dims.update(
@@ -1232,7 +1305,9 @@ def _network_dims(context, estimator, table):
     Multilabel (one logistic output per label) is told by the declared
     ``out_activation_`` and ``n_outputs_``, which must then agree with classes_.
     """
-    n_classes = context.get("classes_", table["classes_"]).shape[0]
+    classes = context.get("classes_", table["classes_"])
+    _check_class_weight(estimator, classes)
+    n_classes = classes.shape[0]
     declared = (
         context.attributes.get("out_activation_"),
         context.attributes.get("n_outputs_"),
@@ -1242,12 +1317,26 @@ def _network_dims(context, estimator, table):
     else:
         n_outputs = 1 if n_classes == 2 else n_classes
         out_activation = "logistic" if n_outputs == 1 else "softmax"
-    weights = estimator.class_weight
-    if isinstance(weights, dict) and not all(
-        _is_number(w) and 0 <= w < float("inf") for w in weights.values()
-    ):
-        _fail(f"invalid parameter: class_weight {weights!r} is not finite and >= 0")
     _layout_dims(context, estimator, table, n_outputs, out_activation)
+
+
+def _check_class_weight(estimator, classes):
+    """A dict class_weight: finite weights >= 0, for classes the model has.
+
+    Float labels are a binary member: their keys are checked once it is read.
+    """
+    weights = estimator.class_weight
+    if not isinstance(weights, dict):
+        return
+    if not all(_is_number(w) and 0 <= w < float("inf") for w in weights.values()):
+        _fail(f"invalid parameter: class_weight {weights!r} is not finite and >= 0")
+    if isinstance(classes, np.ndarray):
+        unknown = [key for key in weights if key not in set(classes.tolist())]
+        if unknown:
+            _fail(
+                f"invalid parameter: class_weight names {unknown[:5]!r}, which "
+                "are not among the model's classes_"
+            )
 
 
 def _network_regressor_dims(context, estimator, table):
@@ -1256,7 +1345,9 @@ def _network_regressor_dims(context, estimator, table):
     last = intercepts[-1] if isinstance(intercepts, list) and intercepts else None
     if getattr(last, "ndim", None) != 1 or last.shape[0] < 1:
         context.fail("intercepts_", "a list of non-empty bias vectors")
-    _layout_dims(context, estimator, table, last.shape[0], "identity")
+    # The output activation is the inverse link of the model's loss.
+    datafit = estimator._datafit(last.shape[0])
+    _layout_dims(context, estimator, table, last.shape[0], datafit.output_activation)
 
 
 def _layout_dims(context, estimator, table, n_outputs, out_activation):

@@ -27,8 +27,6 @@ importance vary across them (:func:`weights_report` of a list, and
 
 import base64
 import copy
-import html
-import io
 import json
 import numbers
 from dataclasses import dataclass
@@ -37,13 +35,40 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
+from sk_weights._datafits import datafit_of
 from sk_weights._network import connection_weights
+from sk_weights._views import (
+    CSS,
+    DIVERGING_CMAP,
+    MAX_OUTPUT_COLUMNS,
+    colour_bar,
+    escape_html,
+    format_fixed,
+    format_number,
+    format_value,
+    format_weight,
+    plot_text,
+    png_bytes,
+    printable,
+    sign_colour,
+    sign_legend,
+    symmetric_limit,
+    table_decimals,
+    weight_cells,
+    wrap,
+)
 from sk_weights.exceptions import is_poor_fit
 
 __all__ = ["WeightsReport", "weights_report"]
 
+# The command line's pages share the report's style (under its former name).
+_CSS = CSS
+
 #: Features listed in the text summary.
 TOP_FEATURES = 10
+
+#: Models with fewer weights than this get no weight histograms in plot().
+MIN_HISTOGRAM_WEIGHTS = 100
 
 #: Strongest weights named per class (or target) in the text's directions block.
 TOP_DIRECTIONS = 3
@@ -52,9 +77,6 @@ TOP_DIRECTIONS = 3
 #: (in the score's units: R² or accuracy).
 OVERFIT_GAP = 0.1
 
-#: Bar and image colours by the sign of the weight.
-SIGN_COLOURS = {"positive": "#2a6fb0", "negative": "#c44e52", "zero": "#b0b0b0"}
-
 SUPPORTED = (
     "a fitted WeightedLinearRegressor or MLPWeightsClassifier, a Pipeline, "
     "GridSearchCV, RandomizedSearchCV or TransformedTargetRegressor around one, "
@@ -62,6 +84,17 @@ SUPPORTED = (
     "ElasticNet, their CV variants, LogisticRegression(CV), SGDRegressor, "
     "SGDClassifier, LinearSVC, LinearSVR) or MLPClassifier / MLPRegressor"
 )
+
+
+def _check_flat(models):
+    """Refuse a list holding lists (or arrays): it is not flattened."""
+    for i, model in enumerate(models):
+        if isinstance(model, (list, tuple, np.ndarray)):
+            raise TypeError(
+                f"weights_report takes a flat list of fitted models, but item {i} "
+                f"is a {type(model).__name__}; pass the models themselves, e.g. "
+                "list(itertools.chain(*lists)) for lists of them."
+            )
 
 
 def weights_report(obj, feature_names=None):
@@ -126,6 +159,7 @@ def weights_report(obj, feature_names=None):
     True
     """
     if isinstance(obj, (list, tuple)):
+        _check_flat(obj)
         return _stability_report(list(obj), "given", feature_names=feature_names)
     model, names, wrappers = _final_model_and_names(obj, feature_names)
     if _is_network(model):
@@ -138,6 +172,7 @@ def weights_report(obj, feature_names=None):
         )
     data["estimator"] = _estimator_entry(model, wrappers)
     data["objective"], data["penalty"] = _objective(model)
+    data["reading"] = _weight_reading(model)
     data["training"] = _training_entry(model)
     n_features = len(data["features"])
     if names is None:
@@ -324,6 +359,8 @@ class WeightsReport:
         outputs = data["outputs"]
         single = len(outputs["labels"]) == 1
         lines = [_header(data["estimator"]), f"objective: {data['objective']}"]
+        if data.get("reading"):
+            lines.append(f"reading: {data['reading']}")
         if "TransformedTargetRegressor" in data["estimator"]["inside"]:
             lines.append("(the weights predict the transformed target)")
         lines.append("")
@@ -332,18 +369,32 @@ class WeightsReport:
             f"Top {len(shown)} of {len(data['features'])} features "
             f"(importance = {data['importance']}):"
         )
-        names = [_printable(row["name"]) for row in shown]
+        names = [printable(row["name"]) for row in shown]
         width = max(len(name) for name in names)
         top = shown[0]["importance"] or 1.0
         stability = data.get("stability")
-        for name, row in zip(names, shown):
-            bar = "█" * round(20 * row["importance"] / top)
-            weight = f"  w = {_format_weight(row['weight'])}" if single else ""
+        columns = _weight_columns(shown, outputs)
+        bar_width = 20 if columns is None else 10
+        if columns is not None:  # a heading over the weight columns
+            cells = "".join(
+                f"{printable(label):>{size}s}"
+                for label, size in zip(outputs["labels"], columns[1])
+            )
+            # Right-aligned over the rows' rank, name, importance and bar.
+            what = f"weight per {outputs['kind']}:"
+            lines.append(f"{what:>{width + bar_width + 17}s}{cells}")
+        for k, (name, row) in enumerate(zip(names, shown)):
+            bar = "█" * round(bar_width * row["importance"] / top)
+            weight = f"  w = {format_weight(row['weight'])}" if single else ""
+            if columns is not None:
+                weight = "  " + "".join(
+                    f"{cell:>{size}s}" for cell, size in zip(columns[0][k], columns[1])
+                )
             if stability:
                 weight += _stability_text(row, single)
             lines.append(
                 f"  {row['rank']:>3d}. {name:<{width}s} "
-                f"{row['importance']:6.1%} {bar:<20s}{weight}".rstrip()
+                f"{row['importance']:6.1%} {bar:<{bar_width}s}{weight}".rstrip()
             )
         if single and outputs["kind"] == "class":
             lines.append(f"  (w > 0 favours class {outputs['labels'][0]})")
@@ -358,12 +409,16 @@ class WeightsReport:
                 if data["kind"] == "network"
                 else "Weights set to exactly zero"
             )
-            lines.append(f"{what} ({len(zeros)}): " + ", ".join(zeros))
+            lines.extend(
+                wrap(f"{what} ({len(zeros)}): " + ", ".join(zeros), items=True)
+            )
         if data["kind"] == "linear":
             for entry in data["intercepts"]:
                 value = _labelled(entry, outputs)
                 per = f" per {outputs['kind']} —" if isinstance(value, dict) else ":"
-                lines.append(f"{entry['name']}{per} {_format_weight(value)}")
+                lines.extend(
+                    wrap(f"{entry['name']}{per} {format_weight(value)}", items=True)
+                )
         lines.append("")
         lines.append("Layers:")
         lines.append(
@@ -381,11 +436,11 @@ class WeightsReport:
         lines.append("")
         lines.extend(_training_lines(data["training"]))
         # The one place where every line is made safe for a terminal.
-        return "\n".join(_printable(line) for line in lines)
+        return "\n".join(printable(line) for line in lines)
 
     def __repr__(self):
         data = self._data
-        return _printable(
+        return printable(
             f"<WeightsReport of {data['estimator']['class']}: "
             f"{len(data['features'])} features, {len(data['layers'])} layer(s)>"
         )
@@ -423,8 +478,12 @@ class WeightsReport:
         """Return an HTML summary for notebooks."""
         return self.to_html(full_page=False)
 
-    def to_html(self, full_page=True, include_plot=False):
+    def to_html(self, full_page=True, include_plot=False, image_shape=None):
         """Render the report as HTML.
+
+        The feature table has one weight column per class or target (shaded
+        by the weight's sign and size) up to ten outputs, and a heatmap
+        beyond; the intercepts follow it.
 
         Parameters
         ----------
@@ -432,6 +491,9 @@ class WeightsReport:
             Whether to return a complete document (else a fragment).
         include_plot : bool, default=False
             Whether to embed :meth:`plot` as a PNG image (needs matplotlib).
+        image_shape : tuple of (int, int), optional
+            Passed to :meth:`plot` with ``include_plot``: draw the inputs as
+            images of this shape.
 
         Returns
         -------
@@ -439,15 +501,42 @@ class WeightsReport:
             The HTML.
         """
         data = self._data
-        esc = _html
+        esc = escape_html
         outputs = data["outputs"]
+        labels = outputs["labels"]
+        # One column per output up to MAX_OUTPUT_COLUMNS, shaded by value;
+        # beyond, a heatmap (the values on hover).
+        numbers = len(labels) <= MAX_OUTPUT_COLUMNS
+        limit = symmetric_limit(
+            [_weight_vector(row["weight"], labels) for row in data["features"]]
+        )
+        if len(labels) == 1:
+            weight_heads = f"<th>{esc(_weight_heading(outputs))}</th>"
+        else:
+            weight_heads = "".join(
+                f'<th title="weight for {esc(outputs["kind"])} {esc(label)}">'
+                f"{esc(label)}</th>"
+                for label in labels
+            )
         parts = [
             '<div class="sk-weights-report">',
             f"<h3>{esc(_header(data['estimator']))}</h3>",
             f"<p><b>Objective:</b> {esc(data['objective'])}<br>"
-            f"<b>Importance:</b> {esc(data['importance'])}</p>",
+            + (
+                f"<b>Reading:</b> {esc(data['reading'])}<br>"
+                if data.get("reading")
+                else ""
+            )
+            + f"<b>Importance:</b> {esc(data['importance'])}</p>",
+            (
+                ""
+                if len(labels) == 1
+                else f"<p><b>Weight per {esc(outputs['kind'])}</b> "
+                f"({'one column each' if numbers else 'heatmap; values on hover'}"
+                f"; blue &gt; 0, red &lt; 0)</p>"
+            ),
             "<table><thead><tr><th>rank</th><th>feature</th><th>importance</th>"
-            f"<th></th><th>{esc(_weight_heading(outputs))}</th>"
+            f"<th></th>{weight_heads}"
             + (
                 f"<th>{esc(_interval_heading(data['stability']))}</th><th>selected</th>"
                 if data.get("stability")
@@ -459,13 +548,19 @@ class WeightsReport:
         for row in data["features"]:
             width = 100 * row["importance"] / top
             style = ' style="color:#999"' if row["is_zero"] else ""
-            colour = _sign_colour(row["weight"])
+            colour = sign_colour(row["weight"])
             parts.append(
                 f"<tr{style}><td>{row['rank']}</td><td>{esc(row['name'])}</td>"
                 f"<td>{row['importance']:.1%}</td>"
                 f'<td><div style="background:{colour};height:0.8em;'
                 f'width:{width:.0f}px"></div></td>'
-                f"<td>{esc(_format_weight(row['weight']))}</td>"
+                + (
+                    f"<td>{esc(format_weight(row['weight']))}</td>"
+                    if len(labels) == 1
+                    else weight_cells(
+                        _weight_vector(row["weight"], labels), limit, numbers
+                    )
+                )
                 + (
                     f"<td>{esc(_interval_text(row, len(outputs['labels']) == 1))}"
                     f"</td><td>{_percent(row['selection_frequency'])}</td>"
@@ -475,6 +570,14 @@ class WeightsReport:
                 + "</tr>"
             )
         parts.append("</tbody></table>")
+        parts.append(
+            "<p><b>Intercepts:</b> "
+            + "<br>".join(
+                esc(_intercept_text(entry, outputs, k == len(data["intercepts"]) - 1))
+                for k, entry in enumerate(data["intercepts"])
+            )
+            + "</p>"
+        )
         parts.append(
             "<table><thead><tr><th>layer</th><th>shape</th><th>params</th>"
             "<th>mean</th><th>std</th><th>min</th><th>max</th><th>L1 norm</th>"
@@ -499,7 +602,7 @@ class WeightsReport:
         if include_plot:
             parts.append(
                 '<img alt="weights report plots" src="data:image/png;base64,'
-                + base64.b64encode(self._png()).decode("ascii")
+                + base64.b64encode(self._png(image_shape)).decode("ascii")
                 + '">'
             )
         parts.append("</div>")
@@ -509,7 +612,7 @@ class WeightsReport:
         return (
             "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
             f"<title>{esc(data['estimator']['class'])} weights</title>"
-            f"<style>{_CSS}</style></head><body>\n{fragment}\n</body></html>\n"
+            f"<style>{CSS}</style></head><body>\n{fragment}\n</body></html>\n"
         )
 
     # -- plots --------------------------------------------------------------
@@ -522,7 +625,8 @@ class WeightsReport:
         output, a class-by-feature map otherwise), the training curves (loss,
         validation score, best epoch) and, when recorded, the weight norms
         per layer over the epochs; the second row one histogram per weight
-        matrix. A stability report (:func:`sk_weights.weight_stability`)
+        matrix (none for a model of fewer than 100 weights: its tables say
+        more). A stability report (:func:`sk_weights.weight_stability`)
         draws the 95 % intervals of the importances and weights as error
         bars and adds a panel of each feature's selection frequency.
 
@@ -572,50 +676,51 @@ class WeightsReport:
             top_panels.append(lambda ax: _plot_norms(ax, training, data["layers"]))
         if data.get("stability"):
             top_panels.insert(2, lambda ax: _plot_selection(ax, data, shown))
-        rows = [len(top_panels), len(data["layers"])]
+        # A histogram of a few weights says less than the table of them.
+        histograms = [
+            layer for layer in data["layers"] if layer["name"] in self._layer_values
+        ]
+        if sum(layer["n_params"] for layer in histograms) < MIN_HISTOGRAM_WEIGHTS:
+            histograms = []
+        rows = [len(top_panels)]
+        if histograms:
+            rows.append(len(histograms))
         if image_shape is not None:
             rows.append(1 + len(data["outputs"]["labels"]))
         fig = Figure(
-            figsize=(max(4.2 * max(rows[:2]), 1.8 * rows[-1]), 3.8 * len(rows)),
+            figsize=(max(4.2 * max(rows[:2]), 1.9 * rows[-1]), 3.8 * len(rows)),
             layout="constrained",
         )
         grid = fig.add_gridspec(len(rows), 1)
         for draw, cell in zip(top_panels, grid[0].subgridspec(1, rows[0])):
             draw(fig.add_subplot(cell))
-        for cell, layer in zip(grid[1].subgridspec(1, rows[1]), data["layers"]):
-            ax = fig.add_subplot(cell)
-            ax.hist(self._layer_values[layer["name"]], bins=40, color="#777777")
-            ax.set_title(f"{layer['name']} ({layer['zero_fraction']:.0%} zeros)")
-            ax.set_xlabel("weight")
+        if histograms:
+            for cell, layer in zip(grid[1].subgridspec(1, rows[1]), histograms):
+                ax = fig.add_subplot(cell)
+                ax.hist(self._layer_values[layer["name"]], bins=40, color="#777777")
+                ax.set_title(f"{layer['name']} ({layer['zero_fraction']:.0%} zeros)")
+                ax.set_xlabel("weight")
         if image_shape is not None:
-            _plot_images(fig, grid[2].subgridspec(1, rows[2]), data, image_shape)
+            _plot_images(fig, grid[-1].subgridspec(1, rows[-1]), data, image_shape)
         return fig
 
-    def _png(self):
+    def _png(self, image_shape=None):
         """Return :meth:`plot` rendered as PNG bytes."""
-        buffer = io.BytesIO()
-        self.plot().savefig(buffer, format="png", dpi=90)
-        return buffer.getvalue()
+        return png_bytes(self.plot(image_shape=image_shape))
 
 
-_CSS = (
-    "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
-    ".sk-weights-report table{border-collapse:collapse;margin:0.8em 0}"
-    ".sk-weights-report th,.sk-weights-report td{padding:2px 8px;"
-    "border-bottom:1px solid #ddd;text-align:right}"
-    ".sk-weights-report img{max-width:100%}"
-)
+# -- plots ----------------------------------------------------------------------
 
 
 def _plot_importance(ax, data, shown):
     """Importance bars, coloured by the sign of a single output's weight."""
     ax.barh(
-        [_plot_text(row["name"]) for row in shown],
+        [plot_text(row["name"]) for row in shown],
         [row["importance"] for row in shown],
-        color=[_sign_colour(row["weight"]) for row in shown],
+        color=[sign_colour(row["weight"]) for row in shown],
     )
     ax.set_title("Feature importance")
-    ax.set_xlabel(_plot_text(data["importance"]))
+    ax.set_xlabel(plot_text(data["importance"]))
     if data.get("stability"):
         _plot_intervals(
             ax,
@@ -623,17 +728,17 @@ def _plot_importance(ax, data, shown):
             [row["importance_high"] for row in shown],
         )
     if len(data["outputs"]["labels"]) == 1:
-        _sign_legend(ax)
+        sign_legend(ax)
 
 
 def _plot_weights(ax, data, shown):
     """Signed weights: bars for one output, an output-by-feature map else."""
-    names = [_plot_text(row["name"]) for row in shown]
+    names = [plot_text(row["name"]) for row in shown]
     outputs = data["outputs"]
     what = "coef_" if data["kind"] == "linear" else "effective, coef_"
     if len(outputs["labels"]) == 1:
         weights = [row["weight"] for row in shown]
-        ax.barh(names, weights, color=[_sign_colour(w) for w in weights])
+        ax.barh(names, weights, color=[sign_colour(w) for w in weights])
         ax.axvline(0.0, color="black", linewidth=0.8)
         ax.set_title(f"Signed weights ({what})")
         ax.set_xlabel("weight")
@@ -648,10 +753,12 @@ def _plot_weights(ax, data, shown):
         return
     labels = outputs["labels"]
     matrix = np.array([[row["weight"][label] for label in labels] for row in shown])
-    limit = float(np.abs(matrix).max()) or 1.0
-    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    limit = symmetric_limit(matrix)
+    image = ax.imshow(
+        matrix, cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit, aspect="auto"
+    )
     ax.set_yticks(range(len(names)), names)
-    ax.set_xticks(range(len(labels)), [_plot_text(label) for label in labels])
+    ax.set_xticks(range(len(labels)), [plot_text(label) for label in labels])
     ax.set_xlabel(outputs["kind"])
     ax.set_title(f"Weights per {outputs['kind']} ({what})")
     ax.figure.colorbar(image, ax=ax, shrink=0.8)
@@ -669,7 +776,7 @@ def _plot_selection(ax, data, shown):
     """The share of the models in which each feature is selected (not zero)."""
     stability = data["stability"]
     ax.barh(
-        [_plot_text(row["name"]) for row in shown],
+        [plot_text(row["name"]) for row in shown],
         [row["selection_frequency"] for row in shown],
         color="#5a8f5a",
     )
@@ -686,22 +793,27 @@ def _plot_images(fig, cells, data, image_shape):
     labels = data["outputs"]["labels"]
     ax = fig.add_subplot(cells[0])
     importance = np.array([row["importance"] for row in by_index])
-    ax.imshow(importance.reshape(image_shape), cmap="viridis")
+    image = ax.imshow(importance.reshape(image_shape), cmap="viridis")
+    colour_bar(fig, image, ax)
     ax.set_title("importance")
     ax.set_axis_off()
     weights = np.array([_weight_vector(row["weight"], labels) for row in by_index])
-    limit = float(np.abs(weights).max()) or 1.0
+    limit = symmetric_limit(weights)
     kind = data["outputs"]["kind"]
+    weight_axes = []
     for k, label in enumerate(labels):
         ax = fig.add_subplot(cells[1 + k])
-        ax.imshow(
+        image = ax.imshow(
             weights[:, k].reshape(image_shape),
-            cmap="RdBu_r",
+            cmap=DIVERGING_CMAP,
             vmin=-limit,
             vmax=limit,
         )
-        ax.set_title(_plot_text(f"{kind} {label}"))
+        ax.set_title(plot_text(f"{kind} {label}"))
         ax.set_axis_off()
+        weight_axes.append(ax)
+    # One colour bar for every weight image: they share their scale.
+    colour_bar(fig, image, weight_axes, label="weight")
 
 
 def _plot_training(ax, training):
@@ -764,28 +876,6 @@ def _plot_norms(ax, training, layers):
     ax.set_ylabel("L2 norm")
     ax.set_title("Weight norms per layer")
     ax.legend(loc="best", fontsize="small")
-
-
-def _sign_legend(ax):
-    from matplotlib.patches import Patch
-
-    ax.legend(
-        handles=[
-            Patch(color=SIGN_COLOURS["positive"], label="weight > 0"),
-            Patch(color=SIGN_COLOURS["negative"], label="weight < 0"),
-        ],
-        loc="lower right",
-        fontsize="small",
-    )
-
-
-def _sign_colour(weight):
-    """Colour of a single output's weight by its sign; neutral for several."""
-    if isinstance(weight, dict):
-        return "#777777"
-    if weight > 0:
-        return SIGN_COLOURS["positive"]
-    return SIGN_COLOURS["negative"] if weight < 0 else SIGN_COLOURS["zero"]
 
 
 # -- reading fitted models ----------------------------------------------------
@@ -1002,10 +1092,21 @@ _OBJECTIVES = {
     "LinearSVR": _Objective("C · Σ {loss}", "l2", "C"),
     "MLPClassifier": _Objective("mean log loss", "l2", "mlp"),
     "MLPRegressor": _Objective(_MEAN_SQUARED, "l2", "mlp"),
-    "WeightedLinearRegressor": _Objective(_MEAN_SQUARED, "param", "alpha"),
-    "WeightedLinearClassifier": _Objective("mean log loss", "param", "alpha"),
-    "MLPWeightsClassifier": _Objective("mean log loss", "param", "alpha"),
-    "MLPWeightsRegressor": _Objective(_MEAN_SQUARED, "param", "alpha"),
+    "PoissonRegressor": _Objective("mean ½ Poisson deviance", "l2", "alpha"),
+    "GammaRegressor": _Objective("mean ½ Gamma deviance", "l2", "alpha"),
+    "TweedieRegressor": _Objective(
+        "mean ½ Tweedie deviance (power={power:g})", "l2", "alpha"
+    ),
+    "HuberRegressor": _Objective(
+        "Σ (σ + σ·H((y − ŷ)/σ)), H the Huber loss (epsilon={epsilon:g})",
+        "l2",
+        "ridge",
+    ),
+    # The data term of these comes from their datafit (see datafit_of).
+    "WeightedLinearRegressor": _Objective("mean {datafit}", "param", "alpha"),
+    "WeightedLinearClassifier": _Objective("mean {datafit}", "param", "alpha"),
+    "MLPWeightsClassifier": _Objective("mean {datafit}", "param", "alpha"),
+    "MLPWeightsRegressor": _Objective("mean {datafit}", "param", "alpha"),
 }
 
 #: The losses named by a ``loss`` parameter (SGD*, LinearSVC, LinearSVR).
@@ -1061,9 +1162,15 @@ def _objective(model):
             epsilon=params.get("epsilon") or 0.0
         )
         data = data.format(loss=described)
+    elif "{datafit}" in data:
+        datafit = datafit_of(model)
+        data = data.format(datafit=datafit.formula if datafit else "loss")
+    elif "{" in data:  # the model's own parameters (power, epsilon)
+        data = data.format(**params)
     kind = _penalty_kind(model, row.penalty, params)
     if kind is None:
-        return f"{data} (no penalty)", {"kind": None}
+        positive = ", weights ≥ 0" if params.get("positive") is True else ""
+        return f"{data} (no penalty{positive})", {"kind": None}
     strength = "C" if row.scale == "C" else "alpha"
     penalty = {"kind": kind, strength: _fitted_value(model, strength, params)}
     if kind == "elasticnet":
@@ -1072,16 +1179,28 @@ def _objective(model):
     if _is_network(model):
         term = term.replace("‖w‖", "‖W‖")
     values = ", ".join(
-        f"{key}={_format_value(value)}" for key, value in list(penalty.items())[1:]
+        f"{key}={format_value(value)}" for key, value in list(penalty.items())[1:]
     )
     text = f"{data} + {term} ({_PENALTY_NAMES[kind]}, {values})"
+    if params.get("positive") is True:
+        text += ", weights ≥ 0"
     # A rate, or one rate per hidden layer (a list or an array).
     dropout = params.get("dropout")
     dropout = np.ravel(0.0 if dropout is None else dropout).tolist()
     if any(dropout):
         rates = dropout[0] if len(dropout) == 1 else dropout
-        text += f", dropout {_printable(str(rates))}"
+        text += f", dropout {printable(str(rates))}"
     return text, penalty
+
+
+def _weight_reading(model):
+    """How to read a weight on the prediction's scale, for a link that is not
+    the identity (None otherwise)."""
+    datafit = datafit_of(model)
+    if datafit is None or _is_network(model):
+        # A network's effective weights ignore its hidden activations.
+        return None
+    return datafit.weight_reading
 
 
 def _penalty_kind(model, where, params):
@@ -1152,7 +1271,18 @@ def _training_entry(model):
         "baseline_loss": _optional_float(getattr(model, "baseline_loss_", None)),
         "train_score": _optional_float(getattr(model, "train_score_", None)),
         "validation_score": None,
+        "deviance_explained": None,
     }
+    datafit = datafit_of(model)
+    if (
+        datafit is not None
+        and datafit.d2_name
+        and entry["train_loss"] is not None
+        and entry["baseline_loss"]
+    ):
+        # D²: the share of the constant model's loss the weights explain.
+        entry["deviance_explained"] = 1.0 - entry["train_loss"] / entry["baseline_loss"]
+        entry["deviance_name"] = datafit.d2_name
     if scores:
         entry["validation_scores"] = _floats(scores)
         entry["best_validation_score"] = float(max(scores))
@@ -1218,6 +1348,10 @@ def _training_lines(training):
         scores.append(f"training {name} {training['train_score']:.3f}")
     if training["validation_score"] is not None:
         scores.append(f"validation {name} {training['validation_score']:.3f}")
+    if training.get("deviance_explained") is not None:
+        scores.append(
+            f"{training['deviance_name']} (D²) {training['deviance_explained']:.3f}"
+        )
     if scores:
         lines.append("  " + ", ".join(scores))
     if training["train_loss"] is not None and training["baseline_loss"] is not None:
@@ -1263,19 +1397,24 @@ def _directions_lines(data):
         f"Directions per {outputs['kind']} (strongest weights; + raises the "
         f"{'class score' if outputs['kind'] == 'class' else 'output'}):"
     ]
-    width = max(len(_printable(label)) for label in outputs["labels"])
+    width = max(len(printable(label)) for label in outputs["labels"])
     for label in outputs["labels"]:
         pairs = [(row["weight"][label], row["name"]) for row in data["features"]]
         pairs.sort(key=lambda pair: pair[0])
         up = [p for p in reversed(pairs) if p[0] > 0][:TOP_DIRECTIONS]
         down = [p for p in pairs if p[0] < 0][:TOP_DIRECTIONS]
         text = " | ".join(
-            ", ".join(f"{name} {_format_weight(w)}" for w, name in group)
+            ", ".join(f"{name} {format_weight(w)}" for w, name in group)
             for group in (up, down)
             if group
         )
-        lines.append(
-            f"  {outputs['kind']} {_printable(label):<{width}s}: {text or 'all zero'}"
+        lines.extend(
+            wrap(
+                f"  {outputs['kind']} {printable(label):<{width}s}: "
+                f"{text or 'all zero'}",
+                indent=" " * (len(outputs["kind"]) + width + 2),
+                items=True,
+            )
         )
     return lines
 
@@ -1295,7 +1434,7 @@ def _interval_text(row, single):
     """A weight's interval for one output, else the importance's."""
     if single:
         low, high = row["weight_low"], row["weight_high"]
-        return f"[{_format_number(low)}, {_format_number(high)}]"
+        return f"[{format_number(low)}, {format_number(high)}]"
     return f"importance [{row['importance_low']:.1%}, {row['importance_high']:.1%}]"
 
 
@@ -1326,13 +1465,17 @@ def _stability_lines(data):
     if unstable:
         shown = unstable[:TOP_FEATURES]
         more = len(unstable) - len(shown)
-        lines.append(
-            f"Selected in some models only ({len(unstable)} of "
-            f"{len(data['features'])}): "
-            + ", ".join(
-                f"{row['name']} {_percent(row['selection_frequency'])}" for row in shown
+        lines.extend(
+            wrap(
+                f"Selected in some models only ({len(unstable)} of "
+                f"{len(data['features'])}): "
+                + ", ".join(
+                    f"{row['name']} {_percent(row['selection_frequency'])}"
+                    for row in shown
+                )
+                + (f", and {more} more" if more else ""),
+                items=True,
             )
-            + (f", and {more} more" if more else "")
         )
     return lines
 
@@ -1346,6 +1489,39 @@ def _labelled(entry, outputs):
     return dict(zip(labels or [str(k) for k in range(len(values))], values))
 
 
+def _weight_columns(rows, outputs):
+    """The per-output weight cells of the text table and their widths, or None.
+
+    None for a single output (one ``w = ...`` per row) and beyond
+    ``MAX_OUTPUT_COLUMNS`` outputs (the directions block names the strongest).
+    """
+    labels = outputs["labels"]
+    if not 1 < len(labels) <= MAX_OUTPUT_COLUMNS:
+        return None
+    vectors = [_weight_vector(row["weight"], labels) for row in rows]
+    decimals = table_decimals(symmetric_limit(vectors))
+    cells = [[format_fixed(w, decimals) for w in vector] for vector in vectors]
+    widths = [
+        1 + max([len(printable(label))] + [len(row[k]) for row in cells])
+        for k, label in enumerate(labels)
+    ]
+    return cells, widths
+
+
+def _intercept_text(entry, outputs, is_output):
+    """One bias vector in words: the output's labelled, a hidden layer's summed up."""
+    values = entry["values"]
+    if not is_output and len(values) > 1:
+        return (
+            f"{entry['name']}: {len(values)} values from "
+            f"{format_number(min(values))} to {format_number(max(values))} "
+            f"(mean {format_number(sum(values) / len(values))})"
+        )
+    value = _labelled(entry, outputs)
+    per = f" per {outputs['kind']} —" if isinstance(value, dict) else ":"
+    return f"{entry['name']}{per} {format_weight(value)}"
+
+
 def _weight_heading(outputs):
     if len(outputs["labels"]) == 1:
         return "weight"
@@ -1356,43 +1532,6 @@ def _weight_vector(weight, labels):
     if isinstance(weight, dict):
         return [weight[label] for label in labels]
     return [weight]
-
-
-def _format_number(value):
-    """A signed number, never "-0"."""
-    if value == 0:
-        return "0"
-    return f"{value:+.4g}"
-
-
-def _format_weight(weight):
-    """The one formatter of weights: a number, or labelled numbers per output."""
-    if isinstance(weight, dict):
-        return ", ".join(f"{label}: {_format_number(w)}" for label, w in weight.items())
-    return _format_number(weight)
-
-
-def _format_value(value):
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _printable(text):
-    """``text`` with every non-printable character (ESC, newline, ...) escaped."""
-    return "".join(
-        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
-        for char in str(text)
-    )
-
-
-def _html(text):
-    return html.escape(_printable(text))
-
-
-def _plot_text(text):
-    # A "$" would start matplotlib's mathtext.
-    return _printable(text).replace("$", r"\$")
 
 
 def _flatten_weights(row):

@@ -5,7 +5,7 @@ import pytest
 from scipy.optimize import approx_fprime
 
 from sk_weights._activations import ACTIVATIONS, DERIVATIVES
-from sk_weights._losses import LOSSES, OUTPUT_ACTIVATIONS, output_gradient
+from sk_weights._datafits import DATAFITS
 from sk_weights._optimizers import (
     AdamOptimizer,
     SGDOptimizer,
@@ -16,29 +16,37 @@ rng = np.random.default_rng(0)
 
 
 def _targets(loss, n, k):
-    """Targets valid for ``loss``: real values, 0/1 or one-hot rows."""
-    if loss == "squared_error":
-        return rng.normal(size=(n, k))
+    """Targets valid for ``loss``: real values, counts, 0/1 or one-hot rows."""
+    if loss in ("squared_error", "huber"):
+        return rng.normal(scale=2.0, size=(n, k))
+    if loss == "poisson":
+        return rng.poisson(2.0, size=(n, k)).astype(float)
+    if loss == "gamma":
+        return rng.gamma(2.0, size=(n, k))
     if loss == "binary_log_loss":
         return rng.integers(0, 2, size=(n, 1)).astype(float)
     return np.eye(k)[rng.integers(0, k, size=n)]
 
 
-@pytest.mark.parametrize("loss", list(LOSSES))
+@pytest.mark.parametrize("loss", list(DATAFITS))
 def test_output_gradient_matches_finite_differences(loss):
-    """Check that s_i * (prediction - y) is each loss's gradient in the raw output."""
+    """Check that each datafit's output gradient, written in the prediction, is
+    the gradient of its loss in the raw output (through the output activation)."""
     n, k = 7, 1 if loss == "binary_log_loss" else 3
     y = _targets(loss, n, k)
     weights = rng.uniform(0.1, 2, size=n)
     weights /= weights.sum()
     raw = rng.normal(size=(n, k))
-    activate = ACTIVATIONS[OUTPUT_ACTIVATIONS[loss]]
+    datafit = DATAFITS[loss]()
+    activate = ACTIVATIONS[datafit.output_activation]
 
     def value(flat):
-        return LOSSES[loss](y, activate(flat.reshape(n, k).copy()), weights)
+        return datafit.loss(y, activate(flat.reshape(n, k).copy()), weights)
 
     numeric = approx_fprime(raw.ravel(), value, 1e-7).reshape(n, k)
-    analytic = output_gradient(y, activate(raw.copy()), weights, np.empty((n, k)))
+    analytic = datafit.output_gradient(
+        y, activate(raw.copy()), weights, np.empty((n, k))
+    )
     np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7)
 
 
@@ -48,17 +56,20 @@ def test_squared_error_is_weighted_mean_of_half_squares():
     prediction = np.array([[0.0], [2.0], [1.0]])
     weights = np.array([0.5, 0.25, 0.25])
     expected = 0.5 * 0.5 * 1 + 0.25 * 0.5 * 0 + 0.25 * 0.5 * 9
-    assert LOSSES["squared_error"](y, prediction, weights) == pytest.approx(expected)
+    squared_error = DATAFITS["squared_error"]()
+    assert squared_error.loss(y, prediction, weights) == pytest.approx(expected)
 
 
 def test_log_losses_stay_finite_on_certain_mistakes():
     """Check that a probability of exactly 0 for the true class gives a finite loss."""
     weights = np.array([1.0])
     assert np.isfinite(
-        LOSSES["log_loss"](np.array([[1.0, 0]]), np.array([[0.0, 1]]), weights)
+        DATAFITS["log_loss"]().loss(np.array([[1.0, 0]]), np.array([[0.0, 1]]), weights)
     )
     assert np.isfinite(
-        LOSSES["binary_log_loss"](np.array([[1.0]]), np.array([[0.0]]), weights)
+        DATAFITS["binary_log_loss"]().loss(
+            np.array([[1.0]]), np.array([[0.0]]), weights
+        )
     )
 
 

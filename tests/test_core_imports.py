@@ -19,7 +19,6 @@ CORE_MODULES = [
     "_training",
     "_full_batch",
     "_least_squares",
-    "_losses",
     "_datafits",
     "_quasi_newton",
     "_active_set",

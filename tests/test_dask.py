@@ -11,16 +11,14 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from conftest import diabetes_data, wine_data
 from sklearn.base import is_classifier
 from sklearn.datasets import (
-    load_diabetes,
-    load_wine,
     make_classification,
     make_regression,
 )
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
-from sklearn.preprocessing import StandardScaler
 
 from sk_weights import (
     MLPWeightsClassifier,
@@ -45,6 +43,13 @@ def _regression():
         n_samples=1000, n_features=8, n_informative=5, noise=1.0, random_state=0
     )
     return X, y / y.std()
+
+
+def _counts():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 8))
+    y = rng.poisson(np.exp(0.5 + 0.3 * X[:, 0] - 0.2 * X[:, 1]))
+    return X, y.astype(float)
 
 
 def _classification():
@@ -72,6 +77,18 @@ STREAMING = {
     "mlp_regressor": (
         lambda: MLPWeightsRegressor(hidden_layer_sizes=(8,), random_state=0),
         _regression,
+        {},
+    ),
+    "linear-poisson": (
+        lambda: WeightedLinearRegressor(loss="poisson", random_state=0),
+        _counts,
+        {},
+    ),
+    "mlp-poisson": (
+        lambda: MLPWeightsRegressor(
+            loss="poisson", hidden_layer_sizes=(8,), random_state=0
+        ),
+        _counts,
         {},
     ),
 }
@@ -187,14 +204,8 @@ def client():
         yield client
 
 
-def _diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-def _wine():
-    X, y = load_wine(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+_diabetes = diabetes_data
+_wine = wine_data
 
 
 SEARCHES = {

@@ -43,7 +43,8 @@ def _own_members(cls):
                 break
         if not owner.__module__.startswith("sk_weights"):
             continue
-        if callable(member) or isinstance(member, property):
+        # available_if (partial_fit) wraps a method in a descriptor.
+        if callable(member) or isinstance(member, property) or hasattr(member, "fn"):
             yield name
 
 

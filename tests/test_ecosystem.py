@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from conftest import diabetes_data, wine_data
 from scipy.stats import loguniform, uniform
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_diabetes, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel
 from sklearn.linear_model import LinearRegression
@@ -51,14 +51,8 @@ class Case:
     l1_alpha: float  # an L1 strength that zeroes some features' weights
 
 
-def _diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-def _wine():
-    X, y = load_wine(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+_diabetes = diabetes_data
+_wine = wine_data
 
 
 def _small_network(**params):

@@ -7,14 +7,13 @@ tanh network's gradient written out by hand, and the models' own outputs.
 """
 
 import copy
-import subprocess
-import sys
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import run_command_line, run_main
 from scipy.special import expit, softmax
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import (
@@ -535,6 +534,57 @@ def test_plot_is_a_waterfall_from_baseline_to_output(diabetes_model):
         explanation.plot(1)
 
 
+def test_plot_draws_image_contributions_centred_on_zero():
+    """Check the image plot of a digits row against the contributions.
+
+    The second image holds the contributions in the shape asked for, on a
+    diverging colour map whose limits are symmetric about 0, with a colour bar.
+    """
+    pytest.importorskip("matplotlib")
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    model = _network(hidden_layer_sizes=(8,), max_iter=20).fit(X[:300] / 16, y[:300])
+    explanation = explain(model, X[:2] / 16)
+    fig = explanation.plot(1, image_shape=(8, 8))
+    pixels_ax, contributions_ax = fig.axes[:2]
+    k = int(np.argmax(explanation.output[1]))  # the predicted class, by default
+    shown = contributions_ax.get_images()[0]
+    np.testing.assert_allclose(
+        shown.get_array(), explanation.contributions[1, k].reshape(8, 8)
+    )
+    np.testing.assert_allclose(
+        pixels_ax.get_images()[0].get_array(), X[1].reshape(8, 8) / 16
+    )
+    low, high = shown.get_clim()
+    assert low == -high == -np.abs(explanation.contributions[1, k]).max()
+    assert shown.get_cmap().name == "RdBu"
+    assert shown.colorbar is not None
+    assert len(fig.axes) == 4  # two images and their colour bars
+    with pytest.raises(ValueError, match="height \\* width == 64"):
+        explanation.plot(0, image_shape=(8, 7))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_decision_function_of_a_network_is_the_logit_that_explain_explains(
+    n_classes, data
+):
+    """Check decision_function against the weights, explain and predict_proba."""
+    X, y = data["clf"]
+    keep = y < n_classes
+    X, y = X[keep], y[keep]
+    model = _network().fit(X, y)
+    scores = model.decision_function(X)
+    assert scores.shape == ((len(X),) if n_classes == 2 else (len(X), n_classes))
+    np.testing.assert_allclose(scores, _raw_output(model, X), rtol=1e-10)
+    np.testing.assert_allclose(explain(model, X[:5]).output, scores[:5], rtol=1e-10)
+    proba = model.predict_proba(X)
+    if n_classes == 2:
+        np.testing.assert_allclose(proba[:, 1], expit(scores), rtol=1e-10)
+    else:
+        np.testing.assert_allclose(proba, softmax(scores, axis=1), rtol=1e-10)
+
+
 def test_explanation_is_public():
     """Check that explain and Explanation are part of the package's API."""
     assert sk_weights.explain is explain
@@ -550,16 +600,6 @@ def _tiny():
 # -- the command line ------------------------------------------------------------------
 
 
-def _run(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "sk_weights", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, diabetes_model):
     """A saved linear model and its data as CSV (with the target column)."""
@@ -572,7 +612,7 @@ def saved(tmp_path_factory, diabetes_model):
 
 def test_command_line_explains_chosen_rows(saved, diabetes_model):
     """Check ``explain MODEL DATA --rows --html``: the rows' text and an HTML file."""
-    result = _run(
+    result = run_main(
         "explain",
         "model.npz",
         "diabetes.csv",
@@ -599,7 +639,7 @@ def test_command_line_explains_chosen_rows(saved, diabetes_model):
 )
 def test_command_line_errors_are_one_line(saved, args, message):
     """Check that a bad row ends with status 2 and one line on stderr."""
-    result = _run("explain", "model.npz", "diabetes.csv", *args, cwd=saved)
+    result = run_command_line("explain", "model.npz", "diabetes.csv", *args, cwd=saved)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
@@ -611,7 +651,7 @@ def test_command_line_needs_the_models_columns(saved):
     pd.read_csv(saved / "diabetes.csv").drop(columns="bmi").to_csv(
         saved / "no_bmi.csv", index=False
     )
-    result = _run("explain", "model.npz", "no_bmi.csv", cwd=saved)
+    result = run_main("explain", "model.npz", "no_bmi.csv", cwd=saved)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "sk-weights explain: error: no_bmi.csv lacks the model's feature "

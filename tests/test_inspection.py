@@ -2,8 +2,6 @@
 
 import json
 import re
-import subprocess
-import sys
 import tracemalloc
 import warnings
 
@@ -11,11 +9,13 @@ import matplotlib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import iris_data, run_command_line, run_main
 from matplotlib.collections import LineCollection
 from sklearn.base import clone, is_classifier
-from sklearn.datasets import load_diabetes, load_iris, make_regression
+from sklearn.datasets import load_diabetes, load_wine, make_regression
+from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import enet_path
+from sklearn.linear_model import Ridge, enet_path
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -25,6 +25,7 @@ from sk_weights import (
     MLPWeightsClassifier,
     MLPWeightsRegressor,
     WeightedLinearRegressor,
+    explain,
     mc_dropout,
     save,
     weight_stability,
@@ -47,9 +48,7 @@ def regression_data():
     return StandardScaler().fit_transform(X), y
 
 
-def classification_data():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+classification_data = iris_data
 
 
 def binary_data():
@@ -443,8 +442,11 @@ def test_path_refits_with_warm_starts_along_the_grid(member):
     path = weights_path(estimator, X, y, alphas=[0.001, 0.1, 0.01])
     np.testing.assert_array_equal(path.alphas, [0.1, 0.01, 0.001])
     model = clone(estimator).set_params(warm_start=True)
-    for k, alpha in enumerate(path.alphas):
-        model.set_params(alpha=alpha).fit(X, y)
+    # A linear model walks down from the strong penalty, a network up from the
+    # weak one (an all-zero network cannot leave zero).
+    order = [2, 1, 0] if member.startswith("mlp") else [0, 1, 2]
+    for k in order:
+        model.set_params(alpha=path.alphas[k]).fit(X, y)
         np.testing.assert_allclose(path.coefs[k], model.coef_, rtol=1e-12)
         assert path.train_scores[k] == pytest.approx(model.score(X, y))
         assert path.n_nonzero[k] == np.count_nonzero(model.coef_)
@@ -468,6 +470,83 @@ def test_path_default_grid_of_a_network_and_bad_arguments():
         weights_path(WeightedLinearRegressor(penalty=None), X, y)
     with pytest.raises(ValueError, match="finite numbers >= 0"):
         weights_path(WeightedLinearRegressor(), X, y, alphas=[1.0, -1.0])
+
+
+def test_network_path_grows_from_zero_to_the_unpenalised_fit():
+    """Check that a network's path selects more inputs as alpha falls.
+
+    At the strong end every weight is zero (the constant model, without a
+    warning that training failed); the number of nonzero effective weights
+    never falls as alpha falls, passes through values between none and all,
+    and at the weak end the network fits its training data about as well as
+    the same network fitted without a penalty.
+    """
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    estimator = MLPWeightsClassifier(
+        hidden_layer_sizes=(16,), penalty="l1", random_state=0
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = weights_path(estimator, X, y, n_alphas=12)
+    assert not [w for w in caught if "training failed" in str(w.message)]
+    assert path.n_nonzero[0] == 0
+    assert np.all(np.diff(path.n_nonzero) >= 0)
+    assert path.n_nonzero[-1] == path.coefs[-1].size
+    assert len(set(path.n_nonzero.tolist())) >= 4  # a path, not a switch
+    unpenalised = clone(estimator).set_params(penalty=None).fit(X, y)
+    assert path.train_scores[-1] >= unpenalised.score(X, y) - 0.03
+    # The weak end is the fit of the smallest alpha from fresh initial weights.
+    fresh = clone(estimator).set_params(alpha=path.alphas[-1]).fit(X, y)
+    np.testing.assert_allclose(path.coefs[-1], fresh.coef_, rtol=1e-12)
+
+
+def _pca_pipeline(model):
+    """Standardise, then three principal components named pca0, pca1, pca2."""
+    return make_pipeline(StandardScaler(), PCA(n_components=3, random_state=0), model)
+
+
+PCA_NAMES = ["pca0", "pca1", "pca2"]
+
+
+def test_every_tool_accepts_a_pipeline_ending_in_an_estimator_of_the_package():
+    """Check the five tools on a Pipeline against the same tool on its last step.
+
+    X goes through the first steps, and the features are named by their
+    ``get_feature_names_out`` (the components of a PCA, not X's columns).
+    """
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    model = MLPWeightsRegressor(
+        (6,),
+        penalty="l1",
+        dropout=0.2,
+        learning_rate_init=0.02,
+        max_iter=30,
+        random_state=0,
+    )
+    pipeline = _pca_pipeline(model).fit(X, y)
+    head, last = pipeline[:-1], pipeline[-1]
+    Z = head.transform(X)
+
+    path = weights_path(pipeline, X, y, alphas=[1.0, 0.1])
+    by_hand = weights_path(model, Z, y, alphas=[1.0, 0.1])
+    np.testing.assert_allclose(path.coefs, by_hand.coefs, rtol=1e-12)
+    assert path.feature_names == PCA_NAMES
+    assert "after StandardScaler › PCA" in str(path)
+
+    dropped = mc_dropout(pipeline, X.iloc[:5], n_samples=20, random_state=0)
+    alone = mc_dropout(last, Z[:5], n_samples=20, random_state=0)
+    np.testing.assert_allclose(dropped.mean, alone.mean, rtol=1e-12)
+    np.testing.assert_allclose(dropped.std, alone.std, rtol=1e-12)
+
+    explanation = explain(pipeline, X.iloc[:5])
+    np.testing.assert_allclose(explanation.data, Z[:5])
+    assert explanation.feature_names == PCA_NAMES
+
+    report = weights_report(pipeline).to_dict()
+    assert sorted(row["name"] for row in report["features"]) == PCA_NAMES
+    stability = weight_stability(pipeline, X, y, n_resamples=2, random_state=0)
+    assert sorted(row["name"] for row in stability.to_dict()["features"]) == PCA_NAMES
 
 
 # -- MC dropout ---------------------------------------------------------------
@@ -577,7 +656,7 @@ def test_mc_dropout_memory_does_not_grow_with_the_passes():
 
 
 def test_mc_dropout_needs_dropout_and_an_estimator_of_the_package():
-    """Check the ValueErrors without dropout, for a Pipeline and bad n_samples."""
+    """Check the ValueErrors without dropout, for another model, bad n_samples."""
     X, y = regression_data()
     model = WeightedLinearRegressor().fit(X, y)
     with pytest.raises(ValueError, match="needs a model trained with dropout"):
@@ -585,31 +664,14 @@ def test_mc_dropout_needs_dropout_and_an_estimator_of_the_package():
     dropped = WeightedLinearRegressor(dropout=0.1, max_iter=2).fit(X, y)
     with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
         mc_dropout(dropped, X, n_samples=0)
-    pipeline = make_pipeline(StandardScaler(), dropped).fit(X, y)
-    with pytest.raises(ValueError, match="pass its last step"):
-        mc_dropout(pipeline, X)
-    with pytest.raises(ValueError, match="pass its last step"):
-        weights_path(pipeline, X, y)
+    ridge = make_pipeline(StandardScaler(), Ridge()).fit(X, y)
+    with pytest.raises(ValueError, match="or of a Pipeline ending in one"):
+        mc_dropout(ridge, X)
+    with pytest.raises(ValueError, match="or of a Pipeline ending in one"):
+        weights_path(Ridge(), X, y)
 
 
 # -- the command line ---------------------------------------------------------
-
-
-def _run(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "sk_weights", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
-@pytest.fixture
-def diabetes_csv(tmp_path):
-    X, y = load_diabetes(return_X_y=True, as_frame=True)
-    X.assign(target=y).to_csv(tmp_path / "diabetes.csv", index=False)
-    return tmp_path
 
 
 def test_cli_report_with_stability(diabetes_csv):
@@ -619,7 +681,7 @@ def test_cli_report_with_stability(diabetes_csv):
         WeightedLinearRegressor(penalty="l1", alpha=0.5).fit(X, y),
         diabetes_csv / "m.npz",
     )
-    result = _run(
+    result = run_main(
         "report",
         "m.npz",
         "--stability",
@@ -641,7 +703,7 @@ def test_cli_report_with_stability(diabetes_csv):
 
 def test_cli_path_prints_and_draws_the_path(diabetes_csv):
     """Check path DATA --target COL --html end to end."""
-    result = _run(
+    result = run_main(
         "path",
         "diabetes.csv",
         "--target",
@@ -680,7 +742,7 @@ def test_cli_failures_are_one_line(diabetes_csv, args, message):
     """Check exit status 2 and exactly one stderr line for a bad command."""
     X, y = load_diabetes(return_X_y=True, as_frame=True)
     save(WeightedLinearRegressor().fit(X, y), diabetes_csv / "m.npz")
-    result = _run(*args, cwd=diabetes_csv)
+    result = run_command_line(*args, cwd=diabetes_csv)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr

@@ -17,6 +17,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import diabetes_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.lib import format as npy_format
@@ -44,8 +45,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 @pytest.fixture(scope="module")
 def diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+    return diabetes_data()
 
 
 def _fit_linear(config, X, y):
@@ -1621,3 +1621,148 @@ def test_files_without_feature_mean_still_load(saved, diabetes):
         sk_weights.explain(model, X[:2])
     model.partial_fit(X[:10], y[:10])
     np.testing.assert_allclose(model.feature_mean_, X[:10].mean(axis=0))
+
+
+# -- what load may allocate, and arguments that are not files ------------------
+
+
+def _declared_bytes(data):
+    """The sizes the archive's directory declares: every member, header included."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+    npy_headers = 0
+    for info in infos:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(info) as f:
+            npy_format.read_magic(f)
+            npy_format.read_array_header_1_0(f)
+            if info.filename != HEADER + ".npy":
+                npy_headers += f.tell()
+    return sum(info.file_size for info in infos) - npy_headers
+
+
+def test_max_bytes_bounds_what_load_allocates(saved):
+    """Check load's max_bytes against the arrays' sizes plus the header's.
+
+    The bound is the sum of the declared array sizes (their .npy data) plus
+    the header member, here recomputed from the zip directory: a file at the
+    bound loads, one byte below it is refused with a ValueError naming
+    max_bytes.
+    """
+    model, data = saved
+    declared = _declared_bytes(data)
+    arrays = sum(
+        value.nbytes
+        for value in [model.coef_, model.feature_mean_, model.feature_std_]
+        + [model.weight_norms_curve_, model.zero_fraction_curve_]
+        + [model._optimizer_state["velocity"]]
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert declared == arrays + archive.getinfo(HEADER + ".npy").file_size
+    _assert_same_state(model, sk_weights.load(io.BytesIO(data), max_bytes=declared))
+    with pytest.raises(ValueError, match=f"more than max_bytes={declared - 1:,}"):
+        sk_weights.load(io.BytesIO(data), max_bytes=declared - 1)
+    with pytest.raises(TypeError, match="max_bytes must be an integer"):
+        sk_weights.load(io.BytesIO(data), max_bytes=1e9)
+
+
+def test_a_consistent_huge_model_is_refused_by_the_default_cap(saved):
+    """Check that a small file declaring a consistent 2 GiB model is refused.
+
+    Every array of a linear model with 2**26 features is declared at its true
+    size (512 MiB each), so the schema holds; the default max_bytes (1 GiB)
+    refuses it before reading, in little memory.
+    """
+    _, data = saved
+    n = 2**26
+    header, members = _members(data)
+    header["attributes"]["n_features_in_"] = n
+    for key in ("coef_", "feature_mean_", "feature_std_"):
+        header["attributes"][key]["shape"] = [n]
+    header["attributes"]["_optimizer_state"]["items"][2][1]["shape"] = [n + 1]
+    sizes = {"coef_": n, "feature_mean_": n, "feature_std_": n}
+    sizes["_optimizer_state.velocity"] = n + 1
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        for name, raw in _entries(_write(header, members)):
+            if name[: -len(".npy")] not in sizes:
+                out.writestr(name, raw)
+        for key, size in sizes.items():
+            # Deflated members declaring their true size; never read.
+            npy = _npy_header((size,))
+            info = zipfile.ZipInfo(key + ".npy")
+            out.writestr(info, npy + bytes(64))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.file_size = len(npy) + 8 * size
+    archive = buffer.getvalue()
+    assert len(archive) < 2**16
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="more than max_bytes=1,073,741,824"):
+            _load_bytes(archive)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20
+
+
+@pytest.mark.parametrize("file", [None, 3, 2.5, ["model.npz"], b"not a file object"])
+def test_load_refuses_what_is_not_a_file(file):
+    """Check that load(None) and the like raise a TypeError that says what to pass."""
+    with pytest.raises(TypeError, match="file must be a path"):
+        sk_weights.load(file)
+
+
+def test_save_refuses_a_directory_or_no_file(saved, tmp_path):
+    """Check that save(model, DIR) is a ValueError and save(model, None) a TypeError.
+
+    Nothing is written in either case.
+    """
+    model, _ = saved
+    with pytest.raises(ValueError, match="is a directory"):
+        sk_weights.save(model, tmp_path)
+    with pytest.raises(TypeError, match="file must be a path"):
+        sk_weights.save(model, None)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        (["attributes", "n_iter_"], 2**70),
+        (["attributes", "t_"], -(2**64)),
+        (["params", "max_iter"], 2**63),
+    ],
+)
+def test_integers_beyond_int64_are_refused(saved, path, value):
+    """Check that header integers beyond int64 (which JSON allows) are refused."""
+    _, data = saved
+    header, members = _members(data)
+    _tamper_header(path, value)(header, members)
+    with pytest.raises(ValueError, match="beyond the range of int64"):
+        _load_bytes(_write(header, members))
+    # The control: the largest int64 passes this check (and fails no other
+    # for an iteration count).
+    _tamper_header(path, 2**63 - 1)(header, members)
+    if path[-1] == "n_iter_":
+        assert _load_bytes(_write(header, members)).n_iter_ == 2**63 - 1
+
+
+@pytest.mark.parametrize("cls", [WeightedLinearClassifier, MLPWeightsClassifier])
+def test_class_weight_for_a_class_the_model_lacks_is_refused(cls):
+    """Check that a saved class_weight must name classes of the model.
+
+    fit refuses such a class_weight; a file that holds one was tampered with.
+    """
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = cls(class_weight={0: 2.0}, max_iter=5, random_state=0).fit(X, y)
+    buffer = io.BytesIO()
+    sk_weights.save(model, buffer)
+    header, members = _members(buffer.getvalue())
+    assert sk_weights.load(io.BytesIO(_write(header, members))).class_weight == {0: 2.0}
+    with pytest.raises(ValueError, match="not classes"):
+        cls(class_weight={7: 2.0}).fit(X, y)
+    entry = header["params"]["class_weight"]
+    entry["items"][0][0] = 7
+    with pytest.raises(ValueError, match="class_weight names \\[7\\]"):
+        _load_bytes(_write(header, members))

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import enet_objective
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Lasso, Ridge
@@ -14,6 +15,7 @@ from threadpoolctl import threadpool_limits
 from sk_weights import WeightedLinearRegressor
 from sk_weights import _full_batch as full_batch
 from sk_weights import _least_squares as core
+from sk_weights._datafits import BinaryLogLoss
 from sk_weights._penalties import ElasticNetPenalty
 from sk_weights._sklearn_compat import SKLEARN_VERSION
 
@@ -25,14 +27,6 @@ def centred_gram(X, weights, fit_intercept=True):
     p = weights / weights.sum()
     Xc = X - p @ X if fit_intercept else X
     return Xc.T @ (p[:, np.newaxis] * Xc)
-
-
-def objective(X, y, coef, intercept, alpha, l1_ratio):
-    """The training objective (weighted mean loss + elastic net), written out here."""
-    residual = y - X @ coef - intercept
-    return 0.5 * np.mean(residual**2) + alpha * (
-        l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef
-    )
 
 
 def wide_sparse_problem(n_samples=400, n_features=300, n_informative=8):
@@ -115,8 +109,8 @@ def test_working_sets_reach_lasso_optimum(offset):
     assert core.uses_working_sets(ElasticNetPenalty(l1=1.0), X.shape[1])
     model = WeightedLinearRegressor(penalty="l1", alpha=1.0).fit(X, y)
     oracle = Lasso(alpha=1.0, tol=1e-14, max_iter=100_000).fit(X, y)
-    ours = objective(X, y, model.coef_, model.intercept_, 1.0, 1.0)
-    theirs = objective(X, y, oracle.coef_, oracle.intercept_, 1.0, 1.0)
+    ours = enet_objective(X, y, model.coef_, model.intercept_, 1.0, 1.0)
+    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, 1.0, 1.0)
     assert ours <= theirs * (1 + 1e-10)
     np.testing.assert_allclose(model.coef_, oracle.coef_, atol=1e-6)
     np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
@@ -195,16 +189,6 @@ def test_huge_features_raise_on_the_working_set_path():
 # -- the choice between the Gram matrix and X, and the solvers on X ------------
 
 
-def weighted_objective(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None):
-    """The objective of the specification, summed over targets, written out here."""
-    weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-    coef = np.atleast_2d(coef)
-    residual = np.reshape(y, (X.shape[0], -1)) - (X @ coef.T) - np.ravel(intercept)
-    loss = 0.5 * weights @ np.sum(residual**2, axis=1) / weights.sum()
-    penalty = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * np.sum(coef**2)
-    return loss + alpha * penalty
-
-
 def ridge_closed_form(X, y, alpha, sample_weight, fit_intercept):
     """The L2 optimum from the centred, weighted normal equations (dense NumPy)."""
     p = sample_weight / sample_weight.sum()
@@ -263,10 +247,8 @@ def test_both_methods_reach_the_optimum_of_sklearn(
             max_iter=100_000,
         ).fit(X, Y, sample_weight=weights)
         ref_coef, ref_intercept = reference.coef_, reference.intercept_
-    ours = weighted_objective(
-        X, Y, model.coef_, model.intercept_, alpha, l1_ratio, weights
-    )
-    theirs = weighted_objective(X, Y, ref_coef, ref_intercept, alpha, l1_ratio, weights)
+    ours = enet_objective(X, Y, model.coef_, model.intercept_, alpha, l1_ratio, weights)
+    theirs = enet_objective(X, Y, ref_coef, ref_intercept, alpha, l1_ratio, weights)
     assert ours <= theirs * (1 + 1e-8)
     np.testing.assert_array_equal(model.coef_ == 0, ref_coef == 0)
     if penalty != "l2":
@@ -377,22 +359,8 @@ def test_float32_of_huge_magnitude_gives_the_float64_model(method, penalty):
     np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, atol=1e-4 * scale)
 
 
-class LogisticLoss:
-    """The binary log loss, written here to plug into the solver on X."""
-
-    quadratic = False
-
-    def value(self, y, eta, weights):
-        loss = np.logaddexp(0, eta) - y * eta
-        return float(np.sum(weights * loss))
-
-    def derivatives(self, y, eta, weights, out=None):
-        p = 1 / (1 + np.exp(-eta))
-        return weights * (p - y), weights * p * (1 - p)
-
-
 def test_the_solver_on_x_takes_other_smooth_losses():
-    """Check that the working-set solver with a logistic loss object reaches
+    """Check that the working-set solver with the logistic datafit reaches
     LogisticRegression's L1 optimum (C = 1 / (alpha * n)): no better objective,
     the same zeros."""
     from sklearn.linear_model import LogisticRegression
@@ -403,7 +371,7 @@ def test_the_solver_on_x_takes_other_smooth_losses():
     alpha = 0.02
     data = full_batch.DataOperator(sp.csr_matrix(X))
     problem = full_batch._Problem(
-        data, LogisticLoss(), y, 1 / 200, True, ElasticNetPenalty(l1=alpha)
+        data, BinaryLogLoss(), y, 1 / 200, True, ElasticNetPenalty(l1=alpha)
     )
     coef = np.zeros(40)
     intercept, _, converged, _ = full_batch._solve_working_sets(problem, coef, 200)

@@ -5,29 +5,17 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_diabetes, make_regression
+from conftest import diabetes_data, enet_objective
+from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_weights import WeightedLinearRegressor
 
-
-def objective(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None):
-    """The training objective (weighted mean loss + elastic net), written out here."""
-    s = np.ones(len(y)) if sample_weight is None else sample_weight
-    residual = y - X @ coef - intercept
-    loss = 0.5 * np.sum(s * residual**2) / s.sum()
-    return loss + alpha * (
-        l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef
-    )
-
-
-def diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+objective = enet_objective
+diabetes = diabetes_data
 
 
 def synthetic():

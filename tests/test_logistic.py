@@ -6,10 +6,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import cancer_data, iris_data
 from scipy.special import logsumexp
-from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import scale
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_weights import WeightedLinearClassifier, weights_path
@@ -73,48 +73,6 @@ def problem(n_classes, sparse, weighted, seed=0):
     return X, y, sample_weight
 
 
-@pytest.mark.parametrize("offset", [0.0, 1.3])
-def test_logistic_loss_derivatives_match_finite_differences(offset):
-    """Check that the gradient and curvature of the logistic loss (with an
-    offset, as for one class of a softmax) are the finite-difference
-    derivatives of its value."""
-    rng = np.random.default_rng(1)
-    eta = rng.normal(scale=3, size=7)
-    y = (rng.uniform(size=7) < 0.5).astype(float)
-    weights = rng.uniform(0.1, 1.0, size=7)
-    offsets = offset * rng.normal(size=7)
-    loss = full_batch.LogisticLoss(offsets)
-    gradient, curvature = loss.derivatives(y, eta, weights)
-    h = 1e-6
-    for i in range(7):
-        step = np.zeros(7)
-        step[i] = h
-        numeric = loss.value(y, eta + step, weights) - loss.value(
-            y, eta - step, weights
-        )
-        assert numeric / (2 * h) == pytest.approx(gradient[i], rel=1e-6, abs=1e-10)
-        numeric = loss.derivatives(y, eta + step, weights)[0][i]
-        numeric -= loss.derivatives(y, eta - step, weights)[0][i]
-        assert numeric / (2 * h) == pytest.approx(curvature[i], rel=1e-5, abs=1e-10)
-
-
-def test_logistic_loss_with_offset_is_the_softmax_loss_of_one_class():
-    """Check that, with the other logits held, the offset loss differs from
-    the multinomial log loss by a constant (so both have one minimiser)."""
-    rng = np.random.default_rng(2)
-    eta = rng.normal(size=(5, 3))
-    targets = np.eye(3)[[0, 2, 1, 1, 0]]
-    offset = logsumexp(eta[:, [0, 2]], axis=1)
-    loss = full_batch.LogisticLoss(offset)
-    shifts = []
-    for delta in (0.0, 0.7, -2.0):
-        moved = eta.copy()
-        moved[:, 1] += delta
-        softmax = np.sum(logsumexp(moved, axis=1) - np.sum(targets * moved, axis=1))
-        shifts.append(softmax - loss.value(targets[:, 1], moved[:, 1], 1.0))
-    np.testing.assert_allclose(shifts, shifts[0], rtol=1e-12)
-
-
 PENALTIES = [(1e-2, 1.0), (1e-2, 0.0), (2e-2, 0.5), (0.0, None)]
 
 
@@ -176,14 +134,8 @@ def test_multinomial_gauge_centres_intercepts_and_unpenalised_weights():
     np.testing.assert_allclose(residual.sum(axis=0), 0, atol=1e-8)
 
 
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return scale(X), y
-
-
-def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    return scale(X), y
+iris = iris_data
+cancer = cancer_data
 
 
 @pytest.mark.parametrize("data", [cancer, iris])

@@ -275,6 +275,17 @@ def _expected_failed_checks(estimator):
             "check_sample_weight_equivalence_on_dense_data": reason,
             "check_sample_weight_equivalence_on_sparse_data": reason,
         }
+    if estimator.solver == "lbfgs" and estimator.hidden_layer_sizes == (100,):
+        # The same objective, but L-BFGS-B stops on scipy's relative-decrease
+        # rule before the exact optimum, and 100 hidden units on the check's
+        # 15 rows leave flat directions: weighted and repeated rows stop about
+        # 1e-8 apart in their predictions, above the check's 1e-9. The
+        # optimality of the solver's fixed point is tested in test_lbfgs.
+        reason = "lbfgs stops ~1e-8 from the optimum of a flat objective"
+        return {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
+        }
     return {}
 
 
@@ -293,6 +304,10 @@ def _expected_failed_checks(estimator):
         ),
         MLPWeightsRegressor(early_stopping=True, max_iter=100),
         MLPWeightsRegressor(solver="sgd", activation="tanh", max_iter=100),
+        MLPWeightsRegressor(solver="lbfgs"),
+        MLPWeightsRegressor(
+            hidden_layer_sizes=(8,), solver="lbfgs", penalty="elasticnet"
+        ),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

@@ -13,12 +13,18 @@ import pytest
 import sklearn
 from matplotlib.colors import to_rgba
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-from sklearn.datasets import load_diabetes, load_digits, load_iris, make_regression
+from sklearn.datasets import (
+    load_diabetes,
+    load_digits,
+    load_iris,
+    make_classification,
+    make_regression,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import (
+    BayesianRidge,
     ElasticNet,
     ElasticNetCV,
-    HuberRegressor,
     Lasso,
     LassoCV,
     LinearRegression,
@@ -41,9 +47,10 @@ from sk_weights import (
     MLPWeightsClassifier,
     WeightedLinearRegressor,
     WeightsReport,
+    weights_path,
     weights_report,
 )
-from sk_weights.report import SIGN_COLOURS
+from sk_weights._views import SIGN_COLOURS
 
 matplotlib.use("Agg")
 
@@ -310,7 +317,7 @@ def titled(fig):
 def test_plot_draws_importances_weights_histograms_and_curves(tmp_path):
     """Check that plot() draws importances, weights, one histogram per layer and
     the training panel, and saves a real PNG."""
-    fig = weights_report(MODELS["MLPClassifier"]).plot()
+    fig = weights_report(small_digits_network()).plot()
     assert set(titled(fig)) == {
         "Feature importance",
         "Weights per class (effective, coef_)",
@@ -324,12 +331,7 @@ def test_plot_draws_importances_weights_histograms_and_curves(tmp_path):
     assert path.stat().st_size > 10_000
     early = MODELS["ours-sgd"].weights_report().plot()
     panels = titled(early)
-    expected = {
-        "Feature importance",
-        "Signed weights (coef_)",
-        "Training",
-        "coef_ (0% zeros)",
-    }
+    expected = {"Feature importance", "Signed weights (coef_)", "Training"}
     if hasattr(MODELS["ours-sgd"], "weight_norms_curve_"):
         expected.add("Weight norms per layer")
     assert set(panels) == expected
@@ -400,6 +402,152 @@ def test_image_shape_draws_importance_and_per_class_weight_images():
     )
     with pytest.raises(ValueError, match="height \\* width == 64"):
         report.plot(image_shape=(8, 7))
+
+
+def test_small_models_get_no_weight_histogram():
+    """Check the histograms: none below 100 weights, one per layer above.
+
+    The iris network holds 4x5 + 5x3 = 35 weights, the digits one
+    64x8 + 8x10 = 592.
+    """
+    small = titled(weights_report(MODELS["MLPClassifier"]).plot())
+    assert not [title for title in small if "zeros" in title]
+    large = titled(weights_report(small_digits_network()).plot())
+    histograms = {title: ax for title, ax in large.items() if "zeros" in title}
+    assert set(histograms) == {"coefs_[0] (0% zeros)", "coefs_[1] (0% zeros)"}
+    counts = sum(
+        patch.get_height() for patch in histograms["coefs_[0] (0% zeros)"].patches
+    )
+    assert counts == 64 * 8
+
+
+def test_image_panels_have_colour_bars_centred_on_zero():
+    """Check the colour bars of the image panels and the symmetric weight scale."""
+    model = small_digits_network()
+    panels = titled(weights_report(model).plot(image_shape=(8, 8)))
+    assert panels["importance"].images[0].colorbar is not None
+    # One colour bar for the ten class images, which share their scale.
+    last = panels["class 9"].images[0]
+    assert last.colorbar is not None
+    assert last.colorbar.ax.get_ylabel() == "weight"
+    map_ = panels["Weights per class (effective, coef_)"].images[0]
+    assert map_.colorbar is not None
+    limit = np.abs(model.coefs_[0] @ model.coefs_[1]).max()
+    for k in range(10):
+        image = panels[f"class {k}"].images[0]
+        assert image.get_clim() == pytest.approx((-limit, limit))
+        assert image.get_cmap().name == "RdBu"
+
+
+def _cells(html_text, row_name):
+    """The text of the cells of the table row whose feature is ``row_name``."""
+    import re
+
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html_text, flags=re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        if len(cells) > 1 and cells[1] == row_name:
+            return cells
+    raise AssertionError(f"no row for {row_name}")
+
+
+def test_per_class_weights_take_one_column_each():
+    """Check the text, HTML and DataFrame columns of a three-class network's weights."""
+    model = MODELS["ours-mlp"]
+    names = ["sl", "sw", "pl", "pw"]
+    report = weights_report(model, feature_names=names)
+    effective = model.coef_  # (classes, features)
+    # Fixed decimals: three significant digits for the largest weight.
+    decimals = 2 - int(np.floor(np.log10(np.abs(effective).max())))
+    rounding = 0.51 * 10.0**-decimals
+    text = str(report).splitlines()
+    heading = next(line for line in text if "weight per class:" in line)
+    assert heading.split()[-3:] == ["0", "1", "2"]
+    for j, name in enumerate(names):
+        line = next(line for line in text if f". {name} " in line)
+        numbers = [float(cell) for cell in line.split()[-3:]]
+        np.testing.assert_allclose(numbers, effective[:, j], rtol=0, atol=rounding)
+    page = report.to_html(full_page=False)
+    assert (
+        "".join(f'<th title="weight for class {k}">{k}</th>' for k in range(3)) in page
+    )
+    for j, name in enumerate(names):
+        cells = _cells(page, name)[4:7]
+        np.testing.assert_allclose(
+            [float(c) for c in cells], effective[:, j], rtol=0, atol=rounding
+        )
+        assert f'title="{effective[0, j]:+.4g}"' in page  # the full value on hover
+    frame = report.to_frame()
+    np.testing.assert_allclose(
+        frame.loc[names, ["weight_0", "weight_1", "weight_2"]].to_numpy(),
+        effective.T,
+    )
+
+
+def test_more_than_ten_classes_make_a_heatmap():
+    """Check that twelve classes give a heatmap: one shaded cell per weight,
+    its value on hover, and no weight columns in the text."""
+    X, y = make_classification(
+        n_samples=600,
+        n_features=5,
+        n_informative=5,
+        n_redundant=0,
+        n_classes=12,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+    model = LogisticRegression(max_iter=2000).fit(X, y)
+    report = weights_report(model)
+    page = report.to_html(full_page=False)
+    assert page.count('class="heat"') == 5 * 12
+    cells = _cells(page, "x0")
+    assert len(cells) == 4 + 12
+    assert f'title="{model.coef_[0, 0]:+.4g}"' in page
+    assert "heatmap" in page
+    assert "weight per class:" not in str(report)
+
+
+def test_html_shows_the_intercepts():
+    """Check the intercepts in the HTML: a value, one per class, or a summary."""
+    X, y = signed_data()
+    linear = LinearRegression().fit(X, y)
+    page = weights_report(linear).to_html()
+    assert f"intercept_: {linear.intercept_:+.4g}" in page
+    logistic = MODELS["LogisticRegression"]
+    page = weights_report(logistic).to_html()
+    per_class = ", ".join(f"{k}: {b:+.4g}" for k, b in enumerate(logistic.intercept_))
+    assert f"intercept_ per class — {per_class}" in page
+    network = small_digits_network()
+    page = weights_report(network).to_html()
+    hidden = network.intercepts_[0]
+    assert (
+        f"intercepts_[0]: 8 values from {hidden.min():+.4g} to {hidden.max():+.4g}"
+        in page
+    )
+
+
+def test_long_lines_are_wrapped():
+    """Check that the path's and the report's long lists wrap at 88 characters,
+    every name still shown."""
+    X, y = make_regression(
+        n_samples=60, n_features=40, n_informative=30, random_state=0
+    )
+    names = [f"a_rather_long_feature_name_{j}" for j in range(40)]
+    path = weights_path(WeightedLinearRegressor(penalty="l1"), X, y, n_alphas=4)
+    path.feature_names = names
+    text = str(path)
+    assert max(len(line) for line in text.splitlines()) <= 88
+    assert "Order of entry" in text
+    model = WeightedLinearRegressor(penalty="l1", alpha=30.0).fit(X, y)
+    report = str(weights_report(model, feature_names=names))
+    zeros = [names[j] for j in np.flatnonzero(model.coef_ == 0)]
+    assert len(zeros) > 5
+    block = report[report.index("Weights set to exactly zero") :]
+    block = " ".join(block.split())  # the wrapped lines, joined again
+    assert ", ".join(zeros) in block
+    lines = report.splitlines()
+    start = next(k for k, line in enumerate(lines) if "exactly zero" in line)
+    assert len(lines[start]) <= 88 and len(lines[start + 1]) <= 88
+    assert lines[start + 1].startswith("    ")  # continued, indented
 
 
 def fake_training(model, **attributes):
@@ -896,10 +1044,10 @@ def test_models_are_described_by_their_own_objective(model, data, penalty, words
 
 def test_undescribed_linear_models_are_not_given_a_penalty():
     """Check that a linear model outside the table says so rather than guess."""
-    model = HuberRegressor().fit(*regression_data())
+    model = BayesianRidge().fit(*regression_data())
     report = weights_report(model).to_dict()
     assert report["penalty"] == {"kind": "unknown"}
-    assert "see HuberRegressor's documentation" in report["objective"]
+    assert "see BayesianRidge's documentation" in report["objective"]
 
 
 def test_searches_and_target_transformers_report_their_fitted_model():
