@@ -8,6 +8,13 @@ Usage::
     python benchmarks/run.py --only 1 3       # some workloads only
     python benchmarks/run.py --threads 1      # every system on one BLAS thread
     python benchmarks/run.py --only 8 9 10 11 --assert-targets   # wide data
+    python benchmarks/run.py --section speed  # the speed tables (~6 min, 2 cores)
+
+The speed section times what most users run (one fit on small bundled data,
+a grid search, wide L1 against skglm, tall GLMs against glum, network epochs);
+skglm and glum are the ``bench`` extra (``pip install -e ".[bench]"``), and
+their rows are skipped with a note when they are not installed. It prints the
+load average before and after: compare ratios taken on a quiet machine only.
 
 Every workload fits the package and its anchors in the same process,
 *interleaved*: repeat ``r`` fits every system once, in an order rotated by
@@ -895,7 +902,7 @@ def logistic_rows(X, y, alpha, l1_ratio, bounds, repeats):
     def quality(name, fitted):
         zeros = fitted.coef_ == 0
         return {
-            "iterations": int(np.max(getattr(fitted, "n_iter_", 0))),
+            "iterations": int(np.max(getattr(fitted, "n_iter_", 0) or 0)),
             "gap": (values[name] - best) / abs(best),
             "zeros": int(zeros.sum()),
             "support_errors": int(np.sum(zeros != reference)),
@@ -915,6 +922,501 @@ def logistic_rows(X, y, alpha, l1_ratio, bounds, repeats):
     if l1_ratio:
         ours["targets"]["same zeros"] = bool(ours["support_errors"] == 0)
     return rows
+
+
+# -- speed where the users are (the "speed" section) ----------------------------
+
+try:
+    import skglm
+except ImportError:
+    skglm = None
+try:
+    import glum
+except ImportError:
+    glum = None
+
+#: Sizes of the speed section (full) and of its smoke run (quick).
+SPEED_MODES = {
+    "full": {
+        "repeats": 5,
+        "small_fits": 20,  # fits per timed repeat of a millisecond fit
+        "wide": [
+            ("sparse", 20_000, 5_000, 0.002),
+            ("sparse", 10_000, 20_000, 0.001),
+            ("sparse", 20_000, 50_000, 0.001),
+            ("dense", 500, 20_000, None),
+            ("one-hot", 100_000, 10, 500),
+        ],
+        "wide_repeats": 3,
+        "tall": (100_000, 100),
+        "mlp_samples": 100_000,
+        "mlp_epochs": 2,
+        "wine_epochs": 200,
+    },
+    "quick": {
+        "repeats": 3,
+        "small_fits": 3,
+        "wide": [("sparse", 5_000, 2_000, 0.005), ("one-hot", 10_000, 5, 100)],
+        "wide_repeats": 2,
+        "tall": (5_000, 50),
+        "mlp_samples": 2_000,
+        "mlp_epochs": 1,
+        "wine_epochs": 20,
+    },
+}
+
+
+def repeated(fit, times):
+    """A fit callable that fits ``times`` times (millisecond fits time badly alone)."""
+
+    def run():
+        for _ in range(times):
+            fitted = fit()
+        return fitted
+
+    return run
+
+
+def scaled(loader):
+    """A bundled data set, standardised."""
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def small_rows(label, systems, objective_of, reference, mode, with_zeros):
+    """Time millisecond fits; gaps to the best objective, zeros vs ``reference``."""
+    k = mode["small_fits"]
+    timed = [
+        System(s.name, repeated(s.fit, k), s.versus, per=lambda _, k=k: k)
+        for s in systems
+    ]
+    records = measure(timed, mode["repeats"])
+    values = {n: objective_of(r["fitted"]) for n, r in records.items()}
+    best = min([*values.values(), objective_of(reference)])
+    ref_zeros = np.ravel(reference.coef_) == 0
+
+    def quality(name, fitted):
+        figures = {
+            "iterations": int(np.max(getattr(fitted, "n_iter_", 0) or 0)),
+            "gap": (values[name] - best) / abs(best),
+        }
+        if with_zeros:
+            zeros = np.ravel(fitted.coef_) == 0
+            figures["zeros"] = int(zeros.sum())
+            figures["support_errors"] = int(np.sum(zeros != ref_zeros))
+        return figures
+
+    rows = make_rows(label, timed, records, quality, "s/fit")
+    rows[0]["targets"] = {
+        f"time <= {row['system']}": bool(row["ratio"] <= 1.0) for row in rows[1:2]
+    }
+    rows[0]["targets"]["gap <= 1e-8"] = bool(rows[0]["gap"] <= 1e-8)
+    if with_zeros:
+        rows[0]["targets"]["same zeros"] = bool(rows[0]["support_errors"] == 0)
+    return rows
+
+
+def softmax_objective(X, y, coef, intercept, alpha):
+    """Mean log loss (binary or softmax) + 0.5 alpha |W|^2, unit weights."""
+    eta = X @ np.atleast_2d(coef).T + intercept
+    if eta.shape[1] == 1:
+        eta = np.column_stack([np.zeros(len(y)), eta[:, 0]])
+    classes = np.unique(y)
+    chosen = eta[np.arange(len(y)), np.searchsorted(classes, y)]
+    loss = np.logaddexp.reduce(eta, axis=1) - chosen
+    return float(loss.mean()) + 0.5 * alpha * float(np.sum(np.square(coef)))
+
+
+def speed_small(mode):
+    """S1: one fit on small bundled data against scikit-learn's exact solvers."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+
+    rows = []
+    X, y = scaled(load_diabetes)
+    n = len(y)
+    for penalty, alpha in (("l1", 1.0), ("l2", 1.0)):
+        l1_ratio = 1.0 if penalty == "l1" else 0.0
+        anchor = (
+            System(
+                "Lasso(tol=1e-10)",
+                lambda a=alpha: Lasso(alpha=a, tol=1e-10).fit(X, y),
+                "ours",
+            )
+            if penalty == "l1"
+            else System(
+                "Ridge(alpha*n)", lambda a=alpha: Ridge(alpha=a * n).fit(X, y), "ours"
+            )
+        )
+        ours = System(
+            "ours",
+            lambda p=penalty, a=alpha: WeightedLinearRegressor(penalty=p, alpha=a).fit(
+                X, y
+            ),
+        )
+        reference = (
+            Lasso(alpha=alpha, tol=1e-14, max_iter=100_000).fit(X, y)
+            if penalty == "l1"
+            else Ridge(alpha=alpha * n).fit(X, y)
+        )
+        rows += small_rows(
+            f"S1. {penalty.upper()} fit: diabetes 442 x 10 standardised, alpha={alpha}",
+            [ours, anchor],
+            lambda f, a=alpha, r=l1_ratio: objective(X, y, f.coef_, f.intercept_, a, r),
+            reference,
+            mode,
+            penalty == "l1",
+        )
+    for loader, label, alpha, penalty, solver in (
+        (load_breast_cancer, "breast cancer 569 x 30", 1e-3, "l2", "lbfgs"),
+        (load_breast_cancer, "breast cancer 569 x 30", 1e-2, "l1", "liblinear"),
+        (load_wine, "wine 178 x 13, 3 classes", 1e-2, "l2", "lbfgs"),
+    ):
+        X, y = scaled(loader)
+        n = len(y)
+        l1_ratio = 1.0 if penalty == "l1" else 0.0
+        anchor = logistic_reference(solver, alpha, l1_ratio, n).set_params(tol=1e-8)
+        tight = logistic_reference(
+            "saga" if penalty == "l1" else "lbfgs", alpha, l1_ratio, n
+        ).set_params(tol=1e-12, max_iter=1_000_000)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tight.fit(X, y)
+        if penalty == "l1":
+
+            def objective_of(f, X=X, y=y, a=alpha):
+                return logistic_objective(X, y, f.coef_, f.intercept_, a, 1.0)
+
+        else:
+
+            def objective_of(f, X=X, y=y, a=alpha):
+                return softmax_objective(X, y, f.coef_, f.intercept_, a)
+
+        rows += small_rows(
+            f"S1. logistic {penalty.upper()}: {label}, alpha={alpha:g}",
+            [
+                System(
+                    "ours",
+                    lambda X=X, y=y, p=penalty, a=alpha: WeightedLinearClassifier(
+                        penalty=p, alpha=a
+                    ).fit(X, y),
+                ),
+                System(
+                    f"LogisticRegression({solver}, tol=1e-8)",
+                    lambda X=X, y=y, m=anchor: sklearn.base.clone(m).fit(X, y),
+                    "ours",
+                ),
+            ],
+            objective_of,
+            tight,
+            mode,
+            penalty == "l1",
+        )
+    return rows
+
+
+def speed_grid(mode):
+    """S2: GridSearchCV over 20 alphas x 5 folds on diabetes, L1."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = scaled(load_diabetes)
+    grid = {"alpha": np.logspace(-3, 1, 20)}
+
+    def search(estimator):
+        return lambda: GridSearchCV(estimator, grid, cv=5).fit(X, y)
+
+    systems = [
+        System("ours", search(WeightedLinearRegressor(penalty="l1"))),
+        System("Lasso(tol=1e-10)", search(Lasso(tol=1e-10)), "ours"),
+        System("Lasso() (tol=1e-4)", search(Lasso()), "ours"),
+    ]
+    records = measure(systems, mode["repeats"])
+
+    def quality(name, fitted):
+        return {"r2": fitted.best_score_}
+
+    rows = make_rows(
+        "S2. GridSearchCV: 20 alphas x 5 folds, diabetes, L1 (R2 = best CV score)",
+        systems,
+        records,
+        quality,
+    )
+    rows[0]["targets"] = {"time <= Lasso(tol=1e-10)": bool(rows[1]["ratio"] <= 1.0)}
+    return rows
+
+
+def random_sparse(n_samples, n_features, density, seed=0):
+    """CSR data with standard-normal values at uniformly drawn distinct places.
+
+    The distribution of ``scipy.sparse.random``, drawn in O(nonzeros) memory
+    (``scipy.sparse.random`` takes minutes and gigabytes at 20000 x 50000).
+    """
+    rng = np.random.default_rng(seed)
+    size = round(density * n_samples * n_features)
+    places = rng.choice(n_samples * n_features, size=size, replace=False)
+    rows, columns = np.divmod(places, n_features)
+    values = rng.standard_normal(size)
+    return sp.csr_matrix((values, (rows, columns)), shape=(n_samples, n_features))
+
+
+def wide_problem(kind, n, d, extra):
+    """The data of a wide L1 shape: X, y, alpha and a label."""
+    if kind == "sparse":
+        X = random_sparse(n, d, extra)
+        y, alpha = planted_target(X)
+        return X, y, alpha, f"sparse random({n}, {d}, density={extra})"
+    if kind == "dense":
+        X = np.random.default_rng(0).standard_normal((n, d))
+        y, alpha = planted_target(X)
+        return X, y, alpha, f"normal({n}, {d})"
+    rng = np.random.default_rng(0)
+    columns, levels = d, extra
+    categories = rng.integers(levels, size=(n, columns))
+    effects = rng.standard_normal((columns, levels))
+    effects *= rng.uniform(size=(columns, levels)) < 0.1
+    y = effects[np.arange(columns), categories].sum(axis=1) + rng.standard_normal(n)
+    X = OneHotEncoder().fit_transform(categories).tocsr()
+    alpha = 0.02 * np.abs(X.T @ (y - y.mean())).max() / n
+    label = (
+        f"one-hot {n} rows, {columns} columns of {levels} levels "
+        f"({X.shape[1]} features)"
+    )
+    return X, y, float(alpha), label
+
+
+def speed_wide(mode):
+    """S3: wide L1 against skglm's Lasso (after its JIT warm-up)."""
+    rows = []
+    for kind, n, d, extra in mode["wide"]:
+        X, y, alpha, shape = wide_problem(kind, n, d, extra)
+        label = f"S3. wide L1: {shape}, alpha={alpha:.3g}"
+        systems = [
+            System(
+                "ours",
+                lambda X=X, y=y, a=alpha: WeightedLinearRegressor(
+                    penalty="l1", alpha=a
+                ).fit(X, y),
+            )
+        ]
+        if skglm is None:
+            rows.append(skipped(label + " (skglm rows)", "skglm is not installed"))
+            reference_coef = tight_lasso(X, y, alpha)
+        else:
+            # The untimed memory fit is also its JIT warm-up.
+            systems.append(
+                System(
+                    "skglm Lasso(tol=1e-10)",
+                    lambda X=X, y=y, a=alpha: skglm.Lasso(alpha=a, tol=1e-10).fit(X, y),
+                    "ours",
+                )
+            )
+            # Its own tight solution is the reference: a tighter tolerance
+            # than 1e-10 makes it grow its working set to every feature.
+            tight = skglm.Lasso(alpha=alpha, tol=1e-10).fit(X, y)
+            reference_coef = (tight.coef_, tight.intercept_)
+        records = measure(systems, mode["wide_repeats"])
+        quality = gap_quality(X, y, alpha, 1.0, reference_coef, records)
+        new = make_rows(label, systems, records, quality)
+        ours = new[0]
+        ours["targets"] = {
+            "gap <= 1e-8": bool(ours["gap"] <= 1e-8),
+            "same zeros": bool(ours["support_errors"] == 0),
+            "peak <= 0.2 x X": bool(ours["peak_over_x"] <= 0.2),
+        }
+        if len(new) > 1:
+            ours["targets"]["time <= skglm"] = bool(new[1]["ratio"] <= 1.0)
+        rows += new
+    return rows
+
+
+def glm_objective(X, y, coef, intercept, alpha, l1_ratio, loss):
+    """Mean loss (log loss, or half the Poisson deviance) + elastic net."""
+    coef = np.ravel(coef).astype(np.float64)
+    eta = X @ coef + np.ravel(intercept)[0]
+    if loss == "log":
+        value = np.mean(np.logaddexp(0, eta) - y * eta)
+    else:
+        value = np.mean(np.exp(eta) - y * eta)  # half deviance up to a constant
+    penalty = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef
+    return float(value) + alpha * penalty
+
+
+def glum_system(family, alpha, l1_ratio, X, y):
+    """glum's GeneralizedLinearRegressor on the same objective."""
+    return System(
+        f"glum({family}, l1_ratio={l1_ratio:g})",
+        lambda: glum.GeneralizedLinearRegressor(
+            family=family, alpha=alpha, l1_ratio=l1_ratio, gradient_tol=1e-8
+        ).fit(X, y),
+        "ours",
+    )
+
+
+def speed_tall(mode):
+    """S4: tall GLMs: logistic L2 (and Poisson L2 / L1 when the loss exists)."""
+    n, d = mode["tall"]
+    X, y = make_classification(n, d, n_informative=30, random_state=0)
+    alpha = 1e-4
+    systems = [
+        System(
+            "ours",
+            lambda: WeightedLinearClassifier(penalty="l2", alpha=alpha).fit(X, y),
+        ),
+        System(
+            "LogisticRegression(lbfgs)",
+            lambda: logistic_reference("lbfgs", alpha, 0.0, n).fit(X, y),
+            "ours",
+        ),
+        System(
+            "LogisticRegression(newton-cholesky)",
+            lambda: logistic_reference("newton-cholesky", alpha, 0.0, n).fit(X, y),
+            "ours",
+        ),
+    ]
+    if glum is not None:
+        systems.append(glum_system("binomial", alpha, 0.0, X, y))
+    rows = tall_rows(
+        f"S4. logistic L2: make_classification({n}, {d}), alpha={alpha:g}",
+        systems,
+        lambda f: glm_objective(X, y, f.coef_, f.intercept_, alpha, 0.0, "log"),
+        mode,
+        {"LogisticRegression(lbfgs)": 0.5, "LogisticRegression(newton-cholesky)": 1.0},
+    )
+    if glum is None:
+        rows.append(skipped("S4. (glum rows)", "glum is not installed"))
+    if "loss" not in WeightedLinearRegressor().get_params():
+        rows.append(skipped("S4. Poisson", "WeightedLinearRegressor has no loss yet"))
+        return rows
+    from sklearn.linear_model import PoissonRegressor
+
+    rng = np.random.default_rng(0)
+    Xp = rng.standard_normal((n, d)) / np.sqrt(d)
+    yp = rng.poisson(np.exp(Xp @ rng.uniform(-1, 1, d) + 0.5)).astype(np.float64)
+    for penalty, alpha in (("l2", 1e-4), ("l1", 1e-3)):
+        l1_ratio = 1.0 if penalty == "l1" else 0.0
+        systems = [
+            System(
+                "ours",
+                lambda p=penalty, a=alpha: WeightedLinearRegressor(
+                    loss="poisson", penalty=p, alpha=a
+                ).fit(Xp, yp),
+            )
+        ]
+        bounds = {}
+        if penalty == "l2":
+            systems.append(
+                System(
+                    "PoissonRegressor(lbfgs)",
+                    lambda a=alpha: PoissonRegressor(
+                        alpha=a, tol=1e-8, max_iter=10_000
+                    ).fit(Xp, yp),
+                    "ours",
+                )
+            )
+            bounds["PoissonRegressor(lbfgs)"] = 1.0
+        if glum is not None:
+            systems.append(glum_system("poisson", alpha, l1_ratio, Xp, yp))
+            bounds[systems[-1].name] = 1.0
+        rows += tall_rows(
+            f"S4. Poisson {penalty.upper()}: normal({n}, {d}) / sqrt(d), "
+            f"alpha={alpha:g}",
+            systems,
+            lambda f, a=alpha, r=l1_ratio: glm_objective(
+                Xp, yp, f.coef_, f.intercept_, a, r, "poisson"
+            ),
+            mode,
+            bounds,
+        )
+    return rows
+
+
+def tall_rows(label, systems, objective_of, mode, bounds):
+    """Time the tall fits; gaps to the best objective found; the ``bounds``."""
+    records = measure(systems, mode["repeats"])
+    values = {n: objective_of(r["fitted"]) for n, r in records.items()}
+    best = min(values.values())
+
+    def quality(name, fitted):
+        return {
+            "iterations": int(np.max(getattr(fitted, "n_iter_", 0) or 0)),
+            "gap": (values[name] - best) / abs(best),
+            "zeros": int(np.sum(np.ravel(fitted.coef_) == 0)),
+        }
+
+    rows = make_rows(label, systems, records, quality)
+    by_name = {row["system"]: row for row in rows}
+    rows[0]["targets"] = {
+        f"time <= {bound} x {name}": bool(by_name[name]["ratio"] <= bound)
+        for name, bound in bounds.items()
+        if name in by_name
+    }
+    rows[0]["targets"]["gap <= 1e-8"] = bool(rows[0]["gap"] <= 1e-8)
+    return rows
+
+
+def speed_networks(mode):
+    """S5: the MLP epoch (float32 and float64) and MLP on wine, vs MLPClassifier."""
+    from sklearn.datasets import load_wine
+
+    n, n_epochs = mode["mlp_samples"], mode["mlp_epochs"]
+    label = (
+        f"S5. MLP epoch: make_classification({n}, 100, n_classes=10), "
+        f"hidden (256, 128), adam, batch 256"
+    )
+    if not has_mlp():
+        return [skipped(label, "MLPWeightsClassifier is not available")]
+    X64, y, X_test, y_test = mlp_data(n)
+    rows = []
+    for dtype, bound in ((np.float32, 0.5), (np.float64, None)):
+        X = X64.astype(dtype)
+        bits = np.dtype(dtype).itemsize * 8
+        systems = [
+            System(
+                f"ours float{bits}", ours_mlp(X, y, n_epochs, **MLP_SHAPE), per=epochs
+            ),
+            System(
+                f"MLPClassifier float{bits}",
+                sklearn_mlp(X, y, n_epochs, **MLP_SHAPE),
+                f"ours float{bits}",
+                per=epochs,
+            ),
+        ]
+        records = measure(systems, mode["repeats"])
+        new = make_rows(
+            f"{label}, float{bits}",
+            systems,
+            records,
+            accuracy_quality(X_test.astype(dtype), y_test),
+            "s/epoch",
+        )
+        if bound:
+            new[0]["targets"] = {
+                f"time <= {bound} x MLPClassifier": bool(new[1]["ratio"] <= bound)
+            }
+        rows += new
+    Xw, yw = scaled(load_wine)
+    n_epochs = mode["wine_epochs"]
+    systems = [
+        System("ours", ours_mlp(Xw, yw, n_epochs, hidden_layer_sizes=(100,))),
+        System(
+            "MLPClassifier",
+            sklearn_mlp(Xw, yw, n_epochs, hidden_layer_sizes=(100,)),
+            "ours",
+        ),
+    ]
+    records = measure(systems, mode["repeats"])
+    new = make_rows(
+        f"S5. MLP on wine: hidden (100,), adam, {n_epochs} epochs "
+        "(acc on training data)",
+        systems,
+        records,
+        accuracy_quality(Xw, yw),
+    )
+    new[0]["targets"] = {"time <= 0.5 x MLPClassifier": bool(new[1]["ratio"] <= 0.5)}
+    return rows + new
+
+
+SPEED_WORKLOADS = [speed_small, speed_grid, speed_wide, speed_tall, speed_networks]
 
 
 WORKLOADS = [
@@ -1062,12 +1564,19 @@ def main(argv=None):
         help="limit BLAS (and PyTorch) to N threads for every system",
     )
     parser.add_argument(
+        "--section",
+        choices=["main", "speed"],
+        default="main",
+        help='"speed": the tables of "speed where the users are" (about 6 minutes)',
+    )
+    parser.add_argument(
         "--assert-targets",
         action="store_true",
         help="exit with status 1 when a wide-data target is missed",
     )
     args = parser.parse_args(argv)
-    mode = MODES["quick" if args.quick else "full"]
+    size = "quick" if args.quick else "full"
+    mode = SPEED_MODES[size] if args.section == "speed" else MODES[size]
     with threadpool_limits(args.threads):
         if args.threads and torch is not None:
             torch.set_num_threads(args.threads)
@@ -1084,7 +1593,9 @@ def run(mode, args):
         "counts it (Python and NumPy allocations only)."
     )
     rows, started = [], time.perf_counter()
-    for number, workload in enumerate(WORKLOADS, start=1):
+    workloads = SPEED_WORKLOADS if args.section == "speed" else WORKLOADS
+    print(f"Load average {os.getloadavg()} at the start.")
+    for number, workload in enumerate(workloads, start=1):
         if args.only and number not in args.only:
             continue
         new = workload(mode)
@@ -1092,7 +1603,6 @@ def run(mode, args):
         print(format_table(new), flush=True)
         gc.collect()
     elapsed = time.perf_counter() - started
-    load = os.getloadavg()[0]
     missed = [
         f"{row['workload']}: {target}"
         for row in rows
@@ -1102,7 +1612,7 @@ def run(mode, args):
     if any("targets" in row for row in rows):
         print("\nTargets: " + ("all met" if not missed else "missed:"))
         print("\n".join(f"- {line}" for line in missed))
-    print(f"\nTotal {elapsed:.0f} s; load average {load:.2f} at the end.")
+    print(f"\nTotal {elapsed:.0f} s; load average {os.getloadavg()} at the end.")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -45,12 +45,14 @@ from sklearn.utils._param_validation import (
 from sk_weights._callbacks import FitCallbacks
 from sk_weights._optimizers import AdamOptimizer, SGDOptimizer, state_solver
 from sk_weights._penalties import PENALTY_L1_RATIOS, ElasticNetPenalty
+from sk_weights._scores import accuracy, r2
 from sk_weights._sklearn_compat import (
     CallbackSupportMixin,
     _check_sample_weight,
     _fit_context,
     check_is_fitted,
 )
+from sk_weights._statistics import feature_mean, feature_std
 from sk_weights._training import TrainingConfig, record_run, train
 from sk_weights._validation import explained_input_errors
 from sk_weights.exceptions import PoorFitWarning, is_poor_fit
@@ -605,7 +607,10 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         # + 0.0 turns the -0.0 of a perfect log loss into 0.0.
         self.train_loss_ = datafit.loss(targets, output, loss_weight) + 0.0
         self.baseline_loss_ = datafit.loss(targets, constant, loss_weight) + 0.0
-        score = accuracy_score if is_classifier(self) else r2_score
+        # Plain NumPy on the validated arrays (see _scores); scikit-learn's
+        # own R² only for one sample, where it warns that R² is undefined.
+        score = r2 if len(y) > 1 else r2_score
+        score = accuracy if is_classifier(self) else score
         self.train_score_ = float(score(y, y_pred, sample_weight=sample_weight))
         if not partial and is_poor_fit(self.train_loss_, self.baseline_loss_):
             warnings.warn(
@@ -842,51 +847,20 @@ def check_sample_weight(sample_weight, X, dtype):
 def weighted_feature_mean(X, sample_weight):
     """Weighted mean of each column of a dense or sparse X, in float64.
 
-    Dense X is read in row blocks, each cast to float64 on its own: memory
-    O(block x n_features), and float32 data cannot overflow the sums.
+    X is read in blocks, never copied whole (see ``_statistics``).
     """
     weights = np.asarray(sample_weight, dtype=np.float64)
-    weights = weights / weights.sum()
-    if sp.issparse(X):
-        return np.asarray(X.T.astype(np.float64) @ weights).ravel()
-    return sum(
-        weights[i : i + _STATISTICS_BLOCK]
-        @ X[i : i + _STATISTICS_BLOCK].astype(np.float64)
-        for i in range(0, len(X), _STATISTICS_BLOCK)
-    )
+    return feature_mean(X, weights / weights.sum())
 
 
 def weighted_feature_std(X, sample_weight):
     """Weighted standard deviation of each column of a dense or sparse X.
 
     In float64, on the columns divided by their largest magnitude: no square
-    overflows, whatever the dtype and the scale of X.
+    overflows, whatever the dtype and the scale of X; X is never copied whole.
     """
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    sample_weight = sample_weight / sample_weight.sum()
-    if sp.issparse(X):
-        X = X.astype(np.float64)
-        scale = np.asarray(abs(X).max(axis=0).todense()).ravel()
-        scale[scale == 0] = 1.0
-        X = X @ sp.diags(1.0 / scale)
-        mean = weighted_feature_mean(X, sample_weight)
-        variance = np.asarray(X.multiply(X).T @ sample_weight).ravel() - mean * mean
-    else:
-        scale = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
-        scale[scale == 0] = 1.0
-        # Two passes over row blocks: memory O(block x n_features) in float64,
-        # and the variance from centred values (no cancellation).
-        blocks = [
-            slice(i, i + _STATISTICS_BLOCK) for i in range(0, len(X), _STATISTICS_BLOCK)
-        ]
-        mean = weighted_feature_mean(X, sample_weight) / scale
-        variance = 0.0
-        for rows in blocks:
-            centred = X[rows] / scale
-            centred -= mean
-            centred *= centred
-            variance += sample_weight[rows] @ centred
-    return scale * np.sqrt(np.maximum(variance, 0))
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    return feature_std(X, weights / weights.sum())
 
 
 def mean_squared_norm(X, sample_weight):

@@ -71,6 +71,11 @@ from sk_weights._least_squares import (
     least_squares_statistics,
     solve_penalised_least_squares,
 )
+from sk_weights._newton import (
+    newton_pays,
+    solve_binary_newton,
+    solve_multinomial_newton,
+)
 from sk_weights._penalties import optimality_violations
 
 #: The Gram matrix needs at least this many samples per feature ...
@@ -80,6 +85,12 @@ GRAM_MAX_SHARE_OF_X = 0.5
 
 # Working sets start with this many features, and hold at least twice the support.
 _INITIAL_WORKING_SET = 64
+
+# Working sets get their Gram matrix written out (its products and solves
+# then cost little against a pass over the columns) while it takes at most
+# this share of the bytes of X.
+_EXPLICIT_SHARE = 0.1
+_PATIENT_SIZE = 256
 
 # Products with X of another dtype than float64 read it in blocks of about
 # this many bytes of float64, so that X is never copied whole.
@@ -202,7 +213,7 @@ def solve_full_batch(
     )
 
 
-#: The multinomial solver stops when the gradient of its smooth form holds
+#: The multinomial solvers stop when the gradient of its smooth form holds
 #: to this share of the largest at the start.
 MULTINOMIAL_TOL = 1e-11
 
@@ -287,9 +298,27 @@ def solve_logistic(
         )
 
     with _single_blas_thread():
-        coef, intercept, n_iter, converged, records = _solve_multinomial(
-            data, targets, weights, fit_intercept, penalty, coef, max_iter
-        )
+        if (
+            not penalty.has_prox
+            and penalty.l2 > 0
+            and data.direct
+            and newton_pays(X, n_outputs)
+        ):
+            # Few weights on tall dense data: Newton's method (see _newton).
+            coef, intercept, n_iter, converged, records = solve_multinomial_newton(
+                X,
+                targets,
+                weights,
+                fit_intercept,
+                penalty,
+                coef,
+                max_iter,
+                MULTINOMIAL_TOL,
+            )
+        else:
+            coef, intercept, n_iter, converged, records = _solve_multinomial(
+                data, targets, weights, fit_intercept, penalty, coef, max_iter
+            )
     if fit_intercept:
         intercept -= intercept.mean()
     if penalty.l1 == 0 and penalty.l2 == 0:
@@ -486,6 +515,9 @@ def _solve_one_output(
     problem = _Problem(data, loss, target, weights, fit_intercept, penalty)
     if penalty.has_prox:
         return _solve_working_sets(problem, coef, max_iter)
+    if not loss.is_quadratic and data.direct and newton_pays(data.X, 1):
+        # Tall dense data: Newton on the small explicit Hessian (see _newton).
+        return solve_binary_newton(problem, coef, max_iter)
     return _solve_newton_cg(problem, coef, max_iter, x_scale**2)
 
 
@@ -693,9 +725,13 @@ class ColumnsQuadratic:
         return out
 
     def explicit(self):
-        """Return H as a dense matrix (for dense columns)."""
-        weighted = self.columns * np.reshape(self.curvature, (-1, 1))
-        matrix = self.columns.T @ weighted
+        """Return H as a dense matrix."""
+        if sp.issparse(self.columns):
+            weighted = self.columns.multiply(np.reshape(self.curvature, (-1, 1)))
+            matrix = np.asarray((self.transposed @ weighted.tocsc()).todense())
+        else:
+            weighted = self.columns * np.reshape(self.curvature, (-1, 1))
+            matrix = self.columns.T @ weighted
         total = _total(self.curvature, self.columns.shape[0])
         matrix -= total * np.outer(self.means, self.means)
         matrix[np.diag_indices_from(matrix)] += self.l2
@@ -890,10 +926,14 @@ def _solve_working_sets(problem, coef, max_iter):
             local_gradient -= means * gradient_total
         del gradient  # not needed on the working set: keep the memory low
         hessian = ColumnsQuadratic(columns, curvature, means, l2)
-        if not sp.issparse(columns) and work.size <= n_samples:
-            # Dense columns: the set's Gram matrix is smaller than they are,
-            # and its products and solves are cheaper.
+        small = 8 * work.size**2 <= _EXPLICIT_SHARE * data_bytes(data.X)
+        if small or (not sp.issparse(columns) and work.size <= n_samples):
+            # The set's Gram matrix is small against X (or, for dense
+            # columns, against the columns themselves): its products and
+            # solves are cheaper than passes over the columns.
             hessian = DenseQuadratic(hessian.explicit())
+            # Large sets: polish only a sign pattern that held (cubic solves).
+            hessian.patient = work.size > _PATIENT_SIZE
         start = coef[work]
         linear = hessian.product(start) - l2 * start - local_gradient
         solution = _solve_one(

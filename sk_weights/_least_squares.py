@@ -41,6 +41,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
+from sk_weights._active_set import ACTIVE_SET_MAX_SIZE, solve_small_quadratic
 from sk_weights._penalties import l1_prox, optimality_violations
 
 try:  # a dependency of scikit-learn, so normally present
@@ -91,6 +92,9 @@ def _blas():
 def _single_blas_thread():
     """Limit BLAS to one thread (a context manager)."""
     if ThreadpoolController is None:  # pragma: no cover
+        return nullcontext()
+    if _blas_threads() == 1:
+        # Already one thread: setting the limit costs more than a small solve.
         return nullcontext()
     return _blas().limit(limits=1)
 
@@ -646,6 +650,9 @@ class DenseQuadratic:
         n = self.matrix.shape[0]
         if n == 0:
             return 0.0
+        if n > _LANCZOS_MIN_SIZE:
+            # Large: a few Lanczos steps instead of a full tridiagonalisation.
+            return _lanczos_largest(self.matrix)
         return float(la.eigvalsh(self.matrix, subset_by_index=[n - 1, n - 1])[0])
 
     def solve_on(self, support, rhs, tolerance):
@@ -660,7 +667,37 @@ class DenseQuadratic:
                 warnings.simplefilter("ignore", la.LinAlgWarning)
                 return la.solve(system, rhs, assume_a="pos", check_finite=False)
         except (la.LinAlgError, ValueError):
+            if support.size > _LSTSQ_MAX_SIZE:
+                # Singular and large: an SVD costs more than further
+                # first-order steps, which find another pattern.
+                return None
             return la.lstsq(system, rhs, check_finite=False)[0]
+
+
+#: Singular support systems up to this size are solved by least squares.
+_LSTSQ_MAX_SIZE = 256
+
+#: Explicit matrices above this size get their largest eigenvalue by Lanczos.
+_LANCZOS_MIN_SIZE = 96
+
+
+def _lanczos_largest(matrix):
+    """An upper bound of the largest eigenvalue of a symmetric matrix, by Lanczos."""
+    from scipy.sparse.linalg import eigsh
+
+    size = matrix.shape[0]
+    value = eigsh(
+        matrix,
+        k=1,
+        which="LA",
+        tol=1e-4,
+        ncv=min(size, 12),
+        maxiter=10 * size,
+        v0=np.ones(size),
+        return_eigenvectors=False,
+    )[0]
+    # Lanczos approaches from below; a step of 1 / L must not overshoot.
+    return float(value) * (1 + 1e-3)
 
 
 def _solve_one(hessian, linear, l1, start, max_iter, tolerance, positive=False):
@@ -679,6 +716,14 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance, positive=False):
     optimality conditions hold, and per iteration the objective (without
     constant), the squared norm of the weights and their number of nonzeros.
     """
+    small = isinstance(hessian, DenseQuadratic) and linear.size <= ACTIVE_SET_MAX_SIZE
+    if small and not positive:
+        # Small explicit matrices: the exact active-set walk, when it can.
+        walked = solve_small_quadratic(
+            hessian.matrix, linear, l1, start, max_iter, tolerance
+        )
+        if walked is not None:
+            return walked
     lipschitz = hessian.largest_eigenvalue()
     if lipschitz <= 0:
         # X is constant (or no feature is left): every coefficient is 0.

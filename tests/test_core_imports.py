@@ -22,6 +22,10 @@ CORE_MODULES = [
     "_path",
     "_datafits",
     "_quasi_newton",
+    "_active_set",
+    "_newton",
+    "_scores",
+    "_statistics",
 ]
 
 PACKAGE_DIR = Path(sk_weights.__file__).parent

@@ -1,0 +1,197 @@
+"""Tests of the fast paths: the active-set walk, the NumPy scores, Newton on X^T D X."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, make_regression
+from sklearn.linear_model import ElasticNet, Lasso
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import StandardScaler
+
+from sk_weights import WeightedLinearRegressor
+from sk_weights._active_set import solve_small_quadratic
+from sk_weights._scores import accuracy, r2
+
+
+def diabetes():
+    """The diabetes data, standardised."""
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def lasso_objective(X, y, coef, intercept, alpha, l1_ratio=1.0):
+    """The elastic-net objective of the user guide, written out here."""
+    residual = y - X @ coef - intercept
+    penalty = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef
+    return 0.5 * np.mean(residual**2) + alpha * penalty
+
+
+@pytest.mark.parametrize("alpha", [1e-3, 0.1, 1.0, 5.0, 20.0])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_active_set_reaches_the_optimum_of_elastic_net(alpha, l1_ratio):
+    """Check that the small Gram path reaches ElasticNet's tight optimum, same zeros."""
+    X, y = diabetes()
+    model = WeightedLinearRegressor(
+        penalty="elasticnet", alpha=alpha, l1_ratio=l1_ratio
+    ).fit(X, y)
+    anchor = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-14, max_iter=100_000)
+    anchor.fit(X, y)
+    ours = lasso_objective(X, y, model.coef_, model.intercept_, alpha, l1_ratio)
+    best = lasso_objective(X, y, anchor.coef_, anchor.intercept_, alpha, l1_ratio)
+    assert ours <= best * (1 + 1e-12)
+    np.testing.assert_array_equal(model.coef_ == 0, anchor.coef_ == 0)
+    np.testing.assert_allclose(model.coef_, anchor.coef_, rtol=1e-6, atol=1e-8)
+    assert model.stop_reason_ == "converged"
+    # One record per step, the objective never rising.
+    curve = np.array(model.loss_curve_)
+    assert len(curve) == model.n_iter_
+    assert np.all(np.diff(curve) <= 1e-12 * np.abs(curve[1:]))
+
+
+def test_active_set_walk_satisfies_the_optimality_conditions():
+    """Check the walk's result against the lasso's optimality conditions."""
+    X, y = make_regression(300, 60, n_informative=10, noise=5.0, random_state=0)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    matrix, linear = Xc.T @ Xc / len(y), Xc.T @ yc / len(y)
+    l1 = 0.2 * np.abs(linear).max()
+    tolerance = 1e-11 * np.abs(linear).max()
+    cold = solve_small_quadratic(matrix, linear, l1, np.zeros(60), 1000, tolerance)
+    start = np.random.default_rng(0).normal(size=60)
+    warm = solve_small_quadratic(matrix, linear, l1, start, 1000, tolerance)
+    anchor = Lasso(alpha=l1, tol=1e-14, max_iter=100_000).fit(X, y).coef_
+    for coef, _, converged, _ in (cold, warm):
+        assert converged
+        gradient = matrix @ coef - linear
+        active = coef != 0
+        np.testing.assert_allclose(
+            gradient[active], -l1 * np.sign(coef[active]), atol=10 * tolerance
+        )
+        assert np.all(np.abs(gradient[~active]) <= l1 + tolerance)
+        np.testing.assert_array_equal(active, anchor != 0)
+
+
+def test_scores_equal_scikit_learns():
+    """Check that the NumPy R² and accuracy equal scikit-learn's metrics."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(50, 3))
+    prediction = y + rng.normal(scale=0.3, size=y.shape)
+    weight = rng.uniform(0.1, 2.0, size=50)
+    for w in (None, weight):
+        expected = r2_score(y, prediction, sample_weight=w)
+        assert r2(y, prediction, w) == pytest.approx(expected)
+        assert r2(y[:, 0], prediction[:, 0], w) == pytest.approx(
+            r2_score(y[:, 0], prediction[:, 0], sample_weight=w)
+        )
+    constant = np.ones((10, 2))
+    guess = np.column_stack([np.ones(10), np.arange(10.0)])
+    assert r2(constant, constant) == r2_score(constant, constant) == 1.0
+    assert r2(constant, guess) == r2_score(constant, guess) == 0.5
+    labels = rng.choice(np.array(["a", "b", "c"]), size=50)
+    guessed = np.where(rng.uniform(size=50) < 0.3, "a", labels)
+    indicator = rng.integers(0, 2, size=(50, 4))
+    flipped = indicator.copy()
+    flipped[::3, 1] ^= 1
+    for w in (None, weight):
+        assert accuracy(labels, guessed, w) == pytest.approx(
+            accuracy_score(labels, guessed, sample_weight=w)
+        )
+        assert accuracy(indicator, flipped, w) == pytest.approx(
+            accuracy_score(indicator, flipped, sample_weight=w)
+        )
+
+
+def softmax_objective(X, y, coef, intercept, alpha, sample_weight):
+    """The penalised weighted mean log loss (binary or softmax), written out here."""
+    eta = X @ coef.T + intercept
+    if coef.shape[0] == 1:
+        eta = np.column_stack([np.zeros(len(y)), eta[:, 0]])
+    classes = np.unique(y)
+    chosen = eta[np.arange(len(y)), np.searchsorted(classes, y)]
+    loss = np.logaddexp.reduce(eta, axis=1) - chosen
+    p = sample_weight / sample_weight.sum()
+    return p @ loss + 0.5 * alpha * np.sum(coef * coef)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_newton_on_the_explicit_hessian_reaches_the_optimum(n_classes, weighted):
+    """Check that Newton on X^T D X reaches LogisticRegression's tight optimum."""
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from sk_weights import WeightedLinearClassifier
+    from sk_weights._newton import newton_pays
+
+    X, y = make_classification(
+        3000, 12, n_informative=6, n_classes=n_classes, random_state=0
+    )
+    rng = np.random.default_rng(0)
+    weight = rng.uniform(0.2, 3.0, size=len(y)) if weighted else np.ones(len(y))
+    assert newton_pays(X, 1 if n_classes == 2 else n_classes)
+    alpha = 1e-3
+    model = WeightedLinearClassifier(penalty="l2", alpha=alpha)
+    model.fit(X, y, sample_weight=weight)
+    anchor = LogisticRegression(
+        C=1 / (alpha * weight.sum()), tol=1e-12, max_iter=10_000
+    )
+    anchor.fit(X, y, sample_weight=weight)
+    ours = softmax_objective(X, y, model.coef_, model.intercept_, alpha, weight)
+    best = softmax_objective(X, y, anchor.coef_, anchor.intercept_, alpha, weight)
+    assert ours - best <= 1e-8 * abs(best)
+    assert model.stop_reason_ == "converged"
+    np.testing.assert_allclose(model.coef_, anchor.coef_, rtol=1e-4, atol=1e-6)
+    curve = np.array(model.loss_curve_)
+    assert np.all(np.diff(curve) <= 1e-12 * np.abs(curve[1:]))
+    assert model.zero_fraction_curve_.shape == (len(curve), 1)
+
+
+def test_weighted_gram_equals_the_direct_product(monkeypatch):
+    """Check the blocked rank-k Hessian against the product written out."""
+    from sk_weights import _newton
+
+    monkeypatch.setattr(_newton, "_BLOCK_BYTES", 8 * 8 * 333)  # several blocks
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5000, 7))
+    h = rng.uniform(size=5000)
+    ones = np.column_stack([X, np.ones(5000)])
+    np.testing.assert_allclose(
+        _newton.weighted_gram(X, h, True), ones.T @ (ones * h[:, None]), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        _newton.weighted_gram(X, h, False), X.T @ (X * h[:, None]), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("form", ["dense", "csr", "csc", "coo"])
+def test_feature_statistics_equal_numpys_without_copying_x(dtype, form):
+    """Check the weighted means and deviations against NumPy, X not copied."""
+    import tracemalloc
+
+    import scipy.sparse as sp
+
+    from sk_weights._base import weighted_feature_mean, weighted_feature_std
+
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(3000, 400)) * (rng.uniform(size=(3000, 400)) < 0.05)
+    dense[:, 3] *= 1e150  # squares would overflow
+    dense = (dense if dtype == np.float64 else dense / 1e150).astype(dtype)
+    X = dense if form == "dense" else sp.random(1, 1).asformat(form).__class__(dense)
+    weight = rng.uniform(0.5, 2.0, size=3000)
+    p = weight / weight.sum()
+    reference = dense.astype(np.float64)
+    mean = p @ reference
+    scale = np.abs(reference).max(axis=0)
+    scale[scale == 0] = 1
+    std = scale * np.sqrt(p @ ((reference / scale - mean / scale) ** 2))
+    tracemalloc.start()
+    got_mean = weighted_feature_mean(X, weight)
+    got_std = weighted_feature_std(X, weight)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_allclose(got_mean, mean, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(got_std, std, rtol=1e-9, atol=1e-300)
+    size = X.nbytes if form == "dense" else X.data.nbytes + X.nnz * 4
+    if form != "coo":  # COO is converted to CSR first
+        # At most a few float64 blocks of a MiB, or half of X: never a copy.
+        assert peak < max(0.5 * size, 4 * 2**20)
