@@ -336,7 +336,17 @@ class _CrossValidationMixin:
     # A CV estimator is fitted once, on all its data: no partial_fit.
     @available_if(_never)
     def partial_fit(self, *args, **kwargs):
-        """Not available: cross-validation needs all the data at once."""
+        """Not available: cross-validation needs all the data at once.
+
+        The method is hidden (``hasattr(model, "partial_fit")`` is False), as
+        it is for scikit-learn's ``LassoCV``; fit the plain estimator at
+        ``alpha_`` to learn in chunks.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Not used.
+        """
 
     def _penalty(self):
         """The penalty chosen (``alpha_``, ``l1_ratio_``)."""
