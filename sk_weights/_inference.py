@@ -70,6 +70,10 @@ OPTIMUM_TOLERANCE = 1e-3
 #: than this in absolute value makes the column's weight not identified.
 NULL_VECTOR_TOLERANCE = 1e-6
 
+#: A binary model whose every probability is this close to its row's label
+#: has been fitted to separated classes (no finite unpenalised optimum).
+SEPARATION_TOLERANCE = 1e-6
+
 #: Networks, whose weights have no classical inference.
 NETWORKS = (MLPWeightsClassifier, MLPWeightsRegressor, MLPClassifier, MLPRegressor)
 
@@ -480,6 +484,16 @@ def inference_table(
     else:
         weight = np.asarray(coef, dtype=np.float64)
     mu = datafit.inverse_link(eta)
+    if family == "binomial" and np.all(np.abs(y - mu) < SEPARATION_TOLERANCE):
+        # Every row predicted with certainty: the weights grow without bound
+        # along a separating direction, and a solver stops wherever its
+        # gradient tolerance lets it, so no standard error means anything.
+        raise ValueError(
+            "X separates the classes: the model predicts every row's class with "
+            "certainty, so the unpenalised weights have no finite optimum and no "
+            "standard error. Fit with a penalty, and ask "
+            "sk_weights.weight_stability how sure its weights are."
+        )
     gradient, observed = datafit.derivatives(y, eta, 1.0)
     _, fisher = datafit.derivatives(mu, eta, 1.0)
     fisher = np.broadcast_to(fisher, eta.shape)

@@ -473,7 +473,7 @@ def test_separated_classes_are_refused():
     X, y = load_breast_cancer(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(ValueError, match="max_iter.*separates the classes"):
+        with pytest.raises(ValueError, match="separates the classes"):
             weight_inference(WeightedLinearClassifier(penalty=None), scale(X), y)
 
 
