@@ -94,6 +94,42 @@ def _factorise(matrix):
     return lambda rhs: la.cho_solve(factor, rhs, check_finite=False)
 
 
+def _tolerances(problem, full, coef, n_features):
+    """Per-entry stopping tolerances of the gradient ``full`` (intercept last).
+
+    The weights' tolerance is relative to their own gradient (at zero weights
+    for a warm start, as the other solvers on X judge it), the intercept's to
+    its own: on features of tiny magnitude the two differ by hundreds of
+    orders, and one shared scale would either stop before the weights move
+    or ask the intercept for digits below rounding.
+    """
+    tiny = np.finfo(float).tiny
+    tolerance = np.empty(full.size)
+    tolerance[:n_features] = OPTIMALITY_TOL * max(
+        np.abs(full[:n_features]).max(initial=0.0),
+        problem.cold_gradient_scale(coef),
+        tiny,
+    )
+    tolerance[n_features:] = OPTIMALITY_TOL * max(
+        np.abs(full[n_features:]).max(initial=0.0), tiny
+    )
+    return tolerance
+
+
+def _settled(full, gradient, n_features, tolerance, slack=1.0):
+    """Whether every entry of the gradient ``full`` meets its tolerance.
+
+    The intercept's entry is a sum of one term per sample, so it cannot be
+    computed more exactly than the rounding of that sum: below it, it counts
+    as zero.
+    """
+    bound = slack * tolerance
+    if full.size > n_features:
+        rounding = 8 * np.finfo(float).eps * float(np.abs(gradient).sum())
+        bound[n_features:] = np.maximum(bound[n_features:], rounding)
+    return bool(np.all(np.abs(full) <= bound))
+
+
 def solve_binary_newton(problem, coef, max_iter):
     """Minimise a smooth loss with an L2 part by Newton steps on ``X^T D X``.
 
@@ -119,9 +155,9 @@ def solve_binary_newton(problem, coef, max_iter):
             full[-1] = gradient.sum()
         worst = np.abs(full).max(initial=0.0)
         if tolerance is None:
-            tolerance = OPTIMALITY_TOL * max(worst, np.finfo(float).tiny)
+            tolerance = _tolerances(problem, full, coef, n_features)
             curve.append(problem.record(eta, coef))
-        if worst <= tolerance:
+        if _settled(full, gradient, n_features, tolerance):
             converged = True
             break
         if iteration == max_iter:
@@ -156,7 +192,7 @@ def solve_binary_newton(problem, coef, max_iter):
             solve = None
             continue
         if not accepted:
-            converged = worst <= 1e4 * tolerance
+            converged = _settled(full, gradient, n_features, tolerance, slack=1e4)
             break
         if rate < 1:
             previous = np.inf
