@@ -474,7 +474,9 @@ class RegressorTaskMixin(BaseWeightsEstimator):
 
     def _datafit(self, n_outputs):
         """The datafit the ``loss`` parameter names (with its options)."""
-        return make_datafit(self.loss, **self.get_params(deep=False))
+        # The parameters are the instance's attributes (scikit-learn's rule);
+        # get_params would inspect the signature on every call.
+        return make_datafit(self.loss, **vars(self))
 
     def _hold_out(self, data, layout, rng):
         """Hold out ``validation_fraction`` of the data and build its scorer.

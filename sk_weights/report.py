@@ -1379,14 +1379,15 @@ def _cross_validation_entry(model):
     the chosen ``l1_ratio_``.
     """
     errors = getattr(model, "mse_path_", None)
-    metric = "mean squared error"
-    if errors is None:
+    scored = errors is None
+    if scored:
         errors = getattr(model, "score_path_", None)
-        scoring = model.get_params().get("scoring")
-        metric = "accuracy" if scoring is None else str(scoring)
     if errors is None or type(model).__module__.split(".")[0] != "sk_weights":
         return None
     params = model.get_params()
+    metric = "mean squared error"
+    if scored:
+        metric = "accuracy" if params.get("scoring") is None else str(params["scoring"])
     errors = np.asarray(errors, dtype=np.float64)
     alphas = np.asarray(model.alphas_, dtype=np.float64)
     row = 0
