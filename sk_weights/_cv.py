@@ -710,8 +710,9 @@ class WeightedLinearClassifierCV(_CrossValidationMixin, WeightedLinearClassifier
         The default grid's length with an L1 part.
     cv : int, cross-validation generator or iterable, default=None
         None for 5-fold :class:`~sklearn.model_selection.StratifiedKFold`.
-        An integer larger than the smallest class's number of samples is an
-        error.
+        An integer larger than the smallest class's number of samples is
+        allowed, as in LogisticRegressionCV (StratifiedKFold warns); a
+        training fold without a class is an error.
     scoring : str or callable, default=None
         The held-out score (see :func:`sklearn.metrics.check_scoring`); None
         is the accuracy, weighted by ``sample_weight`` when given.
@@ -804,18 +805,7 @@ class WeightedLinearClassifierCV(_CrossValidationMixin, WeightedLinearClassifier
         return {**super()._refit_params(), "class_weight": self.class_weight}
 
     def _splitter(self, y_index):
-        counts = np.bincount(y_index)
-        splitter = check_cv(self.cv, y_index, classifier=True)
-        n_splits = splitter.get_n_splits()
-        if (self.cv is None or isinstance(self.cv, Integral)) and (
-            n_splits > counts.min()
-        ):
-            raise ValueError(
-                f"cv={n_splits} folds need at least {n_splits} samples of every "
-                f"class, but the smallest class has {counts.min()}: use cv <= "
-                f"{max(counts.min(), 2)} or more samples."
-            )
-        return splitter
+        return check_cv(self.cv, y_index, classifier=True)
 
     def _check_folds(self, problem, folds):
         super()._check_folds(problem, folds)
@@ -824,8 +814,8 @@ class WeightedLinearClassifierCV(_CrossValidationMixin, WeightedLinearClassifier
             if missing.size:
                 raise ValueError(
                     f"cv gives a training fold without any sample of the classes "
-                    f"{problem.classes[missing].tolist()}: use a stratified cv or "
-                    "fewer folds."
+                    f"{problem.classes[missing].tolist()}: every class needs at "
+                    "least two samples, and a stratified cv or fewer folds."
                 )
 
     def _scorer(self, problem):

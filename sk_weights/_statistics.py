@@ -21,8 +21,9 @@ def _row_blocks(X):
     """Yield float64 row blocks of dense X (views when X is float64)."""
     rows = max(1, _BLOCK_BYTES // (8 * max(X.shape[1], 1)))
     for start in range(0, X.shape[0], rows):
-        yield slice(start, start + rows), np.asarray(
-            X[start : start + rows], dtype=np.float64
+        yield (
+            slice(start, start + rows),
+            np.asarray(X[start : start + rows], dtype=np.float64),
         )
 
 

@@ -18,6 +18,7 @@ import sys
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
+from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 # Plots are drawn to files, never to a window.
@@ -66,6 +67,29 @@ def enet_objective(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None):
     loss = 0.5 * weights @ np.sum(residual**2, axis=1) / weights.sum()
     penalty = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * np.sum(coef**2)
     return loss + alpha * penalty
+
+
+# scikit-learn 1.8 deprecated LogisticRegression's ``penalty`` (``l1_ratio`` and
+# ``C`` pick the penalty there); 1.6 and 1.7 need it.
+_PENALTY_BY_RATIO = LogisticRegression().get_params().get("penalty") in (
+    None,
+    "deprecated",
+)
+
+
+def logistic_regression(l1_ratio=0.0, **params):
+    """LogisticRegression with this share of L1 (``None``: no penalty), written in
+    the installed scikit-learn's API, so that a reference means the same
+    problem under every version the package supports."""
+    if l1_ratio is None:
+        if _PENALTY_BY_RATIO:
+            return LogisticRegression(C=np.inf, **params)
+        return LogisticRegression(penalty=None, **params)
+    if _PENALTY_BY_RATIO:
+        return LogisticRegression(l1_ratio=l1_ratio, **params)
+    named = {0.0: "l2", 1.0: "l1"}.get(float(l1_ratio), "elasticnet")
+    extra = {"l1_ratio": l1_ratio} if named == "elasticnet" else {}
+    return LogisticRegression(penalty=named, **extra, **params)
 
 
 def run_command_line(*args, cwd, timeout=120):

@@ -31,6 +31,15 @@ matplotlib.use("Agg")
 TIGHT = {"tol": 1e-12, "max_iter": 100_000}
 
 
+def grid_of(n_alphas):
+    """LassoCV's and ElasticNetCV's argument for a grid of n_alphas values:
+    ``alphas=n`` since scikit-learn 1.7 (``n_alphas`` deprecated, then removed),
+    ``n_alphas=n`` before."""
+    if isinstance(LassoCV().get_params().get("n_alphas"), int):
+        return {"n_alphas": n_alphas}
+    return {"alphas": n_alphas}
+
+
 def sparse_problem(n_samples=400, n_features=200, seed=0):
     """A sparse X and a target from a few of its columns, with noise."""
     rng = np.random.default_rng(seed)
@@ -180,7 +189,7 @@ def test_regressor_chooses_elasticnetcv_alpha_and_l1_ratio():
     X, y = load_diabetes(return_X_y=True)
     cv = KFold(4, shuffle=True, random_state=0)
     ratios = [0.2, 0.7, 1.0]
-    reference = ElasticNetCV(l1_ratio=ratios, cv=cv, alphas=30, **TIGHT).fit(X, y)
+    reference = ElasticNetCV(l1_ratio=ratios, cv=cv, **grid_of(30), **TIGHT).fit(X, y)
     model = WeightedLinearRegressorCV(
         penalty="elasticnet", l1_ratio=ratios, cv=cv, alphas=30
     ).fit(X, y)
@@ -207,7 +216,7 @@ def test_regressor_with_sample_weight_chooses_lassocv_alpha():
     """Check LassoCV's choice with sample weights (weighted fits and held-out MSE)."""
     X, y = load_diabetes(return_X_y=True)
     weights = np.random.default_rng(0).uniform(0.2, 3.0, size=len(y))
-    reference = LassoCV(alphas=40, **TIGHT).fit(X, y, sample_weight=weights)
+    reference = LassoCV(**grid_of(40), **TIGHT).fit(X, y, sample_weight=weights)
     model = WeightedLinearRegressorCV(alphas=40).fit(X, y, sample_weight=weights)
     np.testing.assert_allclose(model.alphas_, reference.alphas_, rtol=1e-9)
     np.testing.assert_allclose(model.mse_path_, reference.mse_path_, rtol=1e-6)
@@ -303,14 +312,29 @@ def test_l1_ratio_outside_zero_one_is_rejected(l1_ratio):
         model.fit(X, y)
 
 
-def test_more_folds_than_the_smallest_class_is_rejected():
-    """Check that cv larger than the smallest class is a clear ValueError."""
+def test_more_folds_than_the_smallest_class_is_allowed_as_in_sklearn():
+    """Check that cv larger than a class of three samples fits, as
+    LogisticRegressionCV does (StratifiedKFold warns; every training fold still
+    holds two of the three), and that each fold's scores are real numbers."""
     X, y = cancer()
-    keep = np.concatenate([np.flatnonzero(y == 0)[:3], np.flatnonzero(y == 1)])
-    with pytest.raises(ValueError, match=r"cv=5 folds need at least 5 samples"):
-        WeightedLinearClassifierCV().fit(X[keep], y[keep])
-    model = WeightedLinearClassifierCV(cv=3, alphas=3).fit(X[keep], y[keep])
-    assert model.score_path_.shape == (3, 3)
+    keep = np.concatenate([np.flatnonzero(y == 0)[:3], np.flatnonzero(y == 1)[:60]])
+    model = WeightedLinearClassifierCV(alphas=4)
+    with pytest.warns(UserWarning, match="least populated class"):
+        model.fit(X[keep], y[keep])
+    assert model.score_path_.shape == (4, 5)
+    assert np.isfinite(model.score_path_).all()
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+
+
+def test_a_training_fold_without_a_class_is_rejected():
+    """Check that a class of one sample (absent from one training fold) is a
+    clear ValueError naming the class, and that no model is left behind."""
+    X, y = cancer()
+    keep = np.concatenate([np.flatnonzero(y == 0)[:1], np.flatnonzero(y == 1)[:40]])
+    model = WeightedLinearClassifierCV(alphas=4, cv=3)
+    with pytest.raises(ValueError, match=r"training fold without any sample .*\[0\]"):
+        model.fit(X[keep], y[keep])
+    assert not hasattr(model, "coef_")
 
 
 # -- members of the family ----------------------------------------------------
@@ -389,15 +413,6 @@ def test_command_line_fit_with_cv(tmp_path, capsys):
         WeightedLinearClassifierCV(alphas=5),
         WeightedLinearClassifierCV(penalty="l1", alphas=4, scoring="accuracy"),
     ],
-    expected_failed_checks=lambda est: (
-        {
-            # Its 10 rows hold 3 of some class: 5 stratified folds are refused
-            # with an error that names cv, not the one feature.
-            "check_fit2d_1feature": "cv=5 needs 5 samples of every class",
-        }
-        if isinstance(est, WeightedLinearClassifierCV)
-        else {}
-    ),
 )
 def test_sklearn_compatible_estimator(estimator, check):
     """Check that both CV estimators pass scikit-learn's estimator checks."""

@@ -17,6 +17,7 @@ from sk_weights import MLPWeightsRegressor, WeightedLinearRegressor
 from sk_weights._datafits import make_datafit
 from sk_weights._full_batch import solve_full_batch
 from sk_weights._penalties import ElasticNetPenalty
+from sk_weights._sklearn_compat import SKLEARN_VERSION
 
 # -- independent definitions of the losses (not the datafits' code) ----------
 
@@ -408,6 +409,9 @@ def test_positive_weights_under_partial_fit_and_dropout():
         assert np.all(streamed.coef_ >= 0)
 
 
+@pytest.mark.skipif(
+    SKLEARN_VERSION < (1, 7), reason="MLPRegressor's loss is new in scikit-learn 1.7"
+)
 def test_mlp_poisson_as_good_as_scikit_learn():
     """Check that MLPWeightsRegressor(loss="poisson") predicts held-out counts
     at least as well as MLPRegressor(loss="poisson") (mean Poisson deviance

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import logistic_regression
 from sklearn.datasets import (
     load_breast_cancer,
     load_digits,
@@ -14,7 +15,7 @@ from sklearn.datasets import (
     make_friedman1,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, PoissonRegressor
+from sklearn.linear_model import PoissonRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
@@ -191,15 +192,11 @@ def test_no_hidden_layer_reaches_logistic_regression(dataset, penalty):
     alpha = 0.01
     if penalty == "l2":
         ours = ElasticNetPenalty(l2=alpha)
-        reference = LogisticRegression(C=1 / (alpha * n_samples), tol=1e-12)
+        reference = logistic_regression(0.0, C=1 / (alpha * n_samples), tol=1e-12)
     else:
         ours = ElasticNetPenalty(l1=alpha)
-        reference = LogisticRegression(
-            C=1 / (alpha * n_samples),
-            l1_ratio=1.0,
-            solver="saga",
-            tol=1e-12,
-            max_iter=100_000,
+        reference = logistic_regression(
+            1.0, C=1 / (alpha * n_samples), solver="saga", tol=1e-12, max_iter=100_000
         )
     reference.fit(X, y)
     n_outputs = 1 if n_classes == 2 else n_classes

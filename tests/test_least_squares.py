@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import enet_objective
+from conftest import enet_objective, logistic_regression
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Lasso, Ridge
@@ -17,7 +17,6 @@ from sk_weights import _full_batch as full_batch
 from sk_weights import _least_squares as core
 from sk_weights._datafits import BinaryLogLoss
 from sk_weights._penalties import ElasticNetPenalty
-from sk_weights._sklearn_compat import SKLEARN_VERSION
 
 rng = np.random.default_rng(0)
 
@@ -363,7 +362,6 @@ def test_the_solver_on_x_takes_other_smooth_losses():
     """Check that the working-set solver with the logistic datafit reaches
     LogisticRegression's L1 optimum (C = 1 / (alpha * n)): no better objective,
     the same zeros."""
-    from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 40))
@@ -376,10 +374,8 @@ def test_the_solver_on_x_takes_other_smooth_losses():
     coef = np.zeros(40)
     intercept, _, converged, _ = full_batch._solve_working_sets(problem, coef, 200)
     assert converged
-    # scikit-learn 1.8 names the penalty by l1_ratio alone; 1.6 and 1.7 by penalty.
-    l1 = {"l1_ratio": 1.0} if SKLEARN_VERSION >= (1, 8) else {"penalty": "l1"}
-    reference = LogisticRegression(
-        C=1 / (alpha * 200), solver="saga", tol=1e-10, max_iter=100_000, **l1
+    reference = logistic_regression(
+        1.0, C=1 / (alpha * 200), solver="saga", tol=1e-10, max_iter=100_000
     ).fit(X, y)
 
     def logistic_objective(w, b):

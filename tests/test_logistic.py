@@ -6,36 +6,33 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import cancer_data, iris_data
+from conftest import cancer_data, iris_data, logistic_regression
 from scipy.special import logsumexp
 from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_weights import WeightedLinearClassifier, weights_path
 from sk_weights import _full_batch as full_batch
 from sk_weights._penalties import ElasticNetPenalty
-from sk_weights._sklearn_compat import SKLEARN_VERSION
 
 
 def reference_logistic(alpha, l1_ratio, sample_weight, fit_intercept):
-    """LogisticRegression with the same optimum, through either version's API.
-
-    scikit-learn 1.8 names the penalty by ``l1_ratio`` alone (``C=inf``: none);
-    1.6 and 1.7 need ``penalty``. ``l1_ratio=None`` means no penalty.
-    """
-    options = dict(solver="saga", tol=1e-12, max_iter=200_000)
+    """LogisticRegression with the same optimum (``l1_ratio=None``: no penalty)."""
     if l1_ratio is None or alpha == 0:
-        if SKLEARN_VERSION >= (1, 8):
-            options.update(C=np.inf, solver="lbfgs", tol=1e-14, max_iter=10_000)
-        else:
-            options.update(penalty=None, solver="lbfgs", tol=1e-14, max_iter=10_000)
-        return LogisticRegression(fit_intercept=fit_intercept, **options)
-    C = 1.0 / (alpha * sample_weight.sum())
-    if SKLEARN_VERSION < (1, 8):
-        options["penalty"] = {0.0: "l2", 1.0: "l1"}.get(l1_ratio, "elasticnet")
-    return LogisticRegression(
-        C=C, l1_ratio=l1_ratio, fit_intercept=fit_intercept, **options
+        return logistic_regression(
+            None,
+            solver="lbfgs",
+            tol=1e-14,
+            max_iter=10_000,
+            fit_intercept=fit_intercept,
+        )
+    return logistic_regression(
+        l1_ratio,
+        C=1.0 / (alpha * sample_weight.sum()),
+        solver="saga",
+        tol=1e-12,
+        max_iter=200_000,
+        fit_intercept=fit_intercept,
     )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from conftest import logistic_regression
 from matplotlib.colors import to_rgba
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import (
@@ -850,25 +851,8 @@ def fit_quietly(model, data):
         return model.fit(*data())
 
 
-# scikit-learn 1.8 deprecated LogisticRegression's penalty: l1_ratio and C pick it.
-NEW_LOGISTIC_API = LogisticRegression().get_params()["penalty"] == "deprecated"
-# ... and 1.10 removes it.
+# scikit-learn 1.10 removes LogisticRegression's penalty (deprecated in 1.8).
 OLD_LOGISTIC_API = parse_version(sklearn.__version__) < parse_version("1.10")
-
-
-def logistic(l1_ratio, **params):
-    """LogisticRegression with this share of L1, in the installed API."""
-    if NEW_LOGISTIC_API:
-        return LogisticRegression(l1_ratio=l1_ratio, **params)
-    if l1_ratio == 1:
-        return LogisticRegression(penalty="l1", **params)
-    return LogisticRegression(penalty="elasticnet", l1_ratio=l1_ratio, **params)
-
-
-def unpenalised_logistic():
-    if NEW_LOGISTIC_API:
-        return LogisticRegression(C=np.inf)
-    return LogisticRegression(penalty=None)
 
 
 # model, data, expected penalty (from the fitted model), words in the objective
@@ -917,19 +901,19 @@ OBJECTIVES = [
         ["C · Σ log loss", "½‖w‖²", "(L2, C=0.5)"],
     ),
     (
-        logistic(1.0, C=0.5, solver="saga", max_iter=50),
+        logistic_regression(1.0, C=0.5, solver="saga", max_iter=50),
         classification,
         lambda m: {"kind": "l1", "C": 0.5},
         ["C · Σ log loss + ‖w‖₁", "(L1, C=0.5)"],
     ),
     (
-        logistic(0.4, solver="saga", max_iter=50),
+        logistic_regression(0.4, solver="saga", max_iter=50),
         classification,
         lambda m: {"kind": "elasticnet", "C": 1.0, "l1_ratio": 0.4},
         ["elastic net, C=1, l1_ratio=0.4"],
     ),
     (
-        unpenalised_logistic(),
+        logistic_regression(None),
         classification,
         lambda m: {"kind": None},
         ["C · Σ log loss (no penalty)"],
