@@ -65,7 +65,11 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import sk_weights
-from sk_weights import WeightedLinearClassifier, WeightedLinearRegressor
+from sk_weights import (
+    WeightedLinearClassifier,
+    WeightedLinearRegressor,
+    weight_inference,
+)
 
 try:
     import torch
@@ -934,6 +938,10 @@ try:
     import glum
 except ImportError:
     glum = None
+try:
+    import statsmodels.api as statsmodels
+except ImportError:
+    statsmodels = None
 
 #: Sizes of the speed section (full) and of its smoke run (quick).
 SPEED_MODES = {
@@ -1416,7 +1424,100 @@ def speed_networks(mode):
     return rows + new
 
 
-SPEED_WORKLOADS = [speed_small, speed_grid, speed_wide, speed_tall, speed_networks]
+def speed_inference(mode):
+    """S6: the table of standard errors, p-values and intervals beside statsmodels.
+
+    Both systems go from the data to the whole table (weights, standard
+    errors, p-values, intervals): ours is ``weight_inference`` of an unfitted
+    estimator (the fit included, the report with the table returned),
+    statsmodels' is ``fit()`` and then ``bse``, ``pvalues`` and ``conf_int()``.
+    The row "ours, fitted" starts from the fitted model a user already has.
+    """
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+
+    label = "S6. weight_inference"
+    if statsmodels is None:
+        return [skipped(label, "statsmodels is not installed (the test extra)")]
+    rows = []
+    cases = [
+        ("diabetes 442 x 10, OLS", load_diabetes, "nonrobust"),
+        ("diabetes 442 x 10, OLS HC3", load_diabetes, "HC3"),
+        # All 30 columns separate the classes (no finite unpenalised weights).
+        ("breast cancer, its 10 mean features, Logit", load_breast_cancer, None),
+    ]
+    for name, loader, cov_type in cases:
+        X, y = loader(return_X_y=True)
+        if cov_type is None:
+            X = StandardScaler().fit_transform(X[:, :10])
+            estimator = WeightedLinearClassifier(penalty=None)
+            cov, options = "nonrobust", {}
+
+            def theirs(X=X, y=y):
+                fit = statsmodels.Logit(y, statsmodels.add_constant(X)).fit(disp=0)
+                return fit.params, fit.bse, fit.pvalues, fit.conf_int()
+
+        else:
+            estimator = WeightedLinearRegressor(penalty=None)
+            cov, options = cov_type, {"cov_type": cov_type}
+
+            def theirs(X=X, y=y, options=options):
+                fit = statsmodels.OLS(y, statsmodels.add_constant(X)).fit(**options)
+                return fit.params, fit.bse, fit.pvalues, fit.conf_int()
+
+        fitted = sklearn.base.clone(estimator).fit(X, y)
+        k = mode["small_fits"]
+        systems = [
+            System(
+                "ours",
+                repeated(
+                    lambda X=X, y=y, e=estimator, c=cov: weight_inference(
+                        e, X, y, cov_type=c
+                    ),
+                    k,
+                ),
+                per=lambda _, k=k: k,
+            ),
+            System(
+                "ours, fitted",
+                repeated(
+                    lambda X=X, y=y, m=fitted, c=cov: weight_inference(
+                        m, X, y, cov_type=c
+                    ),
+                    k,
+                ),
+                per=lambda _, k=k: k,
+                info={"note": "from the fitted model"},
+            ),
+            System("statsmodels", repeated(theirs, k), "ours", per=lambda _, k=k: k),
+        ]
+        records = measure(systems, mode["repeats"])
+        reference = records["statsmodels"]["fitted"]
+
+        def quality(system, result, reference=reference):
+            if system == "statsmodels":
+                return {}
+            data = result.to_dict()
+            se = np.empty(len(data["features"]))
+            for row in data["features"]:
+                se[row["index"]] = row["weight_se"]
+            ours = np.r_[data["inference"]["intercept"]["weight_se"], se]
+            theirs = np.asarray(reference[1])
+            return {"se_error": float(np.max(np.abs(ours - theirs) / theirs))}
+
+        new = make_rows(f"{label}: {name}", systems, records, quality, "s/table")
+        new[0]["targets"] = {"time <= statsmodels": bool(new[2]["ratio"] <= 1.0)}
+        rows += new
+    return rows
+
+
+SPEED_WORKLOADS = [
+    speed_small,
+    speed_grid,
+    speed_wide,
+    speed_tall,
+    speed_networks,
+    speed_inference,
+]
 
 
 WORKLOADS = [
@@ -1479,6 +1580,7 @@ COLUMNS = [
     ("ours/this", "ratio", "{:.3f}"),
     ("iter", "iterations", "{}"),
     ("gap", "gap", "{:.1e}"),
+    ("SE rel. err", "se_error", "{:.1e}"),
     ("R2", "r2", "{:.4f}"),
     ("acc", "accuracy", "{:.4f}"),
     ("zeros", "zeros", "{}"),

@@ -120,6 +120,11 @@ MIN_VALIDATION_SAMPLES = 10
 SCALED_STD_RANGE = (0.1, 10.0)
 
 
+@functools.cache
+def _parameter_names(cls):
+    return tuple(BaseEstimator._get_param_names.__func__(cls))
+
+
 class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
     """The base of every estimator of the package (not a public class).
 
@@ -131,6 +136,13 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
     family mixins (network, linear model) and the task mixins (regression,
     classification) of ``_mixins`` provide most of them.
     """
+
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn reads __init__'s signature on every get_params (twice per
+        # clone, once per fit's parameter validation); a class's signature does
+        # not change, so it is read once per class.
+        return list(_parameter_names(cls))
 
     def weights_report(self, feature_names=None):
         """Return the learned-weights report of this fitted estimator.
@@ -733,12 +745,15 @@ def training_method(method):
         keeps_state_on_failure(method)
     )
 
+    revalidate = method.__name__ == "partial_fit"
+
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        # scikit-learn validates a fitted estimator's partial_fit parameters
-        # only once, but set_params may have changed them since: a negative
-        # alpha or a dropout rate of 2 would train, or fail obscurely.
-        if not get_config()["skip_parameter_validation"]:
+        # scikit-learn's fit context validates fit's parameters on every call
+        # but partial_fit's only on the first, and set_params may have changed
+        # them since: a negative alpha or a dropout rate of 2 would train, or
+        # fail obscurely.
+        if revalidate and not get_config()["skip_parameter_validation"]:
             self._validate_params()
         return fitted_in_context(self, *args, **kwargs)
 

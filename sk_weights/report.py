@@ -170,10 +170,12 @@ def weights_report(obj, feature_names=None):
         raise TypeError(
             f"weights_report got {type(model).__name__}; it supports {SUPPORTED}."
         )
-    data["estimator"] = _estimator_entry(model, wrappers)
-    data["objective"], data["penalty"] = _objective(model)
+    # Read once: get_params inspects the signature on every call.
+    params = model.get_params(deep=False)
+    data["estimator"] = _estimator_entry(model, wrappers, params)
+    data["objective"], data["penalty"] = _objective(model, params)
     data["reading"] = _weight_reading(model)
-    data["training"] = _training_entry(model)
+    data["training"] = _training_entry(model, params)
     n_features = len(data["features"])
     if names is None:
         names = [f"x{j}" for j in range(n_features)]
@@ -1212,13 +1214,12 @@ def _objective_row(model):
     return None
 
 
-def _objective(model):
+def _objective(model, params):
     """Return the objective's text and the penalty's kind and strength."""
     row = _objective_row(model)
     if row is None:
         text = f"not described here; see {type(model).__name__}'s documentation"
         return text, {"kind": "unknown"}
-    params = model.get_params(deep=False)
     data = row.data
     if "{loss}" in data:
         loss = params.get("loss")
@@ -1296,26 +1297,22 @@ def _fitted_value(model, name, params):
     return _json_value(value)
 
 
-def _estimator_entry(model, wrappers):
+def _estimator_entry(model, wrappers, params):
     return {
         "class": type(model).__name__,
         "module": type(model).__module__.split(".")[0],
         "inside": list(wrappers),
-        "params": {
-            key: _json_value(value)
-            for key, value in sorted(model.get_params(deep=False).items())
-        },
+        "params": {key: _json_value(value) for key, value in sorted(params.items())},
     }
 
 
 # -- training -----------------------------------------------------------------
 
 
-def _training_entry(model):
+def _training_entry(model, params):
     n_iter = getattr(model, "n_iter_", None)
     if n_iter is not None:
         n_iter = int(np.max(n_iter))
-    params = model.get_params()
     scores = getattr(model, "validation_scores_", None)
     stop_reason = getattr(model, "stop_reason_", None)
     best_epoch = getattr(model, "best_epoch_", None)
