@@ -192,7 +192,7 @@ def solve_full_batch(
     for k in range(n_targets):
         target = np.asarray(y[:, k], dtype=np.float64)
         # Matrix-vector products: more BLAS threads only add synchronisation.
-        with _single_blas_thread():
+        with _single_blas_thread(X.shape[0] * X.shape[1]):
             out = _solve_one_output(
                 data,
                 datafit,
@@ -270,7 +270,7 @@ def solve_logistic(
         np.float64
     )
     if n_outputs == 1:
-        with _single_blas_thread():
+        with _single_blas_thread(X.shape[0] * X.shape[1]):
             intercept, n_iter, converged, curve = _solve_one_output(
                 data,
                 BinaryLogLoss(),

@@ -89,9 +89,21 @@ def _blas():
     return _controller
 
 
-def _single_blas_thread():
-    """Limit BLAS to one thread (a context manager)."""
+#: BLAS runs products of matrices with fewer entries on one thread anyway
+#: (OpenBLAS splits a matrix-vector product from 2304 x 4 entries).
+_THREADED_MIN_ENTRIES = 9216
+
+
+def _single_blas_thread(entries=None):
+    """Limit BLAS to one thread (a context manager).
+
+    ``entries``: the size of the largest matrix of the products to come.
+    Setting the limit and resetting it costs tens of microseconds, more than
+    a whole solve on a few features, whose products BLAS does not split.
+    """
     if ThreadpoolController is None:  # pragma: no cover
+        return nullcontext()
+    if entries is not None and entries < _THREADED_MIN_ENTRIES:
         return nullcontext()
     if _blas_threads() == 1:
         # Already one thread: setting the limit costs more than a small solve.
@@ -269,7 +281,7 @@ class _RowBlocks:
         )
         if threads == 1 or n_ranges <= 1:
             # Blocks are small products: more BLAS threads only stall.
-            with _single_blas_thread():
+            with _single_blas_thread(self.X.shape[0] * self.X.shape[1]):
                 return task(self.blocks(shift, 0, n_samples))
         bounds = np.linspace(0, n_samples, n_ranges + 1).astype(int)
         ranges = list(zip(bounds[:-1], bounds[1:]))
@@ -532,7 +544,12 @@ def combine_curves(curves, n_features):
     the Frobenius norm of the weights and their zero fraction, per iteration.
     """
     length = max(len(c) for c in curves)
-    total = sum(np.pad(c, ((0, length - len(c)), (0, 0)), mode="edge") for c in curves)
+    if len(curves) == 1:
+        total = curves[0]
+    else:
+        total = sum(
+            np.pad(c, ((0, length - len(c)), (0, 0)), mode="edge") for c in curves
+        )
     size = len(curves) * n_features
     zero_fraction = 1.0 - total[:, 2] / size if size else np.zeros(length)
     return (
@@ -551,7 +568,7 @@ def _tolerance(linear, l1):
 def _solve_whole(gram, linear, penalty, start, max_iter):
     """Solve on the whole Gram matrix."""
     hessian = gram.full() + penalty.l2 * np.eye(linear.size)
-    with _single_blas_thread():
+    with _single_blas_thread(linear.size**2):
         return _solve_one(
             DenseQuadratic(hessian),
             linear,
@@ -581,7 +598,7 @@ def _solve_working_set(gram, linear, penalty, start, max_iter):
     while True:
         hessian = gram.submatrix(work)
         hessian[np.diag_indices_from(hessian)] += l2
-        with _single_blas_thread():
+        with _single_blas_thread(len(work) ** 2):
             solution, iters, ok, sub_curve = _solve_one(
                 DenseQuadratic(hessian),
                 linear[work],

@@ -31,8 +31,12 @@ NEWTON_MIN_ROWS_PER_COLUMN = 2
 NEWTON_MAX_SIZE = 256
 
 # The Hessian's factor is reused while each step shrinks the largest
-# gradient entry at least this much.
+# gradient entry at least this much ...
 _REUSE_RATIO = 0.25
+# ... when forming it costs more than this many multiply-adds (n_samples x
+# its size squared); a smaller one is formed anew at every step, whose
+# quadratic convergence saves more steps than the formation costs.
+_REUSE_MIN_WORK = 2**22
 
 # Row blocks of about this many bytes (float64) for the rank-k updates.
 _BLOCK_BYTES = 2**21
@@ -147,6 +151,7 @@ def solve_binary_newton(problem, coef, max_iter):
     solve, previous = None, np.inf
     penalised = np.zeros(n_features + bool(fit_intercept))
     penalised[:n_features] = l2
+    may_reuse = X.shape[0] * penalised.size**2 >= _REUSE_MIN_WORK
     for iteration in range(1, max_iter + 1):
         gradient, curvature = loss.derivatives(y, eta, weights)
         full = np.empty(penalised.size)
@@ -162,7 +167,7 @@ def solve_binary_newton(problem, coef, max_iter):
             break
         if iteration == max_iter:
             break
-        reused = solve is not None and worst <= _REUSE_RATIO * previous
+        reused = may_reuse and solve is not None and worst <= _REUSE_RATIO * previous
         if not reused:
             curvature = np.broadcast_to(curvature, y.shape)
             hessian = weighted_gram(X, curvature, fit_intercept)
