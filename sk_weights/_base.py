@@ -24,7 +24,7 @@ The numerics stay in the core (``_network``, ``_training``, ``_optimizers``,
 
 import functools
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -316,8 +316,11 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         """The rows kept, the held-out scorer, whether it may judge (task hook)."""
         raise NotImplementedError
 
-    def _fit_quality_terms(self, X, y):
-        """The datafit, targets, outputs and predictions on X (task hook)."""
+    def _fit_quality_terms(self, X, y, outputs=None):
+        """The datafit, targets, outputs and predictions on X (task hook).
+
+        ``outputs``: the network's outputs on X if already computed, else None.
+        """
         raise NotImplementedError
 
     # -- the parts ----------------------------------------------------------
@@ -525,7 +528,7 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
             optimizer_state=optimizer.state(),
             **self._family_records(data, solver),
         )
-        return result.theta, record, data
+        return result.theta, record, replace(data, outputs=result.output)
 
     def _start_at_constant(self, theta, layout, data, datafit):
         """Start at the constant model, if the datafit asks it (a log link).
@@ -604,7 +607,7 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         """
         X, y, sample_weight = data.X, data.y, data.sample_weight
         self._record_feature_mean(X, sample_weight, running=partial)
-        datafit, targets, output, y_pred = self._fit_quality_terms(X, y)
+        datafit, targets, output, y_pred = self._fit_quality_terms(X, y, data.outputs)
         loss_weight = np.asarray(data.loss_weight, dtype=np.float64)
         loss_weight = loss_weight / loss_weight.sum()
         # The best constant model the estimator can represent: the datafit's
@@ -720,6 +723,9 @@ class FitData:
     sample_weight: np.ndarray
     loss_weight: np.ndarray
     n_outputs: int
+    #: The trained model's outputs on X (after the output activation), when
+    #: training computed them; None: the records predict anew.
+    outputs: np.ndarray = None
 
     def take(self, rows):
         """The same data restricted to ``rows``."""

@@ -71,6 +71,10 @@ class FitCallbacks:
         """
         if self._root is None or self._max_epochs == 0:
             return None
+        if not getattr(self._estimator, "_skl_callbacks", None):
+            # No callback to call (propagated ones are set on the estimator
+            # too): the epochs' tasks would cost time per epoch for nothing.
+            return None
         self._reconstruct = reconstruct
         self._begin_epoch(theta)
         return self._end_epoch

@@ -511,9 +511,12 @@ class RegressorTaskMixin(BaseWeightsEstimator):
 
         return rows, validation_score, informative_validation(sw_val)
 
-    def _fit_quality_terms(self, X, y):
+    def _fit_quality_terms(self, X, y, outputs=None):
         """The datafit, its targets and the model's outputs and predictions on X."""
-        prediction = self._predict_values(X)
+        if outputs is None:
+            prediction = self._predict_values(X)
+        else:
+            prediction = outputs.reshape(y.shape)
         targets = y.reshape(len(y), -1).astype(np.float64)
         return (
             self._datafit(targets.shape[1]),
@@ -952,13 +955,17 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
 
         return train_rows, validation_score, informative
 
-    def _fit_quality_terms(self, X, y):
+    def _fit_quality_terms(self, X, y, outputs=None):
         """The datafit, its targets and the model's outputs and predictions on X.
 
         One column of probability per class (a softmax's loss, also for two
         classes), or per label (independent logistic outputs).
         """
-        proba = self._probabilities(X)
+        proba = (
+            self._probabilities(X)
+            if outputs is None
+            else self._probabilities_of_outputs(outputs)
+        )
         if self._is_multilabel():
             targets, datafit = y.astype(np.float64), _BINARY
         else:
@@ -976,6 +983,11 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
             network.activation,
             network.output_activation,
         )
+        return self._probabilities_of_outputs(output)
+
+    def _probabilities_of_outputs(self, output):
+        """Class probabilities, in the order of ``classes_``, of the network's
+        outputs (one logistic output, or one per class or label)."""
         if output.shape[1] == 1 and not self._is_multilabel():
             # The single logistic output is the probability of classes_[1].
             return np.hstack([1 - output, output])

@@ -113,6 +113,9 @@ class TrainingResult:
     stop_reason: str
     best_epoch: int = None
     history: list = field(default_factory=list)
+    #: The network's outputs on X at ``theta``: the last check computed them,
+    #: and the fit's records read them instead of a second pass over X.
+    output: np.ndarray = None
 
     @property
     def converged(self):
@@ -389,7 +392,7 @@ def train(
             break
 
     theta, kept_loss, best_epoch = rule.kept(theta, history, config.early_stopping)
-    guard.check_final(epoch, theta, kept_loss, layout, X, config)
+    output = guard.check_final(epoch, theta, kept_loss, layout, X, config)
     return TrainingResult(
         theta=theta,
         n_epochs=len(history),
@@ -397,6 +400,7 @@ def train(
         stop_reason=stop_reason,
         best_epoch=best_epoch,
         history=history,
+        output=output,
     )
 
 
@@ -531,7 +535,10 @@ class DivergenceGuard:
             )
 
     def check_final(self, epoch, theta, kept_loss, layout, X, config):
-        """Raise if the weights kept overflow the outputs or ended far worse."""
+        """Raise if the weights kept overflow the outputs or ended far worse.
+
+        Returns the network's outputs on X, which the check computes.
+        """
         # The weights after the last step have not been evaluated yet, and
         # outputs can overflow (in float32 first) while every weight is finite:
         # one forward pass over the data makes sure they predict finite values.
@@ -559,6 +566,7 @@ class DivergenceGuard:
                 f"weights ({self.start_objective:.3g}) and that of a model with "
                 f"all weights at zero ({self.zero_loss:.3g})",
             )
+        return output
 
     def _reference(self):
         """The larger of the starting and the all-zero objective (above 0)."""

@@ -14,6 +14,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sk_weights import (
     DivergenceError,
     MLPWeightsClassifier,
+    MLPWeightsRegressor,
     PoorFitWarning,
     WeightedLinearRegressor,
 )
@@ -128,6 +129,40 @@ def test_early_stopping_losses_are_on_the_part_trained_on(monkeypatch):
         -np.average(np.log(priors[column]), weights=w_t), rel=1e-9
     )
     assert model.train_score_ == pytest.approx(model.score(X_t, y_t, w_t))
+
+
+@pytest.mark.parametrize("task", ["classifier", "regressor", "linear"])
+def test_records_read_the_outputs_of_the_final_check(monkeypatch, task):
+    """Check that a stochastic fit passes over X once after training: the
+    records read the outputs the last divergence check computed (the
+    estimator's own prediction is not called during fit), and they equal
+    the losses and score of the fitted model's predictions."""
+    import sk_weights._mixins
+    import sk_weights._mlp
+
+    if task == "classifier":
+        model, y = MLPWeightsClassifier((6,), max_iter=20, random_state=0), Y_CLF
+    elif task == "regressor":
+        model, y = MLPWeightsRegressor((6,), max_iter=20, random_state=0), Y_REG
+    else:
+        model, y = WeightedLinearRegressor(solver="adam", max_iter=20), Y_REG
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("fit predicted on X a second time")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sk_weights._mixins, "predict", refuse)
+        patch.setattr(sk_weights._mlp, "predict", refuse)
+        patch.setattr(type(model), "_predict_values", refuse, raising=False)
+        quiet(model.fit, X, y, sample_weight=SW)
+    if task == "classifier":
+        column = np.searchsorted(model.classes_, y)
+        proba = model.predict_proba(X)[np.arange(len(y)), column]
+        loss = -np.average(np.log(proba), weights=SW)
+    else:
+        loss = 0.5 * np.average((y - model.predict(X)) ** 2, weights=SW)
+    assert model.train_loss_ == pytest.approx(loss, rel=1e-9)
+    assert model.train_score_ == pytest.approx(model.score(X, y, sample_weight=SW))
 
 
 # -- stop_reason_ and best_epoch_ --------------------------------------------
