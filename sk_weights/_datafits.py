@@ -39,7 +39,7 @@ Nothing in this module imports scikit-learn.
 """
 
 import numpy as np
-from scipy.special import expit, logsumexp, xlogy
+from scipy.special import expit, xlogy
 
 
 def _total(values, n_samples):
@@ -54,6 +54,19 @@ def _weighted_mean(per_entry, weights):
     if np.ndim(weights) == 0:
         return float(weights * per_entry.sum())
     return float(weights @ per_entry)
+
+
+def log_sum_exp(eta):
+    """``log(sum(exp(eta)))`` along the rows of a 2-D ``eta``, as a column.
+
+    Shifted by each row's maximum so that nothing overflows. Plain NumPy:
+    ``scipy.special.logsumexp`` gives the same to rounding at three times the
+    cost, which a small fit pays on every evaluation of its objective.
+    """
+    top = eta.max(axis=1, keepdims=True)
+    top[~np.isfinite(top)] = 0.0  # a row of -inf stays -inf, one with inf inf
+    with np.errstate(divide="ignore"):
+        return top + np.log(np.exp(eta - top).sum(axis=1, keepdims=True))
 
 
 def _clipped_log(p):
@@ -552,12 +565,12 @@ class MultinomialLogLoss(Datafit):
 
     def value(self, y, eta, weights):
         """The weighted mean cross-entropy of the logits ``eta``."""
-        per_sample = logsumexp(eta, axis=1) - np.einsum("ik,ik->i", y, eta)
+        per_sample = log_sum_exp(eta)[:, 0] - np.einsum("ik,ik->i", y, eta)
         return _weighted_mean(per_sample, weights)
 
     def gradient(self, y, eta, weights):
         """``weights * (softmax(eta) - y)``, shape (n_samples, n_outputs)."""
-        residual = np.exp(eta - logsumexp(eta, axis=1, keepdims=True)) - y
+        residual = np.exp(eta - log_sum_exp(eta)) - y
         residual *= np.reshape(weights, (-1, 1)) if np.ndim(weights) else weights
         return residual
 
@@ -567,7 +580,7 @@ class MultinomialLogLoss(Datafit):
 
     def inverse_link(self, eta):
         """The row-wise softmax."""
-        return np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+        return np.exp(eta - log_sum_exp(eta))
 
     def constant(self, y, weights):
         """The log of the weighted class priors, centred."""

@@ -58,9 +58,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from scipy.sparse.linalg import LinearOperator, eigsh
-from scipy.special import logsumexp
 
-from sk_weights._datafits import BinaryLogLoss, MultinomialLogLoss, SquaredError
+from sk_weights._datafits import (
+    BinaryLogLoss,
+    MultinomialLogLoss,
+    SquaredError,
+    log_sum_exp,
+)
 from sk_weights._least_squares import (
     OPTIMALITY_TOL,
     OVERFLOW_MESSAGE,
@@ -457,7 +461,7 @@ def _polish_on_support(data, targets, weights, fit_intercept, penalty, coef, int
     values = np.concatenate([coef.flat[support], intercept[:n_free]])
     value, eta = state(values)
     for _ in range(20):
-        proba = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+        proba = np.exp(eta - log_sum_exp(eta))
         mine = proba[:, owner]
         gradient = np.einsum(
             "ij,ij->j", design, (mine - targets[:, owner]) * sample[:, np.newaxis]

@@ -690,14 +690,16 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
                     f"{labels[is_str][0]!r} and {labels[~is_str][0]!r}: give "
                     "every label the same type, e.g. with y.astype(str)."
                 )
-        check_classification_targets(y)
-        target_type = type_of_target(y)
+        target_type = type_of_target(y, input_name="y")
         supported = ["binary", "multiclass"]
         if self._supports_multilabel:
             supported.append("multilabel-indicator")
             if target_type != "multilabel-indicator" and y.ndim == 2:
                 y = column_or_1d(y, warn=True)
         if target_type not in supported:
+            # scikit-learn's own error for a target that is no classification
+            # at all (continuous values, ...), else ours.
+            check_classification_targets(y)
             raise ValueError(
                 f"{type(self).__name__} supports {', '.join(supported)} targets, "
                 f"got {target_type!r}."

@@ -21,8 +21,8 @@ of the largest at the start, the rule of the other full-batch solvers.
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
-from scipy.special import logsumexp
 
+from sk_weights._datafits import log_sum_exp
 from sk_weights._least_squares import OPTIMALITY_TOL
 
 #: Samples per feature needed before the explicit Hessian pays.
@@ -242,7 +242,7 @@ def solve_multinomial_newton(
 
     def state(coef_now, intercept_now):
         eta = X @ coef_now.T + intercept_now
-        log_norm = logsumexp(eta, axis=1, keepdims=True)
+        log_norm = log_sum_exp(eta)
         loss = float(sample @ (log_norm[:, 0] - np.einsum("ik,ik->i", targets, eta)))
         value = loss + 0.5 * l2 * float(np.sum(coef_now * coef_now))
         return value, np.exp(eta - log_norm)

@@ -7,7 +7,12 @@ from scipy.special import expit, logsumexp
 from sklearn.metrics import mean_gamma_deviance, mean_poisson_deviance
 
 from sk_weights._activations import ACTIVATIONS
-from sk_weights._datafits import DATAFITS, HUBER_CURVATURE_FLOOR, make_datafit
+from sk_weights._datafits import (
+    DATAFITS,
+    HUBER_CURVATURE_FLOOR,
+    log_sum_exp,
+    make_datafit,
+)
 
 ONE_OUTPUT = [name for name, fit in DATAFITS.items() if name != "log_loss"]
 
@@ -231,3 +236,19 @@ def test_registry_keys_are_the_names():
         assert datafit.output_activation in ACTIVATIONS
         assert datafit.title
         assert (datafit.link == "identity") == (datafit.weight_reading is None)
+
+
+def test_log_sum_exp_equals_scipy_without_overflow():
+    """Check the rows' log-sum-exp against scipy's, on large, tiny and -inf
+    entries (no overflow, no NaN where scipy has none)."""
+    rng = np.random.default_rng(0)
+    eta = rng.normal(size=(50, 4)) * 10
+    eta[0] = [800.0, 799.0, -5.0, 0.0]  # exp(800) overflows
+    eta[1] = [-800.0, -801.0, -900.0, -1000.0]  # exp(-800) underflows
+    eta[2] = [-np.inf, 0.0, 1.0, -np.inf]
+    eta[3] = -np.inf
+    ours = log_sum_exp(eta)
+    assert ours.shape == (50, 1)
+    np.testing.assert_allclose(
+        ours, logsumexp(eta, axis=1, keepdims=True), rtol=1e-14, atol=0
+    )
