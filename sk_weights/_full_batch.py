@@ -807,9 +807,14 @@ class _Problem:
         penalty += 0.5 * self.l2 * float(coef @ coef)
         return self.loss.value(self.y, eta, self.weights) + penalty
 
-    def record(self, eta, coef):
-        """The curves' entry: objective, sum of squared weights, nonzeros."""
-        return self.objective(eta, coef), float(coef @ coef), np.count_nonzero(coef)
+    def record(self, eta, coef, value=None):
+        """The curves' entry: objective, sum of squared weights, nonzeros.
+
+        ``value``: the objective at ``eta`` and ``coef`` if already known.
+        """
+        if value is None:
+            value = self.objective(eta, coef)
+        return value, float(coef @ coef), np.count_nonzero(coef)
 
     def start(self, coef):
         """Return ``(eta, intercept)`` at ``coef``, with the optimal intercept."""

@@ -161,7 +161,7 @@ def solve_binary_newton(problem, coef, max_iter):
         worst = np.abs(full).max(initial=0.0)
         if tolerance is None:
             tolerance = _tolerances(problem, full, coef, n_features)
-            curve.append(problem.record(eta, coef))
+            curve.append(problem.record(eta, coef, value))
         if _settled(full, gradient, n_features, tolerance):
             converged = True
             break
@@ -206,7 +206,7 @@ def solve_binary_newton(problem, coef, max_iter):
         if fit_intercept:
             intercept += rate * step[-1]
         value = trial_value
-        curve.append(problem.record(eta, coef))
+        curve.append(problem.record(eta, coef, value))
     return intercept, len(curve), converged, curve
 
 
