@@ -79,8 +79,9 @@ def weighted_gram(X, curvature, fit_intercept):
             block[:, -1] = root[rows]
         # block.T is Fortran-ordered: the update reads the block in place.
         matrix = syrk(1.0, block.T, beta=1.0, c=matrix, trans=0, overwrite_c=1)
-    upper = np.triu_indices(size, 1)
-    matrix[upper[1], upper[0]] = matrix[upper]
+    # The update filled the upper triangle: mirror it into the lower one.
+    lower = np.tril(matrix.T, -1)
+    matrix += lower
     return matrix
 
 
@@ -89,13 +90,17 @@ def _solve_system(matrix, rhs):
     return _factorise(matrix)(rhs)
 
 
+# Cholesky through LAPACK directly: scipy.linalg's wrappers cost more than
+# the factorisation of a small Hessian.
+_POTRF, _POTRS = la.get_lapack_funcs(("potrf", "potrs"), (np.zeros(1),))
+
+
 def _factorise(matrix):
     """Return a function solving ``matrix @ v = rhs`` (least squares if singular)."""
-    try:
-        factor = la.cho_factor(matrix, check_finite=False)
-    except (la.LinAlgError, ValueError):
+    factor, info = _POTRF(matrix, lower=False, clean=False)
+    if info != 0 or not np.isfinite(factor).all():
         return lambda rhs: np.linalg.lstsq(matrix, rhs, rcond=None)[0]
-    return lambda rhs: la.cho_solve(factor, rhs, check_finite=False)
+    return lambda rhs: _POTRS(factor, rhs, lower=False)[0]
 
 
 def _tolerances(problem, full, coef, n_features):
