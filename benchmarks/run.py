@@ -11,8 +11,10 @@ Usage::
     python benchmarks/run.py --section speed  # the speed tables (~6 min, 2 cores)
 
 The speed section times what most users run (one fit on small bundled data,
-a grid search, wide L1 against skglm, tall GLMs against glum, network epochs);
-skglm and glum are the ``bench`` extra (``pip install -e ".[bench]"``), and
+a grid search, wide L1 against skglm, tall GLMs against glum, network epochs,
+standard errors against statsmodels);
+skglm and glum are the ``bench`` extra (``pip install -e ".[bench]"``),
+statsmodels (the anchor of the standard errors) is in the ``test`` extra, and
 their rows are skipped with a note when they are not installed. It prints the
 load average before and after: compare ratios taken on a quiet machine only.
 
