@@ -1468,25 +1468,15 @@ def speed_inference(mode):
 
         fitted = sklearn.base.clone(estimator).fit(X, y)
         k = mode["small_fits"]
+
+        def table_of(model, X=X, y=y, cov=cov):
+            return lambda: weight_inference(model, X, y, cov_type=cov)
+
         systems = [
-            System(
-                "ours",
-                repeated(
-                    lambda X=X, y=y, e=estimator, c=cov: weight_inference(
-                        e, X, y, cov_type=c
-                    ),
-                    k,
-                ),
-                per=lambda _, k=k: k,
-            ),
+            System("ours", repeated(table_of(estimator), k), per=lambda _, k=k: k),
             System(
                 "ours, fitted",
-                repeated(
-                    lambda X=X, y=y, m=fitted, c=cov: weight_inference(
-                        m, X, y, cov_type=c
-                    ),
-                    k,
-                ),
+                repeated(table_of(fitted), k),
                 per=lambda _, k=k: k,
                 info={"note": "from the fitted model"},
             ),
