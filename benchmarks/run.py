@@ -1152,6 +1152,56 @@ def speed_grid(mode):
         quality,
     )
     rows[0]["targets"] = {"time <= Lasso(tol=1e-10)": bool(rows[1]["ratio"] <= 1.0)}
+    return rows + path_rows(X, y, mode)
+
+
+def path_rows(X, y, mode):
+    """weights_path of the L1 regressor on 100 alphas against lasso_path on
+    the same alphas (X centred for it: lasso_path fits no intercept)."""
+    from sklearn.linear_model import lasso_path
+
+    from sk_weights import weights_path
+
+    estimator = WeightedLinearRegressor(penalty="l1")
+    alphas = weights_path(estimator, X, y, n_alphas=100).alphas
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    k = max(1, mode["small_fits"] // 4)
+    systems = [
+        System(
+            "weights_path",
+            repeated(lambda: weights_path(estimator, X, y, alphas=alphas), k),
+            per=lambda _, k=k: k,
+        ),
+        System(
+            "lasso_path (tol=1e-4)",
+            repeated(lambda: lasso_path(Xc, yc, alphas=alphas), k),
+            "weights_path",
+            per=lambda _, k=k: k,
+        ),
+        System(
+            "lasso_path (tol=1e-10)",
+            repeated(lambda: lasso_path(Xc, yc, alphas=alphas, tol=1e-10), k),
+            "weights_path",
+            per=lambda _, k=k: k,
+        ),
+    ]
+    records = measure(systems, mode["repeats"])
+    _, tight, _ = lasso_path(Xc, yc, alphas=alphas, tol=1e-14, max_iter=10**6)
+    tight = tight.T
+
+    def quality(name, fitted):
+        coefs = fitted.coefs if name == "weights_path" else fitted[1].T
+        gap = np.abs(coefs - tight).max() / np.abs(tight).max()
+        return {"gap": float(gap), "zeros": int((coefs == 0).sum())}
+
+    rows = make_rows(
+        "S2. weights_path: 100 alphas, diabetes, L1 (gap: largest weight "
+        "difference from a tight lasso_path, relative)",
+        systems,
+        records,
+        quality,
+    )
+    rows[0]["targets"] = {"time <= lasso_path": bool(rows[1]["ratio"] <= 1.0)}
     return rows
 
 
