@@ -853,6 +853,10 @@ def make_rng(random_state):
 
 def check_sample_weight(sample_weight, X, dtype):
     """Validate ``sample_weight``: finite, non-negative, not all zero."""
+    if sample_weight is None:
+        # Unit weights need no checks (scikit-learn's would cost more than a
+        # small fit's solve).
+        return np.ones(X.shape[0], dtype=dtype)
     with explained_input_errors():
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=dtype, ensure_non_negative=True

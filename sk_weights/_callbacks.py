@@ -9,8 +9,8 @@ full-batch solver's fit is a single task). A callback that returns True from
 ``on_fit_task_end`` stops training after that epoch.
 
 :class:`FitCallbacks` does the bookkeeping for every estimator. With a
-scikit-learn that has no callbacks API it does nothing, and the estimators
-work as before.
+scikit-learn that has no callbacks API, or an estimator without callbacks, it
+does nothing, and the estimators work as before.
 """
 
 from sk_weights._sklearn_compat import HAS_CALLBACKS
@@ -44,6 +44,10 @@ class FitCallbacks:
         self._max_epochs = max_epochs
         if not (HAS_CALLBACKS and hasattr(estimator, "_init_callback_context")):
             return
+        if not getattr(estimator, "_skl_callbacks", None):
+            # No callback to call (a meta-estimator's propagated ones are set
+            # on the estimator too): the tasks would cost time for nothing.
+            return
         self._data = {
             "X": X,
             "y": y,
@@ -70,10 +74,6 @@ class FitCallbacks:
             None when there is nothing to call.
         """
         if self._root is None or self._max_epochs == 0:
-            return None
-        if not getattr(self._estimator, "_skl_callbacks", None):
-            # No callback to call (propagated ones are set on the estimator
-            # too): the epochs' tasks would cost time per epoch for nothing.
             return None
         self._reconstruct = reconstruct
         self._begin_epoch(theta)
