@@ -482,9 +482,14 @@ class EpochRunner:
         return accumulated / self.total_sample_weight, n_samples_seen
 
     def _batches(self, rng):
-        """Yield the rows of each mini-batch: slices, or a new random order."""
+        """Yield the rows of each mini-batch: slices, or a new random order.
+
+        One batch of every sample needs no order: shuffling it would change
+        only the rounding of its sums, at the cost of a copy per epoch.
+        """
         n_samples = self.X.shape[0]
-        order = rng.permutation(n_samples) if self.config.shuffle else None
+        shuffle = self.config.shuffle and n_samples > self.batch_size
+        order = rng.permutation(n_samples) if shuffle else None
         for batch in gen_batches(n_samples, self.batch_size):
             yield batch if order is None else order[batch]
 

@@ -1,6 +1,7 @@
 """Tests of the parts of the epoch loop: batches, the stopping rule, the guard."""
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -85,3 +86,33 @@ def test_divergence_guard_raises_or_returns():
     optimizer.velocity[0] = np.inf
     with pytest.raises(DivergenceError, match="overflow"):
         guard.check_epoch(1, np.ones(2), 1.0)
+
+
+def test_a_single_batch_is_not_shuffled():
+    """Check that an epoch of one batch holding every sample takes no random
+    order: with shuffle on or off the dropout masks, drawn from the same
+    stream, are the same, so the weights are identical; with several batches
+    shuffling still changes them."""
+    from sk_weights import MLPWeightsClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+
+    def fit(shuffle, batch_size):
+        model = MLPWeightsClassifier(
+            (8,),
+            dropout=0.2,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            max_iter=5,
+            random_state=0,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # five epochs do not converge
+            return model.fit(X, y).coefs_
+
+    for ours, theirs in zip(fit(True, 60), fit(False, 60)):
+        np.testing.assert_array_equal(ours, theirs)
+    several = zip(fit(True, 20), fit(False, 20))
+    assert not all(np.array_equal(a, b) for a, b in several)
