@@ -137,6 +137,10 @@ def _line_minimum(x, d, slope, curvature, l1):
     """
     if not curvature > 0:
         return None
+    if not np.any(x * (x + d) < 0):
+        # No weight changes sign strictly inside the step (the common case):
+        # the kinks computed below would all fall outside (0, 1).
+        return 1.0
     moving = d != 0
     kinks = -x[moving] / d[moving]
     kinks = np.sort(kinks[(kinks > 0) & (kinks < 1)])
