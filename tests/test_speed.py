@@ -69,6 +69,32 @@ def test_active_set_walk_satisfies_the_optimality_conditions():
         np.testing.assert_array_equal(active, anchor != 0)
 
 
+@pytest.mark.parametrize("share", [1e-4, 5e-4])
+def test_a_weak_penalty_walks_from_the_unpenalised_solution(share):
+    """Check that below a thousandth of alpha_max the walk starts from the
+    unpenalised solution and removes weights, in a few steps where the walk
+    from zero adds them one by one, and still meets the lasso's optimality
+    conditions with scikit-learn's zeros."""
+    X, y = make_regression(300, 60, n_informative=10, noise=5.0, random_state=1)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    matrix, linear = Xc.T @ Xc / len(y), Xc.T @ yc / len(y)
+    l1 = share * np.abs(linear).max()
+    tolerance = 1e-11 * np.abs(linear).max()
+    coef, steps, converged, _ = solve_small_quadratic(
+        matrix, linear, l1, np.zeros(60), 1000, tolerance
+    )
+    assert converged
+    assert steps < 60 - np.count_nonzero(coef) + 10  # not one step per weight
+    gradient = matrix @ coef - linear
+    active = coef != 0
+    np.testing.assert_allclose(
+        gradient[active], -l1 * np.sign(coef[active]), atol=10 * tolerance
+    )
+    assert np.all(np.abs(gradient[~active]) <= l1 + tolerance)
+    anchor = Lasso(alpha=l1, tol=1e-14, max_iter=1_000_000).fit(X, y).coef_
+    np.testing.assert_array_equal(active, anchor != 0)
+
+
 def test_scores_equal_scikit_learns():
     """Check that the NumPy R² and accuracy equal scikit-learn's metrics."""
     rng = np.random.default_rng(0)
