@@ -112,11 +112,12 @@ def _iris():
     return StandardScaler().fit_transform(X), y
 
 
-def test_l2_optimum_has_a_vanishing_gradient():
-    """Check that the L2 optimum of a small network has a zero gradient."""
+def _iris_optimum(n_hidden, penalty):
+    """Train a tanh network of ``n_hidden`` units on iris by lbfgs to a tight
+    tolerance; return its layout, the run, and the gradient of the smooth
+    part of the objective (the L1 part left out) at the weights found."""
     X, y = _iris()
-    layout = Layout([4, 5, 3])
-    penalty = ElasticNetPenalty(l2=0.01)
+    layout = Layout([4, n_hidden, 3])
     theta0 = init_parameters(layout, "tanh", np.random.default_rng(0), np.float64)
     result = minimize_lbfgs(
         theta0, layout, X, y, np.ones(len(y)), _config(penalty, tol=1e-9)
@@ -132,6 +133,13 @@ def test_l2_optimum_has_a_vanishing_gradient():
         loss="log_loss",
         penalty=penalty,
     )
+    return layout, result, grad
+
+
+def test_l2_optimum_has_a_vanishing_gradient():
+    """Check that the L2 optimum of a small network has a zero gradient."""
+    penalty = ElasticNetPenalty(l2=0.01)
+    _, result, grad = _iris_optimum(5, penalty)
     assert np.max(np.abs(grad)) < 1e-7
     # The curve is the objective of each iterate, falling to the optimum.
     curve = [record["loss"] for record in result.history]
@@ -147,24 +155,8 @@ def test_l1_optimum_satisfies_the_kkt_conditions(l2):
     exactly zero, ``g_j = -l1 * sign(w_j)`` elsewhere, and ``g = 0`` on the
     biases.
     """
-    X, y = _iris()
-    layout = Layout([4, 6, 3])
     penalty = ElasticNetPenalty(l1=0.02, l2=l2)
-    theta0 = init_parameters(layout, "tanh", np.random.default_rng(0), np.float64)
-    result = minimize_lbfgs(
-        theta0, layout, X, y, np.ones(len(y)), _config(penalty, tol=1e-9)
-    )
-    assert result.stop_reason == "converged"
-    _, grad = loss_and_gradient(
-        result.theta,
-        layout,
-        X,
-        np.eye(3)[y],
-        np.full(len(y), 1 / len(y)),
-        activation="tanh",
-        loss="log_loss",
-        penalty=penalty,
-    )
+    layout, result, grad = _iris_optimum(6, penalty)
     n_coefs = layout.n_coefs
     w, g = result.theta[:n_coefs], grad[:n_coefs]
     zero = w == 0
