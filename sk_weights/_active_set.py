@@ -17,6 +17,11 @@ step a solve of the system on the current support:
    the segment): the step stops where it is lowest, which may be where a
    weight crosses zero; that weight is then set to exactly 0.
 
+From zero, the walk first solves the system on every weight that violates
+its condition there at once (or, for a very weak penalty, starts from the
+unpenalised solution), which is one step where adding the weights one at a
+time would take one step each.
+
 Every step lowers the objective, and the sign patterns cannot repeat, so
 the walk ends; its end satisfies the optimality conditions to rounding. On
 anything unexpected (a singular system, no decrease, too many steps) the
@@ -46,7 +51,6 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
     w = np.array(start, dtype=np.float64)
     hw = matrix @ w
     curve = []
-    limit = min(max_iter, 4 * size + 20)
 
     def objective(v, hv):
         return float(v @ (0.5 * hv - linear)) + l1 * float(np.abs(v).sum())
@@ -61,26 +65,41 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
         if not np.abs(hw - linear).max(initial=0.0) <= tolerance:
             return None
         return w, 1, True, [_record(objective(w, hw), w)]
-    if not w.any() and l1 < _DENSE_START_SHARE * np.abs(linear).max(initial=0.0):
-        w, hw = _dense_start(matrix, linear, w, hw)
+    cold = not w.any()
+    if cold:
+        if l1 < _DENSE_START_SHARE * np.abs(linear).max(initial=0.0):
+            w, hw = _dense_start(matrix, linear, w, hw)
+        else:
+            w, hw = _violator_start(matrix, linear, l1, w, hw)
     value = objective(w, hw)
-    for iteration in range(1, limit + 1):
+    # A computed start is the walk's first step, with its record.
+    started = int(cold and w.any())
+    if started:
+        curve.append(_record(value, w))
+    limit = min(max_iter, 4 * size + 20) - started
+    # Up to ``limit`` steps, each checked before and after.
+    for iteration in range(1, limit + 2):
         gradient = hw - linear
         active = w != 0
         signs = np.sign(w)
         on_support = gradient[active] + l1 * signs[active]
-        if on_support.size == 0 or np.abs(on_support).max() <= tolerance:
+        # The support's weights optimal for their signs: add a weight, if any.
+        settled = on_support.size == 0 or np.abs(on_support).max() <= tolerance
+        if settled:
             off = np.abs(gradient) - l1
             off[active] = -np.inf
             j = int(np.argmax(off))
             if off[j] <= tolerance:
-                return w, iteration - 1, True, curve or [_record(value, w)]
+                return w, iteration - 1 + started, True, curve or [_record(value, w)]
+        if iteration > limit:
+            break
+        if settled:
             curvature = matrix[j, j]
             if not curvature > 0:
                 return None
             # Exact minimisation along coordinate j: it leaves zero with the
             # sign opposite to its gradient.
-            delta = -(gradient[j] - l1 * np.sign(-gradient[j])) / curvature
+            delta = -(gradient[j] + l1 * np.sign(-gradient[j])) / curvature
             w[j] += delta
             hw += delta * matrix[:, j]
             gradient = hw - linear
@@ -140,6 +159,40 @@ def _dense_start(matrix, linear, w, hw):
     if info != 0 or not np.all(np.isfinite(solution)) or not solution.all():
         return w, hw
     return solution, matrix @ solution
+
+
+#: Rounds of sign corrections of :func:`_violator_start`.
+_VIOLATOR_START_ROUNDS = 5
+
+
+def _violator_start(matrix, linear, l1, w, hw):
+    """A cold start on the weights that violate their condition at zero.
+
+    Every weight with ``|linear_j| > l1`` would leave zero; solving the
+    system on them at once, with the signs their gradients give, lands near
+    the optimum's support in one solve where the walk adds them one step at
+    a time. A weight whose solution has the other sign is dropped and the
+    system solved again (a few rounds). The start is returned only when it
+    is consistent (each sign as assumed: it is then the optimum of its sign
+    pattern, below the objective at zero); otherwise the walk starts from
+    zero as given.
+    """
+    support = np.flatnonzero(np.abs(linear) > l1)
+    signs = np.sign(linear[support])
+    for _ in range(_VIOLATOR_START_ROUNDS):
+        if support.size == 0:
+            return w, hw
+        sub = matrix.take(support, 0).take(support, 1)
+        _, solution, info = _POSV(sub, linear[support] - l1 * signs)
+        if info != 0 or not np.all(np.isfinite(solution)):
+            return w, hw
+        kept = np.sign(solution) == signs
+        if kept.all():
+            start = np.zeros_like(w)
+            start[support] = solution
+            return start, matrix @ start
+        support, signs = support[kept], signs[kept]
+    return w, hw
 
 
 def _record(value, w):

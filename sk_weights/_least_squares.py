@@ -612,8 +612,8 @@ def _solve_working_set(gram, linear, penalty, start, max_iter):
         curve += sub_curve
         coef[:] = 0
         coef[work] = solution
-        if not ok or n_iter >= max_iter:
-            return coef, n_iter, ok, curve
+        if not ok:
+            return coef, n_iter, False, curve
         # Off the working set the weights are 0: optimal iff |gradient| <= l1.
         violation = linear - gram.product(coef)
         if not penalty.positive:
@@ -623,6 +623,8 @@ def _solve_working_set(gram, linear, penalty, start, max_iter):
         outside = np.flatnonzero(violation > tolerance)
         if outside.size == 0:
             return coef, n_iter, True, curve
+        if n_iter >= max_iter:
+            return coef, n_iter, False, curve
         worst = outside[np.argsort(-violation[outside], kind="stable")]
         work = np.union1d(work, worst[: max(work.size, 1)])
         if 2 * work.size > n_features:

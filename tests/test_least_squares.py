@@ -332,7 +332,7 @@ def test_full_batch_curves_and_stop_reason(method):
     )
     assert model.zero_fraction_curve_[-1, 0] == pytest.approx(np.mean(model.coef_ == 0))
     with pytest.warns(ConvergenceWarning):
-        short = WeightedLinearRegressor(penalty="l1", alpha=1.0, max_iter=2).fit(X, y)
+        short = WeightedLinearRegressor(penalty="l1", alpha=0.1, max_iter=2).fit(X, y)
     assert short.stop_reason_ == "max_iter"
     assert short.weight_norms_curve_.shape == (len(short.loss_curve_), 1)
 
