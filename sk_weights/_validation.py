@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
+from sklearn import get_config
 
 from sk_weights._sklearn_compat import TOO_MANY_DIMENSIONS_MESSAGE, validate_data
 
@@ -96,9 +97,73 @@ def explained_input_errors():
 
 
 def validate_input(estimator, *args, **kwargs):
-    """``validate_data`` with :func:`explained_input_errors` around it."""
+    """``validate_data`` with :func:`explained_input_errors` around it.
+
+    Plain finite NumPy arrays, which it would return unchanged, skip it
+    (:func:`_plain_arrays`): on small data its checks for data frames cost
+    more than a fit.
+    """
+    plain = _plain_arrays(estimator, *args, **kwargs)
+    if plain is not None:
+        return plain
     with explained_input_errors():
         return validate_data(estimator, *args, **kwargs)
+
+
+#: The options of ``validate_data`` that :func:`_plain_arrays` knows.
+_PLAIN_OPTIONS = frozenset(
+    {"reset", "accept_sparse", "dtype", "multi_output", "y_numeric"}
+)
+
+
+def _plain_arrays(estimator, X, y="no_validation", **options):
+    """What ``validate_data`` returns for plain arrays it accepts as they are, or None.
+
+    The fast path of :func:`validate_input`: X an ``ndarray`` (not a
+    subclass, not a data frame, so without feature names) of at least one
+    row and column, of a dtype ``options["dtype"]`` allows, with finite
+    values; y, if given (and not None), a 1-D (or, with ``multi_output``,
+    2-D) ``ndarray`` of numbers, finite, one per row. It sets
+    ``n_features_in_`` (and drops ``feature_names_in_``) as ``validate_data``
+    does with ``reset``; without ``reset`` it requires the fitted number of
+    features and no fitted names. Anything else, including every input to
+    refuse, returns None and goes through ``validate_data``, which accepts,
+    converts or explains.
+    """
+    if not options.keys() <= _PLAIN_OPTIONS or "dtype" not in options:
+        return None
+    dtypes = options["dtype"]
+    dtypes = dtypes if isinstance(dtypes, (list, tuple)) else [dtypes]
+    if (
+        type(X) is not np.ndarray
+        or X.ndim != 2
+        or 0 in X.shape
+        or X.dtype not in dtypes
+        or get_config()["array_api_dispatch"]
+        or not np.isfinite(X.sum(dtype=np.float64))
+    ):
+        return None
+    no_y = isinstance(y, str) and y == "no_validation"  # validate_data's default
+    if not no_y:
+        y_dims = (1, 2) if options.get("multi_output", False) else (1,)
+        if (
+            type(y) is not np.ndarray
+            or y.ndim not in y_dims
+            or 0 in y.shape
+            or y.dtype.kind not in "fiu"
+            or len(y) != len(X)
+            or (y.dtype.kind == "f" and not np.isfinite(y.sum(dtype=np.float64)))
+        ):
+            return None
+    if options.get("reset", True):
+        estimator.n_features_in_ = X.shape[1]
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    elif getattr(estimator, "n_features_in_", None) != X.shape[1] or hasattr(
+        estimator, "feature_names_in_"
+    ):
+        return None
+    return X if no_y else (X, y)
 
 
 def check_count(value, name, low=1):

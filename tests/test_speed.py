@@ -281,3 +281,124 @@ def test_a_cold_start_solves_for_the_violating_weights_at_once():
     anchor = Lasso(alpha=l1, tol=1e-14, max_iter=1_000_000)
     anchor.fit(StandardScaler().fit_transform(X), y)
     np.testing.assert_array_equal(coef != 0, anchor.coef_ != 0)
+
+
+# -- the plain-array fast path of input validation -------------------------------
+
+PLAIN_OPTIONS = {
+    "accept_sparse": ["csr", "csc"],
+    "dtype": [np.float64, np.float32],
+    "multi_output": True,
+    "y_numeric": True,
+}
+
+
+def _plain_inputs():
+    """Plain arrays that validate_data returns as they are."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    return [
+        (X, rng.normal(size=30)),
+        (np.asfortranarray(X), rng.normal(size=30)),
+        (X.astype(np.float32), rng.normal(size=30).astype(np.float32)),
+        (X, rng.integers(0, 3, size=30)),
+        (X, rng.normal(size=(30, 2))),
+        (X[:1], np.array([1.5])),
+        (X[:, :1], rng.normal(size=30)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_plain_arrays_are_validated_as_scikit_learn_does(case):
+    """Check that the fast path returns what validate_data returns, the same
+    objects, and sets the same attributes, with and without reset."""
+    from sklearn.utils.validation import validate_data
+
+    from sk_weights._validation import _plain_arrays, validate_input
+
+    X, y = _plain_inputs()[case]
+    ours, theirs = WeightedLinearRegressor(), WeightedLinearRegressor()
+    # A stale attribute of an earlier fit on a data frame must go.
+    ours.feature_names_in_ = theirs.feature_names_in_ = np.array(["a", "b"])
+    fast = _plain_arrays(ours, X, y, reset=True, **PLAIN_OPTIONS)
+    assert fast is not None
+    expected = validate_data(theirs, X, y, reset=True, **PLAIN_OPTIONS)
+    # Both return the very arrays passed in.
+    assert fast[0] is expected[0] is X
+    assert fast[1] is expected[1] is y
+    assert ours.n_features_in_ == theirs.n_features_in_ == X.shape[1]
+    assert not hasattr(ours, "feature_names_in_")
+    assert not hasattr(theirs, "feature_names_in_")
+    again = validate_input(ours, X, reset=False, dtype=X.dtype, accept_sparse="csr")
+    assert again is validate_data(theirs, X, reset=False, dtype=X.dtype)
+
+
+def test_inputs_to_refuse_or_convert_take_scikit_learns_path():
+    """Check that every input the fast path does not return as it is goes to
+    validate_data: its errors (with advice) and its conversions."""
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from sk_weights._validation import _plain_arrays, validate_input
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20)
+    with_nan, with_inf = X.copy(), y.copy()
+    with_nan[3, 1], with_inf[5] = np.nan, np.inf
+    refused = {
+        "NaN in X": (with_nan, y, "contains NaN"),
+        "inf in y": (X, with_inf, "contains infinity"),
+        "fewer targets": (X, y[:-1], "inconsistent numbers of samples"),
+        "no rows": (X[:0], y[:0], "0 sample"),
+        "no columns": (X[:, :0], y, "0 feature"),
+        "complex X": (X + 1j, y, "Complex data"),
+        "3-D X": (X[:, :, None], y, "2-D array"),
+        "y None": (X, None, "requires y to be passed"),
+    }
+    for name, (X_bad, y_bad, message) in refused.items():
+        assert (
+            _plain_arrays(WeightedLinearRegressor(), X_bad, y_bad, **PLAIN_OPTIONS)
+            is None
+        ), name
+        with pytest.raises(ValueError, match=message):
+            WeightedLinearRegressor().fit(X_bad, y_bad)
+    converted = {
+        "int X": (X.astype(int), y),
+        "list y": (X, list(y)),
+        "bool y": (X, y > 0),
+        "sparse X": (sp.csr_matrix(X), y),
+        "data frame": (pd.DataFrame(X, columns=["a", "b", "c"]), y),
+        "y a column": (X, y[:, None]),
+    }
+    for name, (X_in, y_in) in converted.items():
+        options = dict(PLAIN_OPTIONS, multi_output=name != "y a column")
+        assert _plain_arrays(WeightedLinearRegressor(), X_in, y_in, **options) is None
+        model = WeightedLinearRegressor(alpha=1e-3).fit(X_in, y_in)
+        assert model.n_features_in_ == 3
+    # Predicting: the fitted feature count and names are checked.
+    model = WeightedLinearRegressor().fit(X, y)
+    with pytest.raises(ValueError, match="is expecting 3 features"):
+        model.predict(X[:, :2])
+    named = WeightedLinearRegressor().fit(pd.DataFrame(X, columns=["a", "b", "c"]), y)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        named.predict(X)
+    with pytest.raises(ValueError, match="contains NaN"):
+        validate_input(model, with_nan, reset=False, dtype=np.float64)
+
+
+def test_fit_and_predict_on_plain_arrays_skip_validate_data(monkeypatch):
+    """Check that the fast path is the one taken for plain arrays (and that the
+    slow path is still there for the rest)."""
+    import sk_weights._validation as validation
+
+    X, y = diabetes()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validate_data was called")
+
+    monkeypatch.setattr(validation, "validate_data", refuse)
+    model = WeightedLinearRegressor(penalty="l1", alpha=0.5).fit(X, y)
+    assert model.predict(X).shape == (len(y),)
+    assert model.score(X, y) == pytest.approx(model.train_score_)
+    with pytest.raises(AssertionError, match="validate_data was called"):
+        model.predict(X.tolist())
