@@ -51,6 +51,7 @@ from sk_weights._sklearn_compat import (
     _check_sample_weight,
     _fit_context,
     check_is_fitted,
+    make_constraint,
 )
 from sk_weights._statistics import feature_mean, feature_std
 from sk_weights._training import TrainingConfig, record_run, train
@@ -125,6 +126,32 @@ def _parameter_names(cls):
     return tuple(BaseEstimator._get_param_names.__func__(cls))
 
 
+@functools.cache
+def _parameter_checks(cls):
+    """Each parameter's constraints as scikit-learn's constraint objects.
+
+    scikit-learn builds them from the declarations on every validation; a
+    class's declarations do not change, so they are built once per class.
+    """
+    return {
+        name: [make_constraint(constraint) for constraint in constraints]
+        for name, constraints in cls._parameter_constraints.items()
+        if constraints != "no_validation"
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def _allowed_value(cls, name, kind, value):
+    """Whether parameter ``name`` of ``cls`` may take ``value`` (of type ``kind``).
+
+    Grid searches fit clones with the same few values thousands of times;
+    a value's verdict is found once (the type is part of the key: 1, 1.0
+    and True are equal but not equally valid).
+    """
+    checks = _parameter_checks(cls).get(name)
+    return checks is None or any(check.is_satisfied_by(value) for check in checks)
+
+
 class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
     """The base of every estimator of the package (not a public class).
 
@@ -163,7 +190,15 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _validate_params(self):
         """Validate the parameters by their constraints, and refuse bools as counts."""
-        super()._validate_params()
+        cls = type(self)
+        for name, value in self.get_params(deep=False).items():
+            try:
+                allowed = _allowed_value(cls, name, type(value), value)
+            except TypeError:  # unhashable (a list, a dict): checked each time
+                allowed = _allowed_value.__wrapped__(cls, name, type(value), value)
+            if not allowed:
+                # A value to refuse: scikit-learn's own validation says why.
+                super()._validate_params()
         for name in COUNT_PARAMETERS:
             value = getattr(self, name, None)
             entries = (

@@ -9,6 +9,7 @@ import re
 import sklearn
 from sklearn.base import _fit_context  # noqa: F401  (private, stable since 1.3)
 from sklearn.utils import _safe_indexing  # noqa: F401  (rows of arrays and frames)
+from sklearn.utils._param_validation import make_constraint  # noqa: F401  (>= 1.2)
 from sklearn.utils.validation import (  # noqa: F401
     _check_sample_weight,
     _num_samples,

@@ -402,3 +402,26 @@ def test_fit_and_predict_on_plain_arrays_skip_validate_data(monkeypatch):
     assert model.score(X, y) == pytest.approx(model.train_score_)
     with pytest.raises(AssertionError, match="validate_data was called"):
         model.predict(X.tolist())
+
+
+def test_parameter_verdicts_are_cached_by_value_and_type():
+    """Check that a valid value's verdict is remembered, but an equal value of
+    another type (5.0 for 5, True for 1) and unhashable values are judged on
+    their own, with scikit-learn's message."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from sk_weights._base import _allowed_value
+
+    X, y = diabetes()
+    WeightedLinearRegressor(max_iter=5).fit(X, y)
+    before = _allowed_value.cache_info().hits
+    WeightedLinearRegressor(max_iter=5).fit(X, y)
+    assert _allowed_value.cache_info().hits > before
+    with pytest.raises(InvalidParameterError, match="'max_iter' parameter"):
+        WeightedLinearRegressor(max_iter=5.0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="True and False are not counts"):
+        WeightedLinearRegressor(max_iter=True).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
+        WeightedLinearRegressor(alpha=[1.0]).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
+        WeightedLinearRegressor(alpha=-1.0).fit(X, y)
