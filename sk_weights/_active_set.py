@@ -53,7 +53,7 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
     curve = []
 
     def objective(v, hv):
-        return float(v @ (0.5 * hv - linear)) + l1 * float(np.abs(v).sum())
+        return float(v @ (0.5 * hv - linear) + l1 * abs(v).sum())
 
     if l1 == 0:
         # Without an L1 part the optimum solves one linear system.
@@ -84,11 +84,11 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
         signs = np.sign(w)
         on_support = gradient[active] + l1 * signs[active]
         # The support's weights optimal for their signs: add a weight, if any.
-        settled = on_support.size == 0 or np.abs(on_support).max() <= tolerance
+        settled = on_support.size == 0 or abs(on_support).max() <= tolerance
         if settled:
-            off = np.abs(gradient) - l1
+            off = abs(gradient) - l1
             off[active] = -np.inf
-            j = int(np.argmax(off))
+            j = int(off.argmax())
             if off[j] <= tolerance:
                 return w, iteration - 1 + started, True, curve or [_record(value, w)]
         if iteration > limit:
@@ -105,13 +105,13 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
             gradient = hw - linear
             active[j] = True
             signs[j] = np.sign(w[j])
-        support = np.flatnonzero(active)
+        support = active.nonzero()[0]
         rhs = linear[support] - l1 * signs[support]
         # Cholesky through LAPACK directly: NumPy's solve costs more than the
         # solve itself at these sizes. Not positive definite: give up.
         sub = matrix.take(support, 0).take(support, 1)
         _, target, info = _POSV(sub, rhs)
-        if info != 0 or not np.all(np.isfinite(target)):
+        if info != 0 or not np.isfinite(target).all():
             return None
         current = w[support]
         direction = target - current
@@ -184,7 +184,7 @@ def _violator_start(matrix, linear, l1, w, hw):
             return w, hw
         sub = matrix.take(support, 0).take(support, 1)
         _, solution, info = _POSV(sub, linear[support] - l1 * signs)
-        if info != 0 or not np.all(np.isfinite(solution)):
+        if info != 0 or not np.isfinite(solution).all():
             return w, hw
         kept = np.sign(solution) == signs
         if kept.all():
@@ -210,7 +210,7 @@ def _line_minimum(x, d, slope, curvature, l1):
     """
     if not curvature > 0:
         return None
-    if not np.any(x * (x + d) < 0):
+    if not (x * (x + d) < 0).any():
         # No weight changes sign strictly inside the step (the common case):
         # the kinks computed below would all fall outside (0, 1).
         return 1.0

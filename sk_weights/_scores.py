@@ -23,14 +23,13 @@ def r2(y, prediction, sample_weight=None):
     weight = (
         np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
     )
-    residual = y - prediction
-    numerator = weight @ (residual * residual)
-    centred = y - (weight @ y) / weight.sum()
-    denominator = weight @ (centred * centred)
-    scores = np.ones(y.shape[1])
-    defined = denominator != 0
-    scores[defined] = 1.0 - numerator[defined] / denominator[defined]
-    scores[~defined & (numerator != 0)] = 0.0
+    numerator = weight @ np.square(y - prediction)
+    denominator = weight @ np.square(y - (weight @ y) / weight.sum())
+    # A constant target: 1 when predicted exactly, else 0 (scikit-learn's rule).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(
+            denominator != 0, 1.0 - numerator / denominator, 1.0 * (numerator == 0)
+        )
     return float(scores.mean())
 
 
