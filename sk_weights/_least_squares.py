@@ -664,6 +664,10 @@ class DenseQuadratic:
         """Return ``H @ v``."""
         return self.matrix @ v
 
+    def curvature_estimate(self):
+        """FISTA's curvature: the largest eigenvalue (never too small)."""
+        return self.largest_eigenvalue()
+
     def largest_eigenvalue(self):
         """Return the largest eigenvalue of H (0 when it is empty)."""
         n = self.matrix.shape[0]
@@ -692,6 +696,10 @@ class DenseQuadratic:
                 return None
             return la.lstsq(system, rhs, check_finite=False)[0]
 
+
+#: A step backtracks when the curvature along it exceeds the estimate by more
+#: than this share (less is rounding in the products near the optimum).
+_BACKTRACK_SLACK = 1e-4
 
 #: Singular support systems up to this size are solved by least squares.
 _LSTSQ_MAX_SIZE = 256
@@ -731,9 +739,14 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance, positive=False):
 
     The gradient is linear, so the iterate's product ``H @ x`` gives both the
     objective and the look-ahead's gradient: one matrix-vector product per
-    iteration. Returns the coefficients, the iterations run, whether the
-    optimality conditions hold, and per iteration the objective (without
-    constant), the squared norm of the weights and their number of nonzeros.
+    iteration. The step is ``1 / L`` for the term's curvature estimate ``L``
+    (exact for an explicit matrix; for a matrix-free one an estimate from
+    below, cheap against Lanczos' tens of products): when a step shows a
+    larger curvature along it, ``L`` grows and the step is taken again
+    (backtracking, which keeps FISTA's guarantee). Returns the coefficients,
+    the iterations run, whether the optimality conditions hold, and per
+    iteration the objective (without constant), the squared norm of the
+    weights and their number of nonzeros.
     """
     small = isinstance(hessian, DenseQuadratic) and linear.size <= ACTIVE_SET_MAX_SIZE
     if small and not positive:
@@ -743,11 +756,10 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance, positive=False):
         )
         if walked is not None:
             return walked
-    lipschitz = hessian.largest_eigenvalue()
+    lipschitz = hessian.curvature_estimate()
     if lipschitz <= 0:
         # X is constant (or no feature is left): every coefficient is 0.
         return np.zeros_like(linear), 0, True, [(0.0, 0.0, 0)]
-    step = 1.0 / lipschitz
 
     def record(w, hw):
         # The objective (without constant), sum w**2 and the nonzeros.
@@ -760,9 +772,20 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance, positive=False):
     t = 1.0
     curve, tried, last = [], set(), None
     for iteration in range(1, max_iter + 1):
-        new = lookahead - step * (h_lookahead - linear)
-        l1_prox(new, step * l1, positive)
-        h_new = hessian.product(new)
+        while True:
+            step = 1.0 / lipschitz
+            new = lookahead - step * (h_lookahead - linear)
+            l1_prox(new, step * l1, positive)
+            h_new = hessian.product(new)
+            # The step is safe if H's curvature along it is at most lipschitz
+            # (the descent lemma). An estimate from below shows itself here:
+            # raise it (to this curvature, by half at least) and step again.
+            move = new - lookahead
+            squared = float(move @ move)
+            curved = float(move @ (h_new - h_lookahead))
+            if not curved > (1 + _BACKTRACK_SLACK) * lipschitz * squared:
+                break
+            lipschitz = max(curved / squared, 1.5 * lipschitz)
         curve.append(record(new, h_new))
         if iteration == 1 or iteration % 5 == 0:
             pattern = np.sign(new)

@@ -387,3 +387,55 @@ def test_the_solver_on_x_takes_other_smooth_losses():
     assert ours <= theirs * (1 + 1e-8)
     np.testing.assert_array_equal(coef == 0, reference.coef_[0] == 0)
     assert 0 < np.count_nonzero(coef) < 40
+
+
+class _Underestimated(core.DenseQuadratic):
+    """An explicit term whose curvature estimate is far too small."""
+
+    def __init__(self, matrix, share):
+        super().__init__(matrix)
+        self.share = share
+        self.products = 0
+
+    def curvature_estimate(self):
+        return self.share * self.largest_eigenvalue()
+
+    def product(self, v):
+        self.products += 1
+        return super().product(v)
+
+
+@pytest.mark.parametrize("share", [1.0, 0.3, 1e-3])
+def test_fista_backtracks_from_a_curvature_estimate_below_the_true_one(share):
+    """Check that FISTA reaches the lasso's optimum, with its zeros, from a
+    curvature estimate a thousand times too small: without backtracking its
+    steps would diverge."""
+    X, y = make_regression(300, 150, n_informative=10, noise=1.0, random_state=3)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    matrix, linear = Xc.T @ Xc / len(y), Xc.T @ yc / len(y)
+    l1 = 0.05 * np.abs(linear).max()
+    tolerance = 1e-11 * np.abs(linear).max()
+    term = _Underestimated(matrix, share)
+    coef, n_iter, converged, curve = core._solve_one(
+        term, linear, l1, np.zeros(150), 10_000, tolerance
+    )
+    assert converged and np.all(np.isfinite(coef))
+    anchor = Lasso(alpha=l1, tol=1e-14, max_iter=1_000_000).fit(X, y).coef_
+    np.testing.assert_array_equal(coef != 0, anchor != 0)
+    np.testing.assert_allclose(coef, anchor, rtol=1e-7, atol=1e-9)
+    # Each backtrack costs one product; there are few (the estimate grows by
+    # half at least each time).
+    assert term.products <= 2 * n_iter + 2 * np.log(1 / share) / np.log(1.5) + 20
+
+
+def test_matrix_free_curvature_estimate_is_from_below_and_close():
+    """Check the power steps' estimate of a working set's largest eigenvalue
+    against the explicit matrix: never above it, and not far below."""
+    rng = np.random.default_rng(0)
+    columns = sp.random(2000, 300, density=0.01, random_state=0, format="csc")
+    curvature = rng.uniform(0.5, 2.0, size=2000) / 2000
+    means = np.asarray(columns.T @ curvature).ravel() / curvature.sum()
+    term = full_batch.ColumnsQuadratic(columns, curvature, means, l2=1e-3)
+    exact = np.linalg.eigvalsh(term.explicit())[-1]
+    estimate = term.curvature_estimate()
+    assert 0.5 * exact <= estimate <= exact * (1 + 1e-12)
