@@ -947,7 +947,17 @@ def _solve_working_sets(problem, coef, max_iter):
         start = coef[work]
         linear = hessian.product(start) - l2 * start - local_gradient
         solution = _solve_one(
-            hessian, linear, l1, start, max_iter, inner_tolerance, problem.positive
+            hessian,
+            linear,
+            l1,
+            start,
+            max_iter,
+            inner_tolerance,
+            problem.positive,
+            # A rough round on a matrix-free set does without the exact
+            # solves: each costs many products, and the round only points
+            # the way.
+            polish=inner_tolerance <= tolerance or not hessian.patient,
         )[0]
 
         step = solution - start

@@ -727,7 +727,9 @@ def _lanczos_largest(matrix):
     return float(value) * (1 + 1e-3)
 
 
-def _solve_one(hessian, linear, l1, start, max_iter, tolerance, positive=False):
+def _solve_one(
+    hessian, linear, l1, start, max_iter, tolerance, positive=False, polish=True
+):
     """Minimise ``0.5 w^T H w - linear^T w + l1 * |w|_1`` by FISTA with polishing.
 
     With ``positive`` the weights are held at or above zero (the proximal
@@ -735,7 +737,8 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance, positive=False):
 
     ``hessian`` is a :class:`DenseQuadratic` or a term with the same methods.
     The iterate is polished on its sign pattern when the pattern is new (or,
-    for a ``patient`` term, when it is also the pattern of the previous check).
+    for a ``patient`` term, when it is also the pattern of the previous check);
+    never with ``polish=False``.
 
     The gradient is linear, so the iterate's product ``H @ x`` gives both the
     objective and the look-ahead's gradient: one matrix-vector product per
@@ -792,7 +795,7 @@ def _solve_one(hessian, linear, l1, start, max_iter, tolerance, positive=False):
             key = hash(pattern.tobytes())  # a number: patterns can be long
             stable = key == last or iteration == 1 or not hessian.patient
             last = key
-            if stable and key not in tried:
+            if polish and stable and key not in tried:
                 tried.add(key)
                 exact = _polish(hessian, linear, l1, pattern, tolerance, positive)
                 if exact is not None:

@@ -439,3 +439,28 @@ def test_matrix_free_curvature_estimate_is_from_below_and_close():
     exact = np.linalg.eigvalsh(term.explicit())[-1]
     estimate = term.curvature_estimate()
     assert 0.5 * exact <= estimate <= exact * (1 + 1e-12)
+
+
+def test_a_rough_round_goes_without_the_exact_solves():
+    """Check that polish=False never solves on a sign pattern, still meets a
+    rough tolerance, and that the default polishes to the exact optimum."""
+    X, y = make_regression(300, 150, n_informative=10, noise=1.0, random_state=4)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    matrix, linear = Xc.T @ Xc / len(y), Xc.T @ yc / len(y)
+    l1 = 0.05 * np.abs(linear).max()
+    solves = []
+
+    class Counted(core.DenseQuadratic):
+        def solve_on(self, support, rhs, tolerance):
+            solves.append(support.size)
+            return super().solve_on(support, rhs, tolerance)
+
+    rough = 1e-3 * np.abs(linear).max()
+    coef, _, converged, _ = core._solve_one(
+        Counted(matrix), linear, l1, np.zeros(150), 10_000, rough, polish=False
+    )
+    assert converged and not solves
+    gradient = matrix @ coef - linear
+    assert np.all(np.abs(gradient[coef == 0]) <= l1 + rough)
+    core._solve_one(Counted(matrix), linear, l1, np.zeros(150), 10_000, 1e-9)
+    assert solves
