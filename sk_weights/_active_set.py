@@ -17,10 +17,11 @@ step a solve of the system on the current support:
    the segment): the step stops where it is lowest, which may be where a
    weight crosses zero; that weight is then set to exactly 0.
 
-From zero, the walk first solves the system on every weight that violates
-its condition there at once (or, for a very weak penalty, starts from the
-unpenalised solution), which is one step where adding the weights one at a
-time would take one step each.
+From zero, the walk first guesses the support (:func:`_violator_start`: a
+few solves, each taking in every weight that violates its condition and
+dropping those whose sign comes out wrong), or, for a very weak penalty,
+starts from the unpenalised solution: one step where adding the weights one
+at a time would take one step each.
 
 Every step lowers the objective, and the sign patterns cannot repeat, so
 the walk ends; its end satisfies the optimality conditions to rounding. On
@@ -161,38 +162,54 @@ def _dense_start(matrix, linear, w, hw):
     return solution, matrix @ solution
 
 
-#: Rounds of sign corrections of :func:`_violator_start`.
-_VIOLATOR_START_ROUNDS = 5
+#: Rounds of :func:`_violator_start` (each a solve on a support).
+_VIOLATOR_START_ROUNDS = 8
 
 
 def _violator_start(matrix, linear, l1, w, hw):
-    """A cold start on the weights that violate their condition at zero.
+    """A cold start found by solves on guessed supports; ``(w, hw)`` if none helps.
 
-    Every weight with ``|linear_j| > l1`` would leave zero; solving the
-    system on them at once, with the signs their gradients give, lands near
-    the optimum's support in one solve where the walk adds them one step at
-    a time. A weight whose solution has the other sign is dropped and the
-    system solved again (a few rounds). The start is returned only when it
-    is consistent (each sign as assumed: it is then the optimum of its sign
-    pattern, below the objective at zero); otherwise the walk starts from
-    zero as given.
+    Every weight with ``|linear_j| > l1`` would leave zero: the system is
+    solved on all of them at once, with the signs their gradients give.
+    Weights whose solution has the other sign are dropped and the system
+    solved again; once every sign is as assumed (the point is then the
+    optimum of its sign pattern), the weights still violating their
+    condition join, with the signs of their gradients, and so on for a few
+    rounds. Each round is one solve where the walk takes a step per weight;
+    the lowest consistent point is returned (it may already be the optimum,
+    which the walk's first check confirms), or the start as given.
     """
-    support = np.flatnonzero(np.abs(linear) > l1)
+    support = (abs(linear) > l1).nonzero()[0]
     signs = np.sign(linear[support])
+    best, best_value = (w, hw), 0.0  # the objective at zero
     for _ in range(_VIOLATOR_START_ROUNDS):
         if support.size == 0:
-            return w, hw
+            break
         sub = matrix.take(support, 0).take(support, 1)
         _, solution, info = _POSV(sub, linear[support] - l1 * signs)
         if info != 0 or not np.isfinite(solution).all():
-            return w, hw
+            break
         kept = np.sign(solution) == signs
-        if kept.all():
-            start = np.zeros_like(w)
-            start[support] = solution
-            return start, matrix @ start
-        support, signs = support[kept], signs[kept]
-    return w, hw
+        if not kept.all():
+            support, signs = support[kept], signs[kept]
+            continue
+        point = np.zeros_like(w)
+        point[support] = solution
+        h_point = matrix @ point
+        value = float(point @ (0.5 * h_point - linear) + l1 * abs(solution).sum())
+        if value < best_value:
+            best, best_value = (point, h_point), value
+        gradient = h_point - linear
+        off = abs(gradient) - l1
+        off[support] = -np.inf
+        joining = (off > 0).nonzero()[0]
+        if joining.size == 0:
+            break
+        support = np.concatenate([support, joining])
+        signs = np.concatenate([signs, -np.sign(gradient[joining])])
+        order = support.argsort()
+        support, signs = support[order], signs[order]
+    return best
 
 
 def _record(value, w):

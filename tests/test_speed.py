@@ -263,24 +263,29 @@ def test_the_walk_lowers_the_objective_at_every_strength(data):
         assert np.all(np.abs(gradient[~active]) <= l1 + tolerance)
 
 
-def test_a_cold_start_solves_for_the_violating_weights_at_once():
-    """Check that from zero the walk starts on the weights that violate their
-    condition there, and so needs fewer steps than the optimum has nonzero
-    weights (the walk from zero adds them one step each)."""
-    matrix, linear = _lasso_problem(
-        make_regression(500, 100, n_informative=40, noise=20.0, random_state=1)
+@pytest.mark.parametrize("share", [0.1, 0.03, 0.01])
+def test_a_cold_start_guesses_the_support_in_a_few_solves(share):
+    """Check that from zero the walk starts on a guessed support (solves on the
+    weights that violate their condition, dropping wrong signs) and needs a few
+    steps where the optimum has 60 to 100 nonzero weights of correlated
+    features (the walk from zero adds them one step each), with scikit-learn's
+    zeros."""
+    X, y = make_regression(
+        500, 100, n_informative=40, noise=20.0, effective_rank=20, random_state=1
     )
-    l1 = 0.1 * np.abs(linear).max()
+    matrix, linear = _lasso_problem((X, y))
+    l1 = share * np.abs(linear).max()
     tolerance = 1e-11 * np.abs(linear).max()
-    coef, steps, converged, _ = solve_small_quadratic(
+    coef, steps, converged, curve = solve_small_quadratic(
         matrix, linear, l1, np.zeros(100), 1000, tolerance
     )
     assert converged
-    assert steps < np.count_nonzero(coef) / 2
-    X, y = make_regression(500, 100, n_informative=40, noise=20.0, random_state=1)
+    assert np.count_nonzero(coef) > 60
+    assert steps <= 5 and len(curve) == steps
     anchor = Lasso(alpha=l1, tol=1e-14, max_iter=1_000_000)
     anchor.fit(StandardScaler().fit_transform(X), y)
     np.testing.assert_array_equal(coef != 0, anchor.coef_ != 0)
+    np.testing.assert_allclose(coef, anchor.coef_, rtol=1e-8, atol=1e-10)
 
 
 # -- the plain-array fast path of input validation -------------------------------
