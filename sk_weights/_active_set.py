@@ -17,11 +17,11 @@ step a solve of the system on the current support:
    the segment): the step stops where it is lowest, which may be where a
    weight crosses zero; that weight is then set to exactly 0.
 
-From zero, the walk first guesses the support (:func:`_violator_start`: a
-few solves, each taking in every weight that violates its condition and
-dropping those whose sign comes out wrong), or, for a very weak penalty,
-starts from the unpenalised solution: one step where adding the weights one
-at a time would take one step each.
+The walk first guesses the support from its start (:func:`_violator_start`:
+a few solves, each taking in every weight that violates its condition and
+dropping those whose sign comes out wrong), or, from zero under a very weak
+penalty, starts from the unpenalised solution: one step where adding the
+weights one at a time would take one step each.
 
 Every step lowers the objective, and the sign patterns cannot repeat, so
 the walk ends; its end satisfies the optimality conditions to rounding. On
@@ -66,15 +66,14 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
         if not np.abs(hw - linear).max(initial=0.0) <= tolerance:
             return None
         return w, 1, True, [_record(objective(w, hw), w)]
-    cold = not w.any()
-    if cold:
-        if l1 < _DENSE_START_SHARE * np.abs(linear).max(initial=0.0):
-            w, hw = _dense_start(matrix, linear, w, hw)
-        else:
-            w, hw = _violator_start(matrix, linear, l1, w, hw)
+    given = w
+    if not w.any() and l1 < _DENSE_START_SHARE * np.abs(linear).max(initial=0.0):
+        w, hw = _dense_start(matrix, linear, w, hw)
+    else:
+        w, hw = _violator_start(matrix, linear, l1, w, hw)
     value = objective(w, hw)
     # A computed start is the walk's first step, with its record.
-    started = int(cold and w.any())
+    started = int(w is not given)
     if started:
         curve.append(_record(value, w))
     limit = min(max_iter, 4 * size + 20) - started
@@ -167,21 +166,24 @@ _VIOLATOR_START_ROUNDS = 8
 
 
 def _violator_start(matrix, linear, l1, w, hw):
-    """A cold start found by solves on guessed supports; ``(w, hw)`` if none helps.
+    """A start found by solves on guessed supports; ``(w, hw)`` if none is lower.
 
-    Every weight with ``|linear_j| > l1`` would leave zero: the system is
-    solved on all of them at once, with the signs their gradients give.
-    Weights whose solution has the other sign are dropped and the system
-    solved again; once every sign is as assumed (the point is then the
-    optimum of its sign pattern), the weights still violating their
-    condition join, with the signs of their gradients, and so on for a few
-    rounds. Each round is one solve where the walk takes a step per weight;
-    the lowest consistent point is returned (it may already be the optimum,
-    which the walk's first check confirms), or the start as given.
+    The weights of ``w``'s support and those with ``|gradient_j| > l1``
+    (which would leave zero) are solved for at once, the new ones with the
+    signs their gradients give. Weights whose solution has the other sign
+    are dropped and the system solved again; once every sign is as assumed
+    (the point is then the optimum of its sign pattern), the weights still
+    violating their condition join, and so on for a few rounds. Each round
+    is one solve where the walk takes a step per weight; the lowest
+    consistent point is returned (it may already be the optimum, which the
+    walk's first check confirms), or ``(w, hw)`` as given.
     """
-    support = (abs(linear) > l1).nonzero()[0]
-    signs = np.sign(linear[support])
-    best, best_value = (w, hw), 0.0  # the objective at zero
+    gradient = hw - linear
+    violating = (w == 0) & (abs(gradient) > l1)
+    support = ((w != 0) | violating).nonzero()[0]
+    signs = np.where(violating, -np.sign(gradient), np.sign(w))[support]
+    best = w, hw
+    best_value = float(w @ (0.5 * hw - linear) + l1 * abs(w).sum())
     for _ in range(_VIOLATOR_START_ROUNDS):
         if support.size == 0:
             break
@@ -197,7 +199,7 @@ def _violator_start(matrix, linear, l1, w, hw):
         point[support] = solution
         h_point = matrix @ point
         value = float(point @ (0.5 * h_point - linear) + l1 * abs(solution).sum())
-        if value < best_value:
+        if value < best_value - 1e-12 * abs(best_value):
             best, best_value = (point, h_point), value
         gradient = h_point - linear
         off = abs(gradient) - l1
