@@ -51,6 +51,9 @@ def feature_mean(X, weights):
     """Mean of each column of X under the normalised sample ``weights``."""
     n_features = X.shape[1]
     mean = np.zeros(n_features)
+    if sp.issparse(X) and X.dtype == np.float64:
+        # One product over the stored values, without a copy of them.
+        return np.asarray(X.T @ np.asarray(weights, dtype=np.float64)).ravel()
     if sp.issparse(X):
         for rows, columns, values in _sparse_chunks(X):
             mean += np.bincount(columns, values * weights[rows], minlength=n_features)

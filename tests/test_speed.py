@@ -430,3 +430,28 @@ def test_parameter_verdicts_are_cached_by_value_and_type():
         WeightedLinearRegressor(alpha=[1.0]).fit(X, y)
     with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
         WeightedLinearRegressor(alpha=-1.0).fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["csr", "csc"])
+def test_sparse_feature_mean_is_exact_and_copies_nothing(layout, dtype):
+    """Check the weighted feature mean of sparse X (as the estimators pass it)
+    against dense X, and that it allocates far less than X's stored values
+    (no copy of them)."""
+    import tracemalloc
+
+    import scipy.sparse as sp
+
+    from sk_weights._statistics import feature_mean
+
+    X = sp.random(3000, 400, density=0.05, format=layout, random_state=0)
+    X = X.astype(dtype)
+    weights = np.random.default_rng(0).uniform(size=3000)
+    weights /= weights.sum()
+    expected = weights @ X.toarray().astype(np.float64)
+    tracemalloc.start()
+    mean = feature_mean(X, weights)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_allclose(mean, expected, rtol=1e-12, atol=1e-15)
+    assert peak < 0.5 * X.nnz * 8
