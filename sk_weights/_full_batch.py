@@ -55,6 +55,7 @@ the nonzeros of a column, work on X.
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
@@ -68,6 +69,8 @@ from sk_weights._least_squares import (
     OPTIMALITY_TOL,
     OVERFLOW_MESSAGE,
     DenseQuadratic,
+    _blas_threads,
+    _caller_blas_threads,
     _single_blas_thread,
     _solve_one,
     combine_curves,
@@ -521,6 +524,10 @@ def _solve_one_output(
     problem = _Problem(data, loss, target, weights, fit_intercept, penalty)
     if penalty.has_prox:
         return _solve_working_sets(problem, coef, max_iter)
+    if loss.is_quadratic and _dual_pays(data, penalty):
+        solved = _solve_dual_ridge(problem, coef)
+        if solved is not None:
+            return solved
     if not loss.is_quadratic and data.direct and newton_pays(data.X, 1):
         # Tall dense data: Newton on the small explicit Hessian (see _newton).
         return solve_binary_newton(problem, coef, max_iter)
@@ -528,6 +535,78 @@ def _solve_one_output(
 
 
 _MULTINOMIAL = MultinomialLogLoss()
+
+
+def _dual_pays(data, penalty):
+    """Whether ridge is solved on the rows' Gram matrix (fewer rows than columns).
+
+    Dense float64 X only (a product of X with itself, no copy), a positive
+    L2 strength without constraints, and an ``n x n`` matrix of at most a
+    tenth of the bytes of X.
+    """
+    n_samples, n_features = data.shape
+    return (
+        data.direct
+        and not data.sparse
+        and penalty.l2 > 0
+        and not penalty.positive
+        and n_samples < n_features
+        and 8 * n_samples**2 <= _EXPLICIT_SHARE * data_bytes(data.X)
+    )
+
+
+def _solve_dual_ridge(problem, coef):
+    """Ridge on wide dense X by the system of its rows; None if it is not exact.
+
+    With ``p`` the sample weights, ``Xc`` and ``yc`` centred by their
+    weighted means and ``D = diag(sqrt(p))``, the optimum of
+    ``sum_i p_i (yc_i - xc_i w)^2 / 2 + l2 |w|^2 / 2`` is
+    ``w = Xc^T D a`` with ``(D Xc Xc^T D + l2 I) a = D yc``: an ``n x n``
+    system where the primal one is ``d x d``. ``Xc Xc^T`` comes from
+    ``X X^T`` (a symmetric rank-k product on X itself) by the rank-one
+    corrections of the means. The result is kept (``coef`` updated in place)
+    only if it meets the optimality conditions to the solvers' tolerance;
+    otherwise the caller's conjugate gradients take over.
+    """
+    X, y, l2 = problem.data.X, problem.y, problem.l2
+    weights = np.broadcast_to(np.asarray(problem.weights, dtype=np.float64), y.shape)
+    total = float(weights.sum())
+    if not total > 0:
+        return None
+    mean = X.T @ weights / total if problem.fit_intercept else np.zeros(X.shape[1])
+    y_mean = float(weights @ y) / total if problem.fit_intercept else 0.0
+    with _caller_blas_threads(problem.data.threads):
+        gram = la.blas.dsyrk(1.0, X.T, trans=1, lower=0)  # X X^T, upper triangle
+    gram = np.triu(gram) + np.triu(gram, 1).T
+    if problem.fit_intercept:
+        projected = X @ mean
+        gram -= projected[:, np.newaxis]
+        gram -= projected[np.newaxis, :]
+        gram += float(mean @ mean)
+    root = np.sqrt(weights)
+    system = gram * root[:, np.newaxis] * root[np.newaxis, :]
+    system[np.diag_indices_from(system)] += l2
+    _, dual, info = _DUAL_POSV(system, root * (y - y_mean))
+    if info != 0 or not np.isfinite(dual).all():
+        return None
+    scaled = root * dual
+    solution = X.T @ scaled - mean * float(scaled.sum())
+    intercept = y_mean - float(mean @ solution) if problem.fit_intercept else 0.0
+    eta = X @ solution + intercept
+    gradient, _ = problem.loss.derivatives(y, eta, problem.weights)
+    residual = X.T @ gradient + l2 * solution
+    if problem.fit_intercept:
+        residual -= mean * float(np.sum(gradient))
+    eta_zero, _ = problem.start(np.zeros_like(solution))
+    cold, _ = problem.loss.derivatives(y, eta_zero, problem.weights)
+    scale = max(float(np.abs(X.T @ cold).max(initial=0.0)), np.finfo(float).tiny)
+    if not np.abs(residual).max(initial=0.0) <= OPTIMALITY_TOL * scale:
+        return None
+    coef[:] = solution
+    return intercept, 1, True, [problem.record(eta, coef)]
+
+
+_DUAL_POSV = la.get_lapack_funcs("posv", (np.zeros(1),))
 
 
 def _multinomial_violation(data, eta, targets, weights, coef, fit_intercept, penalty):
@@ -567,6 +646,9 @@ class DataOperator:
         self.sparse = sp.issparse(X)
         self.axis = 1 if sp.issparse(X) and X.format == "csc" else 0
         self.direct = X.dtype == np.float64
+        # The solvers run their small products on one BLAS thread; a product
+        # large enough to split gets back the threads the caller had.
+        self.threads = _blas_threads()
 
     def _blocks(self):
         """Yield ``(slice, float64 block)`` along rows (columns for CSC)."""

@@ -111,6 +111,14 @@ def _single_blas_thread(entries=None):
     return _blas().limit(limits=1)
 
 
+def _caller_blas_threads(threads):
+    """Let BLAS use ``threads`` threads again (a context manager), for one
+    product large enough to split, inside a :func:`_single_blas_thread`."""
+    if ThreadpoolController is None or threads <= 1:  # pragma: no cover
+        return nullcontext()
+    return _blas().limit(limits=threads)
+
+
 def _blas_threads():
     """The number of threads BLAS would use now (1 without threadpoolctl)."""
     if ThreadpoolController is None:  # pragma: no cover

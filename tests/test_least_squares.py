@@ -464,3 +464,62 @@ def test_a_rough_round_goes_without_the_exact_solves():
     assert np.all(np.abs(gradient[coef == 0]) <= l1 + rough)
     core._solve_one(Counted(matrix), linear, l1, np.zeros(150), 10_000, 1e-9)
     assert solves
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_wide_dense_ridge_is_solved_by_the_rows_system(fit_intercept, weighted):
+    """Check ridge on dense X with fewer rows than columns against Ridge: one
+    exact solve of the rows' system (n_iter_ == 1), the same weights; float32
+    X (which the rows' product would copy) takes conjugate gradients to the
+    same optimum."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3000)) + 2.0
+    y = X[:, :5] @ rng.normal(size=5) + 0.1 * rng.normal(size=60) + 3.0
+    sample_weight = rng.uniform(0.0, 2.0, size=60) if weighted else None
+    if weighted:
+        sample_weight[:5] = 0.0
+    alpha = 0.05
+    total = 60.0 if sample_weight is None else sample_weight.sum()
+    anchor = Ridge(alpha=alpha * total, fit_intercept=fit_intercept, tol=1e-12)
+    anchor.fit(X, y, sample_weight=sample_weight)
+    for dtype, exact in ((np.float64, True), (np.float32, False)):
+        model = WeightedLinearRegressor(
+            penalty="l2", alpha=alpha, fit_intercept=fit_intercept
+        )
+        model.fit(X.astype(dtype), y, sample_weight=sample_weight)
+        assert (model.n_iter_ == 1) == exact
+        assert model.stop_reason_ == "converged"
+        tolerance = 1e-9 if exact else 1e-4  # float32 X rounds the data itself
+        np.testing.assert_allclose(
+            model.coef_, anchor.coef_, rtol=tolerance, atol=tolerance * 1e-2
+        )
+        assert model.intercept_ == pytest.approx(anchor.intercept_, rel=tolerance)
+        assert len(model.loss_curve_) == model.n_iter_
+
+
+def test_wide_ridge_falls_back_when_the_rows_system_fails(monkeypatch):
+    """Check the rows' system on equal rows (singular without the penalty) and
+    a weak penalty against Ridge, and that a failed solve of it (forced) hands
+    over to conjugate gradients, which reach the same optimum."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 2000))
+    X[1] = X[0]
+    y = rng.normal(size=40)
+    y[1] = y[0]
+    anchor = Ridge(alpha=1e-6 * 40, tol=1e-14).fit(X, y)
+    exact = WeightedLinearRegressor(penalty="l2", alpha=1e-6).fit(X, y)
+    assert exact.n_iter_ == 1
+    np.testing.assert_allclose(exact.predict(X), anchor.predict(X), atol=1e-8)
+
+    def failing(matrix, rhs):
+        return matrix, rhs, 1  # LAPACK's "not positive definite"
+
+    monkeypatch.setattr(full_batch, "_DUAL_POSV", failing)
+    model = WeightedLinearRegressor(penalty="l2", alpha=1e-3, max_iter=5000).fit(X, y)
+    assert model.n_iter_ > 1 and model.stop_reason_ == "converged"
+    reference = Ridge(alpha=1e-3 * 40, tol=1e-14).fit(X, y)
+    ours = enet_objective(X, y, model.coef_, model.intercept_, 1e-3, 0.0)
+    best = enet_objective(X, y, reference.coef_, reference.intercept_, 1e-3, 0.0)
+    assert ours <= best * (1 + 1e-10)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-7)
