@@ -622,6 +622,24 @@ def sklearn_mlp(X, y, epochs_, **extra):
     return fit
 
 
+def mlp_pair(X, y, epochs_, label, memory=True):
+    """Ours and MLPClassifier on the workload's network, timed per epoch.
+
+    ``memory``: whether the anchor's memory is measured too (ours' always is).
+    """
+    ours = f"ours {label}"
+    return [
+        System(ours, ours_mlp(X, y, epochs_, **MLP_SHAPE), per=epochs),
+        System(
+            f"MLPClassifier {label}",
+            sklearn_mlp(X, y, epochs_, **MLP_SHAPE),
+            ours,
+            per=epochs,
+            memory=memory,
+        ),
+    ]
+
+
 def accuracy_quality(X_test, y_test):
     def quality(name, fitted):
         if not hasattr(fitted, "predict"):
@@ -692,16 +710,8 @@ def workload_throughput(mode):
     for dtype in (np.float64, np.float32):
         X = X64.astype(dtype)
         bits = np.dtype(dtype).itemsize * 8
-        ours = f"ours float{bits}"
-        systems += [
-            System(ours, ours_mlp(X, y, n_epochs, **MLP_SHAPE), per=epochs),
-            System(
-                f"MLPClassifier float{bits}",
-                sklearn_mlp(X, y, n_epochs, **MLP_SHAPE),
-                ours,
-                per=epochs,
-            ),
-        ]
+        systems += mlp_pair(X, y, n_epochs, f"float{bits}")
+        ours = systems[-2].name
         if torch is not None and dtype == np.float32:
             systems.append(
                 System(
@@ -1436,17 +1446,7 @@ def speed_networks(mode):
         systems = []
         for count in (n_epochs, 2 * n_epochs):
             suffix = "" if count == n_epochs else f", {count} epochs"
-            ours = f"ours float{bits}{suffix}"
-            systems += [
-                System(ours, ours_mlp(X, y, count, **MLP_SHAPE), per=epochs),
-                System(
-                    f"MLPClassifier float{bits}{suffix}",
-                    sklearn_mlp(X, y, count, **MLP_SHAPE),
-                    ours,
-                    per=epochs,
-                    memory=False,
-                ),
-            ]
+            systems += mlp_pair(X, y, count, f"float{bits}{suffix}", memory=False)
         records = measure(systems, mode["repeats"])
         new = make_rows(
             f"{label}, float{bits}, {n_epochs} epochs (per epoch) and "
