@@ -70,11 +70,14 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
         statistics) when there are at least two samples per feature and the
         Gram matrix takes at most half the bytes of X; otherwise directly on
         X, which stays sparse and is never centred or copied (working sets of
-        features for an L1 part, conjugate gradients for L2 alone).
-        ``solver_`` says which ran. ``"sgd"``: mini-batch SGD with momentum and the
-        ``learning_rate`` schedule. ``"adam"``: mini-batch Adam. ``"auto"``
-        uses ``"fista"`` unless ``dropout > 0`` or ``early_stopping=True``, which
-        need mini-batches, and then ``"sgd"``. :meth:`partial_fit` always
+        features for an L1 part; for L2 alone one exact solve of the rows'
+        system ``X X^T`` when dense float64 X has fewer rows than columns and
+        that matrix takes at most a tenth of the bytes of X, conjugate
+        gradients otherwise). ``solver_`` says which ran. ``"sgd"``:
+        mini-batch SGD with momentum and the ``learning_rate`` schedule.
+        ``"adam"``: mini-batch Adam. ``"auto"`` uses ``"fista"`` unless
+        ``dropout > 0`` or ``early_stopping=True``, which need mini-batches,
+        and then ``"sgd"``. :meth:`partial_fit` always
         takes mini-batch steps (``"sgd"`` unless ``solver="adam"``).
     learning_rate_init : "auto" or float, default="auto"
         Step size of the stochastic solvers. ``"auto"`` derives it from the
@@ -135,7 +138,8 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
         The bias ``b``.
     n_iter_ : int
         Iterations (``"fista"``: on the Gram matrix, FISTA steps; on X,
-        working-set rounds or conjugate-gradient steps) or epochs run.
+        working-set rounds, conjugate-gradient steps, or 1 for the rows'
+        system) or epochs run.
     solver_ : {"gram", "x", "sgd", "adam"}
         The solver that ran: ``"gram"`` or ``"x"`` for ``"fista"`` on the
         Gram matrix or on X (see ``solver``), else the stochastic solver.
