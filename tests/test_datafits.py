@@ -171,6 +171,27 @@ def test_poisson_value_is_half_the_mean_deviance():
     assert value == pytest.approx(0.5 * deviance, rel=1e-12)
 
 
+def test_binary_log_loss_is_log1p_exp_without_overflow():
+    """Check the logistic loss per sample against NumPy's logaddexp from -1e300
+    to 1e300 (no overflow), and the weighted value against scikit-learn's
+    log loss of the sigmoid."""
+    from sklearn.metrics import log_loss
+
+    fit = DATAFITS["binary_log_loss"]()
+    extremes = [-1e300, -800.0, -40.0, -1e-12, 0.0, 1e-12, 40.0, 800.0, 1e300]
+    eta = np.concatenate([extremes, np.random.default_rng(6).normal(scale=5, size=200)])
+    for y in (np.zeros_like(eta), np.ones_like(eta)):
+        with np.errstate(over="ignore"):
+            expected = np.logaddexp(0.0, eta) - y * eta
+        np.testing.assert_allclose(fit._pointwise(y, eta), expected, rtol=1e-15)
+    rng = np.random.default_rng(7)
+    y = (rng.uniform(size=50) < 0.5).astype(float)
+    eta = rng.normal(scale=3, size=50)
+    weight = rng.uniform(0.2, 2.0, size=50)
+    value = fit.value(y, eta, weight / weight.sum())
+    assert value == pytest.approx(log_loss(y, expit(eta), sample_weight=weight))
+
+
 def test_gamma_value_is_half_the_mean_deviance():
     """Check that the Gamma datafit is half scikit-learn's mean Gamma deviance
     (with sample weights), so that its optimum is GammaRegressor's."""
