@@ -81,6 +81,7 @@ from sk_weights._newton import (
     newton_pays,
     solve_binary_newton,
     solve_multinomial_newton,
+    weighted_gram,
 )
 from sk_weights._penalties import optimality_violations
 
@@ -96,6 +97,10 @@ _INITIAL_WORKING_SET = 64
 # then cost little against a pass over the columns) while it takes at most
 # this share of the bytes of X.
 _EXPLICIT_SHARE = 0.1
+
+# A working set on dense X with at least this share of the columns takes
+# them all: X itself serves, where a selection would copy half of it or more.
+_WHOLE_SHARE = 0.5
 
 # Power steps of the curvature estimate of a matrix-free working set.
 _POWER_STEPS = 4
@@ -691,9 +696,15 @@ class DataOperator:
         return out
 
     def columns(self, index):
-        """Return the float64 columns ``X[:, index]`` (sparse stays sparse)."""
+        """Return the float64 columns ``X[:, index]`` (sparse stays sparse).
+
+        Float64 X is copied once at most (the selection), and not at all
+        when ``index`` is every column in order.
+        """
         if self.sparse:
-            return self.X[:, index].astype(np.float64)
+            return self.X[:, index].astype(np.float64, copy=False)
+        if np.array_equal(index, np.arange(self.shape[1])):
+            return np.asarray(self.X, dtype=np.float64)
         return np.asarray(self.X[:, index], dtype=np.float64)
 
     def moments(self, weights):
@@ -818,8 +829,9 @@ class ColumnsQuadratic:
             weighted = self.columns.multiply(np.reshape(self.curvature, (-1, 1)))
             matrix = np.asarray((self.transposed @ weighted.tocsc()).todense())
         else:
-            weighted = self.columns * np.reshape(self.curvature, (-1, 1))
-            matrix = self.columns.T @ weighted
+            # By row blocks: no weighted copy of the columns.
+            curvature = np.broadcast_to(self.curvature, self.columns.shape[:1])
+            matrix = weighted_gram(self.columns, curvature, fit_intercept=False)
         total = _total(self.curvature, self.columns.shape[0])
         matrix -= total * np.outer(self.means, self.means)
         matrix[np.diag_indices_from(matrix)] += self.l2
@@ -991,6 +1003,10 @@ def _solve_working_sets(problem, coef, max_iter):
             threshold = np.partition(violation, violation.size - size)[-size]
             violation[violation < threshold] = 0.0
         work = np.flatnonzero(violation > tolerance)[:size]
+        if not data.sparse and work.size >= _WHOLE_SHARE * coef.size:
+            # Nearly every column: take them all, X itself, rather than a copy
+            # of most of it (the features added are free to stay at zero).
+            work = np.arange(coef.size)
         # Early rounds only point the way: solve them to a tenth of the
         # largest violation, and exactly (with the polish) once it is small.
         inner_tolerance = max(tolerance, 0.1 * worst)

@@ -436,3 +436,29 @@ def test_mlp_poisson_as_good_as_scikit_learn():
     constant = mean_poisson_deviance(y[test], np.full(200, y[train].mean()))
     assert np.mean(ours) <= 1.05 * np.mean(theirs)
     assert np.mean(ours) < 0.8 * constant
+
+
+def test_tall_dense_l1_poisson_copies_no_columns():
+    """Check that a tall dense L1 Poisson fit whose working set holds most
+    features works on X itself (its peak extra memory a small share of X,
+    where copies of the working set's columns took 2 x X) and still meets the
+    optimality conditions."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100_000, 40)) / np.sqrt(40)
+    y = rng.poisson(np.exp(X @ rng.uniform(-1, 1, 40) + 0.5)).astype(np.float64)
+    s = np.ones(len(y))
+    l1 = 1e-3
+    model = WeightedLinearRegressor(loss="poisson", penalty="l1", alpha=l1)
+    model.fit(X, y)  # warm up the imports
+    tracemalloc.start()
+    model.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert np.count_nonzero(model.coef_) > 30
+    assert peak < 0.3 * X.nbytes  # row blocks of 2 MiB and a few vectors
+    violation = _kkt_violation(
+        "poisson", X, y, s, model.coef_, model.intercept_, l1, 0.0, True, False
+    )
+    assert violation < 1e-7

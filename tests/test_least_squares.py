@@ -523,3 +523,21 @@ def test_wide_ridge_falls_back_when_the_rows_system_fails(monkeypatch):
     best = enet_objective(X, y, reference.coef_, reference.intercept_, 1e-3, 0.0)
     assert ours <= best * (1 + 1e-10)
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-7)
+
+
+def test_columns_of_x_copy_only_a_selection():
+    """Check DataOperator.columns: every column in order is X itself (no copy);
+    any other index, repeats and disorder included, selects exactly; sparse X
+    stays sparse, its values copied once."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    data = full_batch.DataOperator(X)
+    assert data.columns(np.arange(4)) is X
+    for index in ([2, 2, 3, 0], [3, 2, 1, 0], [1, 3]):
+        chosen = data.columns(np.array(index))
+        np.testing.assert_array_equal(chosen, X[:, index])
+        assert not np.shares_memory(chosen, X)
+    sparse = sp.csr_matrix(X * (rng.uniform(size=X.shape) < 0.5))
+    chosen = full_batch.DataOperator(sparse).columns(np.array([0, 2]))
+    assert sp.issparse(chosen)
+    np.testing.assert_array_equal(chosen.toarray(), sparse.toarray()[:, [0, 2]])
