@@ -541,3 +541,36 @@ def test_columns_of_x_copy_only_a_selection():
     chosen = full_batch.DataOperator(sparse).columns(np.array([0, 2]))
     assert sp.issparse(chosen)
     np.testing.assert_array_equal(chosen.toarray(), sparse.toarray()[:, [0, 2]])
+
+
+def test_wide_ridge_rows_system_on_huge_x_and_one_weighted_sample():
+    """Check the unhappy paths of the rows' system: X of magnitude 1e150 (its
+    products near overflow), with the penalty scaled alike, gives finite
+    weights and the predictions of the unscaled model, without a warning;
+    and a single sample of nonzero weight gives its own target as the
+    intercept and zero weights."""
+    for seed in (0, 2):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(50, 2000))
+        y = rng.normal(size=50)
+        alpha = 1e-2
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            huge = WeightedLinearRegressor(penalty="l2", alpha=alpha * 1e300)
+            huge.fit(X * 1e150, y)
+        assert huge.stop_reason_ == "converged"
+        assert np.all(np.isfinite(huge.coef_))
+        reference = WeightedLinearRegressor(penalty="l2", alpha=alpha).fit(X, y)
+        np.testing.assert_allclose(
+            huge.predict(X * 1e150), reference.predict(X), rtol=1e-6
+        )
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(50, 2000))
+    y = rng.normal(size=50)
+    sample_weight = np.zeros(50)
+    sample_weight[3] = 1.0
+    one = WeightedLinearRegressor(penalty="l2", alpha=1e-2)
+    one.fit(X, y, sample_weight=sample_weight)
+    assert one.n_iter_ == 1
+    assert one.intercept_ == pytest.approx(y[3], rel=1e-12)
+    np.testing.assert_allclose(one.coef_, 0.0, atol=1e-12)
