@@ -53,9 +53,6 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
     hw = matrix @ w
     curve = []
 
-    def objective(v, hv):
-        return float(v @ (0.5 * hv - linear) + l1 * abs(v).sum())
-
     if l1 == 0:
         # Without an L1 part the optimum solves one linear system.
         try:
@@ -65,13 +62,13 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
         hw = matrix @ w
         if not np.abs(hw - linear).max(initial=0.0) <= tolerance:
             return None
-        return w, 1, True, [_record(objective(w, hw), w)]
+        return w, 1, True, [_record(_objective(w, hw, linear, l1), w)]
     given = w
     if not w.any() and l1 < _DENSE_START_SHARE * np.abs(linear).max(initial=0.0):
         w, hw = _dense_start(matrix, linear, w, hw)
     else:
         w, hw = _violator_start(matrix, linear, l1, w, hw)
-    value = objective(w, hw)
+    value = _objective(w, hw, linear, l1)
     # A computed start is the walk's first step, with its record.
     started = int(w is not given)
     if started:
@@ -134,7 +131,7 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
             moved = target
         w[support] = moved
         hw = matrix @ w
-        new_value = objective(w, hw)
+        new_value = _objective(w, hw, linear, l1)
         # A step may not raise the objective beyond rounding.
         if new_value > value + 1e-12 * max(abs(value), 1.0):
             return None
@@ -183,7 +180,7 @@ def _violator_start(matrix, linear, l1, w, hw):
     support = ((w != 0) | violating).nonzero()[0]
     signs = np.where(violating, -np.sign(gradient), np.sign(w))[support]
     best = w, hw
-    best_value = float(w @ (0.5 * hw - linear) + l1 * abs(w).sum())
+    best_value = _objective(w, hw, linear, l1)
     for _ in range(_VIOLATOR_START_ROUNDS):
         if support.size == 0:
             break
@@ -198,7 +195,7 @@ def _violator_start(matrix, linear, l1, w, hw):
         point = np.zeros_like(w)
         point[support] = solution
         h_point = matrix @ point
-        value = float(point @ (0.5 * h_point - linear) + l1 * abs(solution).sum())
+        value = _objective(point, h_point, linear, l1)
         if value < best_value - 1e-12 * abs(best_value):
             best, best_value = (point, h_point), value
         gradient = h_point - linear
@@ -212,6 +209,11 @@ def _violator_start(matrix, linear, l1, w, hw):
         order = support.argsort()
         support, signs = support[order], signs[order]
     return best
+
+
+def _objective(w, hw, linear, l1):
+    """The penalised quadratic at ``w`` (without constant), ``hw`` being ``H @ w``."""
+    return float(w @ (0.5 * hw - linear) + l1 * abs(w).sum())
 
 
 def _record(value, w):

@@ -602,8 +602,9 @@ def _solve_dual_ridge(problem, coef):
     residual = X.T @ gradient + l2 * solution
     if problem.fit_intercept:
         residual -= mean * float(np.sum(gradient))
-    eta_zero, _ = problem.start(np.zeros_like(solution))
-    cold, _ = problem.loss.derivatives(y, eta_zero, problem.weights)
+    # The gradient at zero weights (the intercept alone is the weighted mean
+    # of y) scales the tolerance, as for the other solvers.
+    cold, _ = problem.loss.derivatives(y, np.full(y.shape, y_mean), problem.weights)
     scale = max(float(np.abs(X.T @ cold).max(initial=0.0)), np.finfo(float).tiny)
     if not np.abs(residual).max(initial=0.0) <= OPTIMALITY_TOL * scale:
         return None
@@ -1004,8 +1005,9 @@ def _solve_working_sets(problem, coef, max_iter):
             violation[violation < threshold] = 0.0
         work = np.flatnonzero(violation > tolerance)[:size]
         if not data.sparse and work.size >= _WHOLE_SHARE * coef.size:
-            # Nearly every column: take them all, X itself, rather than a copy
-            # of most of it (the features added are free to stay at zero).
+            # Half the columns or more: take them all, X itself, rather than
+            # a copy of half of it or more (the features added are free to
+            # stay at zero).
             work = np.arange(coef.size)
         # Early rounds only point the way: solve them to a tenth of the
         # largest violation, and exactly (with the polish) once it is small.
