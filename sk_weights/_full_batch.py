@@ -26,14 +26,16 @@ Two methods minimise it, and :func:`choose_method` picks the cheaper one:
     With an L1 part or ``positive`` weights (:func:`_solve_working_sets`): each
     outer round reads X once to score every feature's optimality violation
     (``X.T @ gradient``), takes as *working set* the current support and the
-    worst violators (twice the support, at least 64 features), and minimises
-    the second-order model of the objective on it: the small Hessian ``X_W.T
-    diag(h) X_W`` (the intercept eliminated) is solved by the Gram path's FISTA
-    with its exact polish on the sign pattern. For the squared loss the model
-    is the objective itself, so a round ends at the exact optimum on the
-    working set; other losses take the step with a backtracking line search
-    (proximal Newton). The rounds stop when every feature satisfies its
-    optimality condition to a relative 1e-11.
+    worst violators (up to four times the support, at least 64 features), and
+    minimises the second-order model of the objective on it: the small Hessian
+    ``X_W.T diag(h) X_W`` (the intercept eliminated) is solved by the Gram
+    path's FISTA with its exact polish on the sign pattern. Early rounds solve
+    their set roughly (to a tenth of the largest violation); once the
+    violations are small, or a matrix-free set stops growing, a round solves
+    its set exactly. For the squared loss the model is the objective itself;
+    other losses take the step with a backtracking line search (proximal
+    Newton). The rounds stop when every feature satisfies its optimality
+    condition to a relative 1e-11.
 
     Otherwise (:func:`_solve_newton_cg`): Newton steps whose linear
     system ``(Xc.T diag(h) Xc + l2 I) v = -gradient`` is solved by conjugate
@@ -90,17 +92,27 @@ GRAM_MIN_ROWS_PER_FEATURE = 2
 #: ... and at most this share of the bytes of X.
 GRAM_MAX_SHARE_OF_X = 0.5
 
-# Working sets start with this many features, and hold at least twice the support.
+# Working sets start with this many features, and hold at most this many
+# times the support (the support and the worst violators): a round costs
+# passes over X, and sets that only double take more rounds to reach the
+# final support.
 _INITIAL_WORKING_SET = 64
+_GROWTH = 4
+
+# A rough round solves its set to this share of the largest violation.
+_ROUGH_SHARE = 0.1
 
 # Working sets get their Gram matrix written out (its products and solves
 # then cost little against a pass over the columns) while it takes at most
 # this share of the bytes of X.
 _EXPLICIT_SHARE = 0.1
 
-# A working set on dense X with at least this share of the columns takes
-# them all: X itself serves, where a selection would copy half of it or more.
+# A working set with at least this share of X (of its columns; of its stored
+# values for sparse X) takes every column: X itself serves, where a selection
+# would copy half of it or more. Selecting columns of CSR X costs a pass over
+# all of it however few are taken, so sparse X takes the whole earlier.
 _WHOLE_SHARE = 0.5
+_WHOLE_SHARE_SPARSE = 0.3
 
 # Power steps of the curvature estimate of a matrix-free working set.
 _POWER_STEPS = 4
@@ -655,6 +667,7 @@ class DataOperator:
         # The solvers run their small products on one BLAS thread; a product
         # large enough to split gets back the threads the caller had.
         self.threads = _blas_threads()
+        self._column_counts = None  # sparse X: stored values per column, on demand
 
     def _blocks(self):
         """Yield ``(slice, float64 block)`` along rows (columns for CSC)."""
@@ -702,11 +715,33 @@ class DataOperator:
         Float64 X is copied once at most (the selection), and not at all
         when ``index`` is every column in order.
         """
+        every = np.array_equal(index, np.arange(self.shape[1]))
         if self.sparse:
-            return self.X[:, index].astype(np.float64, copy=False)
-        if np.array_equal(index, np.arange(self.shape[1])):
+            if every:
+                return self.X.astype(np.float64, copy=False)
+            # As CSC: its products cost the selection's stored values and
+            # columns, where CSR's also cost a pass over every row.
+            return self.X[:, index].astype(np.float64, copy=False).tocsc()
+        if every:
             return np.asarray(self.X, dtype=np.float64)
         return np.asarray(self.X[:, index], dtype=np.float64)
+
+    def share(self, index):
+        """The share of X's stored values in the columns ``index``.
+
+        For dense X the share of its columns; for sparse X of its nonzeros,
+        which a selection of the columns copies and a product reads.
+        """
+        if not self.sparse:
+            return index.size / max(self.shape[1], 1)
+        if self._column_counts is None:
+            X = self.X
+            self._column_counts = (
+                np.diff(X.indptr)
+                if X.format == "csc"
+                else np.bincount(X.indices, minlength=self.shape[1])
+            )
+        return float(self._column_counts[index].sum()) / max(self.X.nnz, 1)
 
     def moments(self, weights):
         """Return the weighted mean and standard deviation of each feature.
@@ -726,18 +761,7 @@ class DataOperator:
             return weights[part] if self.axis == 0 else weights
 
         if self.sparse:
-            mean, second = np.zeros(n_features), np.zeros(n_features)
-            for part, index, values, sample_weights in self._sparse_slices(weights):
-                size = n_features if self.axis == 0 else part.stop - part.start
-                weighted = values * sample_weights
-                sums = np.bincount(index, weights=weighted, minlength=size)
-                weighted *= values
-                squares = np.bincount(index, weights=weighted, minlength=size)
-                if self.axis == 0:
-                    mean += sums
-                    second += squares
-                else:
-                    mean[part], second[part] = sums, squares
+            mean, second = self.weighted_sums(weights)
             return mean, np.sqrt(np.maximum(second - mean * mean, 0))
 
         mean, variance = np.zeros(n_features), np.zeros(n_features)
@@ -746,6 +770,27 @@ class DataOperator:
         for part, block in self._blocks():
             variance += ((block - mean) ** 2).T @ block_weights(part)
         return mean, np.sqrt(np.maximum(variance, 0))
+
+    def weighted_sums(self, weights):
+        """Return ``X.T @ weights`` and ``(X * X).T @ weights`` of sparse X.
+
+        ``weights`` is per sample or a scalar. The squares are taken a slice
+        of the stored values at a time: no copy of X.
+        """
+        n_features = self.shape[1]
+        sums, squares = np.zeros(n_features), np.zeros(n_features)
+        for part, index, values, sample_weights in self._sparse_slices(weights):
+            size = n_features if self.axis == 0 else part.stop - part.start
+            weighted = values * sample_weights
+            part_sums = np.bincount(index, weights=weighted, minlength=size)
+            weighted *= values
+            part_squares = np.bincount(index, weights=weighted, minlength=size)
+            if self.axis == 0:
+                sums += part_sums
+                squares += part_squares
+            else:
+                sums[part], squares[part] = part_sums, part_squares
+        return sums, squares
 
     def _sparse_slices(self, weights):
         """Yield slices of sparse X's stored values, a 32nd of them at a time.
@@ -803,13 +848,16 @@ class ColumnsQuadratic:
     #: costs many products.
     patient = True
 
-    def __init__(self, columns, curvature, means, l2):
+    def __init__(self, columns, curvature, means, l2, estimate=None):
         self.columns, self.curvature, self.means, self.l2 = (
             columns,
             curvature,
             means,
             l2,
         )
+        # The curvature estimate, when the caller has one (see
+        # curvature_estimate); FISTA raises it as it backtracks.
+        self.estimate = estimate
         self.size = columns.shape[1]
         # Built once: scipy builds the transposed matrix object at every ``.T``.
         self.transposed = columns.T
@@ -841,12 +889,12 @@ class ColumnsQuadratic:
     def diagonal(self):
         """Return the diagonal of H."""
         n = self.columns.shape[0]
-        squares = (
-            self.columns.multiply(self.columns)
-            if sp.issparse(self.columns)
-            else self.columns * self.columns
-        )
-        second = _column_sums(squares, self.curvature, n)
+        if sp.issparse(self.columns):
+            second = DataOperator(self.columns).weighted_sums(self.curvature)[1]
+        else:
+            # No squared copy of the columns.
+            curvature = np.broadcast_to(self.curvature, (n,))
+            second = np.einsum("ij,ij,i->j", self.columns, self.columns, curvature)
         total = _total(self.curvature, n)
         return second - total * self.means**2 + self.l2
 
@@ -855,12 +903,26 @@ class ColumnsQuadratic:
 
         Lanczos would find it to 1e-4 in tens of products, each two passes
         over the columns; FISTA only needs a start, and backtracks from it.
+        An estimate given at construction (the last working set's) is
+        returned as it is, without a product.
         """
+        if self.estimate is not None:
+            return self.estimate
+        self.estimate = self._power_steps()
+        return self.estimate
+
+    def _power_steps(self):
+        """The Rayleigh quotient after a few power steps (exact when tiny)."""
         if self.size <= 8:
             identity = np.eye(self.size)
             matrix = np.column_stack([self.product(e) for e in identity])
             return DenseQuadratic(matrix).largest_eigenvalue() if self.size else 0.0
-        vector = np.ones(self.size) / np.sqrt(self.size)
+        # Not the vector of ones: on centred one-hot columns holding every
+        # level of a category it lies in H's null space (each row sums to the
+        # number of categories), and every step would give 0. The absolute
+        # values of a fixed draw start as well, and deterministically.
+        vector = np.abs(np.random.default_rng(0).standard_normal(self.size))
+        vector /= np.sqrt(vector @ vector)
         value = 0.0
         for _ in range(_POWER_STEPS):
             image = self.product(vector)
@@ -975,6 +1037,7 @@ def _solve_working_sets(problem, coef, max_iter):
     n_samples = y.size
     eta, intercept = problem.start(coef)
     curve, tolerance, previous, converged = [], None, None, False
+    estimate = None
     for iteration in range(1, max_iter + 1):
         gradient, curvature = loss.derivatives(y, eta, weights)
         violation = data.tdot(gradient)
@@ -997,21 +1060,23 @@ def _solve_working_sets(problem, coef, max_iter):
         if iteration == max_iter:
             break
         support = np.flatnonzero(coef)
-        size = max(_INITIAL_WORKING_SET, 2 * support.size)
+        size = max(_INITIAL_WORKING_SET, _GROWTH * support.size)
         violation[support] = np.inf
         if np.count_nonzero(violation > tolerance) > size:
             # Keep the ``size`` worst (ties: the first features).
             threshold = np.partition(violation, violation.size - size)[-size]
             violation[violation < threshold] = 0.0
         work = np.flatnonzero(violation > tolerance)[:size]
-        if not data.sparse and work.size >= _WHOLE_SHARE * coef.size:
-            # Half the columns or more: take them all, X itself, rather than
-            # a copy of half of it or more (the features added are free to
+        whole = _WHOLE_SHARE_SPARSE if data.sparse else _WHOLE_SHARE
+        if data.share(work) >= whole:
+            # Half of X or more: take every column, X itself, rather than a
+            # copy of half of it or more (the features added are free to
             # stay at zero).
             work = np.arange(coef.size)
         # Early rounds only point the way: solve them to a tenth of the
         # largest violation, and exactly (with the polish) once it is small.
-        inner_tolerance = max(tolerance, 0.1 * worst)
+        inner_tolerance = max(tolerance, _ROUGH_SHARE * worst)
+        grown = previous is None or work.size > previous[0].size
         if previous is not None and np.array_equal(work, previous[0]):
             # Other losses need more Newton steps on the same set, until
             # a step no longer lowers the objective.
@@ -1022,7 +1087,6 @@ def _solve_working_sets(problem, coef, max_iter):
                 converged = worst <= 1e4 * tolerance
                 break
             inner_tolerance = tolerance
-        previous = work, inner_tolerance
         del violation
 
         columns = data.columns(work)
@@ -1035,7 +1099,13 @@ def _solve_working_sets(problem, coef, max_iter):
             means /= _total(curvature, n_samples)
             local_gradient -= means * gradient_total
         del gradient  # not needed on the working set: keep the memory low
-        hessian = ColumnsQuadratic(columns, curvature, means, l2)
+        # The last set's curvature estimate (as FISTA raised it) starts this
+        # one's, for the squared loss: a set that holds the last has a largest
+        # eigenvalue at least as large (it holds the last's matrix), so the
+        # estimate stays from below. Other losses change their curvature.
+        hessian = ColumnsQuadratic(
+            columns, curvature, means, l2, estimate if loss.is_quadratic else None
+        )
         small = 8 * work.size**2 <= _EXPLICIT_SHARE * data_bytes(data.X)
         if small or (not sp.issparse(columns) and work.size <= n_samples):
             # The set's Gram matrix is small against X (or, for dense
@@ -1044,6 +1114,12 @@ def _solve_working_sets(problem, coef, max_iter):
             hessian = DenseQuadratic(hessian.explicit())
             # Large sets: polish only a sign pattern that held (cubic solves).
             hessian.patient = work.size > _PATIENT_SIZE
+        if not grown and loss.is_quadratic and isinstance(hessian, ColumnsQuadratic):
+            # A matrix-free set that stopped growing: solve it exactly now.
+            # Each rough round costs a selection and passes over X, and
+            # would only take the tolerance down a tenth.
+            inner_tolerance = tolerance
+        previous = work, inner_tolerance
         start = coef[work]
         linear = hessian.product(start) - l2 * start - local_gradient
         solution = _solve_one(
@@ -1059,6 +1135,7 @@ def _solve_working_sets(problem, coef, max_iter):
             # the way.
             polish=inner_tolerance <= tolerance or not hessian.patient,
         )[0]
+        estimate = hessian.estimate
 
         step = solution - start
         columns_step = np.asarray(columns @ step).ravel()

@@ -667,6 +667,7 @@ class DenseQuadratic:
 
     def __init__(self, matrix):
         self.matrix = matrix
+        self.estimate = None  # the curvature FISTA last stepped with
 
     def product(self, v):
         """Return ``H @ v``."""
@@ -674,7 +675,9 @@ class DenseQuadratic:
 
     def curvature_estimate(self):
         """FISTA's curvature: the largest eigenvalue (never too small)."""
-        return self.largest_eigenvalue()
+        if self.estimate is None:
+            self.estimate = self.largest_eigenvalue()
+        return self.estimate
 
     def largest_eigenvalue(self):
         """Return the largest eigenvalue of H (0 when it is empty)."""
@@ -797,6 +800,7 @@ def _solve_one(
             if not curved > (1 + _BACKTRACK_SLACK) * lipschitz * squared:
                 break
             lipschitz = max(curved / squared, 1.5 * lipschitz)
+            hessian.estimate = lipschitz  # kept for the next working set
         curve.append(record(new, h_new))
         if iteration == 1 or iteration % 5 == 0:
             pattern = np.sign(new)

@@ -441,6 +441,22 @@ def test_matrix_free_curvature_estimate_is_from_below_and_close():
     assert 0.5 * exact <= estimate <= exact * (1 + 1e-12)
 
 
+def test_curvature_estimate_of_centred_one_hot_columns_is_not_zero():
+    """Check the power steps on every level of two categories, centred: the
+    vector of ones lies in that matrix's null space, so a start from it would
+    report 0 (a constant X) and the solver would return zero weights."""
+    codes = np.random.default_rng(1).integers(6, size=(500, 2))
+    rows = np.repeat(np.arange(500), 2)
+    columns = sp.csc_matrix(
+        (np.ones(1000), (rows, (codes + [0, 6]).ravel())), shape=(500, 12)
+    )
+    means = np.asarray(columns.mean(axis=0)).ravel()
+    term = full_batch.ColumnsQuadratic(columns, 1 / 500, means, l2=0.0)
+    np.testing.assert_allclose(term.product(np.ones(12)), 0.0, atol=1e-12)
+    exact = np.linalg.eigvalsh(term.explicit())[-1]
+    assert 0.5 * exact <= term.curvature_estimate() <= exact * (1 + 1e-12)
+
+
 def test_a_rough_round_goes_without_the_exact_solves():
     """Check that polish=False never solves on a sign pattern, still meets a
     rough tolerance, and that the default polishes to the exact optimum."""
@@ -538,9 +554,137 @@ def test_columns_of_x_copy_only_a_selection():
         np.testing.assert_array_equal(chosen, X[:, index])
         assert not np.shares_memory(chosen, X)
     sparse = sp.csr_matrix(X * (rng.uniform(size=X.shape) < 0.5))
-    chosen = full_batch.DataOperator(sparse).columns(np.array([0, 2]))
-    assert sp.issparse(chosen)
-    np.testing.assert_array_equal(chosen.toarray(), sparse.toarray()[:, [0, 2]])
+    data = full_batch.DataOperator(sparse)
+    assert data.columns(np.arange(4)) is sparse
+    for index in ([2, 2, 3, 0], [0, 2]):
+        chosen = data.columns(np.array(index))
+        # A selection comes as CSC: its products then cost its own values.
+        assert sp.issparse(chosen) and chosen.format == "csc"
+        np.testing.assert_array_equal(chosen.toarray(), sparse.toarray()[:, index])
+
+
+@pytest.mark.parametrize("form", ["dense", "csr", "csc"])
+def test_share_of_x_in_columns(form):
+    """Check DataOperator.share: the share of the columns for dense X, of the
+    stored values for sparse X (counted per column, repeats counted again)."""
+    X = np.zeros((6, 4))
+    X[:, 0], X[:3, 1], X[0, 3] = 1.0, 2.0, 3.0  # 6, 3, 0 and 1 stored values
+    X = X if form == "dense" else sp.csr_matrix(X).asformat(form)
+    data = full_batch.DataOperator(X)
+    for index, columns_share, values_share in (
+        ([0], 1 / 4, 6 / 10),
+        ([1, 2], 2 / 4, 3 / 10),
+        ([3, 3], 2 / 4, 2 / 10),
+        ([0, 1, 2, 3], 1.0, 1.0),
+    ):
+        expected = columns_share if form == "dense" else values_share
+        assert data.share(np.array(index)) == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize("form", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_weighted_sums_of_sparse_x_equal_numpys(form, dtype):
+    """Check X.T @ w and (X * X).T @ w of sparse X, per-sample and scalar w."""
+    X = sp.random(300, 40, density=0.1, random_state=1, format=form, dtype=dtype)
+    dense = X.toarray().astype(np.float64)
+    for weights in (rng.uniform(0.1, 2, size=300), 0.25):
+        sums, squares = full_batch.DataOperator(X).weighted_sums(weights)
+        per_sample = np.broadcast_to(weights, (300,))
+        np.testing.assert_allclose(sums, dense.T @ per_sample, rtol=1e-12)
+        np.testing.assert_allclose(squares, (dense**2).T @ per_sample, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("scalar", [False, True])
+def test_matrix_free_diagonal_equals_the_explicit_one(sparse, scalar):
+    """Check ColumnsQuadratic.diagonal (no squared copy of the columns) against
+    the diagonal of the matrix it stands for."""
+    columns = sp.random(200, 30, density=0.2, random_state=2, format="csc")
+    columns = columns if sparse else columns.toarray()
+    curvature = 0.005 if scalar else rng.uniform(0.5, 2.0, size=200) / 200
+    weights = np.broadcast_to(curvature, (200,))
+    means = np.asarray(columns.T @ weights).ravel() / weights.sum()
+    term = full_batch.ColumnsQuadratic(columns, curvature, means, l2=1e-3)
+    np.testing.assert_allclose(term.diagonal(), np.diag(term.explicit()), rtol=1e-12)
+
+
+def test_a_given_curvature_estimate_costs_no_product_and_fista_raises_it():
+    """Check that a matrix-free term returns a given estimate as it is, and
+    that FISTA keeps on the term the estimate it raised by backtracking (the
+    next working set starts from it)."""
+    columns = sp.random(400, 60, density=0.1, random_state=3, format="csc")
+    term = full_batch.ColumnsQuadratic(columns, 1 / 400, np.zeros(60), 0.0, 1e-9)
+    calls = []
+    product = term.product
+    term.product = lambda v: calls.append(1) or product(v)
+    assert term.curvature_estimate() == 1e-9 and not calls
+    exact = np.linalg.eigvalsh(term.explicit())[-1]
+    linear = term.explicit() @ rng.normal(size=60)
+    l1 = 0.1 * np.abs(linear).max()
+    coef, _, converged, _ = core._solve_one(
+        term, linear, l1, np.zeros(60), 10_000, 1e-10 * np.abs(linear).max()
+    )
+    assert converged and np.all(np.isfinite(coef))
+    # Raised from far below to the curvature met along the steps.
+    assert 0.1 * exact <= term.estimate <= 1.5 * exact
+
+
+def test_matrix_free_working_sets_on_sparse_x_reach_lasso_optimum(monkeypatch):
+    """Check the matrix-free rounds (CSC selections, carried curvature
+    estimates, exact solves once a set stops growing) against Lasso."""
+    monkeypatch.setattr(full_batch, "_EXPLICIT_SHARE", 0.0)
+    built = []
+    original = full_batch.ColumnsQuadratic.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(args[0].shape[1])
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(full_batch.ColumnsQuadratic, "__init__", counting)
+    X = sp.random(500, 3000, density=0.01, random_state=4, format="csr")
+    y = X[:, :60] @ rng.normal(size=60) + 0.05 * rng.normal(size=500)
+    alpha = 0.01 * np.abs(X.T @ (y - y.mean())).max() / 500
+    model = WeightedLinearRegressor(penalty="l1", alpha=alpha).fit(X, y)
+    oracle = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    ours = enet_objective(X, y, model.coef_, model.intercept_, alpha, 1.0)
+    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, alpha, 1.0)
+    assert model.stop_reason_ == "converged" and built
+    assert ours <= theirs * (1 + 1e-10)
+    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
+    assert 60 < np.count_nonzero(model.coef_) < 500
+
+
+def test_one_hot_working_set_takes_x_itself(monkeypatch):
+    """Check that a working set holding much of sparse X's stored values uses
+    X itself (no selection), and still reaches Lasso's optimum and zeros."""
+    codes = np.random.default_rng(5).integers(40, size=(2000, 5))
+    X = sp.csr_matrix(
+        (
+            np.ones(10_000),
+            (np.repeat(np.arange(2000), 5), (codes + 40 * np.arange(5)).ravel()),
+        ),
+        shape=(2000, 200),
+    )
+    effects = rng.normal(size=200) * (rng.uniform(size=200) < 0.5)
+    y = X @ effects + 0.1 * rng.normal(size=2000)
+    taken = []
+    original = full_batch.DataOperator.columns
+
+    def recording(self, index):
+        chosen = original(self, index)
+        taken.append(chosen is self.X)
+        return chosen
+
+    monkeypatch.setattr(full_batch.DataOperator, "columns", recording)
+    monkeypatch.setattr(core, "_WORKING_SET_MIN_FEATURES", 10)
+    alpha = 1e-3
+    model = WeightedLinearRegressor(penalty="l1", alpha=alpha).fit(X, y)
+    assert model.solver_ == "x" and any(taken)
+    oracle = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    ours = enet_objective(X, y, model.coef_, model.intercept_, alpha, 1.0)
+    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, alpha, 1.0)
+    assert ours <= theirs * (1 + 1e-10)
+    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
 
 
 def test_wide_ridge_rows_system_on_huge_x_and_one_weighted_sample():
