@@ -643,8 +643,7 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         X, y, sample_weight = data.X, data.y, data.sample_weight
         self._record_feature_mean(X, sample_weight, running=partial)
         datafit, targets, output, y_pred = self._fit_quality_terms(X, y, data.outputs)
-        loss_weight = np.asarray(data.loss_weight, dtype=np.float64)
-        loss_weight = loss_weight / loss_weight.sum()
+        loss_weight = _normalised(data.loss_weight)
         # The best constant model the estimator can represent: the datafit's
         # (the weighted mean of the targets for the squared, log and Poisson
         # losses), or, without an intercept, the output of a zero raw output
@@ -886,12 +885,22 @@ def make_rng(random_state):
     return np.random.default_rng(seed)
 
 
+def _normalised(weights):
+    """``weights / weights.sum()`` in float64; one value repeated stays a view."""
+    weights = np.asarray(weights)
+    total = np.sum(weights, dtype=np.float64)
+    if weights.ndim == 1 and weights.strides == (0,):
+        # Unit sample weights (see check_sample_weight): no vector of n.
+        return np.broadcast_to(np.float64(weights[0]) / total, weights.shape)
+    return np.asarray(weights, dtype=np.float64) / total
+
+
 def check_sample_weight(sample_weight, X, dtype):
     """Validate ``sample_weight``: finite, non-negative, not all zero."""
     if sample_weight is None:
         # Unit weights need no checks (scikit-learn's would cost more than a
-        # small fit's solve).
-        return np.ones(X.shape[0], dtype=dtype)
+        # small fit's solve), nor memory: one value seen n times (read-only).
+        return np.broadcast_to(np.ones(1, dtype=dtype), (X.shape[0],))
     with explained_input_errors():
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=dtype, ensure_non_negative=True

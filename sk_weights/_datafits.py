@@ -303,7 +303,10 @@ class SquaredError(Datafit):
 
     def best_offset(self, y, eta, weights):
         """The weighted mean of ``y - eta``."""
-        return _total(np.multiply(weights, y - eta), y.size) / _total(weights, y.size)
+        residual = np.subtract(y, eta)  # the one temporary vector
+        if np.ndim(weights) == 0:
+            return float(residual.sum()) / y.size
+        return float(weights @ residual) / _total(weights, y.size)
 
     def output_scale(self, y, weights):
         """The root mean square of y."""
@@ -317,7 +320,7 @@ class SquaredError(Datafit):
     def loss(self, y, prediction, sample_weight):
         """The weighted mean loss of predictions."""
         diff = prediction - y
-        return 0.5 * float(sample_weight @ np.einsum("ij,ij->i", diff, diff))
+        return 0.5 * float(np.einsum("ij,ij,i->", diff, diff, sample_weight))
 
     def _prediction_gradient(self, y, prediction, out):
         np.subtract(prediction, y, out=out)

@@ -735,12 +735,17 @@ class DataOperator:
         if not self.sparse:
             return index.size / max(self.shape[1], 1)
         if self._column_counts is None:
-            X = self.X
-            self._column_counts = (
-                np.diff(X.indptr)
-                if X.format == "csc"
-                else np.bincount(X.indices, minlength=self.shape[1])
-            )
+            X, n_features = self.X, self.shape[1]
+            if X.format == "csc":
+                counts = np.diff(X.indptr)
+            else:
+                # By slices: bincount copies its input as 64-bit integers.
+                counts = np.zeros(n_features, dtype=np.int64)
+                step = max(X.nnz // 32, 2**14)
+                for start in range(0, X.nnz, step):
+                    part = X.indices[start : min(start + step, X.nnz)]
+                    counts += np.bincount(part, minlength=n_features)
+            self._column_counts = counts
         return float(self._column_counts[index].sum()) / max(self.X.nnz, 1)
 
     def moments(self, weights):
@@ -762,7 +767,9 @@ class DataOperator:
 
         if self.sparse:
             mean, second = self.weighted_sums(weights)
-            return mean, np.sqrt(np.maximum(second - mean * mean, 0))
+            second -= mean * mean  # the variance, in place
+            np.maximum(second, 0, out=second)
+            return mean, np.sqrt(second, out=second)
 
         mean, variance = np.zeros(n_features), np.zeros(n_features)
         for part, block in self._blocks():
@@ -781,15 +788,12 @@ class DataOperator:
         sums, squares = np.zeros(n_features), np.zeros(n_features)
         for part, index, values, sample_weights in self._sparse_slices(weights):
             size = n_features if self.axis == 0 else part.stop - part.start
+            into = slice(None) if self.axis == 0 else part
             weighted = values * sample_weights
-            part_sums = np.bincount(index, weights=weighted, minlength=size)
+            # One vector of n_features at a time beside the two sums.
+            sums[into] += np.bincount(index, weights=weighted, minlength=size)
             weighted *= values
-            part_squares = np.bincount(index, weights=weighted, minlength=size)
-            if self.axis == 0:
-                sums += part_sums
-                squares += part_squares
-            else:
-                sums[part], squares[part] = part_sums, part_squares
+            squares[into] += np.bincount(index, weights=weighted, minlength=size)
         return sums, squares
 
     def _sparse_slices(self, weights):

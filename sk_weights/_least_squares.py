@@ -217,13 +217,25 @@ def _sparse_statistics(X, yc, yy, y_mean, normalised, fit_intercept):
     Sparse X cannot be centred without densifying, so its Gram matrix is
     centred by the rank-one correction.
     """
-    X64 = X.astype(np.float64)
-    feature_mean = np.asarray(X64.T @ normalised).ravel()
-    x_mean = feature_mean if fit_intercept else np.zeros(X.shape[1])
-    weighted = sp.diags(normalised) @ X64
-    matrix = np.asarray((X64.T @ weighted).todense())
+    X = X if X.format == "csr" else X.tocsr()
+    n_samples, n_features = X.shape
+    matrix = np.zeros((n_features, n_features))
+    feature_mean = np.zeros(n_features)
+    xy = np.zeros((n_features, yc.shape[1]))
+    # By blocks of rows, each with about an eighth of the stored values: the
+    # products' copies (float64, weighted, transposed) are of a block, not X.
+    targets = np.arange(0, X.nnz, max(X.nnz // 8, 2**14))
+    bounds = np.searchsorted(X.indptr, targets, "right") - 1
+    bounds = np.unique(np.append(np.clip(bounds, 0, n_samples), n_samples))
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        block = X[start:stop].astype(np.float64, copy=False)
+        weights = normalised[start:stop]
+        weighted = sp.diags(weights) @ block
+        matrix += (block.T @ weighted).toarray()
+        feature_mean += block.T @ weights
+        xy += weighted.T @ yc[start:stop]
+    x_mean = feature_mean if fit_intercept else np.zeros(n_features)
     matrix -= np.outer(x_mean, x_mean)
-    xy = np.asarray(weighted.T @ yc)
     if not (np.isfinite(matrix).all() and np.isfinite(xy).all()):
         raise ValueError(OVERFLOW_MESSAGE)
     # diag(matrix) is the second moment about x_mean; subtract the rest of the mean.

@@ -343,7 +343,11 @@ class WeightedLinearRegressor(RegressorMixin, LinearMixin, RegressorTaskMixin):
 
     def _predict_values(self, X):
         """``X @ coef_.T + intercept_`` for validated X, through the inverse link."""
-        raw = np.asarray(X @ self.coef_.T) + self.intercept_
+        raw = np.asarray(X @ self.coef_.T)
+        if np.result_type(raw, self.intercept_) == raw.dtype:
+            raw += self.intercept_  # in place: one vector of predictions
+        else:
+            raw = raw + self.intercept_
         return self._datafit(1).inverse_link(raw)
 
     def _fitted_attributes(self, layout, theta, y):

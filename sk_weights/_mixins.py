@@ -517,7 +517,7 @@ class RegressorTaskMixin(BaseWeightsEstimator):
             prediction = self._predict_values(X)
         else:
             prediction = outputs.reshape(y.shape)
-        targets = y.reshape(len(y), -1).astype(np.float64)
+        targets = np.asarray(y.reshape(len(y), -1), dtype=np.float64)
         return (
             self._datafit(targets.shape[1]),
             targets,

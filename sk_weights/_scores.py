@@ -23,8 +23,13 @@ def r2(y, prediction, sample_weight=None):
     weight = (
         np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
     )
-    numerator = weight @ np.square(y - prediction)
-    denominator = weight @ np.square(y - (weight @ y) / weight.sum())
+    # One temporary of y's size, squared in place.
+    residual = y - prediction
+    residual *= residual
+    numerator = weight @ residual
+    residual = np.subtract(y, (weight @ y) / weight.sum(), out=residual)
+    residual *= residual
+    denominator = weight @ residual
     # A constant target: 1 when predicted exactly, else 0 (scikit-learn's rule).
     with np.errstate(divide="ignore", invalid="ignore"):
         scores = np.where(

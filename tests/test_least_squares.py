@@ -302,6 +302,44 @@ def test_sparse_x_is_never_densified(penalty):
 
 
 @pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("penalty", ["l1", "l2"])
+def test_tall_fit_holds_a_few_vectors_of_n_samples(sparse, penalty):
+    """Check the peak memory of a tall fit on the Gram path, in vectors of
+    n_samples floats: no vector of unit sample weights, no float64 copy of y,
+    predictions and losses of the records computed in place, and sparse X
+    read by blocks of rows (its whole-X copies took 12 vectors here)."""
+    n = 100_000
+    X = rng.normal(size=(n, 2))
+    y = X @ [1.0, -2.0] + rng.normal(size=n)
+    X = sp.csr_matrix(X) if sparse else X
+    fit = WeightedLinearRegressor(penalty=penalty, alpha=0.1).fit
+    fit(X, y)  # imports and caches outside the measure
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    model = fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert model.solver_ == "gram"
+    # The predictions and one temporary vector, and block copies of X.
+    assert peak < 4.5 * 8 * n
+
+
+def test_unit_sample_weights_are_one_value_seen_n_times():
+    """Check that unit sample weights take no memory: a read-only view of one
+    value, which the normalisation of the records keeps a view."""
+    from sk_weights._base import _normalised, check_sample_weight
+
+    weights = check_sample_weight(None, np.zeros((1000, 3)), np.float32)
+    assert weights.shape == (1000,) and weights.dtype == np.float32
+    assert weights.strides == (0,) and not weights.flags.writeable
+    np.testing.assert_array_equal(weights, 1.0)
+    normalised = _normalised(weights)
+    assert normalised.strides == (0,) and normalised[0] == 1e-3
+    given = np.array([1.0, 3.0])
+    np.testing.assert_array_equal(_normalised(given), [0.25, 0.75])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
 def test_warm_start_on_x(sparse):
     """Check that a warm start from the optimum stops at once, and from another
     alpha's optimum reaches the cold start's optimum."""
