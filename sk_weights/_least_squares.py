@@ -760,8 +760,8 @@ def _solve_one(
 
     ``hessian`` is a :class:`DenseQuadratic` or a term with the same methods.
     The iterate is polished on its sign pattern when the pattern is new (or,
-    for a ``patient`` term, when it is also the pattern of the previous check);
-    never with ``polish=False``.
+    for a ``patient`` term, when it is also the pattern of the previous check,
+    the start's pattern before the first); never with ``polish=False``.
 
     The gradient is linear, so the iterate's product ``H @ x`` gives both the
     objective and the look-ahead's gradient: one matrix-vector product per
@@ -796,7 +796,10 @@ def _solve_one(
     hx = hessian.product(x)
     lookahead, h_lookahead = x, hx
     t = 1.0
-    curve, tried, last = [], set(), None
+    curve, tried = [], set()
+    # The start's pattern counts as the check before the first: a patient
+    # term polishes at iteration 1 only if the first step kept it.
+    last = hash(np.sign(start).tobytes())
     for iteration in range(1, max_iter + 1):
         while True:
             step = 1.0 / lipschitz
@@ -817,7 +820,7 @@ def _solve_one(
         if iteration == 1 or iteration % 5 == 0:
             pattern = np.sign(new)
             key = hash(pattern.tobytes())  # a number: patterns can be long
-            stable = key == last or iteration == 1 or not hessian.patient
+            stable = key == last or not hessian.patient
             last = key
             if polish and stable and key not in tried:
                 tried.add(key)

@@ -466,6 +466,51 @@ def test_fista_backtracks_from_a_curvature_estimate_below_the_true_one(share):
     assert term.products <= 2 * n_iter + 2 * np.log(1 / share) / np.log(1.5) + 20
 
 
+class _PatientCounting(core.DenseQuadratic):
+    """An explicit term that polishes like a matrix-free one, and counts."""
+
+    patient = True
+
+    def __init__(self, matrix):
+        super().__init__(matrix)
+        self.products, self.polished_after = 0, []
+
+    def product(self, v):
+        self.products += 1
+        return super().product(v)
+
+    def solve_on(self, support, rhs, tolerance):
+        self.polished_after.append(self.products)
+        return super().solve_on(support, rhs, tolerance)
+
+
+def test_a_patient_term_polishes_only_a_pattern_that_held():
+    """Check that a patient term's first polish waits for a pattern seen at two
+    checks in a row (the start's counts as the first), and that a start on
+    the optimum's pattern is polished at the first iteration."""
+    # Above the active-set walk's size, so that FISTA runs.
+    size = core.ACTIVE_SET_MAX_SIZE + 30
+    X, y = make_regression(400, size, n_informative=10, noise=1.0, random_state=4)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    matrix, linear = Xc.T @ Xc / len(y), Xc.T @ yc / len(y)
+    l1 = 0.05 * np.abs(linear).max()
+    tolerance = 1e-11 * np.abs(linear).max()
+    cold = _PatientCounting(matrix)
+    coef, _, converged, _ = core._solve_one(
+        cold, linear, l1, np.zeros(size), 10_000, tolerance
+    )
+    assert converged and cold.polished_after
+    # From zero the first step changes the pattern: no solve at iteration 1
+    # (after its 2 products), which an impatient term would have tried.
+    assert cold.polished_after[0] > 2
+    warm = _PatientCounting(matrix)
+    again, n_iter, converged, _ = core._solve_one(
+        warm, linear, l1, coef, 10_000, tolerance
+    )
+    assert converged and n_iter == 1 and warm.polished_after == [2]
+    np.testing.assert_allclose(again, coef, rtol=1e-10, atol=1e-13)
+
+
 def test_matrix_free_curvature_estimate_is_from_below_and_close():
     """Check the power steps' estimate of a working set's largest eigenvalue
     against the explicit matrix: never above it, and not far below."""
