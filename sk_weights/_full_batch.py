@@ -86,6 +86,7 @@ from sk_weights._newton import (
     weighted_gram,
 )
 from sk_weights._penalties import optimality_violations
+from sk_weights._statistics import compressed_bounds
 
 #: The Gram matrix needs at least this many samples per feature ...
 GRAM_MIN_ROWS_PER_FEATURE = 2
@@ -804,10 +805,7 @@ class DataOperator:
         slice's own columns for CSC.
         """
         X, indptr = self.X, self.X.indptr
-        length = X.shape[self.axis]
-        per_block = max(X.nnz // 32, 2**14)
-        bounds = np.searchsorted(indptr, np.arange(0, X.nnz, per_block), "right") - 1
-        bounds = np.unique(np.append(np.clip(bounds, 0, length), length))
+        bounds = compressed_bounds(X, parts=32, minimum=2**14)
         for start, stop in zip(bounds[:-1], bounds[1:]):
             first, last = indptr[start], indptr[stop]
             values = X.data[first:last].astype(np.float64, copy=False)

@@ -43,6 +43,7 @@ import scipy.sparse as sp
 
 from sk_weights._active_set import ACTIVE_SET_MAX_SIZE, solve_small_quadratic
 from sk_weights._penalties import l1_prox, optimality_violations
+from sk_weights._statistics import compressed_bounds
 
 try:  # a dependency of scikit-learn, so normally present
     from threadpoolctl import ThreadpoolController
@@ -224,9 +225,7 @@ def _sparse_statistics(X, yc, yy, y_mean, normalised, fit_intercept):
     xy = np.zeros((n_features, yc.shape[1]))
     # By blocks of rows, each with about an eighth of the stored values: the
     # products' copies (float64, weighted, transposed) are of a block, not X.
-    targets = np.arange(0, X.nnz, max(X.nnz // 8, 2**14))
-    bounds = np.searchsorted(X.indptr, targets, "right") - 1
-    bounds = np.unique(np.append(np.clip(bounds, 0, n_samples), n_samples))
+    bounds = compressed_bounds(X, parts=8, minimum=2**14)
     for start, stop in zip(bounds[:-1], bounds[1:]):
         block = X[start:stop].astype(np.float64, copy=False)
         weights = normalised[start:stop]

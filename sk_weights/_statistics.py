@@ -27,6 +27,19 @@ def _row_blocks(X):
         )
 
 
+def compressed_bounds(X, parts, minimum):
+    """Bounds of runs of rows (columns for CSC) of sparse X, by stored values.
+
+    Each run holds about ``1 / parts`` of X's stored values and at least
+    ``minimum`` (a run ends at a row's end); runs without a stored value are
+    left out. Returns the sorted bounds, ``length`` last.
+    """
+    length = X.indptr.size - 1
+    per_part = max(X.nnz // parts, minimum)
+    bounds = np.searchsorted(X.indptr, np.arange(0, X.nnz, per_part), "right") - 1
+    return np.unique(np.append(np.clip(bounds, 0, length), length))
+
+
 def _sparse_chunks(X):
     """Yield ``(rows, columns, float64 values)`` of slices of sparse X's values."""
     if X.format not in ("csr", "csc"):
