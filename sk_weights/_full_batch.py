@@ -105,8 +105,11 @@ _ROUGH_SHARE = 0.1
 
 # Working sets get their Gram matrix written out (its products and solves
 # then cost little against a pass over the columns) while it takes at most
-# this share of the bytes of X.
+# this share of the bytes of X; and, up to this many bytes, a set of half as
+# many features as rows or more: its system nears singular, where matrix-free
+# solves stop short of the exact optimum and the explicit matrix's do not.
 _EXPLICIT_SHARE = 0.1
+_EXPLICIT_MIN_BYTES = 2**20
 
 # A working set with at least this share of X (of its columns; of its stored
 # values for sparse X) takes every column: X itself serves, where a selection
@@ -1108,7 +1111,10 @@ def _solve_working_sets(problem, coef, max_iter):
         hessian = ColumnsQuadratic(
             columns, curvature, means, l2, estimate if loss.is_quadratic else None
         )
-        small = 8 * work.size**2 <= _EXPLICIT_SHARE * data_bytes(data.X)
+        matrix_bytes = 8 * work.size**2
+        small = matrix_bytes <= _EXPLICIT_SHARE * data_bytes(data.X) or (
+            2 * work.size >= n_samples and matrix_bytes <= _EXPLICIT_MIN_BYTES
+        )
         if small or (not sp.issparse(columns) and work.size <= n_samples):
             # The set's Gram matrix is small against X (or, for dense
             # columns, against the columns themselves): its products and

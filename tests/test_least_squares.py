@@ -716,6 +716,7 @@ def test_matrix_free_working_sets_on_sparse_x_reach_lasso_optimum(monkeypatch):
     """Check the matrix-free rounds (CSC selections, carried curvature
     estimates, exact solves once a set stops growing) against Lasso."""
     monkeypatch.setattr(full_batch, "_EXPLICIT_SHARE", 0.0)
+    monkeypatch.setattr(full_batch, "_EXPLICIT_MIN_BYTES", 0)
     built = []
     original = full_batch.ColumnsQuadratic.__init__
 
@@ -735,6 +736,36 @@ def test_matrix_free_working_sets_on_sparse_x_reach_lasso_optimum(monkeypatch):
     assert ours <= theirs * (1 + 1e-10)
     np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
     assert 60 < np.count_nonzero(model.coef_) < 500
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_wide_l1_near_interpolation_reaches_lasso_optimum(seed):
+    """Check a weak L1 penalty on wide sparse X, whose optimum keeps nearly as
+    many nonzero weights as X has rows: the working set's system on them is
+    nearly singular, where matrix-free solves stopped short (a gap of 1e-8
+    and a zero off, or a ConvergenceWarning); the set's matrix, small in
+    bytes, is now written out and solved exactly."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(300, 1500, density=0.02, random_state=seed, format="csc")
+    coef = rng.normal(size=1500) * (rng.uniform(size=1500) < 0.1)
+    y = X @ coef + 0.1 * rng.normal(size=300)
+    weights = rng.uniform(0.2, 2, size=300)
+    alpha = 0.003 * np.abs(X.T @ (weights * y)).max() / weights.sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = WeightedLinearRegressor(penalty="l1", alpha=alpha, fit_intercept=False)
+        model.fit(X, y, sample_weight=weights)
+    oracle = Lasso(alpha=alpha, fit_intercept=False, tol=1e-14, max_iter=1_000_000)
+    oracle.fit(X, y, sample_weight=weights)
+
+    def objective(c):
+        residual = y - X @ c
+        return 0.5 * weights @ residual**2 / weights.sum() + alpha * np.abs(c).sum()
+
+    assert model.stop_reason_ == "converged"
+    assert objective(model.coef_) <= objective(oracle.coef_) * (1 + 1e-10)
+    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
+    assert np.count_nonzero(oracle.coef_) > 280
 
 
 def test_one_hot_working_set_takes_x_itself(monkeypatch):
