@@ -932,7 +932,9 @@ class ColumnsQuadratic:
         for _ in range(_POWER_STEPS):
             image = self.product(vector)
             value = float(vector @ image)  # the Rayleigh quotient: from below
-            norm = float(np.sqrt(image @ image))
+            # BLAS's norm scales as it sums: image @ image overflows on X of
+            # magnitude 1e150, which made the estimate 0.
+            norm = float(la.norm(image, check_finite=False))
             if not norm > 0:
                 break
             vector = image / norm

@@ -811,7 +811,10 @@ def _solve_one(
             move = new - lookahead
             squared = float(move @ move)
             curved = float(move @ (h_new - h_lookahead))
-            if not curved > (1 + _BACKTRACK_SLACK) * lipschitz * squared:
+            # (A step whose squared length underflows is safe: it moves nothing.)
+            if not (
+                squared > 0 and curved > (1 + _BACKTRACK_SLACK) * lipschitz * squared
+            ):
                 break
             lipschitz = max(curved / squared, 1.5 * lipschitz)
             hessian.estimate = lipschitz  # kept for the next working set

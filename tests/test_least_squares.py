@@ -768,6 +768,32 @@ def test_wide_l1_near_interpolation_reaches_lasso_optimum(seed):
     assert np.count_nonzero(oracle.coef_) > 280
 
 
+@pytest.mark.parametrize("scale", [1e150, 1e-150])
+def test_matrix_free_working_sets_on_x_of_huge_and_tiny_magnitude(scale):
+    """Check sparse L1 working sets on X scaled by 1e150 and 1e-150 (the
+    penalty scaled alike): the unscaled model's predictions and zeros,
+    without a warning. At 1e150 the power steps' squared norm overflowed,
+    the curvature estimate came out 0 and the weights stayed at zero."""
+    codes = np.random.default_rng(5).integers(40, size=(2000, 5))
+    rows = np.repeat(np.arange(2000), 5)
+    X = sp.csr_matrix(
+        (np.ones(10_000), (rows, (codes + 40 * np.arange(5)).ravel())),
+        shape=(2000, 200),
+    )
+    y = X @ (rng.normal(size=200) * (rng.uniform(size=200) < 0.5))
+    y += 0.1 * rng.normal(size=2000)
+    plain = WeightedLinearRegressor(penalty="l1", alpha=1e-3).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled = WeightedLinearRegressor(penalty="l1", alpha=1e-3 * scale)
+        scaled.fit(X * scale, y)
+    assert plain.solver_ == scaled.solver_ == "x"
+    np.testing.assert_allclose(
+        scaled.predict(X * scale), plain.predict(X), rtol=0, atol=1e-9
+    )
+    np.testing.assert_array_equal(scaled.coef_ == 0, plain.coef_ == 0)
+
+
 def test_one_hot_working_set_takes_x_itself(monkeypatch):
     """Check that a working set holding much of sparse X's stored values uses
     X itself (no selection), and still reaches Lasso's optimum and zeros."""
