@@ -46,18 +46,13 @@ def _sparse_chunks(X):
         X = X.tocsr()
     by_rows = X.format == "csr"
     indptr = X.indptr
-    length = X.shape[0 if by_rows else 1]
-    per_chunk = max(X.nnz // 64, _MIN_CHUNK)
-    start = 0
-    while start < length:
-        stop = int(np.searchsorted(indptr, indptr[start] + per_chunk, "right")) - 1
-        stop = min(max(stop, start + 1), length)
+    bounds = compressed_bounds(X, parts=64, minimum=_MIN_CHUNK)
+    for start, stop in zip(bounds[:-1], bounds[1:]):
         first, last = indptr[start], indptr[stop]
         outer = np.repeat(np.arange(start, stop), np.diff(indptr[start : stop + 1]))
         inner = X.indices[first:last]
         values = X.data[first:last].astype(np.float64)
         yield (outer, inner, values) if by_rows else (inner, outer, values)
-        start = stop
 
 
 def feature_mean(X, weights):

@@ -455,3 +455,37 @@ def test_sparse_feature_mean_is_exact_and_copies_nothing(layout, dtype):
     tracemalloc.stop()
     np.testing.assert_allclose(mean, expected, rtol=1e-12, atol=1e-15)
     assert peak < 0.5 * X.nnz * 8
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc"])
+def test_compressed_bounds_cover_every_stored_value_once(layout):
+    """Check the runs of rows (columns for CSC) that the sparse passes read:
+    in order, ending at the last row, each of about the asked share of the
+    stored values (at least the minimum), together every stored value once;
+    rows without a stored value at the start may be left out, and an empty
+    X gives no run."""
+    import scipy.sparse as sp
+
+    from sk_weights._statistics import compressed_bounds
+
+    X = sp.random(500, 40, density=0.2, format="csr", random_state=1).tolil()
+    X[:7] = 0  # empty rows first, and some in the middle
+    X[200:230] = 0
+    X = X.asformat(layout)
+    X.eliminate_zeros()
+    for parts, minimum in ((8, 1), (64, 1), (4, 1000), (1, 1)):
+        bounds = compressed_bounds(X, parts, minimum)
+        length = X.indptr.size - 1
+        assert bounds[-1] == length and np.all(np.diff(bounds) > 0)
+        assert X.indptr[bounds[0]] == 0  # nothing before the first run
+        values = np.diff(X.indptr[bounds])
+        assert values.sum() == X.nnz
+        per_part = max(X.nnz // parts, minimum)
+        # A run ends at a row's end: it may hold up to one row more.
+        row_max = np.diff(X.indptr).max()
+        assert values.max() <= per_part + row_max
+        assert len(values) <= parts + 1
+    empty = sp.csr_matrix((5, 3)).asformat(layout)
+    np.testing.assert_array_equal(
+        compressed_bounds(empty, 8, 1), [empty.shape[0 if layout == "csr" else 1]]
+    )
