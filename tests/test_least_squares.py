@@ -691,6 +691,61 @@ def test_matrix_free_diagonal_equals_the_explicit_one(sparse, scalar):
     np.testing.assert_allclose(term.diagonal(), np.diag(term.explicit()), rtol=1e-12)
 
 
+@pytest.mark.parametrize("form", ["dense", "csr", "csc"])
+@pytest.mark.parametrize("scalar", [False, True])
+def test_matrix_free_explicit_matrix_equals_its_definition(form, scalar):
+    """Check ColumnsQuadratic.explicit against Xc.T diag(h) Xc + l2 I written
+    out in NumPy, for the curvature per sample and as a scalar."""
+    dense = sp.random(150, 12, density=0.3, random_state=4).toarray()
+    columns = dense if form == "dense" else sp.csr_matrix(dense).asformat(form)
+    curvature = 0.01 if scalar else rng.uniform(0.5, 2.0, size=150) / 150
+    weights = np.broadcast_to(curvature, (150,))
+    means = dense.T @ weights / weights.sum()
+    term = full_batch.ColumnsQuadratic(columns, curvature, means, l2=0.3)
+    centred = dense - means
+    expected = centred.T @ (weights[:, None] * centred) + 0.3 * np.eye(12)
+    np.testing.assert_allclose(term.explicit(), expected, rtol=1e-12, atol=1e-15)
+    if form != "dense":
+        # The stored values of the caller's columns are left as they were.
+        np.testing.assert_array_equal(columns.toarray(), dense)
+
+
+@pytest.mark.parametrize("share", [0.3, 0.9])
+def test_matrix_free_support_solve_equals_a_dense_solve(share):
+    """Check ColumnsQuadratic.solve_on on a small support (a copy of its
+    columns) and on most of the set (the set's columns, masked) against a
+    dense solve of the same system."""
+    columns = sp.random(400, 40, density=0.2, random_state=5, format="csc")
+    curvature = rng.uniform(0.5, 2.0, size=400) / 400
+    means = np.asarray(columns.T @ curvature).ravel() / curvature.sum()
+    term = full_batch.ColumnsQuadratic(columns, curvature, means, l2=1e-2)
+    support = np.sort(rng.choice(40, size=int(share * 40), replace=False))
+    rhs = rng.normal(size=support.size)
+    matrix = term.explicit()[np.ix_(support, support)]
+    solution = term.solve_on(support, rhs, 1e-12)
+    np.testing.assert_allclose(solution, np.linalg.solve(matrix, rhs), rtol=1e-9)
+
+
+def test_share_of_csr_x_from_a_sample_of_its_stored_values():
+    """Check that share, for CSR X with more stored values than its sample,
+    estimates the share of the stored values in some columns to a few
+    hundredths (it only chooses between a selection and X itself)."""
+    generator = np.random.default_rng(6)
+    # Columns of very unequal counts: the share differs from the column share.
+    density = np.repeat([0.5, 0.05, 0.005], [10, 90, 900])
+    X = sp.csr_matrix(generator.uniform(size=(800, 1000)) < density) * 1.0
+    assert X.nnz > full_batch._SHARE_SAMPLE
+    counts = np.diff(X.tocsc().indptr)
+    data = full_batch.DataOperator(X)
+    for index in (np.arange(10), np.arange(10, 100), np.arange(100, 1000, 3)):
+        exact = counts[index].sum() / X.nnz
+        assert abs(data.share(index) - exact) < 0.03
+    assert data.share(np.arange(1000)) == 1.0
+    # CSC X counts exactly.
+    exact = counts[:10].sum() / X.nnz
+    assert full_batch.DataOperator(X.tocsc()).share(np.arange(10)) == exact
+
+
 def test_a_given_curvature_estimate_costs_no_product_and_fista_raises_it():
     """Check that a matrix-free term returns a given estimate as it is, and
     that FISTA keeps on the term the estimate it raised by backtracking (the
