@@ -263,7 +263,7 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
                     theta = theta.astype(X.dtype)
                 vars(self).update(self._fitted_attributes(layout, theta, data.y))
                 self._write_records(record)
-                self._record_fit_quality(data, partial)
+                self._record_fit_quality(data, partial, record.feature_mean)
         finally:
             self._end_fit()
         callbacks.end()
@@ -629,7 +629,7 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
             f"{type(self).__name__}: {advice}", ConvergenceWarning, stacklevel=3
         )
 
-    def _record_fit_quality(self, data, partial):
+    def _record_fit_quality(self, data, partial, feature_mean=None):
         """Set ``train_loss_``, ``baseline_loss_``, ``train_score_``, ``feature_mean_``.
 
         ``data`` (a :class:`FitData`) is the part trained on (without a
@@ -638,10 +638,11 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
         the score. ``fit`` emits :class:`PoorFitWarning` when the model fits
         worse than the constant model; ``partial_fit`` never does (one chunk
         is no verdict), and its ``feature_mean_`` is a running mean (see
-        ``_record_feature_mean``).
+        ``_record_feature_mean``). ``feature_mean``: the mean of X's columns
+        under the sample weights, when the solver has computed it already.
         """
         X, y, sample_weight = data.X, data.y, data.sample_weight
-        self._record_feature_mean(X, sample_weight, running=partial)
+        self._record_feature_mean(X, sample_weight, partial, feature_mean)
         datafit, targets, output, y_pred = self._fit_quality_terms(X, y, data.outputs)
         loss_weight = _normalised(data.loss_weight)
         # The best constant model the estimator can represent: the datafit's
@@ -666,16 +667,18 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
                 self._poor_fit_message(X, sample_weight), PoorFitWarning, stacklevel=3
             )
 
-    def _record_feature_mean(self, X, sample_weight, running):
+    def _record_feature_mean(self, X, sample_weight, running, mean=None):
         """Set ``feature_mean_``, the sample-weighted mean of the rows trained on.
 
         It is the default baseline of :func:`sk_weights.explain`. ``running``
         (partial_fit): the mean of every chunk seen so far, each row weighted
         by its sample weight, as ``StandardScaler.partial_fit`` keeps it; the
         total weight behind it is kept in ``_feature_weight_sum``. Otherwise
-        (fit, warm start included) the mean of this call's rows.
+        (fit, warm start included) the mean of this call's rows. ``mean``:
+        that mean, when the solver has computed it already.
         """
-        mean = weighted_feature_mean(X, sample_weight)
+        if mean is None:
+            mean = weighted_feature_mean(X, sample_weight)
         total = float(np.sum(sample_weight, dtype=np.float64))
         previous = getattr(self, "feature_mean_", None)
         seen = getattr(self, "_feature_weight_sum", None)

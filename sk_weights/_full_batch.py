@@ -161,6 +161,8 @@ class FullBatchResult:
     zero_fractions: list  # the fraction of exact zeros of coef per iteration
     x_scale: np.ndarray  # (d,) the weighted standard deviation of each feature
     method: str  # "gram" or "x"
+    # (d,) the weighted mean of each feature, under the weights the solver got
+    feature_mean: np.ndarray = None
 
 
 def solve_full_batch(
@@ -216,8 +218,9 @@ def solve_full_batch(
             result.zero_fractions,
             stats.x_scale,
             method,
+            stats.feature_mean,
         )
-    data, weights, x_scale = _prepare(X, sample_weight)
+    data, weights, x_scale, x_mean = _prepare(X, sample_weight)
     n_targets, n_features = y.shape[1], X.shape[1]
     coef = np.zeros((n_targets, n_features))
     if coef_init is not None:
@@ -244,7 +247,16 @@ def solve_full_batch(
         curves.append(np.array(curve, dtype=np.float64).reshape(-1, 3))
     loss_curve, norms, zeros = combine_curves(curves, n_features)
     return FullBatchResult(
-        coef, intercept, n_iter, converged, loss_curve, norms, zeros, x_scale, method
+        coef,
+        intercept,
+        n_iter,
+        converged,
+        loss_curve,
+        norms,
+        zeros,
+        x_scale,
+        method,
+        x_mean,
     )
 
 
@@ -295,7 +307,7 @@ def solve_logistic(
     FullBatchResult
         ``method`` is ``"x"``.
     """
-    data, weights, x_scale = _prepare(X, sample_weight)
+    data, weights, x_scale, x_mean = _prepare(X, sample_weight)
     n_outputs = 1 if n_classes == 2 else n_classes
     n_features = X.shape[1]
     coef = np.zeros((n_outputs, n_features))
@@ -330,6 +342,7 @@ def solve_logistic(
             zeros,
             x_scale,
             "x",
+            x_mean,
         )
 
     with _single_blas_thread():
@@ -363,7 +376,16 @@ def solve_logistic(
     norms = [float(v) for v in np.sqrt(curve[:, 1])]
     zeros = [float(v) for v in 1.0 - curve[:, 2] / coef.size]
     return FullBatchResult(
-        coef, intercept, n_iter, converged, loss_curve, norms, zeros, x_scale, "x"
+        coef,
+        intercept,
+        n_iter,
+        converged,
+        loss_curve,
+        norms,
+        zeros,
+        x_scale,
+        "x",
+        x_mean,
     )
 
 
@@ -534,13 +556,13 @@ def _polish_on_support(data, targets, weights, fit_intercept, penalty, coef, int
 
 
 def _prepare(X, sample_weight):
-    """The operator on X, the normalised weights and the features' scales."""
+    """The operator on X, the normalised weights, the features' scales and means."""
     data = DataOperator(X)
     weights = _normalised(sample_weight)
     x_mean, x_scale = data.moments(weights)
     if not (np.isfinite(x_mean).all() and np.isfinite(x_scale).all()):
         raise ValueError(OVERFLOW_MESSAGE)
-    return data, weights, x_scale
+    return data, weights, x_scale, x_mean
 
 
 def _solve_one_output(

@@ -142,6 +142,7 @@ class LeastSquaresStatistics:
     x_mean: np.ndarray  # (d,) zero when fit_intercept is False
     y_mean: np.ndarray  # (k,)
     x_scale: np.ndarray  # (d,) weighted standard deviation of each feature
+    feature_mean: np.ndarray  # (d,) weighted mean of each feature, always
 
 
 def least_squares_statistics(X, y, sample_weight, fit_intercept, penalty=None):
@@ -209,7 +210,7 @@ def least_squares_statistics(X, y, sample_weight, fit_intercept, penalty=None):
         if whole:
             gram.set_raw(raw)
     x_scale = np.sqrt(np.maximum(variance, 0))
-    return LeastSquaresStatistics(gram, xy, yy, x_mean, y_mean, x_scale)
+    return LeastSquaresStatistics(gram, xy, yy, x_mean, y_mean, x_scale, feature_mean)
 
 
 def _sparse_statistics(X, yc, yy, y_mean, normalised, fit_intercept):
@@ -242,7 +243,7 @@ def _sparse_statistics(X, yc, yy, y_mean, normalised, fit_intercept):
     x_scale = np.sqrt(np.maximum(x_var, 0))
     gram = CentredGram(None)
     gram.matrix = matrix
-    return LeastSquaresStatistics(gram, xy, yy, x_mean, y_mean, x_scale)
+    return LeastSquaresStatistics(gram, xy, yy, x_mean, y_mean, x_scale, feature_mean)
 
 
 class _RowBlocks:

@@ -649,7 +649,10 @@ class WeightedLinearClassifier(ClassifierMixin, LinearMixin, ClassifierTaskMixin
             self.max_iter,
             coef_init=None if start is None else layout.unpack(start)[0][0].T,
         )
-        return self._full_batch_solution(layout, result)
+        # Class weights make the solver's weights differ from sample_weight.
+        return self._full_batch_solution(
+            layout, result, data.loss_weight is data.sample_weight
+        )
 
     # -- the hooks of BaseWeightsEstimator this estimator states -------------
 

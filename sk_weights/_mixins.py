@@ -309,8 +309,12 @@ class LinearMixin(BaseWeightsEstimator):
             "feature_std": weighted_feature_std(data.X, data.sample_weight),
         }
 
-    def _full_batch_solution(self, layout, result):
-        """The parameter vector and TrainingRecord of a ``FullBatchResult``."""
+    def _full_batch_solution(self, layout, result, sample_weighted=True):
+        """The parameter vector and TrainingRecord of a ``FullBatchResult``.
+
+        ``sample_weighted``: the solver weighed the samples by their sample
+        weights alone, so its feature means are the records'.
+        """
         self._warn_not_converged(result.converged)
         theta = layout.pack(
             [np.asarray(result.coef).T],
@@ -322,7 +326,10 @@ class LinearMixin(BaseWeightsEstimator):
             np.float64,
         )
         record = TrainingRecord.from_full_batch(
-            result, solver=result.method, feature_std=result.x_scale
+            result,
+            solver=result.method,
+            feature_std=result.x_scale,
+            feature_mean=result.feature_mean if sample_weighted else None,
         )
         return theta, record
 
@@ -782,9 +789,12 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
             n_outputs = 1 if classes.size == 2 else classes.size
             labels = classes[y_index]
             # Each sample's weight in the objective: sample weight times class
-            # weight.
-            class_weights = self._class_weights(classes, y_index, sample_weight)
-            loss_weight = sample_weight * class_weights.astype(dtype)[y_index]
+            # weight (the very sample weights without class weights, which
+            # tells the solvers' statistics apart as the records' own).
+            loss_weight = sample_weight
+            if self.class_weight is not None:
+                class_weights = self._class_weights(classes, y_index, sample_weight)
+                loss_weight = sample_weight * class_weights.astype(dtype)[y_index]
             targets = _encode_targets(y_index, n_outputs, dtype)
         if not np.any(loss_weight > 0):
             raise ValueError(

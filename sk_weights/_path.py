@@ -275,7 +275,7 @@ def _x_path(
     X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, start, datafit
 ):
     """A regression loss on X: the operator and the features' scales once."""
-    data, weights, x_scale = _prepare(X, sample_weight)
+    data, weights, x_scale, _ = _prepare(X, sample_weight)
     n_targets, n_features = y.shape[1], X.shape[1]
     coef = _start(start, n_targets, n_features)
     targets = [np.asarray(y[:, k], dtype=np.float64) for k in range(n_targets)]
@@ -329,7 +329,7 @@ def _logistic_path(
                 result.converged,
             )
         return records.result(alphas, x_scale, "x")
-    data, weights, x_scale = _prepare(X, sample_weight)
+    data, weights, x_scale, _ = _prepare(X, sample_weight)
     target = (y_index == 1).astype(np.float64)
     loss = BinaryLogLoss()
     for i, penalty in enumerate(penalties):

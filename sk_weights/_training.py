@@ -172,6 +172,9 @@ class TrainingRecord:
     optimizer_state: object = None
     solver: str = None
     feature_std: np.ndarray = None
+    #: The sample-weighted mean of each feature, when the solver computed it
+    #: (the fit records then need no pass over X for ``feature_mean_``).
+    feature_mean: np.ndarray = None
 
     def attributes(self):
         """The fitted attributes this record sets, name -> value."""

@@ -35,6 +35,7 @@ from sk_weights import (
     Explanation,
     MLPWeightsClassifier,
     MLPWeightsRegressor,
+    WeightedLinearClassifier,
     WeightedLinearRegressor,
     explain,
 )
@@ -128,6 +129,40 @@ def test_feature_mean_is_the_weighted_mean_of_the_rows_trained_on(name, data):
     assert model.feature_mean_.shape == (X.shape[1],)
     expected = np.average(X.astype(np.float64), axis=0, weights=weights)
     np.testing.assert_allclose(model.feature_mean_, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make, sparse, class_weight",
+    [
+        (lambda cw: WeightedLinearRegressor(alpha=0.1, penalty="l1"), False, None),
+        (lambda cw: WeightedLinearRegressor(alpha=0.1, penalty="l1"), True, None),
+        (lambda cw: WeightedLinearClassifier(alpha=0.01, class_weight=cw), True, None),
+        (
+            lambda cw: WeightedLinearClassifier(alpha=0.01, class_weight=cw),
+            False,
+            "balanced",
+        ),
+    ],
+)
+def test_full_batch_fits_take_feature_mean_from_their_solver(
+    make, sparse, class_weight, monkeypatch
+):
+    """Check that a full-batch fit's feature_mean_ is the sample-weighted mean,
+    taken from the solver's own statistics (no second pass over X) unless
+    class weights made the solver weigh the samples otherwise."""
+    X, y = load_iris(return_X_y=True)
+    y = y if class_weight else (y == 1).astype(float)
+    weights = np.random.default_rng(3).uniform(0.5, 2, size=len(y))
+    passes = []
+    monkeypatch.setattr(
+        sk_weights._base,
+        "weighted_feature_mean",
+        lambda *args: passes.append(1) or weighted_feature_mean(*args),
+    )
+    model = make(class_weight).fit(sp.csr_matrix(X) if sparse else X, y, weights)
+    expected = np.average(X, axis=0, weights=weights)
+    np.testing.assert_allclose(model.feature_mean_, expected, rtol=1e-12)
+    assert len(passes) == (1 if class_weight else 0)
 
 
 @pytest.mark.parametrize("name", list(ESTIMATORS))
