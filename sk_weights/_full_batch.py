@@ -556,12 +556,20 @@ def _polish_on_support(data, targets, weights, fit_intercept, penalty, coef, int
 
 
 def _prepare(X, sample_weight):
-    """The operator on X, the normalised weights, the features' scales and means."""
+    """The operator on X, the normalised weights, the features' scales and means.
+
+    The means are kept for the fit records only when a vector of
+    n_features is small against the vectors of n_samples a solve holds
+    anyway (else None: the records take a pass over X after the solve,
+    rather than the solve holding one more vector).
+    """
     data = DataOperator(X)
     weights = _normalised(sample_weight)
     x_mean, x_scale = data.moments(weights)
     if not (np.isfinite(x_mean).all() and np.isfinite(x_scale).all()):
         raise ValueError(OVERFLOW_MESSAGE)
+    if X.shape[1] > X.shape[0]:
+        x_mean = None
     return data, weights, x_scale, x_mean
 
 

@@ -301,6 +301,24 @@ def test_sparse_x_is_never_densified(penalty):
     assert peak < 0.02 * 8 * X.shape[0] * X.shape[1]
 
 
+def test_wide_sparse_fit_holds_a_few_vectors_of_n_features():
+    """Check the peak memory of a wide sparse L1 fit, in float64 vectors of
+    n_features: the weights, the features' scales, and the violations with
+    their partition; the features' means are not held through the solve
+    (the records take them after it)."""
+    X = sp.random(2000, 40_000, density=0.0005, format="csr", random_state=0)
+    y = X[:, :30] @ rng.normal(size=30) + 0.01 * rng.normal(size=2000)
+    model = WeightedLinearRegressor(penalty="l1", alpha=1e-4)
+    model.fit(X, y)  # warm up the imports
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    model.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert peak < 4.75 * 8 * X.shape[1]
+    np.testing.assert_allclose(model.feature_mean_, np.asarray(X.mean(axis=0))[0])
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("penalty", ["l1", "l2"])
 def test_tall_fit_holds_a_few_vectors_of_n_samples(sparse, penalty):
