@@ -789,8 +789,9 @@ class ClassifierTaskMixin(BaseWeightsEstimator):
             n_outputs = 1 if classes.size == 2 else classes.size
             labels = classes[y_index]
             # Each sample's weight in the objective: sample weight times class
-            # weight (the very sample weights without class weights, which
-            # tells the solvers' statistics apart as the records' own).
+            # weight. Without class weights, the sample weights themselves
+            # (the same object: the solver's feature means are then the
+            # records', see _full_batch_solution).
             loss_weight = sample_weight
             if self.class_weight is not None:
                 class_weights = self._class_weights(classes, y_index, sample_weight)
