@@ -897,6 +897,9 @@ class ColumnsQuadratic:
     #: Polish only a sign pattern that held for a few iterations: a solve
     #: costs many products.
     patient = True
+    #: Systems are solved by conjugate gradients, in fewer steps from a start
+    #: near the solution.
+    iterative = True
 
     def __init__(self, columns, curvature, means, l2, estimate=None):
         self.columns, self.curvature, self.means, self.l2 = (

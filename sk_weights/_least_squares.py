@@ -676,6 +676,8 @@ class DenseQuadratic:
 
     #: Polish every new sign pattern: a solve costs little against a product.
     patient = False
+    #: Systems are solved directly: a start near the solution gains nothing.
+    iterative = False
 
     def __init__(self, matrix):
         self.matrix = matrix
@@ -827,7 +829,9 @@ def _solve_one(
             last = key
             if polish and stable and key not in tried:
                 tried.add(key)
-                exact = _polish(hessian, linear, l1, pattern, tolerance, positive)
+                exact = _polish(
+                    hessian, linear, l1, pattern, tolerance, positive, (new, h_new)
+                )
                 if exact is not None:
                     curve.append(record(exact, hessian.product(exact)))
                     return exact, iteration, True, curve
@@ -856,21 +860,27 @@ def _optimality_residual(w, grad, l1, positive=False):
     return float(optimality_violations(grad.copy(), w, l1, positive).max(initial=0.0))
 
 
-def _polish(hessian, linear, l1, pattern, tolerance, positive=False):
+def _polish(hessian, linear, l1, pattern, tolerance, positive=False, near=None):
     """Solve the optimality conditions on the sign pattern; None if they fail.
 
     On the support S with signs sigma the optimum solves
     ``H_SS w_S = linear_S - l1 * sigma_S``; the candidate is accepted only if
     (with an L1 part) its signs agree with ``sigma`` and every condition holds
-    to ``tolerance``.
+    to ``tolerance``. ``near``: ``(w, H w)`` for a point ``w`` whose support
+    is S; an iterative solver then solves for the step from it (the same
+    system, with a residual that starts small).
     """
     support = np.flatnonzero(pattern)
     candidate = np.zeros_like(linear)
     if support.size:
         rhs = linear[support] - l1 * pattern[support]
+        if hessian.iterative and near is not None:
+            rhs -= near[1][support]
         solution = hessian.solve_on(support, rhs, tolerance)
         if solution is None:
             return None
+        if hessian.iterative and near is not None:
+            solution += near[0][support]
         if (l1 or positive) and np.any(np.sign(solution) != pattern[support]):
             return None
         candidate[support] = solution
