@@ -777,6 +777,44 @@ def test_matrix_free_polish_steps_from_a_near_point(monkeypatch):
     assert steps[1] < steps[0]
 
 
+@pytest.mark.parametrize("conditioned", ["well", "badly"])
+def test_matrix_free_solve_polishes_only_when_fista_is_slow(conditioned):
+    """Check that FISTA on a matrix-free term, from near the optimum with a
+    few weights of the wrong pattern (a later working set's start), skips
+    the exact solve on a sign pattern when at its pace it meets the
+    tolerance within about the products a solve costs (well-conditioned
+    columns), and still solves when it crawls (nearly collinear columns);
+    both reach the optimum and its zeros."""
+    generator = np.random.default_rng(8)
+    columns = sp.random(3000, 60, density=0.2, random_state=8, format="csc")
+    if conditioned == "badly":
+        shared = sp.random(3000, 1, density=0.5, random_state=9, format="csc")
+        columns = sp.csc_matrix(0.3 * columns + shared @ np.ones((1, 60)))
+    means = np.asarray(columns.mean(axis=0)).ravel()
+    solves = []
+
+    class Counted(full_batch.ColumnsQuadratic):
+        def solve_on(self, support, rhs, tolerance):
+            solves.append(support.size)
+            return super().solve_on(support, rhs, tolerance)
+
+    term = Counted(columns, 1 / 3000, means, l2=0.0)
+    matrix = term.explicit()
+    linear = matrix @ generator.normal(size=60)
+    l1 = 0.01 * np.abs(linear).max()
+    tolerance = 1e-10 * np.abs(linear).max()
+    exact, *_ = core._solve_one(
+        core.DenseQuadratic(matrix), linear, l1, np.zeros(60), 10_000, tolerance
+    )
+    start = exact * (1 + 1e-7 * generator.standard_normal(60))
+    start[np.flatnonzero(exact == 0)[:3]] = 1e-7 * np.abs(exact).max()
+    coef, _, converged, _ = core._solve_one(term, linear, l1, start, 10_000, tolerance)
+    assert converged
+    np.testing.assert_array_equal(coef == 0, exact == 0)
+    np.testing.assert_allclose(coef, exact, atol=1e-8 * np.abs(exact).max())
+    assert (len(solves) > 0) == (conditioned == "badly")
+
+
 def test_share_of_csr_x_from_a_sample_of_its_stored_values():
     """Check that share, for CSR X with more stored values than its sample,
     estimates the share of the stored values in some columns to a few
