@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn import get_config
 
 from sk_weights._sklearn_compat import TOO_MANY_DIMENSIONS_MESSAGE, validate_data
@@ -120,7 +121,8 @@ def _plain_arrays(estimator, X, y="no_validation", **options):
     """What ``validate_data`` returns for plain arrays it accepts as they are, or None.
 
     The fast path of :func:`validate_input`: X an ``ndarray`` (not a
-    subclass, not a data frame, so without feature names) of at least one
+    subclass, not a data frame, so without feature names) or a CSR or CSC
+    matrix of a format ``options["accept_sparse"]`` names, of at least one
     row and column, of a dtype ``options["dtype"]`` allows, with finite
     values; y, if given (and not None), a 1-D (or, with ``multi_output``,
     2-D) ``ndarray`` of numbers, finite, one per row. It sets
@@ -134,13 +136,25 @@ def _plain_arrays(estimator, X, y="no_validation", **options):
         return None
     dtypes = options["dtype"]
     dtypes = dtypes if isinstance(dtypes, (list, tuple)) else [dtypes]
+    if sp.issparse(X):
+        accepted = options.get("accept_sparse", False)
+        if accepted is True:
+            accepted = ("csr", "csc")
+        elif isinstance(accepted, str):
+            accepted = (accepted,)
+        # Formats validate_data keeps as they are; its finiteness check
+        # reads the stored values.
+        kept = X.format in ("csr", "csc") and X.format in (accepted or ())
+        values = X.data if kept else None
+    else:
+        kept, values = type(X) is np.ndarray, X
     if (
-        type(X) is not np.ndarray
+        not kept
         or X.ndim != 2
         or 0 in X.shape
         or X.dtype not in dtypes
         or get_config()["array_api_dispatch"]
-        or not np.isfinite(X.sum(dtype=np.float64))
+        or not np.isfinite(values.sum(dtype=np.float64))
     ):
         return None
     no_y = isinstance(y, str) and y == "no_validation"  # validate_data's default
@@ -151,7 +165,7 @@ def _plain_arrays(estimator, X, y="no_validation", **options):
             or y.ndim not in y_dims
             or 0 in y.shape
             or y.dtype.kind not in "fiu"
-            or len(y) != len(X)
+            or len(y) != X.shape[0]
             or (y.dtype.kind == "f" and not np.isfinite(y.sum(dtype=np.float64)))
         ):
             return None

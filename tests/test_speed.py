@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_diabetes, make_regression
 from sklearn.linear_model import ElasticNet, Lasso
 from sklearn.metrics import accuracy_score, r2_score
@@ -300,8 +301,11 @@ PLAIN_OPTIONS = {
 
 def _plain_inputs():
     """Plain arrays that validate_data returns as they are."""
+    import scipy.sparse as sp
+
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 4))
+    sparse = sp.random(30, 4, density=0.3, random_state=0, format="csr")
     return [
         (X, rng.normal(size=30)),
         (np.asfortranarray(X), rng.normal(size=30)),
@@ -310,13 +314,18 @@ def _plain_inputs():
         (X, rng.normal(size=(30, 2))),
         (X[:1], np.array([1.5])),
         (X[:, :1], rng.normal(size=30)),
+        (sparse, rng.normal(size=30)),
+        (sparse.tocsc().astype(np.float32), rng.normal(size=30)),
+        (sp.csr_array(sparse), rng.normal(size=30)),
+        (sp.csr_matrix((30, 4)), rng.normal(size=30)),  # no stored value
     ]
 
 
-@pytest.mark.parametrize("case", range(7))
+@pytest.mark.parametrize("case", range(11))
 def test_plain_arrays_are_validated_as_scikit_learn_does(case):
     """Check that the fast path returns what validate_data returns, the same
-    objects, and sets the same attributes, with and without reset."""
+    objects, and sets the same attributes, with and without reset; for dense
+    arrays and for CSR and CSC matrices of an accepted format."""
     from sklearn.utils.validation import validate_data
 
     from sk_weights._validation import _plain_arrays, validate_input
@@ -334,8 +343,9 @@ def test_plain_arrays_are_validated_as_scikit_learn_does(case):
     assert ours.n_features_in_ == theirs.n_features_in_ == X.shape[1]
     assert not hasattr(ours, "feature_names_in_")
     assert not hasattr(theirs, "feature_names_in_")
-    again = validate_input(ours, X, reset=False, dtype=X.dtype, accept_sparse="csr")
-    assert again is validate_data(theirs, X, reset=False, dtype=X.dtype)
+    formats = {"accept_sparse": X.format} if hasattr(X, "format") else {}
+    again = validate_input(ours, X, reset=False, dtype=X.dtype, **formats)
+    assert again is validate_data(theirs, X, reset=False, dtype=X.dtype, **formats)
 
 
 def test_inputs_to_refuse_or_convert_take_scikit_learns_path():
@@ -359,6 +369,8 @@ def test_inputs_to_refuse_or_convert_take_scikit_learns_path():
         "complex X": (X + 1j, y, "Complex data"),
         "3-D X": (X[:, :, None], y, "2-D array"),
         "y None": (X, None, "requires y to be passed"),
+        "NaN in sparse X": (sp.csr_matrix(with_nan), y, "contains NaN"),
+        "sparse X, fewer targets": (sp.csc_matrix(X), y[:-1], "inconsistent"),
     }
     for name, (X_bad, y_bad, message) in refused.items():
         assert (
@@ -371,7 +383,8 @@ def test_inputs_to_refuse_or_convert_take_scikit_learns_path():
         "int X": (X.astype(int), y),
         "list y": (X, list(y)),
         "bool y": (X, y > 0),
-        "sparse X": (sp.csr_matrix(X), y),
+        "COO X": (sp.coo_matrix(X), y),
+        "integer CSR X": (sp.csr_matrix(X.round()).astype(np.int64), y),
         "data frame": (pd.DataFrame(X, columns=["a", "b", "c"]), y),
         "y a column": (X, y[:, None]),
     }
@@ -405,6 +418,10 @@ def test_fit_and_predict_on_plain_arrays_skip_validate_data(monkeypatch):
     model = WeightedLinearRegressor(penalty="l1", alpha=0.5).fit(X, y)
     assert model.predict(X).shape == (len(y),)
     assert model.score(X, y) == pytest.approx(model.train_score_)
+    for sparse in (sp.csr_matrix(X), sp.csc_matrix(X)):
+        fitted = WeightedLinearRegressor(penalty="l1", alpha=0.5).fit(sparse, y)
+        np.testing.assert_allclose(fitted.coef_, model.coef_, rtol=1e-9)
+        np.testing.assert_allclose(fitted.predict(sparse), model.predict(X))
     with pytest.raises(AssertionError, match="validate_data was called"):
         model.predict(X.tolist())
 
