@@ -245,18 +245,10 @@ def solve_full_batch(
         intercept[k], iters, ok, curve = out
         n_iter, converged = max(n_iter, iters), converged and ok
         curves.append(np.array(curve, dtype=np.float64).reshape(-1, 3))
-    loss_curve, norms, zeros = combine_curves(curves, n_features)
+    # The loss curve, the weight norms and the zero fractions.
+    recorded = combine_curves(curves, n_features)
     return FullBatchResult(
-        coef,
-        intercept,
-        n_iter,
-        converged,
-        loss_curve,
-        norms,
-        zeros,
-        x_scale,
-        method,
-        x_mean,
+        coef, intercept, n_iter, converged, *recorded, x_scale, method, x_mean
     )
 
 
@@ -329,20 +321,12 @@ def solve_logistic(
                 max_iter,
                 x_scale,
             )
-        loss_curve, norms, zeros = combine_curves(
+        recorded = combine_curves(
             [np.array(curve, dtype=np.float64).reshape(-1, 3)], n_features
         )
+        intercepts = np.array([intercept])
         return FullBatchResult(
-            coef,
-            np.array([intercept]),
-            n_iter,
-            converged,
-            loss_curve,
-            norms,
-            zeros,
-            x_scale,
-            "x",
-            x_mean,
+            coef, intercepts, n_iter, converged, *recorded, x_scale, "x", x_mean
         )
 
     with _single_blas_thread():
@@ -375,17 +359,9 @@ def solve_logistic(
     loss_curve = [float(v) for v in curve[:, 0]]
     norms = [float(v) for v in np.sqrt(curve[:, 1])]
     zeros = [float(v) for v in 1.0 - curve[:, 2] / coef.size]
+    recorded = loss_curve, norms, zeros
     return FullBatchResult(
-        coef,
-        intercept,
-        n_iter,
-        converged,
-        loss_curve,
-        norms,
-        zeros,
-        x_scale,
-        "x",
-        x_mean,
+        coef, intercept, n_iter, converged, *recorded, x_scale, "x", x_mean
     )
 
 
