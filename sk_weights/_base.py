@@ -261,6 +261,8 @@ class BaseWeightsEstimator(CallbackSupportMixin, BaseEstimator):
                 else:
                     theta, record = self._solve_full_batch(data, layout, start)
                     theta = theta.astype(X.dtype)
+                    if record.outputs is not None:
+                        data = replace(data, outputs=record.outputs)
                 vars(self).update(self._fitted_attributes(layout, theta, data.y))
                 self._write_records(record)
                 self._record_fit_quality(data, partial, record.feature_mean)

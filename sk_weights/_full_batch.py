@@ -163,6 +163,8 @@ class FullBatchResult:
     method: str  # "gram" or "x"
     # (d,) the weighted mean of each feature, under the weights the solver got
     feature_mean: np.ndarray = None
+    # (n, k) the solution's predictor X coef.T + intercept (see _raw_output)
+    raw_output: np.ndarray = None
 
 
 def solve_full_batch(
@@ -226,7 +228,7 @@ def solve_full_batch(
     if coef_init is not None:
         coef[:] = coef_init
     intercept = np.zeros(n_targets)
-    curves, n_iter, converged = [], 0, True
+    curves, predictors, n_iter, converged = [], [], 0, True
     for k in range(n_targets):
         target = np.asarray(y[:, k], dtype=np.float64)
         # Matrix-vector products: more BLAS threads only add synchronisation.
@@ -242,14 +244,38 @@ def solve_full_batch(
                 max_iter,
                 x_scale,
             )
-        intercept[k], iters, ok, curve = out
+        intercept[k], iters, ok, curve, predictor = out
         n_iter, converged = max(n_iter, iters), converged and ok
         curves.append(np.array(curve, dtype=np.float64).reshape(-1, 3))
+        predictors.append(predictor)
     # The loss curve, the weight norms and the zero fractions.
     recorded = combine_curves(curves, n_features)
     return FullBatchResult(
-        coef, intercept, n_iter, converged, *recorded, x_scale, method, x_mean
+        coef,
+        intercept,
+        n_iter,
+        converged,
+        *recorded,
+        x_scale,
+        method,
+        x_mean,
+        _raw_output(predictors, X),
     )
+
+
+def _raw_output(predictors, X):
+    """The solution's predictor per output as an (n, k) array, or None.
+
+    The solvers update it as they step, so it equals ``X @ coef.T +
+    intercept`` to rounding: the fit records take it instead of predicting
+    anew (a pass over X). Not for X of another dtype than float64, whose
+    model keeps its weights in that dtype (its predictions differ).
+    """
+    if X.dtype != np.float64 or any(p is None for p in predictors):
+        return None
+    if len(predictors) == 1:
+        return predictors[0][:, np.newaxis]
+    return np.column_stack(predictors)
 
 
 #: The multinomial solvers stop when the gradient of its smooth form holds
@@ -310,7 +336,7 @@ def solve_logistic(
     )
     if n_outputs == 1:
         with _single_blas_thread(X.shape[0] * X.shape[1]):
-            intercept, n_iter, converged, curve = _solve_one_output(
+            intercept, n_iter, converged, curve, predictor = _solve_one_output(
                 data,
                 BinaryLogLoss(),
                 targets[:, 0],
@@ -325,8 +351,9 @@ def solve_logistic(
             [np.array(curve, dtype=np.float64).reshape(-1, 3)], n_features
         )
         intercepts = np.array([intercept])
+        raw = _raw_output([predictor], X)
         return FullBatchResult(
-            coef, intercepts, n_iter, converged, *recorded, x_scale, "x", x_mean
+            coef, intercepts, n_iter, converged, *recorded, x_scale, "x", x_mean, raw
         )
 
     with _single_blas_thread():
@@ -552,18 +579,24 @@ def _prepare(X, sample_weight):
 def _solve_one_output(
     data, loss, target, weights, fit_intercept, penalty, coef, max_iter, x_scale
 ):
-    """Minimise for one output column (``coef`` updated in place)."""
+    """Minimise for one output column (``coef`` updated in place).
+
+    Returns the intercept, the iterations, whether they converged, the
+    records, and the predictor ``X coef + intercept`` at the solution.
+    """
     problem = _Problem(data, loss, target, weights, fit_intercept, penalty)
+    solved = None
     if penalty.has_prox:
-        return _solve_working_sets(problem, coef, max_iter)
-    if loss.is_quadratic and _dual_pays(data, penalty):
+        solved = _solve_working_sets(problem, coef, max_iter)
+    elif loss.is_quadratic and _dual_pays(data, penalty):
         solved = _solve_dual_ridge(problem, coef)
-        if solved is not None:
-            return solved
-    if not loss.is_quadratic and data.direct and newton_pays(data.X, 1):
-        # Tall dense data: Newton on the small explicit Hessian (see _newton).
-        return solve_binary_newton(problem, coef, max_iter)
-    return _solve_newton_cg(problem, coef, max_iter, x_scale**2)
+    if solved is None:
+        if not loss.is_quadratic and data.direct and newton_pays(data.X, 1):
+            # Tall dense data: Newton on the small explicit Hessian (see _newton).
+            solved = solve_binary_newton(problem, coef, max_iter)
+        else:
+            solved = _solve_newton_cg(problem, coef, max_iter, x_scale**2)
+    return (*solved, problem.eta)
 
 
 _MULTINOMIAL = MultinomialLogLoss()
@@ -625,6 +658,7 @@ def _solve_dual_ridge(problem, coef):
     solution = X.T @ scaled - mean * float(scaled.sum())
     intercept = y_mean - float(mean @ solution) if problem.fit_intercept else 0.0
     eta = X @ solution + intercept
+    problem.eta = eta
     gradient, _ = problem.loss.derivatives(y, eta, problem.weights)
     residual = X.T @ gradient + l2 * solution
     if problem.fit_intercept:
@@ -1006,12 +1040,18 @@ class ColumnsQuadratic:
 
 
 class _Problem:
-    """One target's data, loss and penalty, and the predictor ``eta = X w + b``."""
+    """One target's data, loss and penalty, and the predictor ``eta = X w + b``.
+
+    ``eta``: the solver's predictor, which it updates in place as it steps
+    (None until a solver starts); at its end, that of the solution, which the
+    fit records take instead of predicting anew.
+    """
 
     def __init__(self, data, loss, y, weights, fit_intercept, penalty):
         self.data, self.loss, self.y, self.weights = data, loss, y, weights
         self.fit_intercept = fit_intercept
         self.l1, self.l2, self.positive = penalty.l1, penalty.l2, penalty.positive
+        self.eta = None
 
     def objective(self, eta, coef):
         """The penalised objective at ``eta`` (which is ``X @ coef + b``)."""
@@ -1090,6 +1130,7 @@ def _solve_working_sets(problem, coef, max_iter):
     l1, l2 = problem.l1, problem.l2
     n_samples = y.size
     eta, intercept = problem.start(coef)
+    problem.eta = eta
     curve, tolerance, previous, converged = [], None, None, False
     estimate = None
     for iteration in range(1, max_iter + 1):
@@ -1245,6 +1286,7 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
     l2 = problem.l2
     n_samples = y.size
     eta, intercept = problem.start(coef)
+    problem.eta = eta
     curve, n_iter, converged, tolerance = [], 0, False, None
     while n_iter < max_iter:
         gradient, curvature = loss.derivatives(y, eta, weights)

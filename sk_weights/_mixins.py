@@ -325,11 +325,16 @@ class LinearMixin(BaseWeightsEstimator):
             ],
             np.float64,
         )
+        outputs = None
+        if result.raw_output is not None:
+            datafit = self._datafit(result.raw_output.shape[1])
+            outputs = datafit.inverse_link(result.raw_output)
         record = TrainingRecord.from_full_batch(
             result,
             solver=result.method,
             feature_std=result.x_scale,
             feature_mean=result.feature_mean if sample_weighted else None,
+            outputs=outputs,
         )
         return theta, record
 

@@ -151,6 +151,7 @@ def solve_binary_newton(problem, coef, max_iter):
     l2, fit_intercept = problem.l2, problem.fit_intercept
     n_features = coef.size
     eta, intercept = problem.start(coef)
+    problem.eta = eta
     value = problem.objective(eta, coef)
     curve, tolerance, converged = [], None, False
     solve, previous = None, np.inf

@@ -285,7 +285,7 @@ def _x_path(
         intercept = np.zeros(n_targets)
         n_iter, converged, objective = 0, True, 0.0
         for k in range(n_targets):
-            intercept[k], iters, ok, curve = _solve_one_output(
+            intercept[k], iters, ok, curve, _ = _solve_one_output(
                 data,
                 loss,
                 targets[k],
@@ -334,7 +334,7 @@ def _logistic_path(
     loss = BinaryLogLoss()
     for i, penalty in enumerate(penalties):
         with _single_blas_thread():
-            intercept, n_iter, converged, curve = _solve_one_output(
+            intercept, n_iter, converged, curve, _ = _solve_one_output(
                 data, loss, target, weights, fit_intercept, penalty, coef[0],
                 max_iter, x_scale,
             )  # fmt: skip

@@ -175,6 +175,9 @@ class TrainingRecord:
     #: The sample-weighted mean of each feature, when the solver computed it
     #: (the fit records then need no pass over X for ``feature_mean_``).
     feature_mean: np.ndarray = None
+    #: The trained model's outputs on X (after the output activation), when
+    #: the solver computed them (the fit records then predict nothing anew).
+    outputs: np.ndarray = None
 
     def attributes(self):
         """The fitted attributes this record sets, name -> value."""

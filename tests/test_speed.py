@@ -506,3 +506,84 @@ def test_compressed_bounds_cover_every_stored_value_once(layout):
     np.testing.assert_array_equal(
         compressed_bounds(empty, 8, 1), [empty.shape[0 if layout == "csr" else 1]]
     )
+
+
+# -- the fit records from the solver's predictor -----------------------------------
+
+
+def _record_cases():
+    """Fits on X of each solver path, float64 and float32."""
+    from sk_weights import WeightedLinearClassifier
+
+    rng = np.random.default_rng(5)
+    wide = sp.random(200, 600, density=0.05, random_state=5, format="csr")
+    tall = rng.normal(size=(3000, 8))
+    y_wide = wide[:, :10] @ rng.normal(size=10) + 0.1 * rng.normal(size=200)
+    y_tall = tall @ rng.normal(size=8) + rng.normal(size=3000)
+    return {
+        "working sets": (
+            WeightedLinearRegressor(penalty="l1", alpha=1e-3),
+            wide,
+            y_wide,
+        ),
+        "two targets": (
+            WeightedLinearRegressor(penalty="l1", alpha=1e-3),
+            wide,
+            np.column_stack([y_wide, -y_wide]),
+        ),
+        "dual ridge": (WeightedLinearRegressor(alpha=1e-2), wide.toarray(), y_wide),
+        "newton-cg": (WeightedLinearRegressor(alpha=1e-2), wide, y_wide),
+        "poisson L1": (
+            WeightedLinearRegressor(loss="poisson", penalty="l1", alpha=1e-3),
+            tall / 4,
+            rng.poisson(np.exp(tall[:, 0] / 4)).astype(float),
+        ),
+        "newton logistic": (WeightedLinearClassifier(alpha=1e-3), tall, y_tall > 0),
+        "sparse logistic L1": (
+            WeightedLinearClassifier(penalty="l1", alpha=1e-3),
+            wide,
+            y_wide > 0,
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_record_cases()))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_records_take_the_solvers_predictor(case, dtype, monkeypatch):
+    """Check that a full-batch fit on X records train_loss_ and train_score_
+    from its solver's final predictor (no prediction anew on float64 X), and
+    that they equal the records of the fitted model's own predictions."""
+    model, X, y = _record_cases()[case]
+    X = X.astype(dtype)
+    fresh = type(model)(**model.get_params())
+    with np.errstate(all="ignore"):
+        model.fit(X, y)
+    assert model.solver_ == "x"
+    # The records of a fit that must predict anew: the fitted weights given,
+    # the data as the fit validated it.
+    fresh.__dict__.update(model.__dict__)
+    X, y = fresh._validate_training_data(X, y, reset=False)
+    data = fresh._encode_target(
+        X,
+        y,
+        np.ones(X.shape[0], dtype=X.dtype),
+        partial=False,
+        continuing=False,
+        classes=None,
+    )
+    fresh._record_fit_quality(data, False, model.feature_mean_)
+    assert model.train_loss_ == pytest.approx(fresh.train_loss_, rel=1e-10)
+    assert model.train_score_ == pytest.approx(fresh.train_score_, rel=1e-10)
+    predictions = []
+    method = (
+        "_predict_values" if hasattr(model, "_predict_values") else "_probabilities"
+    )
+    original = getattr(type(model), method)
+    monkeypatch.setattr(
+        type(model),
+        method,
+        lambda self, X: predictions.append(1) or original(self, X),
+    )
+    with np.errstate(all="ignore"):
+        model.fit(X, y)
+    assert len(predictions) == (1 if dtype == np.float32 else 0)
