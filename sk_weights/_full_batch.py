@@ -765,8 +765,9 @@ class DataOperator:
     def columns(self, index):
         """Return the float64 columns ``X[:, index]`` (sparse stays sparse).
 
-        Float64 X is copied once at most (the selection), and not at all
-        when ``index`` is every column in order.
+        The selection copies the columns (sparse ones are selected, then
+        converted to CSC); when ``index`` is every column in order, float64
+        X itself is returned.
         """
         every = np.array_equal(index, np.arange(self.shape[1]))
         if self.sparse:
@@ -943,12 +944,9 @@ class ColumnsQuadratic:
                 # Each stored value times its sample's curvature.
                 weighted = weighted.copy()
                 if weighted.format == "csc":
-                    rows = weighted.indices
+                    weighted.data *= self.curvature[weighted.indices]
                 else:
-                    rows = np.repeat(
-                        np.arange(weighted.shape[0]), np.diff(weighted.indptr)
-                    )
-                weighted.data *= self.curvature[rows]
+                    weighted.data *= np.repeat(self.curvature, np.diff(weighted.indptr))
             matrix = (self.transposed @ weighted).toarray()
             if not np.ndim(self.curvature):
                 matrix *= self.curvature

@@ -902,15 +902,16 @@ def _polish(hessian, linear, l1, pattern, tolerance, positive=False, near=None):
     """
     support = np.flatnonzero(pattern)
     candidate = np.zeros_like(linear)
+    step_from = near if hessian.iterative else None
     if support.size:
         rhs = linear[support] - l1 * pattern[support]
-        if hessian.iterative and near is not None:
-            rhs -= near[1][support]
+        if step_from is not None:
+            rhs -= step_from[1][support]
         solution = hessian.solve_on(support, rhs, tolerance)
         if solution is None:
             return None
-        if hessian.iterative and near is not None:
-            solution += near[0][support]
+        if step_from is not None:
+            solution += step_from[0][support]
         if (l1 or positive) and np.any(np.sign(solution) != pattern[support]):
             return None
         candidate[support] = solution
