@@ -56,6 +56,28 @@ def _weighted_mean(per_entry, weights):
     return float(weights @ per_entry)
 
 
+#: Samples per block of :func:`_weighted_squared_distance`: small against
+#: the vectors a solver holds, large enough that the loop costs nothing.
+_BLOCK = 8192
+
+
+def _weighted_squared_distance(a, b, weights):
+    """``sum_i weights_i * (a_i - b_i)**2`` of two vectors, a block at a time.
+
+    The solvers evaluate the squared loss every round: blocks keep its
+    difference from being one more vector of n_samples at their peak memory.
+    """
+    total = 0.0
+    for start in range(0, a.size, _BLOCK):
+        block = slice(start, start + _BLOCK)
+        difference = a[block] - b[block]
+        if np.ndim(weights) == 0:
+            total += float(difference @ difference)
+        else:
+            total += float(weights[block] @ (difference * difference))
+    return float(weights * total) if np.ndim(weights) == 0 else total
+
+
 def log_sum_exp(eta):
     """``log(sum(exp(eta)))`` along the rows of a 2-D ``eta``, as a column.
 
@@ -290,9 +312,9 @@ class SquaredError(Datafit):
 
     def value(self, y, eta, weights):
         """The weighted mean loss at the raw output ``eta``."""
+        if eta.ndim == 1:
+            return 0.5 * _weighted_squared_distance(eta, y, weights)
         residual = eta - y
-        if np.ndim(weights) == 0 and residual.ndim == 1:
-            return 0.5 * float(weights * (residual @ residual))
         return _weighted_mean(0.5 * residual * residual, weights)
 
     def derivatives(self, y, eta, weights, out=None):
@@ -300,6 +322,13 @@ class SquaredError(Datafit):
         gradient = np.subtract(eta, y, out=out)
         gradient *= weights
         return gradient, weights
+
+    def constant(self, y, weights):
+        """The weighted mean of y (no vector of zeros, no residual)."""
+        y = np.asarray(y, dtype=np.float64)
+        if np.ndim(weights) == 0:
+            return float(y.sum()) / y.size
+        return float(weights @ y) / _total(weights, y.size)
 
     def best_offset(self, y, eta, weights):
         """The weighted mean of ``y - eta``."""

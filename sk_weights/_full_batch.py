@@ -895,6 +895,30 @@ def _column_sums(columns, values, n_samples):
     return np.asarray(columns.T @ values).ravel()
 
 
+_RANK_ONE_UPDATE = la.get_blas_funcs("ger", (np.zeros(1),))
+
+
+def _squared_column_sums(columns, curvature):
+    """``(columns * columns).T @ curvature`` of CSC columns.
+
+    One vector of the stored values (their weighted squares), summed by
+    column in place: no index per stored value, as a product would need.
+    """
+    squares = np.square(columns.data, dtype=np.float64)
+    if np.ndim(curvature):
+        squares *= curvature[columns.indices]
+    else:
+        squares *= curvature
+    starts, counts = columns.indptr[:-1], np.diff(columns.indptr)
+    sums = np.zeros(columns.shape[1])
+    filled = counts > 0
+    if squares.size:
+        # Between consecutive starts of filled columns lie exactly the values
+        # of the first: the empty columns hold none.
+        sums[filled] = np.add.reduceat(squares, starts[filled])
+    return sums
+
+
 class ColumnsQuadratic:
     """The model's quadratic term on a working set, from its columns of X.
 
@@ -955,14 +979,21 @@ class ColumnsQuadratic:
             curvature = np.broadcast_to(self.curvature, self.columns.shape[:1])
             matrix = weighted_gram(self.columns, curvature, fit_intercept=False)
         total = _total(self.curvature, self.columns.shape[0])
-        matrix -= total * np.outer(self.means, self.means)
+        if self.means.any():
+            # The rank-one update, in place when the matrix is C-ordered (its
+            # transpose is then Fortran-ordered): no outer product beside it.
+            matrix = _RANK_ONE_UPDATE(
+                -total, self.means, self.means, a=matrix.T, overwrite_a=True
+            ).T
         matrix[np.diag_indices_from(matrix)] += self.l2
         return matrix
 
     def diagonal(self):
         """Return the diagonal of H."""
         n = self.columns.shape[0]
-        if sp.issparse(self.columns):
+        if sp.issparse(self.columns) and self.columns.format == "csc":
+            second = _squared_column_sums(self.columns, self.curvature)
+        elif sp.issparse(self.columns):
             second = DataOperator(self.columns).weighted_sums(self.curvature)[1]
         else:
             # No squared copy of the columns.
@@ -1134,6 +1165,14 @@ def _solve_working_sets(problem, coef, max_iter):
     for iteration in range(1, max_iter + 1):
         gradient, curvature = loss.derivatives(y, eta, weights)
         violation = data.tdot(gradient)
+        gradient_total = _total(gradient, n_samples)
+        # The set's part of X^T g starts its solve. Of the two vectors that
+        # give it, hold the shorter through the selection: a copy of X^T g
+        # (then the part is a slice, and a pass over the set's columns is
+        # saved) or the gradient.
+        sliced = coef.size <= n_samples
+        kept = violation.copy() if sliced else gradient
+        del gradient
         if l2:
             violation += l2 * coef
         if tolerance is None:
@@ -1155,11 +1194,14 @@ def _solve_working_sets(problem, coef, max_iter):
         support = np.flatnonzero(coef)
         size = max(_INITIAL_WORKING_SET, _GROWTH * support.size)
         violation[support] = np.inf
-        if np.count_nonzero(violation > tolerance) > size:
-            # Keep the ``size`` worst (ties: the first features).
-            threshold = np.partition(violation, violation.size - size)[-size]
-            violation[violation < threshold] = 0.0
-        work = np.flatnonzero(violation > tolerance)[:size]
+        wanted = violation > tolerance
+        if np.count_nonzero(wanted) > size:
+            # Keep the ``size`` worst (ties: the first features), choosing
+            # among the violators only (usually far fewer than the features).
+            threshold = np.partition(violation[wanted], -size)[-size]
+            wanted &= violation >= threshold
+        work = np.flatnonzero(wanted)[:size]
+        del wanted
         whole = _WHOLE_SHARE_SPARSE if data.sparse else _WHOLE_SHARE
         if data.share(work) >= whole:
             # Half of X or more: take every column, X itself, rather than a
@@ -1183,15 +1225,17 @@ def _solve_working_sets(problem, coef, max_iter):
         del violation
 
         columns = data.columns(work)
-        local_gradient = _column_sums(columns, gradient, n_samples)
-        gradient_total = _total(gradient, n_samples)
+        if sliced:
+            local_gradient = kept[work]
+        else:
+            local_gradient = _column_sums(columns, kept, n_samples)
+        del kept
         means = np.zeros(work.size)
         if problem.fit_intercept:
             # Eliminate the intercept: centre by the curvature-weighted means.
             means = _column_sums(columns, curvature, n_samples)
             means /= _total(curvature, n_samples)
             local_gradient -= means * gradient_total
-        del gradient  # not needed on the working set: keep the memory low
         # The last set's curvature estimate (as FISTA raised it) starts this
         # one's, for the squared loss: a set that holds the last has a largest
         # eigenvalue at least as large (it holds the last's matrix), so the

@@ -6,6 +6,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit, logsumexp
 from sklearn.metrics import mean_gamma_deviance, mean_poisson_deviance
 
+from sk_weights import _datafits as datafits
 from sk_weights._activations import ACTIVATIONS
 from sk_weights._datafits import (
     DATAFITS,
@@ -157,6 +158,25 @@ def test_constant_models_in_closed_form():
     logits = DATAFITS["log_loss"]().constant(one_hot, weights)
     priors = weights @ one_hot
     np.testing.assert_allclose(np.exp(logits - logsumexp(logits)), priors)
+
+
+@pytest.mark.parametrize("equal_weights", [True, False])
+def test_squared_error_value_in_blocks_equals_numpys(equal_weights):
+    """Check the squared loss of a vector, summed a block of samples at a
+    time, against NumPy's sum over the whole, over a length that is not a
+    multiple of the block; and the constant model of the squared loss (the
+    weighted mean of y, taken without a residual) against the best offset
+    from zero."""
+    rng = np.random.default_rng(5)
+    n = 3 * datafits._BLOCK + 17
+    y, eta = rng.normal(size=n), rng.normal(size=n)
+    weights = 1.0 / n if equal_weights else rng.dirichlet(np.ones(n))
+    expected = 0.5 * float(np.sum(np.broadcast_to(weights, n) * (eta - y) ** 2))
+    squared = DATAFITS["squared_error"]()
+    assert squared.value(y, eta, weights) == pytest.approx(expected, rel=1e-13)
+    assert squared.constant(y, weights) == pytest.approx(
+        squared.best_offset(y, np.zeros(n), weights), rel=1e-13
+    )
 
 
 def test_poisson_value_is_half_the_mean_deviance():

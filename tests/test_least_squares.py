@@ -319,6 +319,26 @@ def test_wide_sparse_fit_holds_a_few_vectors_of_n_features():
     np.testing.assert_allclose(model.feature_mean_, np.asarray(X.mean(axis=0))[0])
 
 
+def test_tall_sparse_l1_fit_holds_a_few_vectors_of_n_samples():
+    """Check the peak memory of a sparse L1 fit on X with more rows than
+    columns, in vectors of n_samples floats: the predictor, and beside it no
+    gradient through the selection of a set (X^T g is the shorter vector
+    then), no residual for the objective, no vector of zeros or residual for
+    the constant model of the records (they took 3.2 vectors here)."""
+    n = 40_000
+    X = sp.random(n, 1000, density=0.003, format="csr", random_state=0)
+    y = X[:, :30] @ rng.normal(size=30) + 0.01 * rng.normal(size=n)
+    model = WeightedLinearRegressor(penalty="l1", alpha=1e-4)
+    model.fit(X, y)  # imports and caches outside the measure
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    model.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert model.solver_ == "x"
+    assert peak < 2.75 * 8 * n
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("penalty", ["l1", "l2"])
 def test_tall_fit_holds_a_few_vectors_of_n_samples(sparse, penalty):
@@ -707,6 +727,24 @@ def test_matrix_free_diagonal_equals_the_explicit_one(sparse, scalar):
     means = np.asarray(columns.T @ weights).ravel() / weights.sum()
     term = full_batch.ColumnsQuadratic(columns, curvature, means, l2=1e-3)
     np.testing.assert_allclose(term.diagonal(), np.diag(term.explicit()), rtol=1e-12)
+
+
+@pytest.mark.parametrize("scalar", [False, True])
+def test_matrix_free_diagonal_of_columns_without_stored_values(scalar):
+    """Check the diagonal of sparse columns of which some (the first, the
+    last, a run between) store nothing, and of columns storing nothing at all:
+    their sums of squares are summed by column in place, by the columns'
+    starts."""
+    dense = sp.random(120, 9, density=0.3, random_state=6).toarray()
+    dense[:, [0, 3, 4, 8]] = 0.0
+    curvature = 0.01 if scalar else rng.uniform(0.5, 2.0, size=120) / 120
+    weights = np.broadcast_to(curvature, (120,))
+    for values in (dense, np.zeros_like(dense)):
+        term = full_batch.ColumnsQuadratic(
+            sp.csc_matrix(values), curvature, np.zeros(9), l2=0.5
+        )
+        expected = (values**2).T @ weights + 0.5
+        np.testing.assert_allclose(term.diagonal(), expected, rtol=1e-13)
 
 
 @pytest.mark.parametrize("form", ["dense", "csr", "csc"])
