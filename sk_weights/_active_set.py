@@ -106,7 +106,7 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
         rhs = linear[support] - l1 * signs[support]
         # Cholesky through LAPACK directly: NumPy's solve costs more than the
         # solve itself at these sizes. Not positive definite: give up.
-        sub = matrix[np.ix_(support, support)]
+        sub = matrix.take(support, 0).take(support, 1)
         _, target, info = _POSV(sub, rhs)
         if info != 0 or not np.isfinite(target).all():
             return None
@@ -185,7 +185,7 @@ def _violator_start(matrix, linear, l1, w, hw):
         if support.size == 0:
             break
         # The factor overwrites the submatrix, a copy: no second one.
-        sub = matrix[np.ix_(support, support)]
+        sub = matrix.take(support, 0).take(support, 1)
         solution, info = _POSV(sub.T, linear[support] - l1 * signs, overwrite_a=True)[
             1:
         ]

@@ -1171,8 +1171,10 @@ def _solve_working_sets(problem, coef, max_iter):
         # (then the part is a slice, and a pass over the set's columns is
         # saved) or the gradient.
         sliced = coef.size <= n_samples
-        kept = violation.copy() if sliced else gradient
+        kept = None if sliced else gradient
         del gradient
+        if sliced:
+            kept = violation.copy()
         if l2:
             violation += l2 * coef
         if tolerance is None:
@@ -1276,10 +1278,11 @@ def _solve_working_sets(problem, coef, max_iter):
             polish=inner_tolerance <= tolerance or not hessian.patient,
         )[0]
         estimate = hessian.estimate
+        del hessian
 
         step = solution - start
         columns_step = np.asarray(columns @ step).ravel()
-        del columns, hessian
+        del columns
         intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
         columns_step += intercept_step
         rate = 1.0
