@@ -114,7 +114,9 @@ _EXPLICIT_MIN_BYTES = 2**20
 # A working set with at least this share of X (of its columns; of its stored
 # values for sparse X) takes every column: X itself serves, where a selection
 # would copy half of it or more. Selecting columns of CSR X costs a pass over
-# all of it however few are taken, so sparse X takes the whole earlier.
+# all of it however few are taken, so sparse X takes the whole earlier. After
+# a set whose weights all came out nonzero, a quarter of the share suffices
+# (the next set would be four times as large).
 _WHOLE_SHARE = 0.5
 _WHOLE_SHARE_SPARSE = 0.3
 # Stored values of CSR X sampled to estimate that share.
@@ -1205,10 +1207,14 @@ def _solve_working_sets(problem, coef, max_iter):
         work = np.flatnonzero(wanted)[:size]
         del wanted
         whole = _WHOLE_SHARE_SPARSE if data.sparse else _WHOLE_SHARE
-        if data.share(work) >= whole:
-            # Half of X or more: take every column, X itself, rather than a
-            # copy of half of it or more (the features added are free to
-            # stay at zero).
+        share = data.share(work)
+        # A last set whose every weight came out nonzero was too small: the
+        # support grows as fast as the sets, and the next set would pass
+        # the share below anyway.
+        filled = previous is not None and support.size == previous[0].size
+        if share >= whole or (filled and _GROWTH * share >= whole):
+            # Much of X: take every column, X itself, rather than a copy of
+            # much of it (the features added are free to stay at zero).
             work = np.arange(coef.size)
         # Early rounds only point the way: solve them to a tenth of the
         # largest violation, and exactly (with the polish) once it is small.

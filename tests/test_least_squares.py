@@ -1009,6 +1009,59 @@ def test_one_hot_working_set_takes_x_itself(monkeypatch):
     np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
 
 
+def test_working_set_after_a_filled_set_takes_x_itself(monkeypatch):
+    """Check that when every weight of the last working set came out nonzero
+    (the support grows as fast as the sets), the next set takes X itself once
+    it holds a quarter of the share that would take X anyway: the next round
+    would pass that share, and a copy of the columns now would be discarded.
+    The fit still reaches Lasso's optimum and zeros."""
+    rng = np.random.default_rng(0)
+    n, columns, levels = 4000, 10, 200
+    codes = rng.integers(levels, size=(n, columns))
+    X = sp.csr_matrix(
+        (
+            np.ones(n * columns),
+            (
+                np.repeat(np.arange(n), columns),
+                (codes + levels * np.arange(columns)).ravel(),
+            ),
+        ),
+        shape=(n, columns * levels),
+    )
+    effects = rng.normal(size=columns * levels) * (
+        rng.uniform(size=columns * levels) < 0.5
+    )
+    y = X @ effects + rng.normal(size=n)
+    alpha = 0.02 * np.abs(X.T @ (y - y.mean())).max() / n
+    shares, whole = [], []
+    share, columns_of = full_batch.DataOperator.share, full_batch.DataOperator.columns
+
+    def recording_share(self, index):
+        shares.append(share(self, index))
+        return shares[-1]
+
+    def recording_columns(self, index):
+        chosen = columns_of(self, index)
+        whole.append(chosen is self.X)
+        return chosen
+
+    monkeypatch.setattr(full_batch.DataOperator, "share", recording_share)
+    monkeypatch.setattr(full_batch.DataOperator, "columns", recording_columns)
+    model = WeightedLinearRegressor(penalty="l1", alpha=alpha).fit(X, y)
+    assert len(shares) == len(whole)
+    rounds = list(zip(shares, whole))
+    whole_share = full_batch._WHOLE_SHARE_SPARSE
+    low = whole_share / full_batch._GROWTH
+    assert any(taken and low <= share_ < whole_share for share_, taken in rounds), (
+        rounds
+    )
+    oracle = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    ours = enet_objective(X, y, model.coef_, model.intercept_, alpha, 1.0)
+    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, alpha, 1.0)
+    assert ours <= theirs * (1 + 1e-10)
+    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
+
+
 def test_wide_ridge_rows_system_on_huge_x_and_one_weighted_sample():
     """Check the unhappy paths of the rows' system: X of magnitude 1e150 (its
     products near overflow), with the penalty scaled alike, gives finite
