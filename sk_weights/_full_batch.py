@@ -1101,7 +1101,8 @@ class _Problem:
 
     def start(self, coef):
         """Return ``(eta, intercept)`` at ``coef``, with the optimal intercept."""
-        eta = self.data.dot(coef)
+        # A cold start's predictor is zero: no pass over X.
+        eta = self.data.dot(coef) if coef.any() else np.zeros(self.data.shape[0])
         intercept = 0.0
         if self.fit_intercept:
             # The datafit knows its best offset (in closed form for most).
