@@ -184,12 +184,12 @@ def _violator_start(matrix, linear, l1, w, hw):
     for _ in range(_VIOLATOR_START_ROUNDS):
         if support.size == 0:
             break
-        # The factor overwrites the submatrix, a copy: no second one.
         sub = matrix.take(support, 0).take(support, 1)
-        solution, info = _POSV(sub.T, linear[support] - l1 * signs, overwrite_a=True)[
-            1:
-        ]
-        del sub
+        rhs = linear[support] - l1 * signs
+        # Factored in place: the submatrix is a copy already, and its
+        # transpose (the same symmetric matrix) is ordered as LAPACK's.
+        solution, info = _POSV(sub.T, rhs, overwrite_a=True)[1:]
+        del sub  # before the next round's copy
         if info != 0 or not np.isfinite(solution).all():
             break
         kept = np.sign(solution) == signs

@@ -897,6 +897,7 @@ def _column_sums(columns, values, n_samples):
     return np.asarray(columns.T @ values).ravel()
 
 
+#: BLAS's rank-one update ``a + alpha x y^T``, in place on a Fortran-ordered a.
 _RANK_ONE_UPDATE = la.get_blas_funcs("ger", (np.zeros(1),))
 
 
