@@ -1232,6 +1232,11 @@ def _solve_working_sets(problem, coef, max_iter):
                 converged = worst <= 1e4 * tolerance
                 break
             inner_tolerance = tolerance
+        if loss.is_quadratic and previous is not None and previous[1] == tolerance:
+            # The last round solved its set exactly: this set adds a few
+            # features to a solved support, and a rough solve would only
+            # cost one more round (a selection and passes over X).
+            inner_tolerance = tolerance
         del violation
 
         columns = data.columns(work)

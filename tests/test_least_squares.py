@@ -1062,6 +1062,35 @@ def test_working_set_after_a_filled_set_takes_x_itself(monkeypatch):
     np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
 
 
+def test_working_sets_after_an_exact_round_are_solved_exactly(monkeypatch):
+    """Check that once a round of the squared loss solved its set exactly,
+    every later round does too: a later set adds a few features to a solved
+    support, and a rough solve of it took one more round here (five solves
+    where four do). The fit still reaches Lasso's optimum and zeros."""
+    rng = np.random.default_rng(0)
+    X = sp.random(4000, 1000, density=0.005, format="csr", random_state=0)
+    y = X[:, :40] @ rng.normal(size=40) + 0.1 * rng.normal(size=4000)
+    alpha = 0.03 * np.abs(X.T @ (y - y.mean())).max() / 4000
+    tolerances = []
+    solve = full_batch._solve_one
+
+    def recording(hessian, linear, l1, start, max_iter, tolerance, *args, **kwargs):
+        tolerances.append(tolerance)
+        return solve(hessian, linear, l1, start, max_iter, tolerance, *args, **kwargs)
+
+    monkeypatch.setattr(full_batch, "_solve_one", recording)
+    model = WeightedLinearRegressor(penalty="l1", alpha=alpha).fit(X, y)
+    exact = min(tolerances)
+    first = tolerances.index(exact)
+    assert 0 < first < len(tolerances) - 1, tolerances
+    assert tolerances[first:] == [exact] * (len(tolerances) - first), tolerances
+    oracle = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    ours = enet_objective(X, y, model.coef_, model.intercept_, alpha, 1.0)
+    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, alpha, 1.0)
+    assert ours <= theirs * (1 + 1e-10)
+    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
+
+
 def test_wide_ridge_rows_system_on_huge_x_and_one_weighted_sample():
     """Check the unhappy paths of the rows' system: X of magnitude 1e150 (its
     products near overflow), with the penalty scaled alike, gives finite
