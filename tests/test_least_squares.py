@@ -35,6 +35,16 @@ def wide_sparse_problem(n_samples=400, n_features=300, n_informative=8):
     )
 
 
+def assert_lasso_optimum(model, X, y, alpha):
+    """Assert that an L1 fit reaches the objective of Lasso's tight solution
+    (to a relative 1e-10) with the same zeros."""
+    oracle = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    ours = enet_objective(X, y, model.coef_, model.intercept_, alpha, 1.0)
+    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, alpha, 1.0)
+    assert ours <= theirs * (1 + 1e-10)
+    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
+
+
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Read X in blocks of a few rows, so that small data spans many blocks."""
@@ -911,12 +921,8 @@ def test_matrix_free_working_sets_on_sparse_x_reach_lasso_optimum(monkeypatch):
     y = X[:, :60] @ rng.normal(size=60) + 0.05 * rng.normal(size=500)
     alpha = 0.01 * np.abs(X.T @ (y - y.mean())).max() / 500
     model = WeightedLinearRegressor(penalty="l1", alpha=alpha).fit(X, y)
-    oracle = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
-    ours = enet_objective(X, y, model.coef_, model.intercept_, alpha, 1.0)
-    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, alpha, 1.0)
     assert model.stop_reason_ == "converged" and built
-    assert ours <= theirs * (1 + 1e-10)
-    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
+    assert_lasso_optimum(model, X, y, alpha)
     assert 60 < np.count_nonzero(model.coef_) < 500
 
 
@@ -1002,11 +1008,7 @@ def test_one_hot_working_set_takes_x_itself(monkeypatch):
     alpha = 1e-3
     model = WeightedLinearRegressor(penalty="l1", alpha=alpha).fit(X, y)
     assert model.solver_ == "x" and any(taken)
-    oracle = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
-    ours = enet_objective(X, y, model.coef_, model.intercept_, alpha, 1.0)
-    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, alpha, 1.0)
-    assert ours <= theirs * (1 + 1e-10)
-    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
+    assert_lasso_optimum(model, X, y, alpha)
 
 
 def test_working_set_after_a_filled_set_takes_x_itself(monkeypatch):
@@ -1055,11 +1057,7 @@ def test_working_set_after_a_filled_set_takes_x_itself(monkeypatch):
     assert any(taken and low <= share_ < whole_share for share_, taken in rounds), (
         rounds
     )
-    oracle = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
-    ours = enet_objective(X, y, model.coef_, model.intercept_, alpha, 1.0)
-    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, alpha, 1.0)
-    assert ours <= theirs * (1 + 1e-10)
-    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
+    assert_lasso_optimum(model, X, y, alpha)
 
 
 def test_working_sets_after_an_exact_round_are_solved_exactly(monkeypatch):
@@ -1084,11 +1082,7 @@ def test_working_sets_after_an_exact_round_are_solved_exactly(monkeypatch):
     first = tolerances.index(exact)
     assert 0 < first < len(tolerances) - 1, tolerances
     assert tolerances[first:] == [exact] * (len(tolerances) - first), tolerances
-    oracle = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
-    ours = enet_objective(X, y, model.coef_, model.intercept_, alpha, 1.0)
-    theirs = enet_objective(X, y, oracle.coef_, oracle.intercept_, alpha, 1.0)
-    assert ours <= theirs * (1 + 1e-10)
-    np.testing.assert_array_equal(model.coef_ == 0, oracle.coef_ == 0)
+    assert_lasso_optimum(model, X, y, alpha)
 
 
 def test_wide_ridge_rows_system_on_huge_x_and_one_weighted_sample():
