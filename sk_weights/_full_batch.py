@@ -912,13 +912,12 @@ def _squared_column_sums(columns, curvature):
         squares *= curvature[columns.indices]
     else:
         squares *= curvature
-    starts, counts = columns.indptr[:-1], np.diff(columns.indptr)
     sums = np.zeros(columns.shape[1])
-    filled = counts > 0
+    filled = np.diff(columns.indptr) > 0
     if squares.size:
         # Between consecutive starts of filled columns lie exactly the values
         # of the first: the empty columns hold none.
-        sums[filled] = np.add.reduceat(squares, starts[filled])
+        sums[filled] = np.add.reduceat(squares, columns.indptr[:-1][filled])
     return sums
 
 

@@ -196,8 +196,6 @@ def test_feature_statistics_equal_numpys_without_copying_x(dtype, form):
     """Check the weighted means and deviations against NumPy, X not copied."""
     import tracemalloc
 
-    import scipy.sparse as sp
-
     from sk_weights._base import weighted_feature_mean, weighted_feature_std
 
     rng = np.random.default_rng(0)
@@ -302,8 +300,6 @@ PLAIN_OPTIONS = {
 
 def _plain_inputs():
     """Plain arrays that validate_data returns as they are."""
-    import scipy.sparse as sp
-
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 4))
     sparse = sp.random(30, 4, density=0.3, random_state=0, format="csr")
@@ -353,7 +349,6 @@ def test_inputs_to_refuse_or_convert_take_scikit_learns_path():
     """Check that every input the fast path does not return as it is goes to
     validate_data: its errors (with advice) and its conversions."""
     import pandas as pd
-    import scipy.sparse as sp
 
     from sk_weights._validation import _plain_arrays, validate_input
 
@@ -458,8 +453,6 @@ def test_sparse_feature_mean_is_exact_and_copies_nothing(layout, dtype):
     (no copy of them)."""
     import tracemalloc
 
-    import scipy.sparse as sp
-
     from sk_weights._statistics import feature_mean
 
     X = sp.random(3000, 400, density=0.05, format=layout, random_state=0)
@@ -482,7 +475,6 @@ def test_compressed_bounds_cover_every_stored_value_once(layout):
     stored values (at least the minimum), together every stored value once;
     rows without a stored value at the start may be left out, and an empty
     X gives no run."""
-    import scipy.sparse as sp
 
     from sk_weights._statistics import compressed_bounds
 
