@@ -106,7 +106,7 @@ def solve_small_quadratic(matrix, linear, l1, start, max_iter, tolerance):
         rhs = linear[support] - l1 * signs[support]
         # Cholesky through LAPACK directly: NumPy's solve costs more than the
         # solve itself at these sizes. Not positive definite: give up.
-        sub = matrix.take(support, 0).take(support, 1)
+        sub = _principal_submatrix(matrix, support)
         _, target, info = _POSV(sub, rhs)
         if info != 0 or not np.isfinite(target).all():
             return None
@@ -184,7 +184,7 @@ def _violator_start(matrix, linear, l1, w, hw):
     for _ in range(_VIOLATOR_START_ROUNDS):
         if support.size == 0:
             break
-        sub = matrix.take(support, 0).take(support, 1)
+        sub = _principal_submatrix(matrix, support)
         rhs = linear[support] - l1 * signs
         # Factored in place: the submatrix is a copy already, and its
         # transpose (the same symmetric matrix) is ordered as LAPACK's.
@@ -213,6 +213,31 @@ def _violator_start(matrix, linear, l1, w, hw):
         order = support.argsort()
         support, signs = support[order], signs[order]
     return best
+
+
+#: Rows of the matrix taken at a time by :func:`_principal_submatrix`.
+_SUBMATRIX_ROWS = 32
+
+
+def _principal_submatrix(matrix, index):
+    """Return ``matrix[index][:, index]`` as a new array, for sorted ``index``.
+
+    Taken a block of rows at a time, so that the whole rows of ``index``
+    (as large as the result when the support is most of the set) are never
+    held beside it.
+    """
+    size = index.size
+    if size == matrix.shape[0]:
+        return matrix.copy()  # sorted and unique: every row, in order
+    sub = np.empty((size, size))
+    rows = np.empty((min(size, _SUBMATRIX_ROWS), matrix.shape[1]))
+    for start in range(0, size, _SUBMATRIX_ROWS):
+        block = index[start : start + _SUBMATRIX_ROWS]
+        # mode="clip" writes straight into ``out`` (the indices are valid):
+        # with bounds checks NumPy gathers into a temporary first.
+        taken = matrix.take(block, 0, out=rows[: block.size], mode="clip")
+        taken.take(index, 1, out=sub[start : start + block.size], mode="clip")
+    return sub
 
 
 def _objective(w, hw, linear, l1):

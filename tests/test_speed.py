@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_weights import WeightedLinearRegressor
 from sk_weights import _full_batch as full_batch
-from sk_weights._active_set import solve_small_quadratic
+from sk_weights._active_set import _principal_submatrix, solve_small_quadratic
 from sk_weights._scores import accuracy, r2
 
 
@@ -286,6 +286,28 @@ def test_a_cold_start_guesses_the_support_in_a_few_solves(share):
     anchor.fit(StandardScaler().fit_transform(X), y)
     np.testing.assert_array_equal(coef != 0, anchor.coef_ != 0)
     np.testing.assert_allclose(coef, anchor.coef_, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("size", [0, 1, 31, 33, 300, 400])
+def test_principal_submatrix_holds_no_whole_rows_beside_it(size):
+    """Check that the walk's submatrix is NumPy's ``M[np.ix_(i, i)]`` for sorted
+    supports of any size (whole blocks, a partial one, every row), and that
+    building it holds no more than one block of 32 whole rows beside it."""
+    import tracemalloc
+
+    rng = np.random.default_rng(size)
+    root = rng.standard_normal((400, 400))
+    matrix = root @ root.T
+    index = np.sort(rng.choice(400, size, replace=False))
+    expected = matrix[np.ix_(index, index)]
+    tracemalloc.start()
+    sub = _principal_submatrix(matrix, index)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_array_equal(sub, expected)
+    assert sub.flags.c_contiguous and not np.shares_memory(sub, matrix)
+    # Whole rows of the support would add size * 400 values: 960 KB at 300.
+    assert peak <= sub.nbytes + 32 * 400 * 8 + 10_000
 
 
 # -- the plain-array fast path of input validation -------------------------------
