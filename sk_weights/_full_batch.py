@@ -849,13 +849,13 @@ class DataOperator:
         n_features = self.shape[1]
         sums, squares = np.zeros(n_features), np.zeros(n_features)
         for part, index, values, sample_weights in self._sparse_slices(weights):
-            size = n_features if self.axis == 0 else part.stop - part.start
             into = slice(None) if self.axis == 0 else part
             weighted = values * sample_weights
-            # One vector of n_features at a time beside the two sums.
-            sums[into] += np.bincount(index, weights=weighted, minlength=size)
+            # Added in place by ufunc.at: a weighted bincount would build a
+            # vector of n_features per slice of CSR X, and add it over.
+            np.add.at(sums[into], index, weighted)
             weighted *= values
-            squares[into] += np.bincount(index, weights=weighted, minlength=size)
+            np.add.at(squares[into], index, weighted)
         return sums, squares
 
     def _sparse_slices(self, weights):
