@@ -222,15 +222,17 @@ _SUBMATRIX_ROWS = 32
 def _principal_submatrix(matrix, index):
     """Return ``matrix[index][:, index]`` as a new array, for sorted ``index``.
 
-    Taken a block of rows at a time, so that the whole rows of ``index``
-    (as large as the result when the support is most of the set) are never
-    held beside it.
+    A support larger than a block is taken a block of rows at a time, so
+    that its whole rows (as large as the result when the support is most of
+    the set) are never held beside it.
     """
     size = index.size
     if size == matrix.shape[0]:
         return matrix.copy()  # sorted and unique: every row, in order
+    if size <= _SUBMATRIX_ROWS:
+        return matrix.take(index, 0).take(index, 1)
     sub = np.empty((size, size))
-    rows = np.empty((min(size, _SUBMATRIX_ROWS), matrix.shape[1]))
+    rows = np.empty((_SUBMATRIX_ROWS, matrix.shape[1]))
     for start in range(0, size, _SUBMATRIX_ROWS):
         block = index[start : start + _SUBMATRIX_ROWS]
         # mode="clip" writes straight into ``out`` (the indices are valid):
