@@ -715,12 +715,14 @@ def test_share_of_x_in_columns(form):
 @pytest.mark.parametrize("form", ["csr", "csc"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_weighted_sums_of_sparse_x_equal_numpys(form, dtype):
-    """Check X.T @ w and (X * X).T @ w of sparse X, per-sample and scalar w."""
-    X = sp.random(300, 40, density=0.1, random_state=1, format=form, dtype=dtype)
+    """Check X.T @ w and (X * X).T @ w of sparse X, per-sample and scalar w,
+    on X read in several slices of its stored values (added up in place)."""
+    X = sp.random(2000, 40, density=0.6, random_state=1, format=form, dtype=dtype)
+    assert full_batch.compressed_bounds(X, parts=32, minimum=2**14).size > 3
     dense = X.toarray().astype(np.float64)
-    for weights in (rng.uniform(0.1, 2, size=300), 0.25):
+    for weights in (rng.uniform(0.1, 2, size=2000), 0.25):
         sums, squares = full_batch.DataOperator(X).weighted_sums(weights)
-        per_sample = np.broadcast_to(weights, (300,))
+        per_sample = np.broadcast_to(weights, (2000,))
         np.testing.assert_allclose(sums, dense.T @ per_sample, rtol=1e-12)
         np.testing.assert_allclose(squares, (dense**2).T @ per_sample, rtol=1e-12)
 
