@@ -224,7 +224,7 @@ def solve_full_batch(
             method,
             stats.feature_mean,
         )
-    data, weights, x_scale, x_mean = _prepare(X, sample_weight)
+    data, weights, moments = _prepare(X, sample_weight)
     n_targets, n_features = y.shape[1], X.shape[1]
     coef = np.zeros((n_targets, n_features))
     if coef_init is not None:
@@ -244,7 +244,7 @@ def solve_full_batch(
                 penalty,
                 coef[k],
                 max_iter,
-                x_scale,
+                moments,
             )
         intercept[k], iters, ok, curve, predictor = out
         n_iter, converged = max(n_iter, iters), converged and ok
@@ -252,6 +252,7 @@ def solve_full_batch(
         predictors.append(predictor)
     # The loss curve, the weight norms and the zero fractions.
     recorded = combine_curves(curves, n_features)
+    x_mean, x_scale = moments.final()
     return FullBatchResult(
         coef,
         intercept,
@@ -327,7 +328,7 @@ def solve_logistic(
     FullBatchResult
         ``method`` is ``"x"``.
     """
-    data, weights, x_scale, x_mean = _prepare(X, sample_weight)
+    data, weights, moments = _prepare(X, sample_weight)
     n_outputs = 1 if n_classes == 2 else n_classes
     n_features = X.shape[1]
     coef = np.zeros((n_outputs, n_features))
@@ -347,13 +348,14 @@ def solve_logistic(
                 penalty,
                 coef[0],
                 max_iter,
-                x_scale,
+                moments,
             )
         recorded = combine_curves(
             [np.array(curve, dtype=np.float64).reshape(-1, 3)], n_features
         )
         intercepts = np.array([intercept])
         raw = _raw_output([predictor], X)
+        x_mean, x_scale = moments.final()
         return FullBatchResult(
             coef, intercepts, n_iter, converged, *recorded, x_scale, "x", x_mean, raw
         )
@@ -389,6 +391,7 @@ def solve_logistic(
     norms = [float(v) for v in np.sqrt(curve[:, 1])]
     zeros = [float(v) for v in 1.0 - curve[:, 2] / coef.size]
     recorded = loss_curve, norms, zeros
+    x_mean, x_scale = moments.final()
     return FullBatchResult(
         coef, intercept, n_iter, converged, *recorded, x_scale, "x", x_mean
     )
@@ -561,27 +564,79 @@ def _polish_on_support(data, targets, weights, fit_intercept, penalty, coef, int
 
 
 def _prepare(X, sample_weight):
-    """The operator on X, the normalised weights, the features' scales and means.
-
-    The means are kept for the fit records only when a vector of
-    n_features is small against the vectors of n_samples a solve holds
-    anyway (else None: the records take a pass over X after the solve,
-    rather than the solve holding one more vector).
-    """
+    """The operator on X, the normalised weights and the features' moments."""
     data = DataOperator(X)
     weights = _normalised(sample_weight)
-    x_mean, x_scale = data.moments(weights)
-    if not (np.isfinite(x_mean).all() and np.isfinite(x_scale).all()):
-        raise ValueError(OVERFLOW_MESSAGE)
-    if X.shape[1] > X.shape[0]:
-        x_mean = None
-    return data, weights, x_scale, x_mean
+    return data, weights, FeatureMoments(data, weights)
+
+
+#: Below this magnitude of every value of X no weighted sum of the squares
+#: (at most 1e300) overflows float64: the moments' check cannot fail.
+_SAFE_MAGNITUDE = 1e150
+
+
+class FeatureMoments:
+    """The features' weighted means and standard deviations, when needed.
+
+    A working-set solve needs neither, so on sparse X the two vectors of
+    n_features are computed after the solve rather than held through it.
+    A stored value above 1e150 in magnitude might make the sums of squares
+    overflow: then, and on dense X, they are computed (and checked) at once,
+    so that data whose squares overflow are refused before any solve.
+
+    Parameters
+    ----------
+    data : DataOperator
+    weights : ndarray or float
+        The normalised sample weights.
+    """
+
+    def __init__(self, data, weights):
+        self._data, self._weights = data, weights
+        self.mean = self.scale = None
+        if not (data.sparse and _magnitude_below(data.X.data, _SAFE_MAGNITUDE)):
+            self._compute(solving=True)
+
+    def scales(self):
+        """Return the features' standard deviations (computed on first use)."""
+        if self.scale is None:
+            self._compute(solving=True)
+        return self.scale
+
+    def final(self):
+        """Return ``(mean, scale)`` after the solve.
+
+        The mean is None when it was computed before a solve on X with more
+        columns than rows: a vector of n_features is then not small against
+        the solve's vectors of n_samples, and the fit records take a pass over
+        X for it rather than the solve holding it.
+        """
+        if self.scale is None:
+            self._compute(solving=False)
+        return self.mean, self.scale
+
+    def _compute(self, solving):
+        mean, scale = self._data.moments(self._weights)
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+            raise ValueError(OVERFLOW_MESSAGE)
+        n_samples, n_features = self._data.shape
+        self.mean = None if solving and n_features > n_samples else mean
+        self.scale = scale
+
+
+def _magnitude_below(values, bound):
+    """Whether every entry of ``values`` lies within ``[-bound, bound]``."""
+    if values.dtype.kind == "f" and float(np.finfo(values.dtype).max) <= bound:
+        return True  # float32 and narrower: no value can be larger
+    return values.size == 0 or bool(values.max() <= bound and values.min() >= -bound)
 
 
 def _solve_one_output(
-    data, loss, target, weights, fit_intercept, penalty, coef, max_iter, x_scale
+    data, loss, target, weights, fit_intercept, penalty, coef, max_iter, moments
 ):
     """Minimise for one output column (``coef`` updated in place).
+
+    ``moments`` (a :class:`FeatureMoments`) gives Newton-CG its scales.
 
     Returns the intercept, the iterations, whether they converged, the
     records, and the predictor ``X coef + intercept`` at the solution.
@@ -597,7 +652,7 @@ def _solve_one_output(
             # Tall dense data: Newton on the small explicit Hessian (see _newton).
             solved = solve_binary_newton(problem, coef, max_iter)
         else:
-            solved = _solve_newton_cg(problem, coef, max_iter, x_scale**2)
+            solved = _solve_newton_cg(problem, coef, max_iter, moments.scales() ** 2)
     return (*solved, problem.eta)
 
 
@@ -829,7 +884,11 @@ class DataOperator:
 
         if self.sparse:
             mean, second = self.weighted_sums(weights)
-            second -= mean * mean  # the variance, in place
+            # The variance in place, 8192 features at a time: the squares
+            # of the means at once would be one more vector of n_features.
+            for start in range(0, n_features, 8192):
+                part = slice(start, start + 8192)
+                second[part] -= np.square(mean[part])
             np.maximum(second, 0, out=second)
             return mean, np.sqrt(second, out=second)
 
@@ -859,29 +918,33 @@ class DataOperator:
         return sums, squares
 
     def _sparse_slices(self, weights):
-        """Yield slices of sparse X's stored values, a 32nd of them at a time.
+        """Yield slices of sparse X's stored values, a 64th of them at a time.
 
         Each is ``(slice of rows or columns, feature of each value, float64
         values, weight of each value's sample)``; the features index the
         slice's own columns for CSC.
         """
         X, indptr = self.X, self.X.indptr
-        bounds = compressed_bounds(X, parts=32, minimum=2**14)
+        scalar = np.ndim(weights) == 0
+        # Small slices: the moments may be taken after a solve, beside its
+        # predictor, and a slice's three temporaries must stay small then.
+        bounds = compressed_bounds(X, parts=64, minimum=2**12)
         for start, stop in zip(bounds[:-1], bounds[1:]):
             first, last = indptr[start], indptr[stop]
             values = X.data[first:last].astype(np.float64, copy=False)
-            counts = np.diff(indptr[start : stop + 1])
             if self.axis == 0:
-                index = X.indices[first:last]
-                if np.ndim(weights) == 0:
+                # As NumPy's index type: ufunc.at converts other integers
+                # at every call, and the slice's features serve two.
+                index = X.indices[first:last].astype(np.intp)
+                if scalar:
                     sample_weights = weights
                 else:
+                    counts = np.diff(indptr[start : stop + 1])
                     sample_weights = np.repeat(weights[start:stop], counts)
             else:
+                counts = np.diff(indptr[start : stop + 1])
                 index = np.repeat(np.arange(stop - start), counts)
-                sample_weights = (
-                    weights if np.ndim(weights) == 0 else weights[X.indices[first:last]]
-                )
+                sample_weights = weights if scalar else weights[X.indices[first:last]]
             yield slice(start, stop), index, values, sample_weights
 
 

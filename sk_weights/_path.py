@@ -275,7 +275,7 @@ def _x_path(
     X, y, sample_weight, fit_intercept, penalties, alphas, max_iter, start, datafit
 ):
     """A regression loss on X: the operator and the features' scales once."""
-    data, weights, x_scale, _ = _prepare(X, sample_weight)
+    data, weights, moments = _prepare(X, sample_weight)
     n_targets, n_features = y.shape[1], X.shape[1]
     coef = _start(start, n_targets, n_features)
     targets = [np.asarray(y[:, k], dtype=np.float64) for k in range(n_targets)]
@@ -294,12 +294,12 @@ def _x_path(
                 penalty,
                 coef[k],
                 max_iter,
-                x_scale,
+                moments,
             )
             n_iter, converged = max(n_iter, iters), converged and ok
             objective += curve[-1][0]
         records.add(i, coef, intercept, n_iter, objective, converged)
-    return records.result(alphas, x_scale, "x")
+    return records.result(alphas, moments.final()[1], "x")
 
 
 def _logistic_path(
@@ -329,17 +329,17 @@ def _logistic_path(
                 result.converged,
             )
         return records.result(alphas, x_scale, "x")
-    data, weights, x_scale, _ = _prepare(X, sample_weight)
+    data, weights, moments = _prepare(X, sample_weight)
     target = (y_index == 1).astype(np.float64)
     loss = BinaryLogLoss()
     for i, penalty in enumerate(penalties):
         with _single_blas_thread():
             intercept, n_iter, converged, curve, _ = _solve_one_output(
                 data, loss, target, weights, fit_intercept, penalty, coef[0],
-                max_iter, x_scale,
+                max_iter, moments,
             )  # fmt: skip
         records.add(i, coef, [intercept], n_iter, curve[-1][0], converged)
-    return records.result(alphas, x_scale, "x")
+    return records.result(alphas, moments.final()[1], "x")
 
 
 class _Records:

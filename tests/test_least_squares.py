@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Lasso, Ridge
 from threadpoolctl import threadpool_limits
 
-from sk_weights import WeightedLinearRegressor
+from sk_weights import WeightedLinearClassifier, WeightedLinearRegressor
 from sk_weights import _full_batch as full_batch
 from sk_weights import _least_squares as core
 from sk_weights._datafits import BinaryLogLoss
@@ -327,6 +327,78 @@ def test_wide_sparse_fit_holds_a_few_vectors_of_n_features():
     tracemalloc.stop()
     assert peak < 4.75 * 8 * X.shape[1]
     np.testing.assert_allclose(model.feature_mean_, np.asarray(X.mean(axis=0))[0])
+
+
+@pytest.mark.parametrize("form", ["csr", "csc"])
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_sparse_l1_fits_take_the_moments_once_after_the_solve(form, task, monkeypatch):
+    """Check that a sparse working-set fit computes the features' means and
+    scales once, after its solve (which holds neither vector), on X with
+    more columns than rows too, and that the records take the means from
+    there (no pass of their own): NumPy's means and standard deviations."""
+    import sk_weights._base as base
+
+    events = []
+
+    def spy(name, function):
+        def wrapped(*args, **kwargs):
+            events.append(name)
+            return function(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(
+        full_batch, "_solve_working_sets", spy("solve", full_batch._solve_working_sets)
+    )
+    monkeypatch.setattr(
+        full_batch.DataOperator,
+        "moments",
+        spy("moments", full_batch.DataOperator.moments),
+    )
+    monkeypatch.setattr(
+        base, "weighted_feature_mean", spy("records", base.weighted_feature_mean)
+    )
+    X = sp.random(150, 400, density=0.05, format=form, random_state=0)
+    y = np.asarray(X[:, :10] @ rng.normal(size=10)).ravel()
+    if task == "regression":
+        model = WeightedLinearRegressor(penalty="l1", alpha=1e-4).fit(X, y)
+    else:
+        model = WeightedLinearClassifier(penalty="l1", alpha=1e-3)
+        model.fit(X, y > np.median(y))
+    assert model.solver_ == "x"
+    assert events == ["solve", "moments"]
+    dense = X.toarray()
+    np.testing.assert_allclose(model.feature_mean_, dense.mean(axis=0), atol=1e-15)
+    np.testing.assert_allclose(model.feature_std_, dense.std(axis=0), atol=1e-15)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_sparse_x_whose_squares_overflow_is_refused_before_any_solve(sign, monkeypatch):
+    """Check that sparse X with a stored value beyond 1e150 in magnitude has
+    its moments checked before the solve: values whose squares overflow are
+    refused with the overflow message and no solve starts; 1e150 fits."""
+    X = sp.random(100, 20, density=0.2, format="csr", random_state=0)
+    y = np.asarray(X[:, :3].sum(axis=1)).ravel()
+    model = WeightedLinearRegressor(penalty="l1", alpha=1e-3 * 1e150)
+    model.fit(X * (sign * 1e150), y)
+    assert np.count_nonzero(model.coef_) > 0
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("a solve started")
+
+    monkeypatch.setattr(full_batch, "_solve_working_sets", no_solve)
+    with pytest.raises(ValueError, match="too large for their squares"):
+        model.fit(X * (sign * 1e160), y)
+
+
+def test_magnitude_bound_holds_for_float32_and_checks_both_signs():
+    """Check the bound under which the moments may wait for the solve."""
+    below = full_batch._magnitude_below
+    assert below(np.array([3e38], dtype=np.float32), 1e150)
+    assert below(np.array([]), 1e150)
+    assert below(np.array([-1e150, 0.0, 1e150]), 1e150)
+    assert not below(np.array([0.0, 2e150]), 1e150)
+    assert not below(np.array([-2e150, 0.0]), 1e150)
 
 
 def test_tall_sparse_l1_fit_holds_a_few_vectors_of_n_samples():
