@@ -24,9 +24,11 @@ Every workload fits the package and its anchors in the same process,
 The table shows the median time with its min-max over the repeats and the
 ratio ours / anchor computed from the medians. Quality figures (objective gap
 to the best objective found, held-out R^2 or accuracy, exact zeros, support
-errors) read each system's last fit. The peak extra memory comes from one
-more, untimed fit per system, which also warms it up (skipped for the slow
-SGD anchors, which do not copy X). It is measured with tracemalloc, which
+errors) read each system's last fit. The peak extra memory comes from two
+more, untimed fits per system (skipped for the slow SGD anchors, which do not
+copy X): the first warms it up, so that what a process allocates once
+(imports, JIT compilation, threadpoolctl's discovery of the BLAS libraries)
+is left out, and the second is measured. It is measured with tracemalloc, which
 counts Python and NumPy allocations (NumPy reports its buffers to it) but not
 memory that compiled code allocates on its own (BLAS work space, Cython
 buffers, PyTorch tensors).
@@ -142,13 +144,16 @@ class System:
 def measure(systems, repeats):
     """Fit every system ``repeats`` times, interleaved; return their records.
 
-    First, one untimed fit per system (``System.memory``) warms it up and
-    measures its peak extra memory under tracemalloc. The quality figures read
-    the last fit; the warnings are those of every fit.
+    First, two untimed fits per system (``System.memory``): one warms it up
+    (imports, JIT compilation, threadpoolctl's discovery of the BLAS
+    libraries and other caches kept for the process), and the second
+    measures its peak extra memory under tracemalloc. The quality figures
+    read the last fit; the warnings are those of every fit.
     """
     records = {s.name: {"times": [], "peak": None, "warnings": set()} for s in systems}
     for system in systems:
         if system.memory:
+            _fit(system, records[system.name])
             gc.collect()
             tracemalloc.start()
             base = tracemalloc.get_traced_memory()[0]
@@ -1272,7 +1277,7 @@ def speed_wide(mode):
             rows.append(skipped(label + " (skglm rows)", "skglm is not installed"))
             reference_coef = tight_lasso(X, y, alpha)
         else:
-            # The untimed memory fit is also its JIT warm-up.
+            # The untimed warm-up fit before the memory fit is its JIT warm-up.
             systems.append(
                 System(
                     "skglm Lasso(tol=1e-10)",
