@@ -570,6 +570,9 @@ def _prepare(X, sample_weight):
     return data, weights, FeatureMoments(data, weights)
 
 
+#: Features per block of the variance of sparse X's features.
+_FEATURE_BLOCK = 8192
+
 #: Below this magnitude of every value of X no weighted sum of the squares
 #: (at most 1e300) overflows float64: the moments' check cannot fail.
 _SAFE_MAGNITUDE = 1e150
@@ -884,10 +887,11 @@ class DataOperator:
 
         if self.sparse:
             mean, second = self.weighted_sums(weights)
-            # The variance in place, 8192 features at a time: the squares
-            # of the means at once would be one more vector of n_features.
-            for start in range(0, n_features, 8192):
-                part = slice(start, start + 8192)
+            # The variance in place, a block of features at a time: the
+            # squares of the means at once would be one more vector of
+            # n_features.
+            for start in range(0, n_features, _FEATURE_BLOCK):
+                part = slice(start, start + _FEATURE_BLOCK)
                 second[part] -= np.square(mean[part])
             np.maximum(second, 0, out=second)
             return mean, np.sqrt(second, out=second)
