@@ -327,6 +327,10 @@ def test_wide_sparse_fit_holds_a_few_vectors_of_n_features():
     tracemalloc.stop()
     assert peak < 4.75 * 8 * X.shape[1]
     np.testing.assert_allclose(model.feature_mean_, np.asarray(X.mean(axis=0))[0])
+    # The variance is taken a block of 8192 features at a time.
+    squares = np.asarray(X.multiply(X).mean(axis=0))[0]
+    std = np.sqrt(squares - model.feature_mean_**2)
+    np.testing.assert_allclose(model.feature_std_, std, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("form", ["csr", "csc"])
