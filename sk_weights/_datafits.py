@@ -67,15 +67,16 @@ def _weighted_squared_distance(a, b, weights):
     The solvers evaluate the squared loss every round: blocks keep its
     difference from being one more vector of n_samples at their peak memory.
     """
+    scalar = np.ndim(weights) == 0
     total = 0.0
     for start in range(0, a.size, _BLOCK):
         block = slice(start, start + _BLOCK)
         difference = a[block] - b[block]
-        if np.ndim(weights) == 0:
+        if scalar:
             total += float(difference @ difference)
         else:
             total += float(weights[block] @ (difference * difference))
-    return float(weights * total) if np.ndim(weights) == 0 else total
+    return float(weights * total) if scalar else total
 
 
 def log_sum_exp(eta):

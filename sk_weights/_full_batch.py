@@ -65,6 +65,7 @@ from sk_weights._datafits import (
     BinaryLogLoss,
     MultinomialLogLoss,
     SquaredError,
+    _total,
     log_sum_exp,
 )
 from sk_weights._least_squares import (
@@ -950,11 +951,6 @@ class DataOperator:
                 index = np.repeat(np.arange(stop - start), counts)
                 sample_weights = weights if scalar else weights[X.indices[first:last]]
             yield slice(start, stop), index, values, sample_weights
-
-
-def _total(values, n_samples):
-    """Sum of a per-sample vector, or of a scalar repeated n_samples times."""
-    return values * n_samples if np.ndim(values) == 0 else float(values.sum())
 
 
 def _column_sums(columns, values, n_samples):
