@@ -1186,12 +1186,12 @@ class _Problem:
         gradient, _ = self.loss.derivatives(self.y, eta, self.weights)
         return float(np.abs(self.data.tdot(gradient)).max(initial=0.0))
 
-    def intercept_step(self, gradient_total, curvature, columns_step):
+    def intercept_step(self, gradient_total, curvature, moved):
         """The Newton step of the intercept once the weights move.
 
-        ``gradient_total`` is the sum of the gradient, ``columns_step`` is
-        ``X @ dw``; the step minimises the second-order model of the loss over
-        the intercept.
+        ``gradient_total`` is the sum of the gradient and ``moved`` the
+        curvature-weighted sum of ``X @ dw`` (:func:`_weighted_sum`); the step
+        minimises the second-order model of the loss over the intercept.
         """
         if not self.fit_intercept:
             return 0.0
@@ -1202,12 +1202,36 @@ class _Problem:
             # p (1 - p) below the smallest float): the loss is flat along the
             # intercept to double precision, so no step is the Newton step.
             return 0.0
-        moved = (
-            curvature * float(columns_step.sum())
-            if np.ndim(curvature) == 0
-            else float(curvature @ columns_step)
-        )
         return -(gradient_total + moved) / total
+
+
+def _weighted_sum(curvature, values):
+    """``sum(curvature * values)`` for a per-sample curvature or a scalar one."""
+    if np.ndim(curvature) == 0:
+        return curvature * float(values.sum())
+    return float(curvature @ values)
+
+
+def _working_set(violation, support, size, tolerance):
+    """The features of the next set: the support, then the worst violators.
+
+    Returns the sorted indices of at most ``size`` features (``size`` at
+    least the support's): every feature of ``support``, then those whose
+    ``violation`` exceeds ``tolerance`` most, ties going to the first
+    features. The support's violations are overwritten with infinity.
+    Every nonzero weight is then in the set, so the set's columns give the
+    predictor.
+    """
+    violation[support] = np.inf
+    wanted = violation > tolerance
+    if np.count_nonzero(wanted) > size:
+        # Choose among the violators only (usually far fewer than the features).
+        threshold = np.partition(violation[wanted], -size)[-size]
+        wanted = violation > threshold
+        wanted[support] = True
+        tied = np.flatnonzero((violation == threshold) & ~wanted)
+        wanted[tied[: size - np.count_nonzero(wanted)]] = True
+    return np.flatnonzero(wanted)
 
 
 def _violations(gradient, coef, l1, positive=False):
@@ -1261,15 +1285,7 @@ def _solve_working_sets(problem, coef, max_iter):
             break
         support = np.flatnonzero(coef)
         size = max(_INITIAL_WORKING_SET, _GROWTH * support.size)
-        violation[support] = np.inf
-        wanted = violation > tolerance
-        if np.count_nonzero(wanted) > size:
-            # Keep the ``size`` worst (ties: the first features), choosing
-            # among the violators only (usually far fewer than the features).
-            threshold = np.partition(violation[wanted], -size)[-size]
-            wanted &= violation >= threshold
-        work = np.flatnonzero(wanted)[:size]
-        del wanted
+        work = _working_set(violation, support, size, tolerance)
         whole = _WHOLE_SHARE_SPARSE if data.sparse else _WHOLE_SHARE
         share = data.share(work)
         # A last set whose every weight came out nonzero was too small: the
@@ -1300,6 +1316,14 @@ def _solve_working_sets(problem, coef, max_iter):
             # cost one more round (a selection and passes over X).
             inner_tolerance = tolerance
         del violation
+        # The squared loss solves a set without the predictor: it is dropped
+        # (a vector of n beside the set's columns and their Gram matrix) and
+        # rebuilt from the columns, which hold every nonzero weight, in the
+        # one product the update costs anyway. Other losses search a line
+        # from it.
+        rebuilt = loss.is_quadratic
+        if rebuilt:
+            eta = problem.eta = None
 
         columns = data.columns(work)
         if sliced:
@@ -1356,18 +1380,28 @@ def _solve_working_sets(problem, coef, max_iter):
         del hessian
 
         step = solution - start
-        columns_step = np.asarray(columns @ step).ravel()
-        del columns
-        intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
-        columns_step += intercept_step
-        rate = 1.0
-        if not loss.is_quadratic:
+        if rebuilt:
+            # The intercept's step needs only the curvature-weighted sum of
+            # X dw: the total curvature times the means' product with dw.
+            moved = _total(curvature, n_samples) * float(means @ step)
+            intercept += problem.intercept_step(gradient_total, curvature, moved)
+            coef[work] = solution
+            eta = np.asarray(columns @ solution).ravel()
+            eta += intercept
+            problem.eta = eta
+        else:
+            columns_step = np.asarray(columns @ step).ravel()
+            intercept_step = problem.intercept_step(
+                gradient_total, curvature, _weighted_sum(curvature, columns_step)
+            )
+            columns_step += intercept_step
             rate = _line_search(problem, eta, coef, work, step, columns_step, solution)
             columns_step *= rate
-        coef[work] = start + rate * step
-        eta += columns_step
-        intercept += rate * intercept_step
-        del columns_step
+            coef[work] = start + rate * step
+            eta += columns_step
+            intercept += rate * intercept_step
+            del columns_step
+        del columns
     return intercept, len(curve), converged, curve
 
 
@@ -1458,7 +1492,9 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
             break
         columns_step = data.dot(step)
         gradient_total = _total(gradient, n_samples)
-        intercept_step = problem.intercept_step(gradient_total, curvature, columns_step)
+        intercept_step = problem.intercept_step(
+            gradient_total, curvature, _weighted_sum(curvature, columns_step)
+        )
         columns_step += intercept_step
         rate = 1.0
         if loss.is_quadratic:

@@ -288,6 +288,81 @@ def test_a_cold_start_guesses_the_support_in_a_few_solves(share):
     np.testing.assert_allclose(coef, anchor.coef_, rtol=1e-8, atol=1e-10)
 
 
+def test_a_working_set_keeps_the_support_when_violations_tie():
+    """Check the choice of a set: the support, then the worst violators, ties
+    to the first features. Ties at the threshold among earlier features once
+    pushed a later support feature out of the set."""
+    violation = np.array([5.0, 5.0, 5.0, 5.0, 0.0, 7.0, 0.0, 0.0, 0.0, 2.0])
+    work = full_batch._working_set(violation.copy(), np.array([9]), 4, 1.0)
+    np.testing.assert_array_equal(work, [0, 1, 5, 9])
+    # Every violation infinite (the threshold too): the support still first.
+    work = full_batch._working_set(np.full(6, np.inf), np.array([4, 5]), 3, 1.0)
+    np.testing.assert_array_equal(work, [0, 4, 5])
+
+
+def test_a_working_set_is_the_support_and_the_worst_violators():
+    """Check sets against a sort: at most ``size`` features, the whole
+    support, no violator left out that beats one taken, and ties at the
+    threshold to the first features (values rounded so that many tie)."""
+    split_ties = 0
+    for seed in range(10):
+        generator = np.random.default_rng(seed)
+        violation = np.round(generator.exponential(size=300), 1)
+        support = np.sort(generator.choice(300, 20, replace=False))
+        work = full_batch._working_set(violation.copy(), support, 60, 0.5)
+        assert work.size == 60 and np.all(np.diff(work) > 0)
+        assert np.isin(support, work).all()
+        taken = np.setdiff1d(work, support)
+        left = np.setdiff1d(np.flatnonzero(violation > 0.5), work)
+        left = np.setdiff1d(left, support)
+        assert violation[taken].min() >= violation[left].max()
+        tie = violation[taken].min()
+        later = left[violation[left] == tie]
+        if later.size:
+            split_ties += 1
+            assert taken[violation[taken] == tie].max() < later.min()
+    assert split_ties >= 3
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+def test_a_squared_loss_set_is_solved_without_the_predictor(loss, monkeypatch):
+    """Check that a squared-loss fit drops its predictor (a vector of
+    n_samples) while it solves a working set, and rebuilds it after from the
+    set's columns, exactly: the records' last objective is that of the
+    weights. The logistic loss keeps it, for its line search."""
+    problems = []
+
+    class Spied(full_batch._Problem):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            problems.append(self)
+
+    held = []
+
+    def solve_one(*args, **kwargs):
+        held.append(problems[-1].eta is not None)
+        return solve(*args, **kwargs)
+
+    solve = full_batch._solve_one
+    monkeypatch.setattr(full_batch, "_Problem", Spied)
+    monkeypatch.setattr(full_batch, "_solve_one", solve_one)
+    X = sp.random(300, 500, density=0.02, format="csr", random_state=0)
+    y = np.asarray(X[:, :20] @ np.linspace(-1, 1, 20)).ravel()
+    if loss == "squared_error":
+        model = WeightedLinearRegressor(penalty="l1", alpha=1e-4).fit(X, y)
+        loss = 0.5 * np.mean((y - X @ model.coef_ - model.intercept_) ** 2)
+        assert not any(held) and len(held) >= 2
+        # The data loss of the records, at the solver's last predictor.
+        np.testing.assert_allclose(model.train_loss_, loss, rtol=1e-12)
+        objective = loss + 1e-4 * np.abs(model.coef_).sum()
+        np.testing.assert_allclose(model.loss_curve_[-1], objective, rtol=1e-13)
+    else:
+        from sk_weights import WeightedLinearClassifier
+
+        WeightedLinearClassifier(penalty="l1", alpha=1e-3).fit(X, y > np.median(y))
+        assert all(held) and len(held) >= 2
+
+
 @pytest.mark.parametrize("size", [0, 1, 31, 33, 300, 400])
 def test_principal_submatrix_holds_no_whole_rows_beside_it(size):
     """Check that the walk's submatrix is NumPy's ``M[np.ix_(i, i)]`` for sorted
