@@ -1321,8 +1321,8 @@ def _solve_working_sets(problem, coef, max_iter):
         # rebuilt from the columns, which hold every nonzero weight, in the
         # one product the update costs anyway. Other losses search a line
         # from it.
-        rebuilt = loss.is_quadratic
-        if rebuilt:
+        rebuild = loss.is_quadratic
+        if rebuild:
             eta = problem.eta = None
 
         columns = data.columns(work)
@@ -1380,7 +1380,7 @@ def _solve_working_sets(problem, coef, max_iter):
         del hessian
 
         step = solution - start
-        if rebuilt:
+        if rebuild:
             # The intercept's step needs only the curvature-weighted sum of
             # X dw: the total curvature times the means' product with dw.
             moved = _total(curvature, n_samples) * float(means @ step)
