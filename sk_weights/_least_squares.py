@@ -795,7 +795,9 @@ def _solve_one(
 
     def record(w, hw):
         # The objective (without constant), sum w**2 and the nonzeros.
-        value = float(w @ (0.5 * hw - linear)) + l1 * float(np.abs(w).sum())
+        half = np.multiply(hw, 0.5)
+        half -= linear
+        value = float(w @ half) + l1 * float(np.abs(w).sum())
         return value, float(w @ w), np.count_nonzero(w)
 
     x = start.copy()
@@ -808,10 +810,16 @@ def _solve_one(
     last = hash(np.sign(start).tobytes())
     # The optimality residual and iteration of the last pattern check.
     checked = (np.inf, 0)
+    # The vectors of the set's size are computed in place where a temporary
+    # would do (the same operations in the same order): on a weak penalty the
+    # set is X itself, and each vector is one of n_features.
     for iteration in range(1, max_iter + 1):
         while True:
             step = 1.0 / lipschitz
-            new = lookahead - step * (h_lookahead - linear)
+            # new = lookahead - step * (h_lookahead - linear)
+            new = np.subtract(h_lookahead, linear)
+            new *= step
+            np.subtract(lookahead, new, out=new)
             l1_prox(new, step * l1, positive)
             h_new = hessian.product(new)
             # The step is safe if H's curvature along it is at most lipschitz
@@ -820,6 +828,7 @@ def _solve_one(
             move = new - lookahead
             squared = float(move @ move)
             curved = float(move @ (h_new - h_lookahead))
+            del move
             # (A step whose squared length underflows is safe: it moves nothing.)
             if not (
                 squared > 0 and curved > (1 + _BACKTRACK_SLACK) * lipschitz * squared
@@ -828,7 +837,9 @@ def _solve_one(
             lipschitz = max(curved / squared, 1.5 * lipschitz)
             hessian.estimate = lipschitz  # kept for the next working set
         curve.append(record(new, h_new))
-        residual = _optimality_residual(new, h_new - linear, l1, positive)
+        residual = _optimality_residual(
+            new, h_new - linear, l1, positive, overwrite=True
+        )
         if iteration == 1 or iteration % 5 == 0:
             pattern = np.sign(new)
             key = hash(pattern.tobytes())  # a number: patterns can be long
@@ -858,8 +869,14 @@ def _solve_one(
         else:
             t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
             beta = (t - 1.0) / t_next
-            lookahead = new + beta * step_taken
-            h_lookahead = h_new + beta * (h_new - hx)
+            # lookahead = new + beta * step_taken
+            step_taken *= beta
+            step_taken += new
+            lookahead = step_taken
+            # h_lookahead = h_new + beta * (h_new - hx)
+            h_lookahead = np.subtract(h_new, hx)
+            h_lookahead *= beta
+            h_lookahead += h_new
             t = t_next
         x, hx = new, h_new
     return x, max_iter, False, curve
@@ -882,12 +899,17 @@ def _finishing(hessian, residual, iteration, checked, tolerance):
     return np.log(tolerance / residual) / np.log(rate) <= _SOLVE_PRODUCTS
 
 
-def _optimality_residual(w, grad, l1, positive=False):
+def _optimality_residual(w, grad, l1, positive=False, overwrite=False):
     """Largest violation of the optimality conditions at ``w``.
 
-    See :func:`~sk_weights._penalties.optimality_violations`.
+    See :func:`~sk_weights._penalties.optimality_violations`. With
+    ``overwrite`` the violations are computed in ``grad`` itself (a
+    temporary of the caller's), without a copy of it.
     """
-    return float(optimality_violations(grad.copy(), w, l1, positive).max(initial=0.0))
+    violations = optimality_violations(
+        grad if overwrite else grad.copy(), w, l1, positive
+    )
+    return float(violations.max(initial=0.0))
 
 
 def _polish(hessian, linear, l1, pattern, tolerance, positive=False, near=None):
@@ -916,7 +938,7 @@ def _polish(hessian, linear, l1, pattern, tolerance, positive=False, near=None):
             return None
         candidate[support] = solution
     gradient = hessian.product(candidate) - linear
-    residual = _optimality_residual(candidate, gradient, l1, positive)
+    residual = _optimality_residual(candidate, gradient, l1, positive, overwrite=True)
     if not np.isfinite(residual) or residual > tolerance:
         return None
     return candidate

@@ -97,7 +97,16 @@ def optimality_violations(gradient, weights, l1, positive=False):
     the weight up against a pull below zero).
     """
     active = weights != 0
-    gradient[active] += l1 * np.sign(weights[active])
+    if np.count_nonzero(active) >= gradient.size // 4:
+        # Many weights: whole-vector passes hold one temporary, where the
+        # selections hold three of the active weights' size. A weight at
+        # zero adds 0, which changes at most the sign of a zero gradient.
+        shift = np.sign(weights)
+        shift *= l1
+        gradient += shift
+        del shift
+    else:
+        gradient[active] += l1 * np.sign(weights[active])
     if positive:
         np.negative(gradient, out=gradient, where=~active)
         # A weight at zero may be pushed further down freely: only the pull

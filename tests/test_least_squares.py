@@ -590,6 +590,72 @@ def test_fista_backtracks_from_a_curvature_estimate_below_the_true_one(share):
     assert term.products <= 2 * n_iter + 2 * np.log(1 / share) / np.log(1.5) + 20
 
 
+class _Diagonal:
+    """A matrix-free term with a diagonal matrix: each product one new vector."""
+
+    patient = False
+    iterative = False
+
+    def __init__(self, diagonal):
+        self.diagonal, self.estimate = diagonal, None
+
+    def curvature_estimate(self):
+        return float(self.diagonal.max())
+
+    def product(self, v):
+        return self.diagonal * v
+
+
+def test_fista_holds_a_few_vectors_of_the_set_size():
+    """Check FISTA's peak memory in vectors of the set's size, which on a weak
+    penalty is every feature: its steps and the optimality check work in
+    place where temporaries would do (they held 13.9 such vectors here)."""
+    size = 100_000
+    generator = np.random.default_rng(0)
+    term = _Diagonal(generator.uniform(1, 4, size))
+    linear = 10 * generator.standard_normal(size)
+    start = np.zeros(size)
+    core._solve_one(term, linear, 1.0, start, 30, 1e-12, polish=False)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    coef, n_iter, _, _ = core._solve_one(
+        term, linear, 1.0, start, 30, 1e-12, polish=False
+    )
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert n_iter >= 20  # many steps, each with its optimality check
+    # The exact minimiser of a separable problem: soft-thresholding.
+    exact = np.sign(linear) * np.maximum(np.abs(linear) - 1.0, 0) / term.diagonal
+    np.testing.assert_allclose(coef, exact, rtol=1e-6, atol=1e-9)
+    assert peak < 10.5 * 8 * size
+
+
+@pytest.mark.parametrize("share", [0.01, 0.3, 0.9])
+@pytest.mark.parametrize("positive", [False, True])
+def test_optimality_violations_of_few_and_many_weights(share, positive):
+    """Check the violations against their definition written out, on supports
+    taking the selections' path (few nonzero weights) and the whole-vector
+    one (many), with zeros of both signs among the weights and gradients."""
+    from sk_weights._penalties import optimality_violations
+
+    generator = np.random.default_rng(1)
+    weights = generator.standard_normal(1000) * (generator.uniform(size=1000) < share)
+    weights[:5] = -0.0
+    if positive:
+        weights = np.abs(weights)
+    gradient = generator.standard_normal(1000)
+    gradient[5:10] = -0.0
+    l1 = 0.4
+    active = weights != 0
+    expected = np.where(
+        active,
+        np.abs(gradient + l1 * np.sign(weights)),
+        np.maximum((-gradient if positive else np.abs(gradient)) - l1, 0.0),
+    )
+    violations = optimality_violations(gradient.copy(), weights, l1, positive)
+    np.testing.assert_array_equal(violations, expected)
+
+
 class _PatientCounting(core.DenseQuadratic):
     """An explicit term that polishes like a matrix-free one, and counts."""
 
