@@ -47,8 +47,12 @@ def _total(values, n_samples):
     return values * n_samples if np.ndim(values) == 0 else float(np.sum(values))
 
 
-def _weighted_mean(per_entry, weights):
-    """``sum_i weights_i * per_entry_i``, summed over columns for 2-D entries."""
+def _weighted_sum(per_entry, weights):
+    """``sum_i weights_i * per_entry_i``, summed over columns for 2-D entries.
+
+    With normalised sample weights, the weighted mean; ``weights`` may be a
+    scalar (every entry weighted alike).
+    """
     if per_entry.ndim == 2:
         per_entry = per_entry.sum(axis=1)
     if np.ndim(weights) == 0:
@@ -162,7 +166,7 @@ class Datafit:
 
     def value(self, y, eta, weights):
         """The weighted mean loss at the raw output ``eta``."""
-        return _weighted_mean(self._pointwise(y, eta), weights)
+        return _weighted_sum(self._pointwise(y, eta), weights)
 
     def derivatives(self, y, eta, weights, out=None):
         """Return ``(gradient, curvature)`` per sample with respect to ``eta``.
@@ -269,7 +273,7 @@ class Datafit:
 
     def loss(self, y, prediction, sample_weight):
         """The weighted mean loss of predictions (after the output activation)."""
-        return _weighted_mean(self._pointwise_prediction(y, prediction), sample_weight)
+        return _weighted_sum(self._pointwise_prediction(y, prediction), sample_weight)
 
     def output_gradient(self, y, prediction, sample_weight, out):
         """Write the gradient with respect to the raw output into ``out``."""
@@ -316,7 +320,7 @@ class SquaredError(Datafit):
         if eta.ndim == 1:
             return 0.5 * _weighted_squared_distance(eta, y, weights)
         residual = eta - y
-        return _weighted_mean(0.5 * residual * residual, weights)
+        return _weighted_sum(0.5 * residual * residual, weights)
 
     def derivatives(self, y, eta, weights, out=None):
         """``(weights * (eta - y), weights)``: the curvature is the weight itself."""
@@ -606,7 +610,7 @@ class MultinomialLogLoss(Datafit):
     def value(self, y, eta, weights):
         """The weighted mean cross-entropy of the logits ``eta``."""
         per_sample = log_sum_exp(eta)[:, 0] - np.einsum("ik,ik->i", y, eta)
-        return _weighted_mean(per_sample, weights)
+        return _weighted_sum(per_sample, weights)
 
     def gradient(self, y, eta, weights):
         """``weights * (softmax(eta) - y)``, shape (n_samples, n_outputs)."""

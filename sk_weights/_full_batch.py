@@ -66,6 +66,7 @@ from sk_weights._datafits import (
     MultinomialLogLoss,
     SquaredError,
     _total,
+    _weighted_sum,
     log_sum_exp,
 )
 from sk_weights._least_squares import (
@@ -1190,7 +1191,7 @@ class _Problem:
         """The Newton step of the intercept once the weights move.
 
         ``gradient_total`` is the sum of the gradient and ``moved`` the
-        curvature-weighted sum of ``X @ dw`` (:func:`_weighted_sum`); the step
+        curvature-weighted sum of ``X @ dw``; the step
         minimises the second-order model of the loss over the intercept.
         """
         if not self.fit_intercept:
@@ -1203,13 +1204,6 @@ class _Problem:
             # intercept to double precision, so no step is the Newton step.
             return 0.0
         return -(gradient_total + moved) / total
-
-
-def _weighted_sum(curvature, values):
-    """``sum(curvature * values)`` for a per-sample curvature or a scalar one."""
-    if np.ndim(curvature) == 0:
-        return curvature * float(values.sum())
-    return float(curvature @ values)
 
 
 def _working_set(violation, support, size, tolerance):
@@ -1252,6 +1246,11 @@ def _solve_working_sets(problem, coef, max_iter):
     problem.eta = eta
     curve, tolerance, previous, converged = [], None, None, False
     estimate = None
+    # The squared loss solves a set without the predictor: it is dropped (a
+    # vector of n beside the set's columns and their Gram matrix) and rebuilt
+    # from the columns, which hold every nonzero weight, in the one product
+    # the update costs anyway. Other losses search a line from it.
+    rebuild = loss.is_quadratic
     for iteration in range(1, max_iter + 1):
         gradient, curvature = loss.derivatives(y, eta, weights)
         violation = data.tdot(gradient)
@@ -1316,12 +1315,6 @@ def _solve_working_sets(problem, coef, max_iter):
             # cost one more round (a selection and passes over X).
             inner_tolerance = tolerance
         del violation
-        # The squared loss solves a set without the predictor: it is dropped
-        # (a vector of n beside the set's columns and their Gram matrix) and
-        # rebuilt from the columns, which hold every nonzero weight, in the
-        # one product the update costs anyway. Other losses search a line
-        # from it.
-        rebuild = loss.is_quadratic
         if rebuild:
             eta = problem.eta = None
 
@@ -1392,7 +1385,7 @@ def _solve_working_sets(problem, coef, max_iter):
         else:
             columns_step = np.asarray(columns @ step).ravel()
             intercept_step = problem.intercept_step(
-                gradient_total, curvature, _weighted_sum(curvature, columns_step)
+                gradient_total, curvature, _weighted_sum(columns_step, curvature)
             )
             columns_step += intercept_step
             rate = _line_search(problem, eta, coef, work, step, columns_step, solution)
@@ -1493,7 +1486,7 @@ def _solve_newton_cg(problem, coef, max_iter, variance):
         columns_step = data.dot(step)
         gradient_total = _total(gradient, n_samples)
         intercept_step = problem.intercept_step(
-            gradient_total, curvature, _weighted_sum(curvature, columns_step)
+            gradient_total, curvature, _weighted_sum(columns_step, curvature)
         )
         columns_step += intercept_step
         rate = 1.0

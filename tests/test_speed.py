@@ -8,7 +8,7 @@ from sklearn.linear_model import ElasticNet, Lasso
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import StandardScaler
 
-from sk_weights import WeightedLinearRegressor
+from sk_weights import WeightedLinearClassifier, WeightedLinearRegressor
 from sk_weights import _full_batch as full_batch
 from sk_weights._active_set import _principal_submatrix, solve_small_quadratic
 from sk_weights._scores import accuracy, r2
@@ -350,15 +350,13 @@ def test_a_squared_loss_set_is_solved_without_the_predictor(loss, monkeypatch):
     y = np.asarray(X[:, :20] @ np.linspace(-1, 1, 20)).ravel()
     if loss == "squared_error":
         model = WeightedLinearRegressor(penalty="l1", alpha=1e-4).fit(X, y)
-        loss = 0.5 * np.mean((y - X @ model.coef_ - model.intercept_) ** 2)
+        data_loss = 0.5 * np.mean((y - X @ model.coef_ - model.intercept_) ** 2)
         assert not any(held) and len(held) >= 2
         # The data loss of the records, at the solver's last predictor.
-        np.testing.assert_allclose(model.train_loss_, loss, rtol=1e-12)
-        objective = loss + 1e-4 * np.abs(model.coef_).sum()
+        np.testing.assert_allclose(model.train_loss_, data_loss, rtol=1e-12)
+        objective = data_loss + 1e-4 * np.abs(model.coef_).sum()
         np.testing.assert_allclose(model.loss_curve_[-1], objective, rtol=1e-13)
     else:
-        from sk_weights import WeightedLinearClassifier
-
         WeightedLinearClassifier(penalty="l1", alpha=1e-3).fit(X, y > np.median(y))
         assert all(held) and len(held) >= 2
 
