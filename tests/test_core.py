@@ -85,6 +85,17 @@ def test_activation_derivatives_match_finite_differences(name):
     np.testing.assert_allclose(delta, numeric, rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_derivative_zeroes_exactly_the_inactive_units(dtype):
+    """Check relu's derivative on its outputs: inactive units (0, -0.0) give 0."""
+    z = np.array([[0.0, -0.0, 1e-30, 2.0], [3.0, 0.0, 5e-45, 0.0]], dtype=dtype)
+    delta = np.array([[1.0, -2.0, 3.0, -4.0], [5.0, 6.0, -7.0, 8.0]], dtype=dtype)
+    expected = np.where(z > 0, delta, 0)
+    out = DERIVATIVES["relu"](z, delta)
+    assert out is delta and delta.dtype == dtype
+    np.testing.assert_array_equal(delta, expected)
+
+
 def test_softmax_rows_are_probabilities():
     """Check that softmax gives rows summing to 1, even for huge logits."""
     out = ACTIVATIONS["softmax"](np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]]))
