@@ -421,6 +421,20 @@ def sparse_data(n_samples, n_features, density, seed=0):
     )
 
 
+def fitted_bytes(fitted):
+    """The bytes of a fitted estimator's own arrays (its attributes ending in _).
+
+    They are allocated during the fit, so its peak memory is at least this.
+    """
+    return sum(
+        value.nbytes
+        for name, value in vars(fitted).items()
+        if name.endswith("_")
+        and not name.startswith("_")
+        and isinstance(value, np.ndarray)
+    )
+
+
 def gap_quality(X, y, alpha, l1_ratio, reference, records):
     """Gap to the best objective found, zeros, support errors and memory vs X."""
     values = {
@@ -441,6 +455,7 @@ def gap_quality(X, y, alpha, l1_ratio, reference, records):
             "gap": (values[name] - best) / abs(best),
             "x_mb": size / 1e6,
             "peak_over_x": None if peak is None else peak / size,
+            "model_over_x": fitted_bytes(fitted) / size,
             "solver": getattr(fitted, "solver_", None),
         }
         if l1_ratio > 0:
@@ -1707,6 +1722,7 @@ COLUMNS = [
     ("peak MB", "peak_mb", "{:.1f}"),
     ("X MB", "x_mb", "{:.1f}"),
     ("peak/X", "peak_over_x", "{:.3f}"),
+    ("model/X", "model_over_x", "{:.3f}"),
     ("mem ours/this", "memory_ratio", "{:.3f}"),
     ("notes", None, None),
 ]
