@@ -143,10 +143,12 @@ class Workspace:
 
 def _matmul(A, W, out):
     """``out = A @ W`` with BLAS writing straight into ``out`` when A is dense."""
-    if sp.issparse(A):
-        out[...] = A @ W
-        return out
-    return np.matmul(A, W, out=out)
+    # The array test first: it is a C-level check, where scipy's issparse
+    # goes through an abstract base class, at every layer of every batch.
+    if isinstance(A, np.ndarray):
+        return np.matmul(A, W, out=out)
+    out[...] = A @ W
+    return out
 
 
 def forward(
@@ -239,10 +241,10 @@ def backward(
     for i in range(n_layers - 1, -1, -1):
         # dL/dW_i = a_i^T delta_i and dL/db_i = sum of delta_i over the batch,
         # with a_i what fed W_i in the forward pass.
-        if sp.issparse(inputs[i]):
-            coef_grads[i][...] = inputs[i].T @ deltas[i]
-        else:
+        if isinstance(inputs[i], np.ndarray):
             np.matmul(inputs[i].T, deltas[i], out=coef_grads[i])
+        else:  # sparse input
+            coef_grads[i][...] = inputs[i].T @ deltas[i]
         # The sum over the batch as a product with a vector of ones: a BLAS
         # call, several times faster than np.sum along axis 0.
         np.matmul(workspace.ones, deltas[i], out=intercept_grads[i])
@@ -277,6 +279,8 @@ def loss_and_gradient(
 
     ``loss`` is a datafit of :mod:`~sk_weights._datafits` (or its name in
     ``DATAFITS``): it gives the output activation, the loss and its gradient.
+    A loop over many batches at the same ``theta`` and ``grad`` arrays
+    builds one :class:`BatchGradient` instead.
 
     Returns
     -------
@@ -289,32 +293,86 @@ def loss_and_gradient(
         workspace = Workspace(layout, X.shape[0], theta.dtype)
     if grad is None:
         grad = np.empty_like(theta)
-    coefs, intercepts = layout.unpack(theta)
-    coef_grads, intercept_grads = layout.unpack(grad)
-    datafit = as_datafit(loss)
-    prediction = forward(
-        coefs,
-        intercepts,
-        X,
-        activation,
-        datafit.output_activation,
-        workspace,
-        dropout_masks,
+    batch_gradient = BatchGradient(
+        theta, grad, layout, activation=activation, loss=loss, penalty=penalty
     )
-    value = datafit.loss(y, prediction, sample_weight)
-    backward(
-        coefs,
-        y,
-        sample_weight,
-        activation,
-        workspace,
-        coef_grads,
-        intercept_grads,
-        dropout_masks,
-        datafit=datafit,
-    )
-    penalty.add_gradient(theta[: layout.n_coefs], grad[: layout.n_coefs])
-    return value, grad
+    return batch_gradient(X, y, sample_weight, workspace, dropout_masks), grad
+
+
+class BatchGradient:
+    """:func:`loss_and_gradient` for batch after batch at the same two arrays.
+
+    The views of ``theta`` and ``grad`` (one per weight matrix and bias
+    vector) and the datafit are made once here, not at every batch: a few
+    microseconds a batch, which is much of a small network's step. ``theta``
+    may change in place between calls (an optimiser's step); each call writes
+    the gradient at its current values into ``grad``.
+
+    Parameters
+    ----------
+    theta, grad : ndarray of shape (layout.n_params,)
+        The parameters, and the array the gradient is written into.
+    layout : Layout
+    activation : str
+        Key of :data:`~sk_weights._activations.ACTIVATIONS` for hidden layers.
+    loss : datafit or str
+        See :func:`loss_and_gradient`.
+    penalty : ElasticNetPenalty
+        Its smooth (L2) part's gradient is added to the weights' gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_weights._network import BatchGradient, Layout, Workspace
+    >>> from sk_weights._penalties import ElasticNetPenalty
+    >>> layout = Layout((2, 3, 1))
+    >>> theta, grad = np.full(layout.n_params, 0.1), np.empty(layout.n_params)
+    >>> step = BatchGradient(theta, grad, layout, activation="relu",
+    ...                      loss="squared_error", penalty=ElasticNetPenalty())
+    >>> X, y = np.ones((4, 2)), np.ones((4, 1))
+    >>> loss = step(X, y, np.full(4, 0.25), Workspace(layout, 4, theta.dtype))
+    >>> # Each hidden unit gives 0.3, the output 0.19: half of (1 - 0.19)**2.
+    >>> round(loss, 6), grad.shape
+    (0.32805, (13,))
+    """
+
+    def __init__(self, theta, grad, layout, *, activation, loss, penalty):
+        self.coefs, self.intercepts = layout.unpack(theta)
+        self.coef_grads, self.intercept_grads = layout.unpack(grad)
+        self.weights = theta[: layout.n_coefs]
+        self.weight_grads = grad[: layout.n_coefs]
+        self.activation, self.penalty = activation, penalty
+        self.datafit = as_datafit(loss)
+
+    def __call__(self, X, y, sample_weight, workspace, dropout_masks=None):
+        """Return the batch's weighted mean data loss; fill the gradient.
+
+        ``sample_weight`` sums to one over the batch; ``workspace`` is sized
+        for it (:meth:`Workspace.resize`).
+        """
+        prediction = forward(
+            self.coefs,
+            self.intercepts,
+            X,
+            self.activation,
+            self.datafit.output_activation,
+            workspace,
+            dropout_masks,
+        )
+        value = self.datafit.loss(y, prediction, sample_weight)
+        backward(
+            self.coefs,
+            y,
+            sample_weight,
+            self.activation,
+            workspace,
+            self.coef_grads,
+            self.intercept_grads,
+            dropout_masks,
+            datafit=self.datafit,
+        )
+        self.penalty.add_gradient(self.weights, self.weight_grads)
+        return value
 
 
 #: Rows per block of :func:`predict`: bounds the memory of the hidden

@@ -207,9 +207,9 @@ class AdamOptimizer:
         v += buf
         # The bias corrections of m and v folded into one scalar (a Python
         # float: a NumPy float64 would turn float32 arithmetic into float64).
-        self._step_scale = float(
+        self._step_scale = (
             self.learning_rate
-            * np.sqrt(1 - self.beta_2**self.t)
+            * math.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
         # theta -= step_scale * m / (sqrt(v) + epsilon)

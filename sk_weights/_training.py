@@ -20,6 +20,7 @@ penalised objective at the starting weights and at zero, so that a strong
 penalty, whose objective starts high and falls, is never taken for divergence.
 """
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -29,9 +30,9 @@ import scipy.sparse as sp
 from sk_weights._activations import ACTIVATIONS
 from sk_weights._datafits import as_datafit
 from sk_weights._network import (
+    BatchGradient,
     Workspace,
     dropout_mask,
-    loss_and_gradient,
     predict,
     weight_statistics,
 )
@@ -437,6 +438,11 @@ class EpochRunner:
         )
         self.sw_buffer = np.empty(batch_size, dtype)
         self.mask_buffers = _mask_buffers(X, layout, self.rates, batch_size, dtype)
+        # Unit sample weights (none given) make every batch's normalised
+        # weights 1/n: one array per batch size, not a gather and a sum per
+        # batch.
+        self.unit_weights = bool(np.all(self.sample_weight == 1))
+        self._unit_shares = {}
 
     def run(self, theta, optimizer, rng, guard, epoch, n_samples_seen):
         """Take one step per mini-batch; return the mean data loss and the count.
@@ -446,13 +452,20 @@ class EpochRunner:
         """
         config, n_coefs = self.config, self.layout.n_coefs
         weights = theta[:n_coefs]
+        batch_gradient = BatchGradient(
+            theta,
+            self.grad,
+            self.layout,
+            activation=config.activation,
+            loss=config.loss,
+            penalty=config.penalty,
+        )
+        grad, has_prox = self.grad, config.penalty.has_prox
         accumulated = 0.0
         for rows in self._batches(rng):
-            sw_batch = _take_rows(self.sample_weight, rows, self.sw_buffer)
-            sw_sum = float(sw_batch.sum())
+            sw_batch, sw_sum = self._batch_weights(rows)
             if sw_sum == 0:
                 continue
-            sw_batch = np.divide(sw_batch, sw_sum, out=self.sw_buffer[: sw_batch.size])
             X_batch = _take_rows(self.X, rows, self.x_buffer)
             y_batch = _take_targets(self.y, rows, self.y_buffer)
             masks = (
@@ -460,18 +473,12 @@ class EpochRunner:
                 if self.dropping
                 else None
             )
-            batch_loss, grad = loss_and_gradient(
-                theta,
-                self.layout,
+            batch_loss = batch_gradient(
                 X_batch,
                 y_batch,
                 sw_batch,
-                activation=config.activation,
-                loss=config.loss,
-                penalty=config.penalty,
-                workspace=self.workspace.resize(X_batch.shape[0]),
-                dropout_masks=masks,
-                grad=self.grad,
+                self.workspace.resize(X_batch.shape[0]),
+                masks,
             )
             if not config.fit_intercepts:
                 grad[n_coefs:] = 0
@@ -479,13 +486,31 @@ class EpochRunner:
             # For plain SGD the textbook w <- w - learning_rate * grad; with
             # momentum or Adam, their own rule (see _optimizers).
             optimizer.step(theta, grad)
-            if config.penalty.has_prox:
+            if has_prox:
                 # The L1 part: soft-thresholding by the step just taken (and
                 # the projection onto w >= 0 for positive weights).
                 config.penalty.prox(weights, optimizer.prox_step_size(n_coefs))
             accumulated += batch_loss * sw_sum
             n_samples_seen += X_batch.shape[0]
         return accumulated / self.total_sample_weight, n_samples_seen
+
+    def _batch_weights(self, rows):
+        """The batch's sample weights normalised to sum to one, and their sum."""
+        if self.unit_weights:
+            # The batches are slices with both ends, or arrays of row indices.
+            n = rows.stop - rows.start if isinstance(rows, slice) else rows.size
+            shares = self._unit_shares.get(n)
+            if shares is None:
+                # What the general case computes from n ones, made once.
+                shares = np.ones(n, self.sample_weight.dtype)
+                np.divide(shares, float(n), out=shares)
+                self._unit_shares[n] = shares
+            return shares, float(n)
+        sw_batch = _take_rows(self.sample_weight, rows, self.sw_buffer)
+        sw_sum = float(sw_batch.sum())
+        if sw_sum == 0:
+            return sw_batch, sw_sum
+        return np.divide(sw_batch, sw_sum, out=self.sw_buffer[: sw_batch.size]), sw_sum
 
     def _batches(self, rng):
         """Yield the rows of each mini-batch: slices, or a new random order.
@@ -526,7 +551,7 @@ class DivergenceGuard:
 
     def check_batch(self, epoch, batch_loss):
         """Raise if a batch's loss is not finite or has exploded."""
-        if not np.isfinite(batch_loss):
+        if not math.isfinite(batch_loss):
             self._raise(epoch, "the loss is no longer finite")
         if self.start_objective is None:
             self.start_objective = batch_loss + self.start_penalty
@@ -697,11 +722,11 @@ def gen_batches(n, batch_size):
 
 def _take_rows(X, rows, buffer):
     """Return ``X[rows]``, gathered into ``buffer`` when X is dense."""
-    if isinstance(rows, slice) or sp.issparse(X):
-        return X[rows]
+    if isinstance(rows, slice) or not isinstance(X, np.ndarray):
+        return X[rows]  # a view, or sparse rows
     # mode="clip" skips the bounds check, for which NumPy gathers into a
     # temporary and copies it over: the rows come from a permutation.
-    return np.take(X, rows, axis=0, out=buffer[: len(rows)], mode="clip")
+    return X.take(rows, axis=0, out=buffer[: len(rows)], mode="clip")
 
 
 def _improves(score, loss, best, tol):

@@ -8,6 +8,7 @@ from sklearn.datasets import load_diabetes, load_iris
 from sk_weights import MLPWeightsClassifier, WeightedLinearRegressor
 from sk_weights._activations import HIDDEN_ACTIVATIONS
 from sk_weights._network import (
+    BatchGradient,
     Layout,
     Workspace,
     dropout_mask,
@@ -147,6 +148,41 @@ def test_backward_pass_with_dropout_masks_matches_finite_differences(activation,
     )
     numeric = _central_differences(lambda t: _objective(t, *args), theta)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_batch_gradient_follows_the_parameters_it_was_built_on():
+    """Check that a reused BatchGradient gives the gradient at theta's new values.
+
+    It holds views of theta and grad: after theta changes in place (as an
+    optimiser's step changes it), a call must give what a fresh
+    loss_and_gradient gives at the new values.
+    """
+    layout = Layout((4, 5, 3))
+    rng = np.random.default_rng(0)
+    theta = init_parameters(layout, "tanh", rng, np.float64)
+    grad = np.empty_like(theta)
+    X = rng.normal(size=(6, 4))
+    y = np.eye(3)[rng.integers(3, size=6)]
+    weights = np.full(6, 1 / 6)
+    penalty = ElasticNetPenalty(l2=0.1)
+    step = BatchGradient(
+        theta, grad, layout, activation="tanh", loss="log_loss", penalty=penalty
+    )
+    for _ in range(3):
+        loss = step(X, y, weights, Workspace(layout, 6, np.float64))
+        expected_loss, expected = loss_and_gradient(
+            theta.copy(),
+            layout,
+            X,
+            y,
+            weights,
+            activation="tanh",
+            loss="log_loss",
+            penalty=penalty,
+        )
+        assert loss == expected_loss
+        np.testing.assert_array_equal(grad, expected)
+        theta -= 0.5 * grad
 
 
 def test_loss_is_the_weighted_mean_cross_entropy():

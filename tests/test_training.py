@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 from sklearn.utils import gen_batches as sklearn_gen_batches
 
+from sk_weights._network import Layout
 from sk_weights._optimizers import SGDOptimizer
 from sk_weights._penalties import ElasticNetPenalty
 from sk_weights._training import (
     EXPLOSION_FACTOR,
     DivergenceGuard,
     EarlyStopping,
+    EpochRunner,
     TrainingConfig,
     gen_batches,
 )
@@ -30,6 +32,33 @@ def test_training_config_is_frozen():
     config = TrainingConfig("identity", "squared_error", ElasticNetPenalty(), 10, 5)
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.max_epochs = 6
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unit_sample_weights_give_the_batches_the_general_shares(dtype):
+    """Check the batches' weights without sample weights against the general path.
+
+    Unit sample weights skip the gather and the sum of each batch; the shares
+    and sums must be bitwise those the general path computes, for slices and
+    shuffled rows, full and last batches.
+    """
+    X = np.zeros((23, 2), dtype)
+    config = TrainingConfig("identity", "squared_error", ElasticNetPenalty(), 10, 5)
+    runner = EpochRunner(Layout((2, 1)), X, np.zeros(23), np.ones(23), config, dtype)
+    assert runner.unit_weights
+    general = EpochRunner(Layout((2, 1)), X, np.zeros(23), np.ones(23), config, dtype)
+    general.unit_weights = False
+    order = np.random.default_rng(0).permutation(23)
+    for rows in [slice(0, 10), slice(20, 23), order[:10], order[20:]]:
+        shares, total = runner._batch_weights(rows)
+        expected_shares, expected_total = general._batch_weights(rows)
+        assert shares.dtype == dtype and total == expected_total
+        np.testing.assert_array_equal(shares, expected_shares)
+    weighted = np.ones(23)
+    weighted[4] = 2.0
+    assert not EpochRunner(
+        Layout((2, 1)), X, np.zeros(23), weighted, config, dtype
+    ).unit_weights
 
 
 def _epoch(rule, epoch, loss, validation=None):
