@@ -504,6 +504,8 @@ class EpochRunner:
                 # What the general case computes from n ones, made once.
                 shares = np.ones(n, self.sample_weight.dtype)
                 np.divide(shares, float(n), out=shares)
+                # Shared by every batch of n rows: a write would corrupt them.
+                shares.flags.writeable = False
                 self._unit_shares[n] = shares
             return shares, float(n)
         sw_batch = _take_rows(self.sample_weight, rows, self.sw_buffer)
