@@ -393,19 +393,24 @@ def x_bytes(X):
     return X.nbytes
 
 
+def alpha_max(X, y):
+    """``max|X^T (y - mean y)| / n``: the smallest L1 alpha whose optimum (with
+    an intercept) has every weight at zero."""
+    return float(np.abs(X.T @ (y - y.mean())).max() / X.shape[0])
+
+
 def planted_target(X, n_true=100, noise=0.1, seed=0):
     """y from ``n_true`` standard-normal weights plus noise, and the L1 alpha.
 
-    ``alpha = 0.02 * max|X^T (y - mean y)| / n``: about a fiftieth of the
-    smallest alpha whose optimum is all zeros.
+    ``alpha = 0.02 * alpha_max(X, y)``: about a fiftieth of the smallest alpha
+    whose optimum is all zeros.
     """
     rng = np.random.default_rng(seed)
     coef = np.zeros(X.shape[1])
     chosen = rng.choice(X.shape[1], size=min(n_true, X.shape[1]), replace=False)
     coef[chosen] = rng.standard_normal(chosen.size)
     y = np.asarray(X @ coef).ravel() + noise * rng.standard_normal(X.shape[0])
-    alpha = 0.02 * np.abs(X.T @ (y - y.mean())).max() / X.shape[0]
-    return y, float(alpha)
+    return y, 0.02 * alpha_max(X, y)
 
 
 def sparse_data(n_samples, n_features, density, seed=0):
@@ -552,7 +557,7 @@ def workload_one_hot(mode):
     effects = rng.standard_normal((5, levels)) * (rng.uniform(size=(5, levels)) < 0.1)
     y = effects[np.arange(5), categories].sum(axis=1) + rng.standard_normal(n)
     X = OneHotEncoder().fit_transform(categories).tocsr()
-    alpha = 0.02 * np.abs(X.T @ (y - y.mean())).max() / n
+    alpha = 0.02 * alpha_max(X, y)
     label = (
         f"10. One-hot L1: {n} rows, 5 columns of {levels} levels "
         f"(OneHotEncoder, {X.shape[1]} features), alpha={alpha:.3g}"
@@ -1274,7 +1279,7 @@ def wide_problem(kind, n, d, extra):
     effects *= rng.uniform(size=(columns, levels)) < 0.1
     y = effects[np.arange(columns), categories].sum(axis=1) + rng.standard_normal(n)
     X = OneHotEncoder().fit_transform(categories).tocsr()
-    alpha = 0.02 * np.abs(X.T @ (y - y.mean())).max() / n
+    alpha = 0.02 * alpha_max(X, y)
     label = (
         f"one-hot {n} rows, {columns} columns of {levels} levels "
         f"({X.shape[1]} features)"
@@ -1297,7 +1302,7 @@ def speed_wide(mode):
     for n, d, density, share in mode["wide_weak"]:
         X = random_sparse(n, d, density)
         y, _ = planted_target(X)
-        alpha = share * np.abs(X.T @ (y - y.mean())).max() / n
+        alpha = share * alpha_max(X, y)
         label = (
             f"S3. wide L1, weak penalty: sparse random({n}, {d}, density={density}), "
             f"alpha={share:g} x alpha_max"
